@@ -1,0 +1,30 @@
+"""Typed, text-free errors carried in output records.
+
+Messages never contain letter text: they name what went wrong and, at most, sizes, counts
+and library exception class names.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+EMPTY_INPUT = "empty_input"
+BINARY_INPUT = "binary_input"
+UNREADABLE_PDF = "unreadable_pdf"
+ENCRYPTED_PDF = "encrypted_pdf"
+NO_TEXT_LAYER = "no_text_layer"
+TOO_LARGE = "too_large"
+BAD_RECORD = "bad_record"
+NOT_FOUND = "not_found"
+UNREADABLE_INPUT = "unreadable_input"
+UNKNOWN_LAYOUT = "unknown_layout"
+NO_ITEMS = "no_items"
+INTERNAL = "internal_error"
+
+
+@dataclass(frozen=True)
+class LetterError:
+    type: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,224 @@
+"""Layout detection and splitting of a normalized letter into header, summary and items.
+
+Works on the output of `nlp.textnorm.normalize_text` (one paragraph per line). All markers
+and patterns come from `configs/layouts.yaml`; every part keeps its character span so that
+entities found later can be assigned to a section and an item.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from nlp.config import load_yaml
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def text(self, doc: str) -> str:
+        return doc[self.start:self.end]
+
+    def __contains__(self, pos: int) -> bool:
+        return self.start <= pos < self.end
+
+
+@dataclass
+class ItemLayout:
+    index: int
+    span: Span  # heading start to the next item (or the end of the letter)
+    heading: Span
+    request: str
+    original_request: str | None
+    decision: str | None  # "upheld" | "overturned" | None when not stated
+    claims_administrator: Span | None = None
+    reviewer: Span | None = None
+    rationale: Span | None = None
+
+
+@dataclass
+class LetterLayout:
+    format: str
+    header: Span
+    summary: Span | None
+    items_section: Span | None
+    items: list[ItemLayout] = field(default_factory=list)
+
+    def locate(self, start: int) -> tuple[str, int | None]:
+        """(section, item index) of a character offset."""
+        for it in self.items:
+            if start in it.span:
+                return "item", it.index
+        if self.summary and start in self.summary:
+            return "summary", None
+        if self.items_section and start in self.items_section:
+            return "item", None
+        return "header", None
+
+
+def _ci(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+def _phrase(s: str) -> str:
+    return r"\s+".join(re.escape(w) for w in s.split())
+
+
+@functools.lru_cache(maxsize=1)
+def _cfg():
+    cfg = load_yaml("layouts.yaml")
+    return {
+        "layouts": cfg["layouts"],
+        "sections": cfg["sections"],
+        "headings": {k: [_ci(p) for p in v] for k, v in cfg["item_headings"].items()},
+        "determinations": [_ci(p) for p in cfg["determinations"]],
+        "original": _ci(cfg["partial_authorization"]["original"]),
+        "remaining": _ci(cfg["partial_authorization"]["remaining"]),
+        "fields": {role: [_phrase(x) for x in labels] for role, labels in cfg["item_fields"].items()},
+        "decision_words": {v.lower(): k for k, v in cfg["decision_words"].items()},
+    }
+
+
+def _paragraphs(text: str):
+    """(start, end) of every non-empty line."""
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            yield pos, pos + len(line)
+        pos += len(line) + 1
+
+
+def detect_format(text: str) -> str:
+    low = re.sub(r"\s+", " ", text.lower())
+    for name, rule in _cfg()["layouts"].items():
+        if all(m.lower() in low for m in rule["all"]):
+            return name
+    return UNKNOWN
+
+
+def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int, int] | None:
+    """Span of the first paragraph at/after `start` that is one of the section headings."""
+    keys = {re.sub(r"\s+", " ", n).strip().lower().rstrip(":") for n in names}
+    for s, e in _paragraphs(text):
+        if s >= start and re.sub(r"\s+", " ", text[s:e]).strip().lower().rstrip(":") in keys:
+            return s, e
+    return None
+
+
+def _collapse(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _decision(m: re.Match) -> str | None:
+    gd = m.groupdict()
+    if gd.get("decision"):
+        return _cfg()["decision_words"].get(gd["decision"].lower())
+    if "negation" in gd:
+        return "upheld" if gd["negation"] else "overturned"
+    return None
+
+
+def _split_request(text: str, para: tuple[int, int], prev: tuple[int, int] | None, request: str):
+    """Resolve partial authorizations: (request, original_request, heading start)."""
+    c = _cfg()
+    heading_start = para[0]
+    m_rem = c["remaining"].search(request)
+    if not m_rem:
+        return _collapse(request), None, heading_start
+    remaining = _collapse(m_rem.group("request"))
+    m_orig = c["original"].search(text[para[0]:para[1]])
+    if m_orig is None and prev is not None:
+        m_orig = c["original"].search(text[prev[0]:prev[1]])
+        if m_orig is not None:
+            heading_start = prev[0]
+    original = _collapse(m_orig.group("original")) if m_orig else None
+    return remaining, original, heading_start
+
+
+def _item_headings(text: str, fmt: str, start: int, end: int):
+    paras = [p for p in _paragraphs(text) if start <= p[0] < end]
+    formats = [fmt] if fmt != UNKNOWN else list(_cfg()["headings"])
+    for name in formats:
+        for pat in _cfg()["headings"][name]:
+            found = []
+            for i, (s, e) in enumerate(paras):
+                m = pat.match(text[s:e])
+                if m:
+                    found.append((i, s, e, m))
+            if found:
+                return paras, found
+    return paras, []
+
+
+def _fields(text: str, item: ItemLayout) -> None:
+    """Find the guideline and rationale fields inside an item's span."""
+    body_start, body_end = item.heading.end, item.span.end
+    body = text[body_start:body_end]
+    marks = []
+    for role, labels in _cfg()["fields"].items():
+        for lab in labels:
+            for m in re.finditer(r"(?im)^" + lab + r"\s*", body):
+                marks.append((m.start(), m.end(), role))
+    marks.sort()
+    taken = set()
+    for k, (s, e, role) in enumerate(marks):
+        if role in taken:
+            continue
+        nxt = next((m[0] for m in marks[k + 1:] if m[2] != role), len(body))
+        seg_end = len(body[:nxt].rstrip())
+        setattr(item, role, Span(body_start + e, body_start + max(e, seg_end)))
+        taken.add(role)
+
+
+def _determinations(text: str, end: int) -> list[tuple[str, str | None]]:
+    out = []
+    for s, e in _paragraphs(text[:end]):
+        for pat in _cfg()["determinations"]:
+            m = pat.match(text[s:e])
+            if m:
+                out.append((_collapse(m.group("request")), _decision(m)))
+                break
+    return out
+
+
+def parse_layout(text: str) -> LetterLayout:
+    """Split normalized letter text into its parts (see module docstring)."""
+    fmt = detect_format(text)
+    n = len(text)
+    secs = _cfg()["sections"].get(fmt, {"summary": [], "items": []})
+    all_items = [h for v in _cfg()["sections"].values() for h in v["items"]]
+    all_summary = [h for v in _cfg()["sections"].values() for h in v["summary"]]
+    items_h = _find_heading_line(text, secs["items"] or all_items)
+    summ_h = _find_heading_line(text, secs["summary"] or all_summary)
+    items_start = items_h[0] if items_h else n
+    summary = None
+    if summ_h and summ_h[0] < items_start:
+        summary = Span(summ_h[0], items_start)
+    header_end = summary.start if summary else items_start
+    layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,
+                          items_section=Span(items_start, n) if items_h else None)
+    search_start = items_h[1] if items_h else (summary.end if summary else 0)
+    paras, found = _item_headings(text, fmt, search_start, n)
+    upfront = _determinations(text, items_start) if fmt == "dwc_2013_notice" else []
+    for k, (i, s, e, m) in enumerate(found):
+        prev = paras[i - 1] if i > 0 and (k == 0 or found[k - 1][0] < i - 1) else None
+        request, original, h_start = _split_request(text, (s, e), prev, m.group("request"))
+        decision = _decision(m)
+        if decision is None and k < len(upfront):
+            decision = upfront[k][1]
+        item_end = found[k + 1][1] if k + 1 < len(found) else n
+        if k + 1 < len(found):
+            nxt_i = found[k + 1][0]
+            nxt_prev = paras[nxt_i - 1] if nxt_i > 0 else None
+            if nxt_prev and _cfg()["original"].search(text[nxt_prev[0]:nxt_prev[1]]) \
+                    and not _cfg()["original"].search(text[found[k + 1][1]:found[k + 1][2]]):
+                item_end = nxt_prev[0]
+        item = ItemLayout(index=k + 1, span=Span(h_start, item_end), heading=Span(h_start, e),
+                          request=request, original_request=original, decision=decision)
+        _fields(text, item)
+        layout.items.append(item)
+    return layout

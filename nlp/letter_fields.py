@@ -1,0 +1,161 @@
+"""Letter-level fields: header table, reviewer specialties, patient facts.
+
+Each extractor reads only its own part of the letter (spans from `nlp.layout`) and returns
+null for what the letter does not state, or states ambiguously.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+from nlp.config import load_yaml
+from nlp.layout import LetterLayout, Span
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"])}
+DATE = (r"(?:\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}"
+        r"|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+        r"\s+\d{1,2},?\s+\d{4})")
+
+_TABLE = {
+    "case_number": r"Case Number:\s*(CM\d{2}-\d{5,8})",
+    "assigned": r"Date Assigned:\s*(" + DATE + ")",
+    "date_of_injury": r"Date of Injury:\s*(" + DATE + ")",
+    "decision": r"Decision Date:\s*(" + DATE + ")",
+    "ur_denial": r"UR Denial Date:\s*(" + DATE + ")",
+    "application_received": r"Application\s+Received:\s*(" + DATE + ")",
+}
+_INJURY = re.compile(
+    r"(?:date of injury|injury date|injured|injury|DOI)\)?\s*(?:was|is)?\s*(?:of|on|dated|date of)?\s*"
+    r"(?:on\s+)?(" + DATE + ")", re.I)
+_AGE = re.compile(r"\b(\d{1,3})[\s-]+(?:year|yr)s?[\s-]+old\b", re.I)
+_SEX = re.compile(r"\b(?:year[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b", re.I)
+_HE = re.compile(r"(?<!/)\b(he|him|his|himself)\b(?!/)", re.I)
+_SHE = re.compile(r"(?<!/)\b(she|her|hers|herself)\b(?!/)", re.I)
+
+
+def parse_date(s: str | None) -> str | None:
+    """ISO date of "03/16/2013", "10-18-2016", "March 12, 2009"; None if not a valid date."""
+    if not s:
+        return None
+    s = re.sub(r"\s+", " ", s.strip())
+    m = re.fullmatch(r"(\d{1,2}) ?[/-] ?(\d{1,2}) ?[/-] ?(\d{2,4})", s)
+    try:
+        if m:
+            mo, d, y = (int(g) for g in m.groups())
+            y = y + 2000 if y < 100 and y < 50 else (y + 1900 if y < 100 else y)
+            return dt.date(y, mo, d).isoformat()
+        m = re.fullmatch(r"([A-Za-z]+) (\d{1,2}),? (\d{4})", s)
+        if m and m.group(1).lower() in _MONTHS:
+            return dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))).isoformat()
+    except ValueError:
+        return None
+    return None
+
+
+def header_table(text: str, header: Span) -> dict:
+    """Case number, dates and date of injury from the published PDFs' header table."""
+    part = header.text(text)
+    out = {}
+    for key, pat in _TABLE.items():
+        m = re.search(pat, part, re.I)
+        out[key] = (m.group(1) if key == "case_number" else parse_date(m.group(1))) if m else None
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _specialty_lexicon():
+    cfg = load_yaml("lexicons/specialties.yaml")
+    aliases = {k.lower(): v for k, v in cfg["aliases"].items()}
+    known = sorted({*cfg["known"], *aliases.values()}, key=len, reverse=True)
+    return aliases, known
+
+
+def canonical_specialty(name: str) -> str:
+    aliases, known = _specialty_lexicon()
+    key = re.sub(r"\s+", " ", name).strip(" .,;").lower()
+    if key in aliases:
+        return aliases[key]
+    for k in known:
+        if k.lower() == key:
+            return k
+    return " ".join(w if w.isupper() else w[:1].upper() + w[1:] for w in key.split())
+
+
+def split_specialties(phrase: str) -> list[str]:
+    """"Internal Medicine and Pulmonary Diseases" → two; known names containing "and" stay whole."""
+    aliases, known = _specialty_lexicon()
+    phrase = re.sub(r"\s+", " ", phrase).strip(" .")
+    for alias, canon in sorted(aliases.items(), key=lambda kv: len(kv[0]), reverse=True):
+        phrase = re.sub(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", canon, phrase, flags=re.I)
+    found: list[tuple[int, str]] = []
+    rest = phrase
+    for name in known:
+        for m in re.finditer(r"\b" + re.escape(name) + r"\b", rest, re.I):
+            found.append((m.start(), name))
+            rest = rest[:m.start()] + "#" * len(m.group(0)) + rest[m.end():]
+    for m in re.finditer(r"[^#,;]+", rest):
+        leftover = re.sub(r"^\s*(and|&)\s+|\s+(and|&)\s*$", "", m.group(0)).strip()
+        for part in re.split(r"\s+(?:and|&)\s+", leftover):
+            if len(part) > 3 and part.lower() not in {"and", "in"}:
+                found.append((m.start(), canonical_specialty(part)))
+    out = []
+    for _, name in sorted(found):
+        if name not in out:
+            out.append(name)
+    return out
+
+
+_SPECIALTY_PHRASES = [
+    re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+)", re.I),
+    re.compile(r"Board Certified in (?P<s>.+?)(?=,? and is licensed|, is licensed|\.\s|, has\b|\n|$)", re.I),
+    re.compile(r"(?:has a )?sub-?specialty in (?P<s>.+?)(?= and is licensed|, and is|,? is licensed|\.\s|\n|$)", re.I),
+]
+
+
+def reviewer_specialties(text: str, header: Span) -> list[str]:
+    part = header.text(text)
+    out: list[str] = []
+    for pat in _SPECIALTY_PHRASES:
+        for m in pat.finditer(part):
+            for s in split_specialties(m.group("s")):
+                if s not in out:
+                    out.append(s)
+    return out
+
+
+def patient(text: str, summary: Span | None, header_doi: str | None = None) -> dict:
+    part = summary.text(text) if summary else ""
+    age = None
+    ages = {int(m.group(1)) for m in _AGE.finditer(part) if 14 <= int(m.group(1)) <= 100}
+    if len(ages) == 1:
+        age = ages.pop()
+    sex = None
+    words = {m.group(1).lower() for m in _SEX.finditer(part)}
+    sexes = {"male" if w in {"male", "man", "gentleman"} else "female" for w in words}
+    if len(sexes) == 1:
+        sex = sexes.pop()
+    elif not sexes:
+        he, she = len(_HE.findall(part)), len(_SHE.findall(part))
+        if he and not she:
+            sex = "male"
+        elif she and not he:
+            sex = "female"
+    doi = header_doi
+    if doi is None:
+        dates = {parse_date(m.group(1)) for m in _INJURY.finditer(part)} - {None}
+        if len(dates) == 1:
+            doi = dates.pop()
+    return {"age": age, "sex": sex, "date_of_injury": doi}
+
+
+def letter_fields(text: str, layout: LetterLayout) -> dict:
+    table = header_table(text, layout.header)
+    return {
+        "case_number": table["case_number"],
+        "dates": {k: table[k] for k in ("assigned", "decision", "ur_denial", "application_received")},
+        "reviewer_specialties": reviewer_specialties(text, layout.header),
+        "patient": patient(text, layout.summary, table["date_of_injury"]),
+    }

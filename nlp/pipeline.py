@@ -1,0 +1,71 @@
+"""Letters → records: normalization, layout, letter fields and (when a model is loaded) NER."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator
+
+from nlp import errors
+from nlp.errors import LetterError
+from nlp.reading import RawDocument
+from nlp.record import build_record, error_record, parse_text
+
+log = logging.getLogger(__name__)
+
+
+class LetterParser:
+    """Turn `RawDocument`s into SPEC §4 records, one per document, never raising.
+
+    `ner` is an optional callable: list of normalized texts → list of entity-dict lists
+    (see `nlp.ner`), applied in batches of `batch_size`.
+    """
+
+    def __init__(self, ner=None, has_drug=None, batch_size: int = 64):
+        self.ner = ner
+        self.has_drug = has_drug
+        self.batch_size = batch_size
+
+    def _prepare(self, doc: RawDocument):
+        if doc.error is not None:
+            return None, error_record(doc.id, doc.source, doc.error)
+        try:
+            text, layout, err = parse_text(doc.id, doc.source, doc.text or "")
+        except Exception as exc:  # a parser bug must not sink the batch
+            log.warning("parse failed for %s: %s", doc.id, type(exc).__name__)
+            return None, error_record(doc.id, doc.source, LetterError(errors.INTERNAL, f"parser failed: {type(exc).__name__}"))
+        if err is not None:
+            return None, err
+        return (doc, text, layout), None
+
+    def _finish(self, prepared, entities) -> dict:
+        doc, text, layout = prepared
+        try:
+            return build_record(doc.id, doc.source, text, layout, entities, self.has_drug)
+        except Exception as exc:
+            log.warning("record failed for %s: %s", doc.id, type(exc).__name__)
+            return error_record(doc.id, doc.source, LetterError(errors.INTERNAL, f"record failed: {type(exc).__name__}"))
+
+    def _flush(self, batch) -> Iterator[dict]:
+        ready = [p for p, _ in batch if p is not None]
+        ents: list = [[] for _ in ready]
+        if self.ner is not None and ready:
+            try:
+                ents = self.ner([p[1] for p in ready])
+            except Exception as exc:
+                log.warning("NER failed on a batch: %s", type(exc).__name__)
+        k = 0
+        for prepared, rec in batch:
+            if prepared is None:
+                yield rec
+            else:
+                yield self._finish(prepared, ents[k])
+                k += 1
+
+    def process(self, docs: Iterable[RawDocument]) -> Iterator[dict]:
+        batch = []
+        for doc in docs:
+            batch.append(self._prepare(doc))
+            if len(batch) >= self.batch_size:
+                yield from self._flush(batch)
+                batch = []
+        if batch:
+            yield from self._flush(batch)

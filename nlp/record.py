@@ -1,0 +1,75 @@
+"""Build the SPEC.md section 4 output record of one letter."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from nlp import errors
+from nlp.categories import treatment_category
+from nlp.errors import LetterError
+from nlp.layout import UNKNOWN, LetterLayout, parse_layout
+from nlp.letter_fields import letter_fields
+from nlp.textnorm import normalize_text
+
+EMPTY_FIELDS = {
+    "format": None,
+    "case_number": None,
+    "dates": {"assigned": None, "decision": None, "ur_denial": None, "application_received": None},
+    "reviewer_specialties": [],
+    "patient": {"age": None, "sex": None, "date_of_injury": None},
+}
+
+
+def error_record(doc_id: str, source: str, error: LetterError) -> dict:
+    return {"id": doc_id, "source": source, **EMPTY_FIELDS, "entities": [], "items": [],
+            "error": error.to_dict()}
+
+
+def _guidelines(entities: list[dict], layout_item, text_len: int) -> dict:
+    out = {"claims_administrator": [], "reviewer": []}
+    for side in out:
+        span = getattr(layout_item, side)
+        if span is None:
+            continue
+        for e in entities:
+            if e["label"] == "GUIDELINE" and span.start <= e["start"] and e["end"] <= span.end:
+                norm = e.get("norm") or {}
+                out[side].append({"text": e["text"], "source": norm.get("source"),
+                                  "document": norm.get("document"), "topic": norm.get("topic"),
+                                  "pages": norm.get("pages") or []})
+    return out
+
+
+def build_record(doc_id: str, source: str, text: str, layout: LetterLayout,
+                 entities: Iterable[dict] = (), has_drug: Callable[[str], bool] | None = None) -> dict:
+    """Record from normalized text, its layout and entity dicts (offsets into `text`)."""
+    entities = sorted(entities, key=lambda e: e["start"])
+    for e in entities:
+        e["section"], e["item"] = layout.locate(e["start"])
+    items = []
+    for it in layout.items:
+        items.append({
+            "index": it.index,
+            "request": it.request,
+            "original_request": it.original_request,
+            "treatment_category": treatment_category(it.request, has_drug),
+            "decision": it.decision,
+            "guidelines": _guidelines(entities, it, len(text)),
+            "spans": {name: ([s.start, s.end] if s else None) for name, s in (
+                ("heading", it.heading), ("claims_administrator", it.claims_administrator),
+                ("reviewer", it.reviewer), ("rationale", it.rationale), ("item", it.span))},
+        })
+    error = None
+    if layout.format == UNKNOWN:
+        error = LetterError(errors.UNKNOWN_LAYOUT, "no known IMR letter layout was recognized")
+    elif not items:
+        error = LetterError(errors.NO_ITEMS, "the letter has no disputed item headings")
+    return {"id": doc_id, "source": source, "format": layout.format, **letter_fields(text, layout),
+            "entities": entities, "items": items, "error": error.to_dict() if error else None}
+
+
+def parse_text(doc_id: str, source: str, raw_text: str) -> tuple[str, LetterLayout | None, dict | None]:
+    """Normalize and lay out; returns (text, layout, error_record_or_None)."""
+    text = normalize_text(raw_text)
+    if not text.strip():
+        return text, None, error_record(doc_id, source, LetterError(errors.EMPTY_INPUT, "no text after normalization"))
+    return text, parse_layout(text), None
