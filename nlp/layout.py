@@ -194,15 +194,19 @@ def parse_layout(text: str) -> LetterLayout:
     all_summary = [h for v in _cfg()["sections"].values() for h in v["summary"]]
     items_h = _find_heading_line(text, secs["items"] or all_items)
     summ_h = _find_heading_line(text, secs["summary"] or all_summary)
-    items_start = items_h[0] if items_h else n
-    summary = None
-    if summ_h and summ_h[0] < items_start:
-        summary = Span(summ_h[0], items_start)
+    if items_h and summ_h and items_h[0] < summ_h[0]:
+        # dwc_2013_notice: the decision heading precedes qualifications and summary;
+        # the items begin at the first item heading after the summary heading.
+        paras, found = _item_headings(text, fmt, summ_h[1], n)
+        items_start = found[0][1] if found else n
+    else:
+        items_start = items_h[0] if items_h else n
+        search_start = items_h[1] if items_h else (summ_h[1] if summ_h else 0)
+        paras, found = _item_headings(text, fmt, search_start, n)
+    summary = Span(summ_h[0], items_start) if summ_h and summ_h[0] < items_start else None
     header_end = summary.start if summary else items_start
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,
-                          items_section=Span(items_start, n) if items_h else None)
-    search_start = items_h[1] if items_h else (summary.end if summary else 0)
-    paras, found = _item_headings(text, fmt, search_start, n)
+                          items_section=Span(items_start, n) if (items_h or found) else None)
     upfront = _determinations(text, items_start) if fmt == "dwc_2013_notice" else []
     for k, (i, s, e, m) in enumerate(found):
         prev = paras[i - 1] if i > 0 and (k == 0 or found[k - 1][0] < i - 1) else None

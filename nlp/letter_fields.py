@@ -23,8 +23,8 @@ _TABLE = {
     "case_number": r"Case Number:\s*(CM\d{2}-\d{5,8})",
     "assigned": r"Date Assigned:\s*(" + DATE + ")",
     "date_of_injury": r"Date of Injury:\s*(" + DATE + ")",
-    "decision": r"Decision Date:\s*(" + DATE + ")",
-    "ur_denial": r"UR Denial Date:\s*(" + DATE + ")",
+    "decision": r"(?:Decision Date|^Dated):\s*(" + DATE + ")",
+    "ur_denial": r"(?:UR Denial Date|Date of UR Decision):\s*(" + DATE + ")",
     "application_received": r"Application\s+Received:\s*(" + DATE + ")",
 }
 _INJURY = re.compile(
@@ -60,7 +60,7 @@ def header_table(text: str, header: Span) -> dict:
     part = header.text(text)
     out = {}
     for key, pat in _TABLE.items():
-        m = re.search(pat, part, re.I)
+        m = re.search(pat, part, re.I | re.M)
         out[key] = (m.group(1) if key == "case_number" else parse_date(m.group(1))) if m else None
     return out
 

@@ -59,7 +59,9 @@ def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     for first in (True, False):
         edges = [_key(e) for e in (edge(p, first) for p in pages) if e is not None]
         for k in set(edges):
-            if k and edges.count(k) >= 2 and edges.count(k) >= len(pages) // 2 and not _is_heading(k):
+            # A running header/footer: on most pages, and not a sentence or a heading.
+            if (k and edges.count(k) >= 2 and edges.count(k) >= 0.6 * len(pages)
+                    and not _SENTENCE_END.search(k) and not _is_heading(k)):
                 repeated.add(k)
     out = []
     for lines in pages:
@@ -68,13 +70,13 @@ def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
             idx = range(len(lines)) if first else range(len(lines) - 1, -1, -1)
             for i in idx:
                 s = lines[i]
-                if not s.strip():
+                if s is None or not s.strip():
                     continue
                 if _key(s) in repeated or any(p.match(s) for p in page_numbers):
-                    lines[i] = ""
+                    lines[i] = None
                     continue
                 break
-        out.append(lines)
+        out.append([ln for ln in lines if ln is not None])
     return out
 
 

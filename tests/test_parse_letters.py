@@ -1,0 +1,194 @@
+"""Letters → records: exact fields on the shared real letters, the 64 published PDFs and each layout."""
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import LAYOUTS, LETTERS, REAL, letter_pdf
+from nlp.layout import parse_layout
+from nlp.pipeline import LetterParser
+from nlp.reading import RawDocument, iter_documents
+from nlp.textnorm import normalize_text
+
+
+def parse_files(*paths):
+    return list(LetterParser().process(iter_documents([str(p) for p in paths])))
+
+
+def parse_string(text, doc_id="x"):
+    return next(LetterParser().process([RawDocument(doc_id, doc_id, text, None)]))
+
+
+@pytest.fixture(scope="module")
+def real_records():
+    return {r["id"]: r for r in parse_files(REAL)}
+
+
+def test_shared_letters_match_gold(gold):
+    records = {r["id"]: r for r in parse_files(LETTERS)}
+    assert set(records) == set(gold)
+    for gid, g in gold.items():
+        r = records[gid]
+        assert r["error"] is None
+        assert r["format"] == g["format"]
+        assert r["reviewer_specialties"] == g["reviewer_specialties"]
+        assert r["patient"] == g["patient"]
+        assert [(i["index"], i["request"], i["decision"]) for i in r["items"]] == \
+               [(i["index"], i["request"], i["decision"]) for i in g["items"]]
+
+
+def test_real_pdfs_all_items_and_decisions(real_records, real_labels):
+    assert len(real_records) == 64
+    items = [i for r in real_records.values() for i in r["items"]]
+    assert len(items) == 161
+    assert sum(i["decision"] == "overturned" for i in items) == 20
+    for rid, r in real_records.items():
+        assert r["error"] is None, rid
+        assert r["case_number"] == rid  # the file is named after its case number
+        assert r["format"] == "dwc_2014"
+
+
+def test_real_requests_match_hand_labels(real_records, real_labels):
+    """Every request, original request and decision equals the independent hand annotation."""
+    for lab in real_labels:
+        it = real_records[lab["case_number"]]["items"][lab["index"] - 1]
+        assert (it["request"], it["original_request"], it["decision"]) == \
+               (lab["request"], lab["original_request"], lab["decision"]), (lab["case_number"], lab["index"])
+
+
+# Read by hand from the PDFs' header tables and case summaries.
+HEADER_TABLES = {
+    "CM16-0221706": ("2016-11-23", "2016-12-21", "2016-10-20", "2016-11-15", "2016-10-16", 65, "male"),
+    "CM16-0228949": ("2016-12-05", "2016-12-30", "2016-11-16", "2016-11-28", "2016-10-14", 57, "female"),
+    "CM16-0246635": ("2017-01-11", "2017-02-06", "2016-11-30", "2016-12-23", "2016-10-16", 28, "female"),
+    "CM17-0002857": ("2017-01-09", "2017-02-01", "2016-12-22", "2017-01-04", "2016-12-16", 62, "male"),
+    "CM17-0008577": ("2017-01-17", "2017-02-14", "2017-01-12", "2017-01-12", "2016-10-13", 37, "female"),
+    "CM17-0013754": ("2017-01-26", "2017-02-17", "2016-12-20", "2017-01-20", "2016-11-02", 45, "male"),
+    "CM17-0021791": ("2017-02-03", "2017-02-28", "2017-01-28", "2017-02-02", "2016-10-24", 66, "male"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HEADER_TABLES))
+def test_real_header_tables(real_records, case):
+    r = real_records[case]
+    assigned, decision, ur, received, doi, age, sex = HEADER_TABLES[case]
+    assert r["dates"] == {"assigned": assigned, "decision": decision, "ur_denial": ur, "application_received": received}
+    assert r["patient"] == {"age": age, "sex": sex, "date_of_injury": doi}
+
+
+def test_real_credentials_block(real_records):
+    assert real_records["CM16-0221706"]["reviewer_specialties"] == [
+        "Preventive Medicine", "Occupational Medicine", "Family Practice"]
+    assert real_records["CM16-0249724"]["reviewer_specialties"] == [
+        "Physical Medicine and Rehabilitation", "Pain Management"]
+    assert real_records["CM17-0007300"]["reviewer_specialties"] == [
+        "Preventive Medicine", "Occupational Medicine", "Public Health and General Preventive Medicine"]
+
+
+def test_real_partial_authorization(real_records):
+    it = real_records["CM16-0249724"]["items"][0]
+    assert it["original_request"] == "Standard wheelchair for a 3 month rental"
+    assert it["request"] == "standard wheelchair for a 2 month rental"
+    it = real_records["CM17-0007300"]["items"][1]  # "320.5" in the original, "30.5" in the remainder
+    assert it["original_request"] == "One month supply of Trezix capsule 320.5/30/16mg"
+    assert it["request"] == "one month supply of Trezix capsule 30.5/30/16mg"
+
+
+def test_item_fields_are_found_on_every_real_item(real_records):
+    for r in real_records.values():
+        text_spans = [it["spans"] for it in r["items"]]
+        for s in text_spans:
+            assert s["claims_administrator"] and s["reviewer"] and s["rationale"]
+            assert s["heading"][0] < s["claims_administrator"][0] < s["reviewer"][0] < s["rationale"][0] <= s["item"][1]
+
+
+def test_dwc_2013_notice_layout():
+    (r,) = parse_files(LAYOUTS / "dwc_2013_notice.txt")
+    assert r["format"] == "dwc_2013_notice" and r["error"] is None
+    assert r["case_number"] == "CM13-0004321"
+    assert r["dates"] == {"assigned": None, "decision": "2013-09-19", "ur_denial": "2013-07-25",
+                          "application_received": None}
+    assert r["reviewer_specialties"] == ["Psychiatry and Neurology"]
+    assert r["patient"] == {"age": 47, "sex": "male", "date_of_injury": "2007-05-22"}
+    assert [(i["request"], i["decision"]) for i in r["items"]] == [
+        ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+
+
+def test_dwc_2015_layout():
+    (r,) = parse_files(LAYOUTS / "dwc_2015.txt")
+    assert r["format"] == "dwc_2015" and r["error"] is None
+    assert r["reviewer_specialties"] == ["Physical Medicine and Rehabilitation"]
+    assert r["patient"] == {"age": 58, "sex": "female", "date_of_injury": "2012-06-14"}
+    assert [(i["request"], i["decision"]) for i in r["items"]] == [
+        ("Physical therapy 2 times a week for 6 weeks for the lumbar spine", "upheld"),
+        ("Soma 350mg #60", "upheld")]
+
+
+def _items(rec):
+    return [(i["request"], i["original_request"], i["decision"]) for i in rec["items"]]
+
+
+def test_variants_give_the_same_items():
+    raw = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    base = _items(parse_string(raw))
+    assert len(base) == 3
+    assert _items(parse_string(raw.replace("\n", "\r\n"))) == base  # CRLF
+    broken = raw.replace("efficacy is unproven and there is a risk of dependence",
+                         "efficacy is unproven and there\fis a risk of dependence")
+    assert broken != raw
+    assert _items(parse_string(broken)) == base  # a page break inside an item
+    numbered = raw.replace("WEEKLY COGNITIVE", "1. WEEKLY COGNITIVE").replace("MONTHLY MED", "2. MONTHLY MED")
+    assert _items(parse_string(numbered)) == base  # items numbered
+
+
+def test_pdf_of_a_letter(tmp_path):
+    raw = (LETTERS / "000_9f49410813e2b735.txt").read_text(encoding="utf-8")
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(letter_pdf(normalize_text(raw)))
+    (rec,) = parse_files(pdf)
+    assert rec["id"] == "letter" and rec["error"] is None
+    assert _items(rec) == _items(parse_string(raw)) == [
+        ("ProSom", None, "upheld"), ("Cognitive behavioral therapy (36 sessions)", None, "upheld")]
+
+
+def test_summary_but_no_items():
+    raw = (LETTERS / "002_9c890e9297bcac86.txt").read_text(encoding="utf-8")
+    cut = raw[:raw.index("Prosom 2mg, #30")]
+    rec = parse_string(cut)
+    assert rec["items"] == [] and rec["error"]["type"] == "no_items"
+    assert rec["patient"]["age"] == 33
+
+
+def test_unknown_layout_is_typed():
+    rec = parse_string("Dear claimant, we have received your letter about the MRI of your knee.")
+    assert rec["format"] == "unknown" and rec["items"] == []
+    assert rec["error"]["type"] == "unknown_layout"
+    assert "MRI" not in rec["error"]["message"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600))
+def test_any_bytes_give_one_record(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("b") / "in.txt"
+    path.write_bytes(data)
+    recs = parse_files(path)
+    assert len(recs) == 1 and recs[0]["id"] == "in"
+    json.dumps(recs[0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([
+    "IMR ISSUES, DECISIONS AND RATIONALES", "CLINICAL CASE SUMMARY", "ProSom: Upheld", "Norco 10/325mg #60:",
+    "Overturned", "Claims Administrator guideline: MTUS", "MAXIMUS guideline: ODG", "Decision rationale: no.",
+    "The patient is a 40 year old male.", "", "\f", "X was the original request.",
+    "The remaining IMR eligible portion of the original request, PT 6 sessions is: Upheld"]), max_size=25))
+def test_item_spans_lie_inside_the_text(lines):
+    text = normalize_text("\n".join(lines))
+    layout = parse_layout(text)
+    for it in layout.items:
+        for span in (it.span, it.heading, it.claims_administrator, it.reviewer, it.rationale):
+            if span is not None:
+                assert 0 <= span.start <= span.end <= len(text)
+        assert it.span.start <= it.heading.start <= it.heading.end <= it.span.end
+        assert it.decision in ("upheld", "overturned", None)

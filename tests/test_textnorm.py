@@ -1,0 +1,71 @@
+"""The text normalizer: extraction artifacts out, sentences and headings kept."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import LETTERS
+from nlp.textnorm import normalize_text
+
+
+def test_interleaved_blank_lines_are_unwrapped():
+    raw = (LETTERS / "002_9c890e9297bcac86.txt").read_text(encoding="utf-8")
+    text = normalize_text(raw)
+    assert ("The expert reviewer is Board Certified in Internal Medicine and Pulmonary Diseases and is "
+            "licensed to practice in California.") in text
+    assert "\nCLINICAL CASE SUMMARY\n" in text
+    assert "\nProsom 2mg, #30 with 2 refills: Upheld\n" in text
+
+
+def test_decision_word_on_next_line_is_joined():
+    raw = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    assert "\nMONTHLY MEDICATION MANAGEMENT (IN MONTHS) QUANTITY: 6.00: Overturned\n" in normalize_text(raw)
+
+
+def test_page_break_mid_sentence_and_page_numbers():
+    raw = ("Decision rationale: There was also lack of a clear \nPage 2 of 3\f"
+           "Page 3 of 3\nrationale for additional therapy. The request is not\nmedically necessary.\n")
+    assert normalize_text(raw) == ("Decision rationale: There was also lack of a clear rationale for additional "
+                                   "therapy. The request is not medically necessary.")
+
+
+def test_running_header_removed_and_hyphenation_joined():
+    page = "CM13-0001234 IMR Final Determination\nThe applicant under-\nwent treat-\nment for pain and"
+    raw = page + "\f" + "CM13-0001234 IMR Final Determination\ndepression.\n"
+    assert normalize_text(raw) == "The applicant underwent treatment for pain and depression."
+
+
+def test_field_labels_and_headings_keep_their_lines():
+    raw = ("IMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the "
+           "disputed items/services set forth below:\nMRI of the left knee: Upheld\nClaims Administrator "
+           "guideline: Decision based on MTUS\nKnee Complaints, Section(s):\nSpecial Studies.\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "IMR ISSUES, DECISIONS AND RATIONALES",
+        "The Final Determination was based on decisions for the disputed items/services set forth below:",
+        "MRI of the left knee: Upheld",
+        "Claims Administrator guideline: Decision based on MTUS Knee Complaints, Section(s): Special Studies.",
+    ]
+
+
+def test_crlf_runs_of_spaces_and_redaction_gaps():
+    raw = "The injured worker was working at  .  The\r\nrequest   is\r\nnot medically necessary.\r\n"
+    assert normalize_text(raw) == "The injured worker was working at . The request is not medically necessary."
+
+
+def test_empty_and_whitespace():
+    assert normalize_text("") == ""
+    assert normalize_text(" \n\f\n  \r\n") == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_normalizing_is_idempotent(s):
+    once = normalize_text(s)
+    assert normalize_text(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Upheld", "Overturned", "MAXIMUS guideline: x", "CLINICAL CASE SUMMARY",
+                                 "the request for PT", "is medically necessary.", "", " ", "\f", "Page 2",
+                                 "Section(s):", "treat-", "ment of", "ProSom:"]), max_size=30))
+def test_idempotent_on_letter_like_lines(lines):
+    once = normalize_text("\n".join(lines))
+    assert normalize_text(once) == once
