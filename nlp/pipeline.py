@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 class LetterParser:
     """Turn `RawDocument`s into SPEC §4 records, one per document, never raising.
 
-    `ner` is an optional callable: list of normalized texts → list of entity-dict lists
-    (see `nlp.ner`), applied in batches of `batch_size`.
+    `ner` is an optional callable: (normalized texts, their layouts) → list of entity-dict
+    lists (see `nlp.ner.runtime.SpacyNER`), applied in batches of `batch_size`.
     """
 
     def __init__(self, ner=None, has_drug=None, batch_size: int = 64):
@@ -49,7 +49,7 @@ class LetterParser:
         ents: list = [[] for _ in ready]
         if self.ner is not None and ready:
             try:
-                ents = self.ner([p[1] for p in ready])
+                ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
             except Exception as exc:
                 log.warning("NER failed on a batch: %s", type(exc).__name__)
         k = 0

@@ -63,8 +63,11 @@ def build_record(doc_id: str, source: str, text: str, layout: LetterLayout,
         error = LetterError(errors.UNKNOWN_LAYOUT, "no known IMR letter layout was recognized")
     elif not items:
         error = LetterError(errors.NO_ITEMS, "the letter has no disputed item headings")
+    sections = {name: ([s.start, s.end] if s else None) for name, s in (
+        ("header", layout.header), ("summary", layout.summary), ("items", layout.items_section))}
     return {"id": doc_id, "source": source, "format": layout.format, **letter_fields(text, layout),
-            "entities": entities, "items": items, "error": error.to_dict() if error else None}
+            "entities": entities, "items": items, "sections": sections,
+            "error": error.to_dict() if error else None}
 
 
 def parse_text(doc_id: str, source: str, raw_text: str) -> tuple[str, LetterLayout | None, dict | None]:

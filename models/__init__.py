@@ -1,0 +1,1 @@
+"""The scikit-learn side: item examples, features, estimators, model cards."""

@@ -1,0 +1,1 @@
+"""The spaCy side: tokenizer, section detector, entity normalizer, pipeline assembly."""
