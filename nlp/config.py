@@ -15,7 +15,15 @@ def configs_dir() -> Path:
     return Path(os.environ.get("IMR_CONFIGS", REPO_ROOT / "configs"))
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_LOADER)
+
+
 @functools.lru_cache(maxsize=None)
 def load_yaml(relpath: str) -> dict:
-    with open(configs_dir() / relpath, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """A file under `configs/`, parsed once per process (treat the result as read-only)."""
+    return read_yaml(configs_dir() / relpath)

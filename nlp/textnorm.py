@@ -9,8 +9,10 @@ whose decision word was wrapped onto the next line is joined back ("...: Overtur
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from typing import NamedTuple
 
 from nlp.config import load_yaml
 
@@ -45,7 +47,7 @@ def _is_decision_word(line: str) -> bool:
     return _key(line) in _markers()[2]
 
 
-def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
+def _drop_page_furniture(pages: list[list["_Line"]]) -> list[list["_Line"]]:
     """Remove page numbers and running headers/footers repeated at page edges."""
     if len(pages) < 2:
         return pages
@@ -53,7 +55,7 @@ def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
 
     def edge(lines, first):
         seq = lines if first else list(reversed(lines))
-        return next((ln for ln in seq if ln.strip()), None)
+        return next((ln.text for ln in seq if ln.text.strip()), None)
 
     repeated = set()
     for first in (True, False):
@@ -69,7 +71,7 @@ def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
         for first in (True, False):
             idx = range(len(lines)) if first else range(len(lines) - 1, -1, -1)
             for i in idx:
-                s = lines[i]
+                s = lines[i].text if lines[i] is not None else None
                 if s is None or not s.strip():
                     continue
                 if _key(s) in repeated or any(p.match(s) for p in page_numbers):
@@ -80,10 +82,18 @@ def _drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _is_interleaved(lines: list[str]) -> bool:
-    """True when blank lines were interleaved between wrapped lines by extraction."""
+def _is_interleaved(lines: list["_Line"]) -> bool:
+    """True when extraction interleaved blank lines between wrapped lines.
+
+    The sign is what the published text extracts show: wrapped lines separated by empty lines
+    (several of them mid-sentence) while paragraphs are separated by lines holding only spaces.
+    Normalized text never has space-only lines, which keeps normalizing idempotent.
+    """
+    texts = [ln.text for ln in lines]
+    if not any(t and _is_space(t) for t in texts):
+        return False
     wraps = 0
-    for a, b, c in zip(lines, lines[1:], lines[2:]):
+    for a, b, c in zip(texts, texts[1:], texts[2:]):
         if a.strip() and b == "" and c.strip():
             a_s = a.rstrip()
             if not _SENTENCE_END.search(a_s) and not a_s.endswith(":") and c.lstrip()[:1].islower():
@@ -91,14 +101,14 @@ def _is_interleaved(lines: list[str]) -> bool:
     return wraps >= 3
 
 
-def _blocks(lines: list[str]) -> list[list[str]]:
+def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
     """Split lines into paragraph blocks; blank lines separate blocks."""
     interleaved = _is_interleaved(lines)
     blocks, cur = [], []
     for ln in lines:
-        if ln == "" and interleaved:
+        if ln.text == "" and interleaved:
             continue
-        if not ln.strip():
+        if _is_space(ln.text):
             if cur:
                 blocks.append(cur)
                 cur = []
@@ -119,29 +129,118 @@ def _joins(prev: str, nxt: str) -> bool:
     return not (_SENTENCE_END.search(p) or _key(p).endswith(_markers()[4]))
 
 
-def _join(prev: str, nxt: str) -> str:
-    p, n = prev.rstrip(), nxt.lstrip()
-    if re.search(r"[a-z]-$", p) and n[:1].islower():
-        return p[:-1] + n
-    return p + " " + n
+class _Line(NamedTuple):
+    text: str
+    start: int  # offset of text[0] in the original
+
+
+_SEP = re.compile(r"\r\n|\r|\n|\f")
+_RUNS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff\x00]+|[^ \t\u00a0\u2000-\u200b\u3000\ufeff\x00]+")
+
+
+def _pages(text: str) -> list[list[_Line]]:
+    pages, cur, pos = [], [], 0
+    for m in _SEP.finditer(text):
+        cur.append(_Line(text[pos:m.start()], pos))
+        pos = m.end()
+        if m.group() == "\f":
+            pages.append(cur)
+            cur = []
+    cur.append(_Line(text[pos:], pos))
+    pages.append(cur)
+    return pages
+
+
+def _hyphen_join(prev: str, nxt: str) -> bool:
+    return bool(re.search(r"[a-z]-$", prev.rstrip())) and nxt.lstrip()[:1].islower()
+
+
+def _is_space(run: str) -> bool:
+    return not run.strip(" \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                         "\u200a\u200b\u3000\ufeff\x00")
+
+
+def _emit(pieces: list[tuple[str, int, bool]], out: list[str], src: list[int]) -> None:
+    """Append one paragraph to `out`: runs of white space collapsed to one space, none at the
+    ends. `pieces` are (original text, its offset, glued) where glued pieces follow the one
+    before without a space (a de-hyphenated line break). `src` gets each char's offset."""
+    pending = None  # offset of a white-space run not yet written
+    for piece, start, glued in pieces:
+        if glued:
+            pending = None
+        for m in _RUNS.finditer(piece):
+            if _is_space(m.group()):
+                if out and pending is None and not _at_paragraph_start(out):
+                    pending = start + m.start()
+                continue
+            if pending is not None:
+                out.append(" ")
+                src.append(pending)
+                pending = None
+            out.append(m.group())
+            src.extend(range(start + m.start(), start + m.end()))
+        if not _at_paragraph_start(out) and pending is None:
+            pending = start + len(piece)  # the line break between two lines reads as a space
+
+
+def _at_paragraph_start(out: list[str]) -> bool:
+    return not out or out[-1] == "\n\n"
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalize_text(text)` and, for each of its characters, the offset in `text` it comes
+    from (inserted spaces and paragraph breaks point at the white space they replace)."""
+    pages = _drop_page_furniture(_pages(text))
+    # A page break is a line break inside the paragraph it interrupts, unless blank.
+    lines = [ln for page in pages for ln in page]
+    out: list[str] = []
+    src: list[int] = []
+    for block in _blocks(lines):
+        paragraphs = [[(block[0].text, block[0].start, False)]]
+        current = block[0].text
+        for ln in block[1:]:
+            if not _joins(current, ln.text):
+                paragraphs.append([(ln.text, ln.start, False)])
+                current = ln.text
+            elif _hyphen_join(current, ln.text):
+                last, last_start, glued = paragraphs[-1][-1]
+                paragraphs[-1][-1] = (last[:len(last.rstrip()) - 1], last_start, glued)
+                lead = len(ln.text) - len(ln.text.lstrip())
+                paragraphs[-1].append((ln.text[lead:], ln.start + lead, True))
+                current = current.rstrip()[:-1] + ln.text.lstrip()
+            else:
+                paragraphs[-1].append((ln.text, ln.start, False))
+                current = current + " " + ln.text
+        for para in paragraphs:
+            before = len(out)
+            _emit(para, out, src)
+            if len(out) > before:
+                out.append("\n\n")
+                src.append(src[-1] + 1)
+    if out:
+        out.pop()
+        src.pop()
+    chars = "".join(out)
+    # `out` holds runs; expand the two-character paragraph break in `src`.
+    offsets: list[int] = []
+    k = 0
+    for run in out:
+        if run == "\n\n":
+            offsets.extend((src[k], src[k]))
+            k += 1
+        else:
+            offsets.extend(src[k:k + len(run)])
+            k += len(run)
+    return chars, offsets
 
 
 def normalize_text(text: str) -> str:
     """Clean extracted letter text; see the module docstring."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    text = text.replace("\x00", "")
-    pages = [p.split("\n") for p in text.split("\f")]
-    pages = _drop_page_furniture(pages)
-    # A page break is a line break inside the paragraph it interrupts, unless blank.
-    lines = [ln for page in pages for ln in page]
-    paragraphs = []
-    for block in _blocks(lines):
-        para = [block[0]]
-        for ln in block[1:]:
-            if _joins(para[-1], ln):
-                para[-1] = _join(para[-1], ln)
-            else:
-                para.append(ln)
-        paragraphs.extend(para)
-    clean = (_WS.sub(" ", p).strip() for p in paragraphs)
-    return "\n\n".join(p for p in clean if p)
+    return normalize_with_offsets(text)[0]
+
+
+def map_span(offsets: list[int], start: int, end: int) -> tuple[int, int] | None:
+    """The span of normalized text whose characters come from [start, end) of the original."""
+    i = bisect.bisect_left(offsets, start)
+    j = bisect.bisect_left(offsets, end)
+    return (i, j) if i < j else None

@@ -69,3 +69,29 @@ def test_normalizing_is_idempotent(s):
 def test_idempotent_on_letter_like_lines(lines):
     once = normalize_text("\n".join(lines))
     assert normalize_text(once) == once
+
+
+def test_offsets_point_back_into_the_original():
+    from nlp.textnorm import map_span, normalize_with_offsets
+
+    raw = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    text, offsets = normalize_with_offsets(raw)
+    assert len(offsets) == len(text)
+    start = raw.index("13-20 visits over 13-20")
+    end = raw.index("weeks", start) + len("weeks")  # wraps onto the next line in the original
+    s, e = map_span(offsets, start, end)
+    assert text[s:e] == "13-20 visits over 13-20 weeks"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("ab-. :\n\f\r\t\x00\ufeff") + ["Upheld", "CLINICAL CASE SUMMARY", "\n \n"]),
+                max_size=120).map("".join))
+def test_every_visible_character_maps_to_itself(s):
+    from nlp.textnorm import normalize_with_offsets
+
+    text, offsets = normalize_with_offsets(s)
+    assert len(offsets) == len(text)
+    assert offsets == sorted(offsets)
+    for ch, o in zip(text, offsets):
+        if not ch.isspace():
+            assert s[o] == ch

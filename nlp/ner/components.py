@@ -1,0 +1,80 @@
+"""spaCy components for IMR letters, registered as factories (entry points in pyproject.toml).
+
+- `imr_sections`: a section detector; runs the layout parser on the (normalized) doc text and
+  keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
+- `imr_entity_normalizer`: sets `span._.norm`, `span._.section` and `span._.item` on every
+  entity (SPEC.md section 2) from the lexicon-driven normalizers.
+"""
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from nlp.layout import parse_layout
+from nlp.normalizers import infer_count_role, normalize_count, normalize_drug, normalize_guideline
+
+for _name in ("norm", "section", "item"):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=None)
+if not Doc.has_extension("layout"):
+    Doc.set_extension("layout", default=None)
+
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Bounds of the sentence (or line) around [start, end): a cheap splitter, no parser needed."""
+    left = 0
+    for m in _SENT_END.finditer(text, max(0, start - 600), start):
+        left = m.end()
+    m = _SENT_END.search(text, end)
+    right = m.start() if m else len(text)
+    return left, right
+
+
+class SectionDetector:
+    def __call__(self, doc: Doc) -> Doc:
+        if doc._.layout is None:
+            doc._.layout = parse_layout(doc.text)
+        return doc
+
+
+@Language.factory("imr_sections")
+def make_section_detector(nlp: Language, name: str) -> SectionDetector:
+    return SectionDetector()
+
+
+class EntityNormalizer:
+    """Normalize entities; counts get their role from where they stand in the letter."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout = doc._.layout or parse_layout(doc.text)
+        doc._.layout = layout
+        text = doc.text
+        for ent in doc.ents:
+            section, item = layout.locate(ent.start_char)
+            ent._.section, ent._.item = section, item
+            ent._.norm = self.normalize(ent, text, layout, item)
+        return doc
+
+    @staticmethod
+    def normalize(ent: Span, text: str, layout, item_index: int | None) -> dict | None:
+        if ent.label_ == "DRUG":
+            return normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": None}
+        if ent.label_ == "GUIDELINE":
+            return normalize_guideline(ent.text)
+        if ent.label_ == "SESSION_COUNT":
+            item = layout.items[item_index - 1] if item_index else None
+            in_request = item is not None and item.heading.start <= ent.start_char < item.heading.end
+            s, e = _sentence_bounds(text, ent.start_char, ent.end_char)
+            role = infer_count_role(text[s:e], in_request, (ent.start_char - s, ent.end_char - s))
+            hint = item.request if in_request else None
+            return normalize_count(ent.text, role=role, unit_hint=hint)
+        return None
+
+
+@Language.factory("imr_entity_normalizer")
+def make_entity_normalizer(nlp: Language, name: str) -> EntityNormalizer:
+    return EntityNormalizer()

@@ -1,0 +1,22 @@
+"""Entity normalizers (SPEC section 2; docs/CONTRACTS.md "Normalizer API").
+
+- `normalize_count(text, role=None, unit_hint=None)` -> {"min", "max", "unit", "over", "role"}
+- `infer_count_role(context, in_request, span=None)` -> "requested" | "completed" | "recommended" | None
+- `normalize_guideline(text)` -> {"source", "document", "topic", "pages"}
+- `normalize_drug(text)` -> {"generic", "drug_class"} | None
+
+All pure functions over data in configs/lexicons/; none raises.
+"""
+
+from nlp.normalizers.counts import infer_count_role, normalize_count, unit_from_hint
+from nlp.normalizers.drugs import normalize_drug
+from nlp.normalizers.guidelines import expand_pages, normalize_guideline
+
+__all__ = [
+    "normalize_count",
+    "infer_count_role",
+    "unit_from_hint",
+    "normalize_guideline",
+    "expand_pages",
+    "normalize_drug",
+]

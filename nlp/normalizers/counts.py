@@ -1,0 +1,323 @@
+"""SESSION_COUNT normalization (SPEC section 2).
+
+`normalize_count(text, role=None, unit_hint=None)` ->
+``{"min": int|None, "max": int|None, "unit": str|None, "over": {"min","max","unit"}|None, "role": str|None}``
+
+Readings (number words such as "Six", "twenty-four" come from configs/lexicons/number_words.yaml,
+unit words from configs/lexicons/count_terms.yaml):
+
+- "36 sessions" -> 36/36 session; "24 WEEKS" -> 24/24 week; "Six visits" -> 6/6 visit;
+  "12 physical therapy visits" -> 12/12 visit (up to three words between number and unit).
+- ranges: "3 - 4 sessions", "13-20 visits", "3 to 4 sessions" -> min/max.
+- "over"/"for"/"in"/"x"/"times" N weeks|months after the count -> `over`
+  ("3 - 4 sessions over two weeks" -> 3/4 session over 2/2 week).
+- **frequency x duration**: "2 times a week for 6 weeks", "2x/week x 6 weeks",
+  "3 visits per week for 2 weeks", "1-2 times per week for 6 weeks" and the bare "2 x 6" /
+  "2x6" (read as per week x weeks) -> the product as the count (12 session over 6/6 week; 6-12
+  for "1-2 times ..."); the unit is the frequency's own noun (visits/sessions/treatments) or
+  `session`. An explicit count in the same text wins over the product ("Four sessions ... two
+  times a week times 2 weeks" -> 4 session over 2 week).
+- quantities: "QUANTITY: 6.00", "QTY: 2", "#12" -> the number; unit from a unit word right after
+  it ("QUANTITY: 24 WEEKS" -> week), else from `unit_hint`, else `unit`. `unit_hint` is either a
+  unit name ("month") or the request text, read with `unit_hint_patterns`
+  ("MONTHLY MEDICATION MANAGEMENT (IN MONTHS)" -> month); see `unit_from_hint`.
+
+`role` is passed through when it is one of requested / completed / recommended (else None);
+`infer_count_role(context, in_request)` proposes one from cue words. Never raises: text that
+holds no count gives min/max/unit None.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from nlp.config import load_yaml
+
+
+ROLES = ("requested", "completed", "recommended")
+UNITS = ("session", "visit", "treatment", "week", "month", "unit")
+
+_NUM = r"\d+(?:\.\d+)?"
+_RANGE = rf"(?P<{{p}}a>{_NUM})(?:\s*(?:-|to|or|–)\s*(?P<{{p}}b>{_NUM}))?"
+
+
+def _range(prefix: str) -> str:
+    return _RANGE.format(p=prefix)
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    numbers = load_yaml("lexicons/number_words.yaml")
+    terms = load_yaml("lexicons/count_terms.yaml")
+    units = {str(k).lower(): str(v) for k, v in terms["units"].items()}
+    unit_alt = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))
+    ones = {str(k): int(v) for k, v in numbers["units"].items() if str(k) not in ("a", "an")}
+    tens = {str(k): int(v) for k, v in numbers["tens"].items()}
+    word_alt = "|".join(sorted(list(ones) + list(tens), key=len, reverse=True))
+    numword_re = re.compile(
+        rf"\b(?:(?P<t>{'|'.join(tens)})(?:[\s-]+(?P<u1>{'|'.join(k for k, v in ones.items() if 1 <= v <= 9)}))?"
+        rf"|(?P<u>{word_alt}))\b"
+    )
+    rx: dict[str, Any] = {}
+    rx["unit_alt"] = unit_alt
+    def alt(words: list) -> str:
+        ws = sorted((str(w).lower() for w in words), key=len, reverse=True)
+        return "|".join(r"\s*".join(re.escape(p) for p in w.split()) for w in ws)
+
+    per = rf"(?:{alt(terms['per_words'])})"
+    freq_noun = rf"(?P<fn>{alt(terms['frequency_words'])})"
+    over_alt = alt(terms["over_words"])
+    qty_alt = "|".join(
+        (re.escape(q) if not q[-1].isalnum() else rf"\b{re.escape(q)}\b") for q in terms["quantity_labels"]
+    )
+    # "2 times a week for 6 weeks", "2x/week x 6 weeks", "3 visits per week for 2 weeks"
+    rx["freq"] = re.compile(
+        rf"{_range('f')}\s*{freq_noun}?\s*{per}?\s*(?P<fu>week|wk|month)s?\b"
+        rf"(?:\s*(?:,|\()?\s*(?:{over_alt})?\s*(?:a\s+(?:period|course|total)\s+of\s+)?"
+        rf"{_range('d')}\s*(?P<du>weeks?|wks?|months?)\b)?"
+    )
+    # bare "2 x 6", "2x6"
+    rx["bare_x"] = re.compile(rf"(?<![\d.])(?P<fa>\d+)\s*[x×]\s*(?P<da>\d+)(?![\d.])(?!\s*(?:mg|mcg|g|ml|%))")
+    rx["count"] = re.compile(
+        rf"(?<![\d.#:])(?<!#\s){_range('c')}\s*(?:(?!(?:{over_alt}|{per})\b)[a-z][a-z'/-]*\s+){{0,3}}?"
+        rf"(?P<cu>{unit_alt})\b"
+    )
+    rx["over"] = re.compile(
+        rf"\b(?:{over_alt})\s+(?:a\s+(?:period|course|total)\s+of\s+|the\s+next\s+|approximately\s+|about\s+)?"
+        rf"{_range('o')}\s*(?P<ou>weeks?|wks?|months?)\b"
+    )
+    rx["qty"] = re.compile(rf"(?:{qty_alt})\s*[:#=]?\s*{_range('q')}(?:\s*(?P<qu>{unit_alt})\b)?")
+    rx["bare"] = re.compile(rf"(?<![\d.]){_range('n')}(?:\s*(?P<nu>{unit_alt})\b)?")
+    hints = [(str(a).lower(), str(b)) for a, b in terms.get("unit_hint_patterns", [])]
+    cues = {
+        role: sorted({str(c).lower() for c in terms["role_cues"].get(role, [])}, key=len, reverse=True)
+        for role in ROLES
+    }
+    cue_re = {
+        role: re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(c) for c in lst) + r")(?![a-z])")
+        for role, lst in cues.items()
+        if lst
+    }
+    return {"ones": ones, "tens": tens, "numword_re": numword_re, "units": units, "rx": rx,
+            "hints": hints, "cue_re": cue_re}
+
+
+def _words_to_digits(text: str) -> str:
+    d = _data()
+
+    def repl(m: re.Match) -> str:
+        if m.group("t"):
+            v = d["tens"][m.group("t")] + (d["ones"][m.group("u1")] if m.group("u1") else 0)
+        else:
+            w = m.group("u")
+            v = d["ones"][w]
+            if w in ("once", "twice", "thrice"):
+                return f"{v} times"
+        return str(v)
+
+    return d["numword_re"].sub(repl, text)
+
+
+def _prep(text: str) -> str:
+    t = text.lower().replace("–", "-").replace("—", "-").replace("×", "x")
+    t = re.sub(r"\s+", " ", t)
+    t = _words_to_digits(t)
+    # "a session" / "an initial visit" -> 1
+    t = re.sub(r"\b(?:a|an|single)\s+(?=(?:[a-z]+\s+)?(?:session|visit|treatment)s?\b)", "1 ", t)
+    return t.strip()
+
+
+def _num(v: str | None) -> int | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except ValueError:
+        return None
+    if f != f or f in (float("inf"), float("-inf")) or abs(f) > 1e9:
+        return None
+    return int(round(f))
+
+
+def _pair(m: re.Match, p: str) -> tuple[int | None, int | None]:
+    a = _num(m.group(p + "a"))
+    b = _num(m.group(p + "b")) if (p + "b") in m.re.groupindex else None
+    if b is None:
+        b = a
+    if a is not None and b is not None and a > b:
+        a, b = b, a
+    return a, b
+
+
+def _unit(word: str | None) -> str | None:
+    if not word:
+        return None
+    return _data()["units"].get(word.lower().strip())
+
+
+def unit_from_hint(hint: str | None) -> str | None:
+    """Unit for a bare quantity from a hint: a unit name, or request text such as
+    "MONTHLY MEDICATION MANAGEMENT (IN MONTHS)" (configs/lexicons/count_terms.yaml)."""
+    if not hint or not isinstance(hint, str):
+        return None
+    h = re.sub(r"\s+", " ", hint.lower()).strip()
+    if h in UNITS:
+        return h
+    u = _unit(h)
+    if u:
+        return u
+    for pat, unit in _data()["hints"]:
+        if re.search(r"(?<![a-z])" + re.escape(pat) + r"(?![a-z])", h):
+            return unit
+    return None
+
+
+def _empty(role: str | None) -> dict:
+    return {"min": None, "max": None, "unit": None, "over": None, "role": role}
+
+
+def normalize_count(text: str, role: str | None = None, unit_hint: str | None = None) -> dict:
+    """Normalize a SESSION_COUNT mention; see the module docstring."""
+    role = role if role in ROLES else None
+    try:
+        return _normalize(text, role, unit_hint)
+    except Exception:  # a normalizer must never break the pipeline
+        return _empty(role)
+
+
+def _over(m: re.Match | None, p: str, unit_group: str) -> dict | None:
+    if m is None or m.group(p + "a") is None:
+        return None
+    a, b = _pair(m, p)
+    u = _unit(m.group(unit_group))
+    if a is None or u is None:
+        return None
+    return {"min": a, "max": b, "unit": u}
+
+
+def _normalize(text: Any, role: str | None, unit_hint: str | None) -> dict:
+    if not isinstance(text, str) or not text.strip():
+        return _empty(role)
+    t = _prep(text[:2000])
+    rx = _data()["rx"]
+    out = _empty(role)
+
+    # frequency x duration
+    fm = None
+    for m in rx["freq"].finditer(t):
+        if m.group("da") is not None:
+            fm = m
+            break
+    if fm is None:
+        bx = rx["bare_x"].search(t)
+    else:
+        bx = None
+
+    explicit_t = t
+    if fm is not None:
+        explicit_t = t[: fm.start()] + " " * (fm.end() - fm.start()) + t[fm.end():]
+    elif bx is not None:
+        explicit_t = t[: bx.start()] + " " * (bx.end() - bx.start()) + t[bx.end():]
+
+    # an explicit count ("Four sessions", "12 sessions") that is not a frequency
+    cm = None
+    for m in rx["count"].finditer(explicit_t):
+        u = _unit(m.group("cu"))
+        if u in ("session", "visit", "treatment"):
+            cm = m
+            break
+        if cm is None and u in ("week", "month"):
+            cm = m
+    if cm is not None and _unit(cm.group("cu")) in ("week", "month") and (fm is not None or bx is not None):
+        cm = None  # "for 6 weeks" belongs to the frequency
+
+    if cm is not None:
+        a, b = _pair(cm, "c")
+        out.update(min=a, max=b, unit=_unit(cm.group("cu")))
+        if fm is not None:
+            out["over"] = _over(fm, "d", "du")
+        elif bx is not None:
+            w = _num(bx.group("da"))
+            out["over"] = {"min": w, "max": w, "unit": "week"}
+        else:
+            om = rx["over"].search(t[cm.end():])
+            if om is not None and out["unit"] in ("session", "visit", "treatment"):
+                out["over"] = _over(om, "o", "ou")
+        return out
+
+    if fm is not None:
+        fa, fb = _pair(fm, "f")
+        da, db = _pair(fm, "d")
+        if None not in (fa, fb, da, db):
+            noun = _unit(fm.group("fn")) if fm.group("fn") else None
+            out.update(min=fa * da, max=fb * db, unit=noun if noun in ("session", "visit", "treatment") else "session")
+            out["over"] = {"min": da, "max": db, "unit": _unit(fm.group("du"))}
+            return out
+    if bx is not None:
+        f, w = _num(bx.group("fa")), _num(bx.group("da"))
+        if f is not None and w is not None:
+            out.update(min=f * w, max=f * w, unit="session", over={"min": w, "max": w, "unit": "week"})
+            return out
+
+    qm = rx["qty"].search(t)
+    if qm is not None:
+        a, b = _pair(qm, "q")
+        u = _unit(qm.group("qu")) or unit_from_hint(unit_hint) or "unit"
+        out.update(min=a, max=b, unit=u)
+        return out
+
+    nm = rx["bare"].search(t)
+    if nm is not None:
+        a, b = _pair(nm, "n")
+        u = _unit(nm.group("nu")) or unit_from_hint(unit_hint) or "unit"
+        out.update(min=a, max=b, unit=u)
+        om = rx["over"].search(t[nm.end():])
+        if om is not None and u in ("session", "visit", "treatment"):
+            out["over"] = _over(om, "o", "ou")
+        return out
+    return out
+
+
+def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | None = None) -> str | None:
+    """Role of a count from its context (the sentence around it).
+
+    `in_request` (the count is in the item's request or heading) -> "requested". Otherwise the
+    cue words of configs/lexicons/count_terms.yaml decide: with `span` (the count's offsets in
+    `context`) the cue nearest to the count wins, preferring cues before it; without `span` the
+    first role with a cue in the order completed, recommended, requested. No cue -> None.
+    """
+    if in_request:
+        return "requested"
+    if not isinstance(context, str) or not context.strip():
+        return None
+    try:
+        ctx = context.lower()[:5000]
+        hits: list[tuple[int, int, str]] = []
+        for role, cre in _data()["cue_re"].items():
+            for m in cre.finditer(ctx):
+                hits.append((m.start(), m.end(), role))
+        if not hits:
+            return None
+        if span is None:
+            for role in ("completed", "recommended", "requested"):
+                if any(h[2] == role for h in hits):
+                    return role
+            return None
+        s, e = span
+
+        def dist(h: tuple[int, int, str]) -> tuple[int, int]:
+            if h[1] <= s:
+                return (s - h[1], 0)
+            if h[0] >= e:
+                return (h[0] - e + 15, 1)  # cues after the count count a little less
+            return (0, 0)
+
+        return min(hits, key=dist)[2]
+    except Exception:
+        return None
+
+
+__all__ = ["normalize_count", "infer_count_role", "unit_from_hint", "ROLES", "UNITS"]

@@ -1,0 +1,176 @@
+"""Drug lexicon (configs/lexicons/drugs.yaml, nlp/lexicon.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nlp.lexicon import DRUGS_PATH, DrugLexicon, get_lexicon
+
+SPEC_CLASSES = {
+    "opioid", "benzodiazepine", "sedative_hypnotic", "muscle_relaxant", "nsaid", "antidepressant",
+    "anticonvulsant", "topical_analgesic", "compounded", "proton_pump_inhibitor", "other",
+}
+RAW = yaml.safe_load(Path(DRUGS_PATH).read_text())
+
+
+@pytest.fixture(scope="module")
+def lex() -> DrugLexicon:
+    return get_lexicon()
+
+
+def test_format_matches_contract():
+    assert set(RAW) >= {"classes", "drugs"}
+    for name, c in RAW["classes"].items():
+        assert c["stance"].strip(), name
+        assert "guideline" in c
+        if c["guideline"] is not None:
+            assert set(c["guideline"]) == {"source", "document", "topic", "pages"}
+            assert c["guideline"]["source"] in {"MTUS", "ACOEM", "ODG", "OTHER"}
+    for d in RAW["drugs"]:
+        assert d["generic"] == d["generic"].lower()
+        assert d["class"] in RAW["classes"]
+        assert d["source"] in {"package", "supplement"}
+        assert isinstance(d["names"], list) and d["names"]
+        assert set(d.get("brands", [])) <= set(d["names"])
+        for s in d.get("strengths", []):
+            assert isinstance(s, str) and s
+
+
+def test_size():
+    names = {n.lower() for d in RAW["drugs"] for n in d["names"]}
+    generics = {d["generic"] for d in RAW["drugs"]}
+    classes = {d["class"] for d in RAW["drugs"]}
+    assert len(names) >= 250
+    assert len(generics) >= 100
+    assert classes >= SPEC_CLASSES
+    assert any(d["source"] == "supplement" for d in RAW["drugs"])
+    assert any(d["source"] == "package" for d in RAW["drugs"])
+    assert sum(1 for d in RAW["drugs"] if d.get("strengths")) >= 60
+
+
+def test_load_is_fast():
+    t = time.perf_counter()
+    DrugLexicon.load()
+    assert time.perf_counter() - t < 0.25  # ~20-40 ms measured; generous for a loaded CI box
+
+
+def test_cached(lex):
+    assert get_lexicon() is lex
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("Prosom", ("estazolam", "benzodiazepine")),
+        ("KLONOPIN", ("clonazepam", "benzodiazepine")),
+        ("Klonopin 1mg tablets", ("clonazepam", "benzodiazepine")),
+        ("cyclobenzaprine HCL", ("cyclobenzaprine", "muscle_relaxant")),
+        ("Oxycodone HCL ER", ("oxycodone", "opioid")),
+        ("Oxycodone HCL ER 20mg #60", ("oxycodone", "opioid")),
+        ("hydrocodone/APAP", ("hydrocodone/acetaminophen", "opioid")),
+        ("APAP/hydrocodone", ("hydrocodone/acetaminophen", "opioid")),
+        ("Hydrocodone-acetaminophen", ("hydrocodone/acetaminophen", "opioid")),
+        ("Norco 5/325mg oral tablet", ("hydrocodone/acetaminophen", "opioid")),
+        ("Percocet", ("oxycodone/acetaminophen", "opioid")),
+        ("Vicodin", ("hydrocodone/acetaminophen", "opioid")),
+        ("tramadol/APAP", ("tramadol/acetaminophen", "opioid")),
+        ("Trezix", ("acetaminophen/caffeine/dihydrocodeine", "opioid")),
+        ("Soma", ("carisoprodol", "muscle_relaxant")),
+        ("Fexmid", ("cyclobenzaprine", "muscle_relaxant")),
+        ("Flexeril 10mg", ("cyclobenzaprine", "muscle_relaxant")),
+        ("Orphenadrine Citrate ER 100mg tabs", ("orphenadrine", "muscle_relaxant")),
+        ("Terocin", ("methyl salicylate/menthol/capsaicin/lidocaine", "topical_analgesic")),
+        ("Medrox", ("methyl salicylate/menthol/capsaicin", "topical_analgesic")),
+        ("Lidoderm", ("lidocaine", "topical_analgesic")),
+        ("Lidocaine 5% patch", ("lidocaine", "topical_analgesic")),
+        ("Voltaren gel", ("diclofenac", "topical_analgesic")),
+        ("Mobisyl", ("trolamine salicylate", "topical_analgesic")),
+        ("Duexis", ("ibuprofen/famotidine", "nsaid")),
+        ("Motrin 600mg #40", ("ibuprofen", "nsaid")),
+        ("Anaprox DS", ("naproxen", "nsaid")),
+        ("Celecoxib 200mg #90", ("celecoxib", "nsaid")),
+        ("Ketaprofen", ("ketoprofen", "nsaid")),  # misspelling in a real letter
+        ("Ketoprofen 20% in cream base 240g", ("ketoprofen", "compounded")),
+        ("Cyclobenzaprine 5% in cream base 240g", ("cyclobenzaprine", "compounded")),
+        ("Flurbiprofen 10%/Dextromethorphan 5%/Lidocaine 5%", ("flurbiprofen/dextromethorphan/lidocaine", "compounded")),
+        ("flurbiprofen/cyclobenzaprine/lidocaine cream", ("flurbiprofen/cyclobenzaprine/lidocaine", "compounded")),
+        ("Cyclobenzaprine 3%-Gabapentin 6%", ("cyclobenzaprine/gabapentin", "compounded")),
+        ("Deprizine", ("ranitidine", "compounded")),
+        ("Fanatrex", ("gabapentin", "compounded")),
+        ("Synapryn", ("tramadol", "compounded")),
+        ("Tabradol", ("cyclobenzaprine", "compounded")),
+        ("Ketophene", ("ketoprofen", "compounded")),
+        ("Dicopanol", ("diphenhydramine", "compounded")),
+        ("gabapentin", ("gabapentin", "anticonvulsant")),
+        ("tramadol", ("tramadol", "opioid")),
+        ("Prilosec 20mg #90", ("omeprazole", "proton_pump_inhibitor")),
+        ("Pantoprazole sodium 20mg #60", ("pantoprazole", "proton_pump_inhibitor")),
+        ("Bupropion HCL 150mg #90", ("bupropion", "antidepressant")),
+        ("Venlafaxine HCL ER 37.5mg #90", ("venlafaxine", "antidepressant")),
+        ("Ambien", ("zolpidem", "sedative_hypnotic")),
+        ("Belsomra", ("suvorexant", "sedative_hypnotic")),
+        ("BuSpar", ("buspirone", "other")),
+        ("Post-op Colace 100mg #60", ("docusate", "other")),
+        ("Viagra 50mg", ("sildenafil", "other")),
+        ("Prosom 2mg, #30 with 2 refills", ("estazolam", "benzodiazepine")),
+        ("Klonopn", ("clonazepam", "benzodiazepine")),
+        ("XANAX®", ("alprazolam", "benzodiazepine")),
+        ("fentanyl patch", ("fentanyl", "opioid")),
+    ],
+)
+def test_lookup(lex, text, want):
+    assert lex.lookup(text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["benzodiazepines", "opioids", "NSAIDs", "anxiolytics", "muscle relaxants", "physical therapy", "MRI",
+     "well versed", "the patient", "2mg", "#30", "", "   "],
+)
+def test_lookup_rejects(lex, text):
+    assert lex.lookup(text) is None
+
+
+def test_every_surface_form_resolves(lex):
+    forms = lex.surface_forms()
+    assert len(forms) == len({f.lower() for f in forms})
+    for f in forms:
+        assert lex.lookup(f) is not None, f
+
+
+def test_real_letter_drugs_covered(lex):
+    # every drug or product named in the 64 real letters and the 3 gold letters
+    names = [
+        "Norco", "Trezix", "Tylenol", "Percocet", "OxyContin", "Oxycodone", "Tramadol", "Ultram", "Hydrocodone",
+        "Prosom", "ProSom", "Klonopin", "Diazepam", "BuSpar", "Zolpidem", "Soma", "Flexeril", "Cyclobenzaprine",
+        "Tizanidine", "Baclofen", "Orphenadrine", "Motrin", "Ibuprofen", "Naproxen", "Naprosyn", "Anaprox",
+        "Naprelan", "EC-Naprosyn", "Celecoxib", "Meloxicam", "Mobic", "Nabumetone", "Etodolac", "Ketoprofen",
+        "Flurbiprofen", "Diclofenac", "Voltaren", "Aspirin", "Duexis", "Lidoderm", "Lidocaine", "Mobisyl",
+        "Capsaicin", "Dextromethorphan", "Amitriptyline", "Gabapentin", "Bupropion", "Wellbutrin", "Venlafaxine",
+        "Prilosec", "Pantoprazole", "Pepcid", "Colace", "Ondansetron", "Viagra", "Sildenafil", "Medrol",
+        "Prednisone", "Methotrexate", "Hydrochlorothiazide", "Metoprolol", "Propranolol", "Atorvastatin",
+        "Amoxicillin", "Cortisone", "Acetaminophen", "Deprizine", "Fanatrex", "Synapryn", "Tabradol", "Ketophene",
+        "Dicopanol",
+    ]
+    missing = [n for n in names if lex.lookup(n) is None]
+    assert not missing
+
+
+def test_classes_have_stance_and_guideline(lex):
+    for cls in SPEC_CLASSES:
+        info = lex.class_info(cls)
+        assert info is not None and info["stance"]
+    assert lex.class_info("benzodiazepine")["guideline"]["pages"] == [24]
+
+
+def test_lexicon_is_built_from_seed(tmp_path):
+    pytest.importorskip("drug_named_entity_recognition")
+    from training.build_drug_lexicon import main
+
+    out = tmp_path / "drugs.yaml"
+    assert main(["--out", str(out)]) == 0
+    assert yaml.safe_load(out.read_text()) == RAW, "drugs.yaml is stale: run training/build_drug_lexicon.py"
