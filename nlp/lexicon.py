@@ -126,11 +126,21 @@ class DrugLexicon:
             self._by_initial.setdefault(key[0], []).append(key)
         self.lookup = lru_cache(maxsize=8192)(self._lookup)  # type: ignore[method-assign]
         self.entry = lru_cache(maxsize=8192)(self._entry)  # type: ignore[method-assign]
+        self._max_words = max((k.count(" ") + 1 for k in self._index), default=1)
 
     # ------------------------------------------------------------------ public API
     @classmethod
     def load(cls, path: Path | str = DRUGS_PATH, filters_path: Path | str = FILTERS_PATH) -> "DrugLexicon":
         return cls(read_yaml(path), read_yaml(filters_path))
+
+    def find_any(self, text: str) -> bool:
+        """Does `text` contain a surface name of the lexicon as whole words (case-insensitive)?"""
+        words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+        for n in range(1, self._max_words + 1):
+            for i in range(len(words) - n + 1):
+                if " ".join(words[i:i + n]) in self._index:
+                    return True
+        return False
 
     def surface_forms(self) -> list[str]:
         """Every surface name once (first spelling in the file), for an spaCy entity_ruler."""

@@ -8,7 +8,11 @@ from nlp.lexicon import get_lexicon
 
 def ruler_patterns(tokenizer) -> list[dict]:
     patterns = []
-    for label, plist in load_yaml("ner/ruler_patterns.yaml").items():
+    for label, spec in load_yaml("ner/ruler_patterns.yaml").items():
+        if isinstance(spec, dict):  # cores, and each core with each tail
+            plist = [c + t for c in spec["cores"] for t in [[]] + spec["tails"]]
+        else:
+            plist = spec
         patterns.extend({"label": label, "pattern": p} for p in plist)
     seen = set()
     for form in sorted(get_lexicon().surface_forms()):

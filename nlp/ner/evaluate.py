@@ -1,0 +1,76 @@
+"""`imr evaluate ner`: entity P/R/F (strict, lenient) and normalization accuracy for the
+ruler alone, the model alone and the combined pipeline, plus the peer drug tagger baseline."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from nlp.layout import parse_layout
+from nlp.ner.runtime import entity_dicts, load_pipeline
+from nlp.ner.scoring import EntityScore
+from nlp.textnorm import normalize_text
+
+VARIANTS = {"combined": [], "model_only": ["entity_ruler"], "ruler_only": ["ner", "tok2vec"]}
+
+
+def gold_letters(letters_dir: str | Path, gold_dir: str | Path) -> Iterable[tuple[str, list[dict]]]:
+    """(normalized text, gold entities) of the hand-annotated letters."""
+    for g in sorted(Path(gold_dir).glob("*.json")):
+        raw = (Path(letters_dir) / f"{g.stem}.txt").read_text(encoding="utf-8")
+        yield normalize_text(raw), json.loads(g.read_text(encoding="utf-8"))["entities"]
+
+
+def corpus_letters(corpus_dir: str | Path, split: str, limit: int | None = None):
+    """(normalized text, gold entities) of a corpus split; gold sections come from the corpus."""
+    from datasets import load_from_disk
+
+    ds = load_from_disk(str(corpus_dir))[split]
+    n = len(ds) if limit is None else min(limit, len(ds))
+    for i in range(n):
+        row = ds[i]
+        ents = row["entities"]
+        gold = [{"label": lab, "text": txt, "section": sec, "item": (it if sec == "item" else None), "norm": {}}
+                for lab, txt, sec, it in zip(ents["label"], ents["text"], ents["section"], ents["item"])]
+        yield normalize_text(row["text"]), gold
+
+
+def _peer_drugs(text: str, layout) -> list[dict]:
+    """DRUG entities from the drug-named-entity-recognition package's dictionary tagger."""
+    import re
+
+    from drug_named_entity_recognition import find_drugs
+
+    toks = [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    words = [re.sub(r"^\W+|\W+$", "", t[0]) for t in toks]
+    out = []
+    for info, i, j in find_drugs(words, is_ignore_case=True):
+        start = toks[i][1] + toks[i][0].find(words[i]) if words[i] else toks[i][1]
+        end = toks[j - 1][1] + toks[j - 1][0].find(words[j - 1]) + len(words[j - 1])
+        section, item = layout.locate(start)
+        out.append({"label": "DRUG", "text": text[start:end], "start": start, "end": end,
+                    "section": section, "item": item,
+                    "norm": {"generic": info.get("name", "").lower(), "drug_class": None}})
+    return out
+
+
+def evaluate(pipeline_dir: str | Path, letters: list[tuple[str, list[dict]]], variants=VARIANTS,
+             peer: bool = True) -> dict:
+    nlp = load_pipeline(str(pipeline_dir))
+    out = {}
+    texts = [t for t, _ in letters]
+    for name, disabled in variants.items():
+        disabled = [d for d in disabled if d in nlp.pipe_names]
+        if name != "combined" and not disabled:
+            continue  # that variant is the combined pipeline itself
+        score = EntityScore()
+        with nlp.select_pipes(disable=disabled):
+            for doc, (_, gold) in zip(nlp.pipe(texts, batch_size=16), letters):
+                score.add(entity_dicts(doc), gold)
+        out[name] = score.summary()
+    if peer:
+        score = EntityScore(labels=("DRUG",))
+        for text, gold in letters:
+            score.add(_peer_drugs(text, parse_layout(text)), [g for g in gold if g["label"] == "DRUG"])
+        out["peer_drug_tagger"] = score.summary()
+    return out

@@ -1,0 +1,82 @@
+"""The spaCy side: tokenizer rules, section detector, normalizer component, save/load, training."""
+import json
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from conftest import LETTERS
+from nlp.ner.tokenizer import blank_pipeline
+from nlp.textnorm import normalize_text
+from training.ner import assemble
+
+
+@pytest.fixture(scope="module")
+def ruler_pipeline(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ruler") / "pipe"
+    assemble(None, path)
+    return path
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("Guidelines Page(s): 100-102, 127.", ["Guidelines", "Page(s)", ":", "100", "-", "102", ",", "127", "."]),
+    ("Prosom 2mg, #30", ["Prosom", "2", "mg", ",", "#", "30"]),
+    ("Norco 10/325mg", ["Norco", "10/325", "mg"]),
+    ("PT 2x6", ["PT", "2", "x", "6"]),
+    ("QTY: 2", ["QTY", ":", "2"]),
+    ("flurbiprofen 20%/cyclobenzaprine", ["flurbiprofen", "20", "%", "/", "cyclobenzaprine"]),
+    ("Non-MTUS Citation", ["Non-MTUS", "Citation"]),
+    ("Section(s): Special", ["Section(s)", ":", "Special"]),
+])
+def test_tokenizer(text, tokens):
+    assert [t.text for t in blank_pipeline()(text)] == tokens
+
+
+def test_pipeline_order_and_extensions(ruler_pipeline):
+    nlp = spacy.load(ruler_pipeline)
+    assert nlp.pipe_names == ["imr_sections", "entity_ruler", "imr_entity_normalizer"]
+    text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
+    doc = nlp(text)
+    assert [it.request for it in doc._.layout.items][0] == "WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS"
+    by_text = {(e.text, e._.section, e._.item): e._.norm for e in doc.ents}
+    assert by_text[("Klonopin", "summary", None)] == {"generic": "clonazepam", "drug_class": "benzodiazepine"}
+    assert by_text[("13-20 visits over 13-20 weeks", "item", 1)] == {
+        "min": 13, "max": 20, "unit": "visit", "over": {"min": 13, "max": 20, "unit": "week"}, "role": "recommended"}
+    assert by_text[("MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127", "item", 2)] == {
+        "source": "MTUS", "document": "chronic_pain", "topic": None, "pages": [100, 101, 102, 127]}
+    assert ("MTUS", "item", 2) not in by_text  # "Non-MTUS Citation" names no guideline
+
+
+def test_saved_pipeline_loads_in_a_fresh_process(ruler_pipeline):
+    code = (
+        "import spacy, json, sys\n"
+        f"nlp = spacy.load({str(ruler_pipeline)!r})\n"
+        "doc = nlp('IMR ISSUES, DECISIONS AND RATIONALES\\n\\nKlonopin 1mg: Upheld\\n\\n"
+        "Decision rationale: Klonopin is not recommended.')\n"
+        "print(json.dumps([(e.text, e.label_, e._.section, e._.item, e._.norm) for e in doc.ents]))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == [
+        ["Klonopin", "DRUG", "item", 1, {"generic": "clonazepam", "drug_class": "benzodiazepine"}],
+        ["Klonopin", "DRUG", "item", 1, {"generic": "clonazepam", "drug_class": "benzodiazepine"}]]
+
+
+def test_config_trains_a_small_model(tmp_path):
+    """A few steps of `spacy train configs/ner.cfg` on a handful of letters produce a loadable model."""
+    from training.ner import train
+
+    nlp = blank_pipeline()
+    db = DocBin()
+    for _ in range(3):
+        doc = nlp.make_doc("The request for Norco 10/325mg and 12 sessions of physical therapy is not medically necessary.")
+        doc.ents = [doc.char_span(16, 21, label="DRUG"), doc.char_span(35, 46, label="SESSION_COUNT")]
+        db.add(doc)
+    db.to_disk(tmp_path / "train.spacy")
+    db.to_disk(tmp_path / "dev.spacy")
+    best = train(tmp_path, tmp_path / "run", max_steps=20, eval_frequency=10)
+    model = spacy.load(best)
+    assert model.pipe_names == ["tok2vec", "ner"]
+    assert set(model.get_pipe("ner").labels) == {"DRUG", "SESSION_COUNT"}
+    assert [t.text for t in model("2x6")] == ["2", "x", "6"]  # the IMR tokenizer travels with the model

@@ -1,0 +1,114 @@
+"""NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
+
+The assembled pipeline is: imr_sections → tok2vec → ner → entity_ruler → imr_entity_normalizer.
+The ruler runs after the statistical model with `overwrite_ents=False`: the model decides
+entity boundaries (it learned the long citation spans), and the lexicon adds the drugs and
+hand-pattern entities the model missed. docs/NER.md gives the measurements behind this order.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from pathlib import Path
+
+from nlp.config import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = REPO_ROOT / "configs" / "ner.cfg"
+SPLIT_FILES = {"train": "train.spacy", "validation": "dev.spacy", "test": "test.spacy", "test_unseen": "test_unseen.spacy"}
+
+
+def letter_entities(row: dict) -> tuple[str, list[tuple[int, int, str]]]:
+    """Normalized text of a corpus letter and its gold entity spans mapped onto it."""
+    from nlp.textnorm import map_span, normalize_with_offsets
+
+    text, offsets = normalize_with_offsets(row["text"])
+    spans = []
+    ents = row["entities"]
+    for start, end, label in zip(ents["start"], ents["end"], ents["label"]):
+        mapped = map_span(offsets, start, end)
+        if mapped:
+            spans.append((mapped[0], mapped[1], label))
+    return text, spans
+
+
+def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0) -> dict:
+    """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text."""
+    from datasets import load_from_disk
+    from spacy.tokens import DocBin
+
+    from nlp.ner.tokenizer import blank_pipeline
+
+    nlp = blank_pipeline()
+    dsd = load_from_disk(str(corpus_dir))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = {}
+    for split, fname in SPLIT_FILES.items():
+        if split not in dsd:
+            continue
+        ds = dsd[split]
+        n = len(ds) if not limit or split not in limit else min(limit[split], len(ds))
+        rows = random.Random(seed).sample(range(len(ds)), n) if n < len(ds) else range(len(ds))
+        db = DocBin(store_user_data=False)
+        total = misaligned = 0
+        for i in rows:
+            text, spans = letter_entities(ds[int(i)])
+            doc = nlp.make_doc(text)
+            ents = []
+            for s, e, label in spans:
+                total += 1
+                span = doc.char_span(s, e, label=label, alignment_mode="strict") or \
+                    doc.char_span(s, e, label=label, alignment_mode="expand")
+                if span is None or (ents and span.start < ents[-1].end):
+                    misaligned += 1
+                    continue
+                if span.text != text[s:e]:
+                    misaligned += 1
+                ents.append(span)
+            doc.ents = ents
+            db.add(doc)
+        db.to_disk(out_dir / fname)
+        stats[split] = {"letters": n, "entities": total, "not_token_aligned": misaligned}
+    (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
+    return stats
+
+
+def train(corpus_spacy_dir: str | Path, output: str | Path, config: str | Path = DEFAULT_CONFIG,
+          max_steps: int | None = None, seed: int = 0, eval_frequency: int | None = None) -> Path:
+    """`spacy train` with the project config; returns the best model's directory."""
+    from spacy.cli.train import train as spacy_train
+
+    import nlp.ner.tokenizer  # noqa: F401  (registers imr.Tokenizer.v1)
+
+    corpus_spacy_dir = Path(corpus_spacy_dir)
+    overrides = {"paths.train": str(corpus_spacy_dir / "train.spacy"),
+                 "paths.dev": str(corpus_spacy_dir / "dev.spacy"), "system.seed": seed}
+    if max_steps is not None:
+        overrides["training.max_steps"] = max_steps
+    if eval_frequency is not None:
+        overrides["training.eval_frequency"] = eval_frequency
+    spacy_train(Path(config), Path(output), overrides=overrides, use_gpu=-1)
+    return Path(output) / "model-best"
+
+
+def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True) -> Path:
+    """The full pipeline around a trained model (or, with `trained=None`, the ruler alone)."""
+    import spacy
+
+    import nlp.ner.components  # noqa: F401
+    from nlp.ner.patterns import ruler_patterns
+    from nlp.ner.tokenizer import blank_pipeline
+
+    pipe = spacy.load(trained) if trained else blank_pipeline()
+    pipe.add_pipe("imr_sections", first=True)
+    if ruler:
+        where = {"after": "ner"} if "ner" in pipe.pipe_names else {}
+        r = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **where)
+        r.add_patterns(ruler_patterns(pipe.tokenizer))
+    pipe.add_pipe("imr_entity_normalizer", last=True)
+    out_dir = Path(out_dir)
+    pipe.to_disk(out_dir)
+    return out_dir
