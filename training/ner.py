@@ -26,11 +26,10 @@ def letter_entities(row: dict) -> tuple[str, list[tuple[int, int, str]]]:
 
     text, offsets = normalize_with_offsets(row["text"])
     spans = []
-    ents = row["entities"]
-    for start, end, label in zip(ents["start"], ents["end"], ents["label"]):
-        mapped = map_span(offsets, start, end)
+    for e in row["entities"]:
+        mapped = map_span(offsets, e["start"], e["end"])
         if mapped:
-            spans.append((mapped[0], mapped[1], label))
+            spans.append((mapped[0], mapped[1], e["label"]))
     return text, spans
 
 
@@ -40,6 +39,7 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
     from spacy.tokens import DocBin
 
     from nlp.ner.tokenizer import blank_pipeline
+    from training.dataset_io import decoded_rows
 
     nlp = blank_pipeline()
     dsd = load_from_disk(str(corpus_dir))
@@ -51,11 +51,12 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
             continue
         ds = dsd[split]
         n = len(ds) if not limit or split not in limit else min(limit[split], len(ds))
-        rows = random.Random(seed).sample(range(len(ds)), n) if n < len(ds) else range(len(ds))
+        if n < len(ds):
+            ds = ds.select(sorted(random.Random(seed).sample(range(len(ds)), n)))
         db = DocBin(store_user_data=False)
         total = misaligned = 0
-        for i in rows:
-            text, spans = letter_entities(ds[int(i)])
+        for row in decoded_rows(ds):
+            text, spans = letter_entities(row)
             doc = nlp.make_doc(text)
             ents = []
             for s, e, label in spans:

@@ -25,13 +25,15 @@ def corpus_letters(corpus_dir: str | Path, split: str, limit: int | None = None)
     """(normalized text, gold entities) of a corpus split; gold sections come from the corpus."""
     from datasets import load_from_disk
 
+    from training.dataset_io import decoded_rows
+
     ds = load_from_disk(str(corpus_dir))[split]
-    n = len(ds) if limit is None else min(limit, len(ds))
-    for i in range(n):
-        row = ds[i]
-        ents = row["entities"]
-        gold = [{"label": lab, "text": txt, "section": sec, "item": (it if sec == "item" else None), "norm": {}}
-                for lab, txt, sec, it in zip(ents["label"], ents["text"], ents["section"], ents["item"])]
+    if limit is not None and limit < len(ds):
+        ds = ds.select(range(limit))
+    for row in decoded_rows(ds):
+        gold = [{"label": e["label"], "text": e["text"], "section": e["section"],
+                 "item": e["item"] if e["section"] == "item" else None, "norm": json.loads(e["norm"] or "{}")}
+                for e in row["entities"]]
         yield normalize_text(row["text"]), gold
 
 
