@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import collections
 import logging
+import os
 import sys
 
 from nlp import __version__
@@ -33,6 +34,62 @@ def cmd_parse(args) -> int:
     return 1 if counts["failed"] else 0
 
 
+def _score_format(args) -> str:
+    if args.format:
+        return args.format
+    suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
+    return suffix if suffix in ("csv", "parquet") else "jsonl"
+
+
+def cmd_score(args) -> int:
+    from nlp.batch import Progress, ResumeMismatch, estimate_total, score
+
+    fmt = _score_format(args)
+    if args.backend != "dask" and args.scheduler:
+        print("imr score: --scheduler needs --backend dask", file=sys.stderr)
+        return 2
+    progress = Progress(enabled=None)
+    if progress.enabled:
+        progress.total = estimate_total(args.inputs)
+    try:
+        summary = score(args.inputs, args.out, fmt, model_dir=args.model, jobs=args.jobs,
+                        backend=args.backend, scheduler=args.scheduler, batch_size=args.batch_size,
+                        restart=args.restart, progress=progress)
+    except ResumeMismatch as exc:
+        print(f"imr score: cannot resume: {exc}; rerun with --restart to start over", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"imr score: interrupted; run the same command again to resume into {args.out}",
+              file=sys.stderr)
+        return 130
+    except Exception as exc:  # a dead worker, a lost cluster, a full disk: the journal is kept
+        logging.getLogger("nlp.batch").info("score failed", exc_info=True)
+        print(f"imr score: failed ({type(exc).__name__}); the records written so far are kept, run the "
+              f"same command again to resume into {args.out} (-v for details)", file=sys.stderr)
+        return 3
+    print(summary.line(), file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def cmd_report(args) -> int:
+    from nlp.analytics import write_report
+
+    if not os.path.isfile(args.scored):
+        print(f"imr report: no such file: {args.scored}", file=sys.stderr)
+        return 2
+    result = write_report(args.scored, args.out, top_requests=args.top)
+    print(f"report: {result['items']} items from {result['letters']} letters -> {result['html']} "
+          f"({len(result['csv'])} tables)", file=sys.stderr)
+    return 0
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="imr", description="IMR Final Determination Letters → structured records.")
     ap.add_argument("--version", action="version", version=f"imr-nlp {__version__}")
@@ -46,6 +103,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="NER pipeline directory (default: the bundled one)")
     p.add_argument("--no-ner", action="store_true", help="layout parsing only, no entities")
     p.set_defaults(func=cmd_parse)
+
+    from nlp.batch import DEFAULT_BATCH_SIZE, default_jobs
+
+    s = sub.add_parser(
+        "score", help="letters → scored records, in parallel, streaming, resumable",
+        description="Score letters into one record per input (csv/parquet: one row per item). "
+                    "Records are appended to OUT.partial as they are done; OUT appears when the run "
+                    "is complete. Rerunning the same command after an interruption resumes.")
+    s.add_argument("inputs", nargs="+", help="files, directories (recursive) or glob patterns")
+    s.add_argument("--out", required=True, help="output file")
+    s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
+                   help="default: from the --out suffix (.csv, .parquet), else jsonl")
+    s.add_argument("--model", default=None, help="model directory (default: the bundled one)")
+    s.add_argument("--jobs", type=_positive, default=default_jobs(),
+                   help="worker processes (default: %(default)s, the usable cores)")
+    s.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                   help="loky: local processes (joblib); dask: a dask.distributed cluster")
+    s.add_argument("--scheduler", default=None,
+                   help="dask scheduler address (tcp://host:8786); without it --backend dask "
+                        "starts a local cluster of --jobs workers")
+    s.add_argument("--batch-size", type=_positive, default=DEFAULT_BATCH_SIZE,
+                   help="letters per task (default: %(default)s)")
+    s.add_argument("--restart", action="store_true",
+                   help="discard the partial output of an interrupted run instead of resuming it")
+    s.set_defaults(func=cmd_score)
+
+    r = sub.add_parser("report", help="scored records → analytics.html + one CSV per table")
+    r.add_argument("scored", help="scored JSON Lines file (imr score / imr parse output)")
+    r.add_argument("--out", required=True, help="output directory")
+    r.add_argument("--top", type=_positive, default=25, help="most frequent requests to list (default: 25)")
+    r.set_defaults(func=cmd_report)
     return ap
 
 

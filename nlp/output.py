@@ -1,14 +1,23 @@
-"""Record writers: JSON Lines, or CSV flattened to one row per item. Writes are atomic:
-the file appears under its name only when complete."""
+"""Record writers: JSON Lines, or CSV / Parquet flattened to one row per item. Writes are
+atomic: the file appears under its name only when complete.
+
+Resumable runs (`imr score`) write JSON Lines to a journal, `<out>.partial`, one whole record
+per line (see `Journal`); `<out>` itself appears only when the run is complete.
+"""
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("jsonl", "csv", "parquet")
 
 CSV_COLUMNS = [
     "id", "source", "format", "case_number", "date_assigned", "date_decision", "date_ur_denial",
@@ -17,16 +26,25 @@ CSV_COLUMNS = [
     "decision", "claims_administrator_guidelines", "reviewer_guidelines", "n_entities",
     "error_type", "error_message",
 ]
+# Per-item prediction columns (filled when the scorer added `item["prediction"]`).
+PREDICTION_COLUMNS = [
+    "predicted_decision", "p_overturned", "predicted_rationale", "forecast_decision",
+    "forecast_p_overturned",
+]
+_INT_COLUMNS = {"patient_age", "item_index", "n_entities"}
+_FLOAT_COLUMNS = {"p_overturned", "forecast_p_overturned"}
 
 
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator:
-    """Open a temporary file beside `path`; rename it over `path` on success."""
+    """Open a temporary file beside `path`; rename it over `path` on success.
+    `mode` "w" (UTF-8 text) or "wb"."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, encoding="utf-8", newline="") as fh:
+        text = "b" not in mode
+        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if text else {})) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -62,16 +80,68 @@ def csv_rows(record: dict) -> Iterator[dict]:
         yield base
     for it in items:
         g = it.get("guidelines") or {}
+        pred = it.get("prediction") or {}
+        forecast = pred.get("forecast") or {}
         yield {**base, "item_index": it["index"], "request": it["request"],
                "original_request": it.get("original_request"),
                "treatment_category": it.get("treatment_category"), "decision": it.get("decision"),
                "claims_administrator_guidelines": _cites(g.get("claims_administrator") or []),
-               "reviewer_guidelines": _cites(g.get("reviewer") or [])}
+               "reviewer_guidelines": _cites(g.get("reviewer") or []),
+               "predicted_decision": pred.get("decision"), "p_overturned": pred.get("p_overturned"),
+               "predicted_rationale": pred.get("rationale"),
+               "forecast_decision": forecast.get("decision"),
+               "forecast_p_overturned": forecast.get("p_overturned")}
+
+
+def parquet_schema(columns: list[str]):
+    import pyarrow as pa  # noqa: PLC0415 - only Parquet output needs it
+
+    def kind(c):
+        return pa.int64() if c in _INT_COLUMNS else pa.float64() if c in _FLOAT_COLUMNS else pa.string()
+    return pa.schema([(c, kind(c)) for c in columns])
+
+
+def _parquet_value(column: str, value):
+    if value is None or column in _INT_COLUMNS or column in _FLOAT_COLUMNS:
+        return value
+    return value if isinstance(value, str) else str(value)
+
+
+PARQUET_ROW_GROUP = 10_000
+
+
+def _write_parquet(records: Iterable[dict], path, columns: list[str]) -> Iterator[dict]:
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    schema = parquet_schema(columns)
+    buf: dict[str, list] = {c: [] for c in columns}
+
+    def flush(writer):
+        if buf[columns[0]]:
+            writer.write_table(pa.table({c: buf[c] for c in columns}, schema=schema))
+            for c in columns:
+                buf[c].clear()
+
+    with atomic_open(path, "wb") as fh:
+        with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+            for rec in records:
+                for row in csv_rows(rec):
+                    for c in columns:
+                        buf[c].append(_parquet_value(c, row.get(c)))
+                if len(buf[columns[0]]) >= PARQUET_ROW_GROUP:
+                    flush(writer)
+                yield rec
+            flush(writer)
 
 
 def write_records(records: Iterable[dict], path: str | os.PathLike, fmt: str = "jsonl",
                   extra_columns: list[str] | None = None) -> Iterator[dict]:
-    """Write records atomically, yielding each one after it is written (for progress/summary)."""
+    """Write records atomically, yielding each one after it is written (for progress/summary).
+    jsonl: one record per line; csv / parquet: one row per item (`csv_rows`)."""
+    if fmt == "parquet":
+        yield from _write_parquet(records, path, CSV_COLUMNS + list(extra_columns or []))
+        return
     with atomic_open(path) as fh:
         if fmt == "jsonl":
             for rec in records:
@@ -85,3 +155,111 @@ def write_records(records: Iterable[dict], path: str | os.PathLike, fmt: str = "
                 yield rec
         else:
             raise ValueError(f"unknown output format: {fmt}")
+
+
+def read_jsonl_records(path: str | os.PathLike) -> Iterator[dict]:
+    """Records of a JSON Lines file written by this module, one at a time."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def convert_jsonl(src: str | os.PathLike, dst: str | os.PathLike, fmt: str) -> None:
+    """Write the records of JSON Lines `src` to `dst` in `fmt` (atomically, streaming)."""
+    extra = PREDICTION_COLUMNS if fmt in ("csv", "parquet") else None
+    for _ in write_records(read_jsonl_records(src), dst, fmt, extra_columns=extra):
+        pass
+
+
+class Journal:
+    """Append-only JSON Lines journal of a resumable run, `<out>.partial`.
+
+    Each record is written as one whole line with a single `write` and flushed, and the file is
+    fsynced every `sync_every` records and on close, so a killed run leaves complete lines plus at
+    most one torn last line. `recover()` truncates that torn line (or anything after the first
+    line that does not parse as a JSON object) and returns how many complete records remain.
+    Records are in input order, so those records are the results of the first inputs.
+    """
+
+    def __init__(self, path: str | os.PathLike, sync_every: int = 64):
+        self.path = Path(path)
+        self.sync_every = sync_every
+        self._fh = None
+        self._unsynced = 0
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def recover(self) -> int:
+        """Truncate a torn or corrupt tail; return the number of complete records."""
+        if not self.path.exists():
+            return 0
+        good_end = 0
+        count = 0
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    break
+                if not isinstance(obj, dict) or "id" not in obj:
+                    break
+                good_end += len(line)
+                count += 1
+        size = self.path.stat().st_size
+        if size != good_end:
+            log.warning("journal %s: dropped a torn tail of %d bytes after %d records",
+                        self.path.name, size - good_end, count)
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good_end)
+                fh.flush()
+                os.fsync(fh.fileno())
+        return count
+
+    def records(self) -> Iterator[dict]:
+        """The journal's records (call after `recover`)."""
+        return read_jsonl_records(self.path)
+
+    def open(self) -> "Journal":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # owner-only, like the atomic outputs (mkstemp): records hold health information
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fh = os.fdopen(fd, "ab")
+        return self
+
+    def write(self, record: dict) -> None:
+        self._fh.write(json_line(record).encode("utf-8"))
+        self._fh.flush()
+        self._unsynced += 1
+        if self._unsynced >= self.sync_every:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._fh is not None and self._unsynced:
+            os.fsync(self._fh.fileno())
+            self._unsynced = 0
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+
+    def finish(self, out: str | os.PathLike, fmt: str) -> None:
+        """Publish the complete journal as `out`: renamed (jsonl) or converted (csv, parquet;
+        the journal is removed once `out` is in place)."""
+        self.close()
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "jsonl":
+            os.replace(self.path, out)
+        else:
+            convert_jsonl(self.path, out, fmt)
+            self.path.unlink()

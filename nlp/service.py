@@ -4,11 +4,54 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from nlp.config import REPO_ROOT
 from nlp.pipeline import LetterParser
 
 log = logging.getLogger(__name__)
 
 
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
+
+
+def ner_dir(model: str | Path | None = None) -> Path | None:
+    """The spaCy pipeline inside a model bundle (`DIR/ner`), or `model` itself if it is one."""
+    root = Path(model) if model else DEFAULT_MODEL_DIR
+    for cand in (root / "ner", root):
+        if (cand / "config.cfg").is_file():
+            return cand
+    if model:
+        raise FileNotFoundError(f"no spaCy pipeline in {root} (expected {root}/ner/config.cfg)")
+    return None
+
+
+def has_drug(text: str) -> bool:
+    """Does `text` name a drug of the lexicon? (for treatment categories)"""
+    from nlp.lexicon import get_lexicon
+
+    return get_lexicon().find_any(text)
+
+
 def load_parser(model: str | Path | None = None, ner: bool = True) -> LetterParser:
-    """A `LetterParser`; with `ner`, the NER pipeline at `model` (or the bundled default) when present."""
-    return LetterParser(ner=None)
+    """A `LetterParser`; with `ner`, the NER pipeline of `model` (default: the bundled one)."""
+    spacy_ner = None
+    if ner:
+        path = ner_dir(model)
+        if path is not None:
+            from nlp.ner.runtime import SpacyNER
+
+            spacy_ner = SpacyNER(path)
+        else:
+            log.warning("no bundled NER pipeline found; records will have no entities")
+    return LetterParser(ner=spacy_ner, has_drug=has_drug)
+
+
+def load_scorer(model_dir: str | Path | None = None):
+    """The object `imr score` runs: `.process(docs: Iterable[RawDocument]) -> Iterator[dict]`,
+    one SPEC §4 record per document, in order, never raising; each item gets
+    `item["prediction"]` once trained models are in `model_dir`.
+
+    For now this is the letter parser (no predictions). Batch workers call it once per process
+    and model directory (`nlp.batch` caches it), so loading may be slow but `process` should
+    not reload anything.
+    """
+    return load_parser(model_dir)

@@ -1,0 +1,379 @@
+"""Batch scoring at archive scale: inputs → scored records, in parallel, resumable.
+
+The engine behind `imr score`:
+
+* **Streaming.** Inputs are read lazily (`nlp.reading.iter_documents`, in the driver process)
+  and cut into batches of `batch_size` `RawDocument`s. At most about 2 × workers batches are in
+  flight; results come back and are written **in input order**, so memory stays flat whatever
+  the archive size.
+* **Parallel.** `backend="loky"`: joblib `Parallel(return_as="generator")` over worker
+  processes (`jobs`; `jobs=1` runs in the driver). `backend="dask"`: the same batches go to a
+  `dask.distributed` cluster (`scheduler` address, or a local cluster of `jobs` workers),
+  submitted with a window of 2 × worker threads and collected in order. Every worker loads
+  the scorer once per model directory (`get_scorer`, a module-level cache) and gets
+  `RawDocument` batches, returning records. Workers must have `imr-nlp` installed (same
+  version) and, for a model, the same `model_dir` path.
+* **Nothing lost, resumable.** Records are appended to a journal `<out>.partial` (JSON Lines,
+  one whole record per line, flushed per record, fsynced per batch; see
+  `nlp.output.Journal`). When the run ends, the journal is renamed to `<out>` (jsonl) or
+  converted to `<out>` (csv, parquet, atomically) and removed, so `<out>` exists only when
+  complete. Re-running the same command after a crash or kill resumes: a torn last line is
+  truncated, the journal's records are matched **by input position** against the inputs
+  (each must have the same `(id, source)`, else the run stops and asks for `--restart`), those
+  inputs are skipped (they are still read, not parsed) and the rest is appended. Keying on the
+  position keeps "exactly one record per input" with duplicate ids, and the finished file is
+  byte-identical to an uninterrupted run's.
+
+Never logs letter text: log lines carry counts, ids of batches and exception class names.
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, TextIO
+
+from nlp import __version__, errors
+from nlp.errors import LetterError
+from nlp.output import FORMATS, Journal
+from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, iter_documents
+from nlp.record import error_record
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 64
+BACKENDS = ("loky", "dask")
+# Test hook: seconds each batch sleeps in its worker (to make runs slow enough to kill).
+SLEEP_ENV = "IMR_BATCH_SLEEP"
+# Inputs larger than this are not scanned to count their records for the progress bar.
+COUNT_LINES_LIMIT = 256 << 20
+
+_SCORERS: dict = {}
+
+
+class ResumeMismatch(Exception):
+    """The journal of an interrupted run does not belong to these inputs / this model."""
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _model_key(model_dir) -> str | None:
+    return None if model_dir is None else os.path.abspath(os.fspath(model_dir))
+
+
+def get_scorer(model_dir=None):
+    """The scorer for `model_dir`, loaded once per process."""
+    key = _model_key(model_dir)
+    if key not in _SCORERS:
+        from nlp.service import load_scorer  # noqa: PLC0415 - workers import lazily
+
+        _SCORERS[key] = load_scorer(model_dir)
+    return _SCORERS[key]
+
+
+def _matches(recs: list, docs: list[RawDocument]) -> bool:
+    return len(recs) == len(docs) and all(
+        isinstance(r, dict) and r.get("id") == d.id and r.get("source") == d.source
+        for r, d in zip(recs, docs))
+
+
+def score_batch(model_dir, docs: list[RawDocument]) -> list[dict]:
+    """Worker task: one record per document, in order. A scorer failure on the batch is retried
+    letter by letter; a letter that still fails gets an `internal_error` record."""
+    delay = float(os.environ.get(SLEEP_ENV) or 0)
+    if delay:
+        time.sleep(delay)
+    scorer = get_scorer(model_dir)
+    try:
+        recs = list(scorer.process(docs))
+        if _matches(recs, docs):
+            return recs
+        log.warning("scorer returned %d records for a batch of %d; retrying one by one", len(recs), len(docs))
+    except Exception as exc:  # noqa: BLE001 - one bad letter must not sink the batch
+        log.warning("scorer failed on a batch of %d (%s); retrying one by one", len(docs), type(exc).__name__)
+    out = []
+    for doc in docs:
+        try:
+            recs = list(scorer.process([doc]))
+            if not _matches(recs, [doc]):
+                raise RuntimeError("scorer returned a wrong record")
+            out.append(recs[0])
+        except Exception as exc:  # noqa: BLE001
+            out.append(error_record(doc.id, doc.source,
+                                    LetterError(errors.INTERNAL, f"scorer failed: {type(exc).__name__}")))
+    return out
+
+
+def iter_batches(docs: Iterable[RawDocument], size: int) -> Iterator[list[RawDocument]]:
+    it = iter(docs)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+# --------------------------------------------------------------------------- executors
+
+def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 1) -> Iterator[list[dict]]:
+    """Records of each batch, in order. jobs > 1: joblib/loky worker processes; joblib keeps
+    2 × jobs batches dispatched (`pre_dispatch`) and dispatches the next as one completes."""
+    if jobs <= 1:
+        for batch in batches:
+            yield score_batch(model_dir, batch)
+        return
+    from joblib import Parallel, delayed  # noqa: PLC0415
+
+    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator",
+                        pre_dispatch=str(2 * jobs), batch_size=1)
+    yield from parallel(delayed(score_batch)(model_dir, batch) for batch in batches)
+
+
+def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: str | None = None,
+             jobs: int = 2) -> Iterator[list[dict]]:
+    """Records of each batch, in order, computed on a dask.distributed cluster (`scheduler`
+    address; None starts a local cluster of `jobs` single-threaded worker processes)."""
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    if not log.isEnabledFor(logging.INFO):  # distributed logs at INFO by default; -v shows it
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.WARNING)
+        client = Client(cluster)
+    try:
+        threads = sum(client.nthreads().values()) or jobs
+        window = 2 * threads
+        pending: collections.deque = collections.deque()
+        for batch in batches:
+            pending.append(client.submit(score_batch, model_dir, batch, pure=False))
+            if len(pending) >= window:
+                fut = pending.popleft()
+                yield fut.result()
+                fut.release()
+        while pending:
+            fut = pending.popleft()
+            yield fut.result()
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- progress & summary
+
+def estimate_total(inputs: Iterable[str]) -> int | None:
+    """Number of letters when cheap to know: plain files count 1, Parquet files their row count
+    (footer metadata), JSON Lines files up to 256 MB their non-blank lines; directories, globs,
+    datasets and anything else make it unknown (None)."""
+    total = 0
+    for item in inputs:
+        path = os.fspath(item)
+        if not os.path.isfile(path):
+            return None
+        suffix = os.path.splitext(path)[1].lower()
+        try:
+            if suffix == ".parquet":
+                import pyarrow.parquet as pq  # noqa: PLC0415
+
+                total += pq.ParquetFile(path).metadata.num_rows
+            elif suffix == ".jsonl":
+                if os.path.getsize(path) > COUNT_LINES_LIMIT:
+                    return None
+                with open(path, "rb") as fh:
+                    total += sum(1 for line in fh if line.strip())
+            else:
+                total += 1
+        except Exception:  # noqa: BLE001 - unreadable: the reader will report it
+            total += 1
+    return total
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+class Progress:
+    """One-line progress on a terminal (stderr by default): letters done, letters/s and, when
+    the total is known, percent and ETA. Silent when the stream is not a TTY."""
+
+    def __init__(self, total: int | None = None, stream: TextIO | None = None,
+                 enabled: bool | None = None, min_interval: float = 0.25):
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled if enabled is not None else bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total = total
+        self.min_interval = min_interval
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._width = 0
+        self.skipped = 0
+
+    def text(self, done: int, now: float | None = None) -> str:
+        now = time.monotonic() if now is None else now
+        elapsed = max(now - self.start, 1e-9)
+        rate = (done - self.skipped) / elapsed
+        if self.total:
+            pct = min(100.0, 100.0 * done / self.total)
+            left = max(self.total - done, 0)
+            eta = _duration(left / rate) if rate > 0 else "?"
+            return f"imr score: {done:,}/{self.total:,} letters {pct:5.1f}%  {rate:,.1f} letters/s  ETA {eta}"
+        return f"imr score: {done:,} letters  {rate:,.1f} letters/s  {_duration(elapsed)}"
+
+    def update(self, done: int, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.min_interval:
+            return
+        self._last = now
+        line = self.text(done, now)
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+        self._width = len(line)
+
+    def close(self, done: int) -> None:
+        if self.enabled:
+            self.update(done, force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class Summary:
+    """Counts over written records (letters, items, stated/predicted overturns, errors)."""
+
+    def __init__(self):
+        self.letters = self.items = self.decided = self.overturned = 0
+        self.predicted = self.predicted_overturned = 0
+        self.failed = 0
+        self.resumed = 0
+        self.errors: collections.Counter = collections.Counter()
+        self.start = time.monotonic()
+        self.elapsed = 0.0
+
+    def add(self, rec: dict, resumed: bool = False) -> None:
+        self.letters += 1
+        self.resumed += resumed
+        items = rec.get("items") or []
+        self.items += len(items)
+        for it in items:
+            if it.get("decision") in ("upheld", "overturned"):
+                self.decided += 1
+                self.overturned += it["decision"] == "overturned"
+            pred = it.get("prediction") or {}
+            if pred.get("decision") in ("upheld", "overturned"):
+                self.predicted += 1
+                self.predicted_overturned += pred["decision"] == "overturned"
+        if rec.get("error"):
+            self.failed += 1
+            self.errors[rec["error"].get("type")] += 1
+
+    def finish(self) -> "Summary":
+        self.elapsed = time.monotonic() - self.start
+        return self
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(self.errors.items()))
+        share = f"{100.0 * self.overturned / self.decided:.1f}%" if self.decided else "n/a"
+        out = (f"letters={self.letters} items={self.items} overturned={self.overturned} "
+               f"({share} of {self.decided} decided items)")
+        if self.predicted:
+            out += (f" predicted_overturned={self.predicted_overturned} "
+                    f"({100.0 * self.predicted_overturned / self.predicted:.1f}% of {self.predicted})")
+        out += f" failed={self.failed}" + (f" ({kinds})" if kinds else "")
+        new = self.letters - self.resumed
+        rate = new / self.elapsed if self.elapsed > 0 else 0.0
+        out += f" resumed={self.resumed} in {self.elapsed:.1f}s ({rate:.1f} letters/s)"
+        return out
+
+
+# --------------------------------------------------------------------------- the run
+
+def partial_path(out: str | os.PathLike) -> Path:
+    return Path(f"{os.fspath(out)}.partial")
+
+
+def _meta_path(out) -> Path:
+    return Path(f"{os.fspath(out)}.partial.meta.json")
+
+
+def _skip_done(docs: Iterator[RawDocument], journal: Journal, summary: Summary, progress: Progress) -> None:
+    """Consume the inputs the journal already holds, checking each one's (id, source)."""
+    for pos, rec in enumerate(journal.records()):
+        doc = next(docs, None)
+        if doc is None:
+            raise ResumeMismatch(f"the partial output has more records than there are inputs ({pos} inputs)")
+        if (doc.id, doc.source) != (rec.get("id"), rec.get("source")):
+            raise ResumeMismatch(f"input #{pos + 1} is not the one recorded in the partial output")
+        summary.add(rec, resumed=True)
+    progress.skipped = summary.letters
+
+
+def score(inputs: list[str], out: str | os.PathLike, fmt: str = "jsonl", model_dir=None,
+          jobs: int | None = None, backend: str = "loky", scheduler: str | None = None,
+          batch_size: int = DEFAULT_BATCH_SIZE, restart: bool = False,
+          progress: Progress | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
+    """Score `inputs` into `out` (see module doc); returns the summary of all records in `out`.
+    Raises `ResumeMismatch` when a journal from another run is in the way (use `restart`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format: {fmt}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend: {backend}")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    progress = progress or Progress(enabled=False)
+    journal = Journal(partial_path(out), sync_every=batch_size)
+    meta_file = _meta_path(out)
+    meta = {"version": __version__, "model": _model_key(model_dir), "inputs": [os.fspath(i) for i in inputs]}
+    if restart:
+        journal.discard()
+        meta_file.unlink(missing_ok=True)
+    summary = Summary()
+    docs = iter_documents(inputs, max_bytes=max_bytes)
+    if journal.exists():
+        try:
+            old = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+        if old != meta:
+            raise ResumeMismatch("the partial output was written by a run with other inputs, "
+                                 "model or version")
+        done = journal.recover()
+        log.info("resuming after %d records", done)
+        _skip_done(docs, journal, summary, progress)
+    else:
+        meta_file.parent.mkdir(parents=True, exist_ok=True)
+        meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    batches = iter_batches(docs, batch_size)
+    if backend == "dask":
+        results = run_dask(batches, model_dir, scheduler, jobs)
+    else:
+        results = run_local(batches, model_dir, jobs)
+    journal.open()
+    try:
+        for recs in results:
+            for rec in recs:
+                journal.write(rec)
+                summary.add(rec)
+            journal.sync()
+            progress.update(summary.letters)
+    finally:
+        journal.close()
+        progress.close(summary.letters)
+    journal.finish(out, fmt)
+    meta_file.unlink(missing_ok=True)
+    return summary.finish()
