@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from nlp.config import load_yaml
 
-_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_SPACE_CHARS = " \t\u00a0\u2000-\u200b\u3000\ufeff\x00"
+_WS = re.compile(f"[{_SPACE_CHARS}]+")
 _SENTENCE_END = re.compile(r"[.!?]['\")\]]?$")
 
 
@@ -119,13 +120,13 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
     return blocks
 
 
-def _joins(prev: str, nxt: str) -> bool:
-    """Does line `nxt` continue the paragraph that line `prev` ends?"""
-    if _is_decision_word(nxt) and prev.rstrip().endswith(":"):
+def _joins(tail: str, nxt: str, heading: bool) -> bool:
+    """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
+    if _is_decision_word(nxt) and tail.rstrip().endswith(":"):
         return True
-    if _is_heading(prev) or _is_heading(nxt) or _starts_field(nxt):
+    if heading or _is_heading(nxt) or _starts_field(nxt):
         return False
-    p = prev.rstrip()
+    p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(_markers()[4]))
 
 
@@ -135,7 +136,7 @@ class _Line(NamedTuple):
 
 
 _SEP = re.compile(r"\r\n|\r|\n|\f")
-_RUNS = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff\x00]+|[^ \t\u00a0\u2000-\u200b\u3000\ufeff\x00]+")
+_RUNS = re.compile(f"[{_SPACE_CHARS}]+|[^{_SPACE_CHARS}]+")
 
 
 def _pages(text: str) -> list[list[_Line]]:
@@ -155,9 +156,11 @@ def _hyphen_join(prev: str, nxt: str) -> bool:
     return bool(re.search(r"[a-z]-$", prev.rstrip())) and nxt.lstrip()[:1].islower()
 
 
+_ALL_SPACE = re.compile(f"[{_SPACE_CHARS}]*")
+
+
 def _is_space(run: str) -> bool:
-    return not run.strip(" \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
-                         "\u200a\u200b\u3000\ufeff\x00")
+    return _ALL_SPACE.fullmatch(run) is not None
 
 
 def _emit(pieces: list[tuple[str, int, bool]], out: list[str], src: list[int]) -> None:
@@ -187,40 +190,58 @@ def _at_paragraph_start(out: list[str]) -> bool:
     return not out or out[-1] == "\n\n"
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
-    """`normalize_text(text)` and, for each of its characters, the offset in `text` it comes
-    from (inserted spaces and paragraph breaks point at the white space they replace)."""
+def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
+    """Paragraphs as lists of pieces (original text, its offset, glued to the piece before)."""
     pages = _drop_page_furniture(_pages(text))
     # A page break is a line break inside the paragraph it interrupts, unless blank.
     lines = [ln for page in pages for ln in page]
+    paragraphs = []
+    for block in _blocks(lines):
+        para = [(block[0].text, block[0].start, False)]
+        tail, heading = block[0].text, _is_heading(block[0].text)
+        for ln in block[1:]:
+            if not _joins(tail[-120:], ln.text, heading):
+                paragraphs.append(para)
+                para = [(ln.text, ln.start, False)]
+                tail, heading = ln.text, _is_heading(ln.text)
+            elif _hyphen_join(tail, ln.text):
+                last, last_start, glued = para[-1]
+                para[-1] = (last[:len(last.rstrip()) - 1], last_start, glued)
+                lead = len(ln.text) - len(ln.text.lstrip())
+                para.append((ln.text[lead:], ln.start + lead, True))
+                tail = tail.rstrip()[:-1] + ln.text.lstrip()
+            else:
+                para.append((ln.text, ln.start, False))
+                tail = tail[-120:] + " " + ln.text
+        paragraphs.append(para)
+    return paragraphs
+
+
+def normalize_text(text: str) -> str:
+    """Clean extracted letter text; see the module docstring."""
+    out = []
+    for para in _paragraphs(text):
+        joined = "".join(piece if glued else " " + piece for piece, _, glued in para)
+        clean = _WS.sub(" ", joined).strip()
+        if clean:
+            out.append(clean)
+    return "\n\n".join(out)
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalize_text(text)` and, for each of its characters, the offset in `text` it comes
+    from (inserted spaces and paragraph breaks point at the white space they replace)."""
     out: list[str] = []
     src: list[int] = []
-    for block in _blocks(lines):
-        paragraphs = [[(block[0].text, block[0].start, False)]]
-        current = block[0].text
-        for ln in block[1:]:
-            if not _joins(current, ln.text):
-                paragraphs.append([(ln.text, ln.start, False)])
-                current = ln.text
-            elif _hyphen_join(current, ln.text):
-                last, last_start, glued = paragraphs[-1][-1]
-                paragraphs[-1][-1] = (last[:len(last.rstrip()) - 1], last_start, glued)
-                lead = len(ln.text) - len(ln.text.lstrip())
-                paragraphs[-1].append((ln.text[lead:], ln.start + lead, True))
-                current = current.rstrip()[:-1] + ln.text.lstrip()
-            else:
-                paragraphs[-1].append((ln.text, ln.start, False))
-                current = current + " " + ln.text
-        for para in paragraphs:
-            before = len(out)
-            _emit(para, out, src)
-            if len(out) > before:
-                out.append("\n\n")
-                src.append(src[-1] + 1)
+    for para in _paragraphs(text):
+        before = len(out)
+        _emit(para, out, src)
+        if len(out) > before:
+            out.append("\n\n")
+            src.append(src[-1] + 1)
     if out:
         out.pop()
         src.pop()
-    chars = "".join(out)
     # `out` holds runs; expand the two-character paragraph break in `src`.
     offsets: list[int] = []
     k = 0
@@ -231,12 +252,7 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         else:
             offsets.extend(src[k:k + len(run)])
             k += len(run)
-    return chars, offsets
-
-
-def normalize_text(text: str) -> str:
-    """Clean extracted letter text; see the module docstring."""
-    return normalize_with_offsets(text)[0]
+    return "".join(out), offsets
 
 
 def map_span(offsets: list[int], start: int, end: int) -> tuple[int, int] | None:

@@ -95,3 +95,13 @@ def test_every_visible_character_maps_to_itself(s):
     for ch, o in zip(text, offsets):
         if not ch.isspace():
             assert s[o] == ch
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Upheld", "Overturned", "CLINICAL CASE SUMMARY", "the request for PT", "treat-",
+                                 "ment of", "is medically necessary.", "", " ", "\f", "\r\n", "Page 2", "ProSom:",
+                                 "\x00", "\ufeff", "a  b", "set forth below:"]), max_size=40).map("\n".join))
+def test_fast_path_equals_offset_path(s):
+    from nlp.textnorm import normalize_with_offsets
+
+    assert normalize_text(s) == normalize_with_offsets(s)[0]
