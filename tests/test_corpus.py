@@ -1,0 +1,118 @@
+"""Corpus build: dataset features, determinism, leak-free splits, DocBin round trip."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from training.corpus import SPLITS, build_corpus, compare_to_real, format_table
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus")
+    stats = build_corpus(n=400, seed=11, out=out)
+    return out, stats
+
+
+def _sha(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_outputs_and_classlabels(built):
+    from datasets import load_from_disk
+
+    out, stats = built
+    dd = load_from_disk(str(out / "hf"))
+    assert list(dd) == SPLITS
+    assert sum(len(dd[s]) for s in SPLITS) == 400
+    f = dd["train"].features
+    assert f["layout"].names == ["dwc_2014", "dwc_2013_notice", "dwc_2015"]
+    item = f["items"].feature
+    assert item["decision"].names == ["upheld", "overturned"]
+    assert "guideline_criteria_met" in item["rationale"].names
+    assert len(item["treatment_category"].names) == 14
+    assert f["entities"].feature["label"].names == ["DRUG", "SESSION_COUNT", "GUIDELINE"]
+    row = dd["train"][0]
+    for e in row["entities"]:
+        assert row["text"][e["start"]:e["end"]] == e["text"]
+    for s in SPLITS:
+        assert (out / "parquet" / f"{s}.parquet").exists()
+    card = (out / "README.md").read_text()
+    assert "Split design" in card and "test_unseen" in card and "Seed: 11" in card
+    assert stats["splits"]["test_unseen"]["letters"] == 20
+
+
+def test_same_seed_same_bytes(built, tmp_path):
+    out, _ = built
+    out2 = tmp_path / "again"
+    build_corpus(n=400, seed=11, out=out2)
+    for s in SPLITS:
+        assert _sha(out / "parquet" / f"{s}.parquet") == _sha(out2 / "parquet" / f"{s}.parquet")
+    assert _sha(out / "spacy" / "train.spacy") == _sha(out2 / "spacy" / "train.spacy")
+
+
+def test_no_leakage(built):
+    import pyarrow.parquet as pq
+
+    out, _ = built
+    ho = json.loads((out / "holdout.json").read_text())
+    assert ho["share_drug_names"] >= 0.15 and ho["share_treatments"] >= 0.10 and ho["templates"]
+    held_t, held_tpl = set(ho["treatments"]), set(ho["templates"])
+    held_n = {n.lower() for n in ho["drug_names"]}
+    held_g = set(ho["drugs"])
+    for s in ("train", "validation", "test"):
+        rows = pq.read_table(out / "parquet" / f"{s}.parquet").to_pylist()
+        for r in rows:
+            assert not held_tpl & set(r["template_ids"])
+            for it in r["items"]:
+                assert it["treatment_id"] not in held_t
+            for e in r["entities"]:
+                if e["label"] == 0:  # DRUG
+                    assert e["text"].lower() not in held_n and e["drug_generic"] not in held_g
+    rows = pq.read_table(out / "parquet" / "test_unseen.parquet").to_pylist()
+    for r in rows:
+        drugs = {e["drug_generic"] for e in r["entities"] if e["label"] == 0}
+        assert (held_tpl & set(r["template_ids"])) or any(i["treatment_id"] in held_t for i in r["items"]) or (drugs & held_g)
+    texts = {s: {r["text"] for r in pq.read_table(out / "parquet" / f"{s}.parquet", columns=["text"]).to_pylist()} for s in SPLITS}
+    for a in SPLITS:
+        for b in SPLITS:
+            if a < b:
+                assert not texts[a] & texts[b]
+
+
+def test_docbin_round_trip(built):
+    import pyarrow.parquet as pq
+    import spacy
+    from spacy.tokens import DocBin
+
+    out, stats = built
+    assert all(v["failed"] == 0 for v in stats["spacy"].values())
+    nlp = spacy.blank("en")
+    for s, name in (("train", "train"), ("validation", "dev"), ("test", "test"), ("test_unseen", "test_unseen")):
+        docs = list(DocBin().from_disk(out / "spacy" / f"{name}.spacy").get_docs(nlp.vocab))
+        rows = pq.read_table(out / "parquet" / f"{s}.parquet", columns=["text", "entities"]).to_pylist()
+        assert len(docs) == len(rows)
+        off = 0
+        for d, r in zip(docs, rows):
+            assert d.text == r["text"]
+            got = {(e.start_char, e.end_char, e.label_) for e in d.ents}
+            want = {(e["start"], e["end"], ["DRUG", "SESSION_COUNT", "GUIDELINE"][e["label"]]) for e in r["entities"]}
+            assert len(got) == len(want)
+            off += len(want - got)
+        assert off == stats["spacy"][name]["contracted"]
+
+
+def test_compare_to_real(built, tmp_path):
+    out, _ = built
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text("MRI of the lumbar spine: Upheld\nClaims Administrator guideline: Decision based on MTUS "
+                                "Low Back Complaints 2004, Section(s): Special Studies.\nMAXIMUS guideline: Decision based on "
+                                "MTUS Low Back Complaints 2004.\nDecision rationale: The request is not medically necessary.\n")
+    rows = compare_to_real(out, real, max_generated=100)
+    m = {r["metric"]: r for r in rows}
+    assert m["items_per_letter"]["real"] == 1 and m["overturn_rate"]["real"] == 0
+    assert m["category:diagnostic_imaging"]["real"] == 1.0
+    assert "| metric |" in format_table(rows)

@@ -1,0 +1,128 @@
+"""Corpus generator: determinism, exact spans, coverage of layouts and categories, KB size."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from training.corpus import load_config
+from training.generator import CATEGORIES, LAYOUTS, choose_holdout, generate_letter, load_kb
+
+CFG = load_config()
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_kb(CFG)
+
+
+@pytest.fixture(scope="module")
+def holdout(kb):
+    return choose_holdout(kb, 0, CFG)
+
+
+@pytest.fixture(scope="module")
+def letters(kb, holdout):
+    return [generate_letter(kb, CFG, holdout, 0, i, unseen=(i % 10 == 0)) for i in range(2000)]
+
+
+def test_deterministic(kb, holdout):
+    a = [generate_letter(kb, CFG, holdout, 7, i) for i in range(40)]
+    b = [generate_letter(kb, CFG, holdout, 7, i) for i in range(40)]
+    assert json.dumps(a, sort_keys=True).encode() == json.dumps(b, sort_keys=True).encode()
+    c = [generate_letter(kb, CFG, holdout, 8, i) for i in range(40)]
+    assert [x["text"] for x in a] != [x["text"] for x in c]
+
+
+def test_holdout_deterministic(kb):
+    assert choose_holdout(kb, 3, CFG) == choose_holdout(kb, 3, CFG)
+    assert choose_holdout(kb, 3, CFG) != choose_holdout(kb, 4, CFG)
+
+
+def test_spans_refound(letters):
+    n = 0
+    for L in letters[:500]:
+        text, clean = L["text"], L["clean_text"]
+        prev_end = -1
+        for e in sorted(L["entities"], key=lambda e: e["start"]):
+            assert text[e["start"]:e["end"]] == e["text"], (L["id"], e)
+            assert e["text"] == e["text"].strip() and e["text"]
+            assert " ".join(clean[e["clean_start"]:e["clean_end"]].split()) == " ".join(e["text"].split())
+            assert e["start"] >= prev_end, "entities overlap"
+            prev_end = e["end"]
+            assert e["section"] in ("header", "summary", "item")
+            assert (e["item"] is None) == (e["section"] != "item")
+            n += 1
+        s0, s1 = L["summary_span"]
+        for e in L["entities"]:
+            if e["section"] == "summary":
+                assert s0 <= e["start"] and e["end"] <= s1
+        for it in L["items"]:
+            h0, h1 = it["heading_span"]
+            r0, r1 = it["request_span"]
+            assert h0 <= r0 < r1 <= h1
+            assert " ".join(text[r0:r1].split()) == it["request"]
+            if it["original_request_span"]:
+                o0, o1 = it["original_request_span"]
+                assert " ".join(text[o0:o1].split()) == it["original_request"]
+            a0, a1 = it["rationale_span"]
+            rat = " ".join(text[a0:a1].split())
+            assert rat.endswith(".")
+            for key, cits in (("ca_span", it["ca_guidelines"]), ("reviewer_span", it["reviewer_guidelines"])):
+                c0, c1 = it[key]
+                seg = " ".join(text[c0:c1].split())
+                for c in cits:
+                    assert c["text"] in seg
+            ents = [e for e in L["entities"] if e["item"] == it["index"]]
+            assert all(h0 <= e["start"] and e["end"] <= a1 for e in ents)
+    assert n > 3000
+
+
+def test_layouts_and_categories(letters):
+    assert {L["layout"] for L in letters} == set(LAYOUTS)
+    assert {L["era"] for L in letters} == {2013, 2014, 2015, 2016}
+    cats = {i["treatment_category"] for L in letters for i in L["items"]}
+    assert cats == set(CATEGORIES)
+    arts = {a for L in letters for a in L["artifacts"]}
+    assert {"wrap_blank", "wrap_pdf", "page_breaks", "redaction", "typos"} <= arts
+    assert any("\f" in L["text"] for L in letters)
+    assert any(i["original_request"] for L in letters for i in L["items"])
+    assert any("Associated surgical service: " in L["text"] for L in letters)
+
+
+def test_rates_near_public_figures(letters):
+    items = [i for L in letters for i in L["items"]]
+    over = sum(i["decision"] == "overturned" for i in items) / len(items)
+    assert 0.08 <= over <= 0.18
+    pharma = sum(i["treatment_category"] == "pharmaceuticals" for i in items) / len(items)
+    assert 0.25 <= pharma <= 0.40
+
+
+def test_norms(letters):
+    units = {"session", "visit", "treatment", "week", "month", "unit"}
+    for L in letters[:300]:
+        for e in L["entities"]:
+            n = e["norm"]
+            if e["label"] == "DRUG":
+                assert n["generic"] == n["generic"].lower() and n["drug_class"]
+            elif e["label"] == "SESSION_COUNT":
+                assert n["unit"] in units and n["min"] <= n["max"]
+                assert n["role"] in ("requested", "completed", "recommended", None)
+                if n["over"]:
+                    assert n["over"]["unit"] in ("week", "month")
+            else:
+                assert n["source"] in ("MTUS", "ACOEM", "ODG", "OTHER")
+                assert isinstance(n["pages"], list)
+                assert not e["text"].lower().startswith(("the ", "decision based on", "non-mtus"))
+        for it in L["items"]:
+            assert it["rationale"] == it["rationale_labels"][0]
+            if it["decision"] == "overturned":
+                assert it["rationale"] == "guideline_criteria_met"
+
+
+def test_kb_size(kb):
+    assert len(kb.treatments) >= 80
+    assert {t["cat"] for t in kb.treatments.values()} == set(CATEGORIES) - {"pharmaceuticals"}
+    for kind, tpls in kb.templates.items():
+        assert len(tpls) >= 6, kind
+    assert len(kb.drugs) >= 20

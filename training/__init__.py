@@ -1,0 +1,1 @@
+"""Corpus generation, corpus build and training entry points."""

@@ -1,0 +1,541 @@
+"""Build the synthetic training corpus: Hugging Face dataset, Parquet, spaCy DocBins, card.
+
+`build_corpus(n, seed, out)` generates `n` letters with training/generator, splits them into
+train / validation / test / test_unseen (test_unseen alone draws the held-out templates, drug
+names and treatments chosen from the seed; see docs/CORPUS.md), and writes
+
+    out/hf/                     datasets.DatasetDict.save_to_disk
+    out/parquet/<split>.parquet
+    out/spacy/{train,dev,test,test_unseen}.spacy
+    out/README.md               dataset card (fields, label counts per split, settings, seed)
+    out/stats.json, out/holdout.json
+
+`compare_to_real(corpus_dir, real_dir)` compares generated and real letters.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import re
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from training.generator import CATEGORIES, DECISIONS, LAYOUTS, RATIONALES, choose_holdout, generate_letter, load_kb
+from training.generator.kb import REPO
+
+DEFAULT_CONFIG = REPO / "configs" / "corpus.yaml"
+SPLITS = ["train", "validation", "test", "test_unseen"]
+SPACY_NAMES = {"train": "train", "validation": "dev", "test": "test", "test_unseen": "test_unseen"}
+LABELS = ["DRUG", "SESSION_COUNT", "GUIDELINE"]
+SECTIONS = ["header", "summary", "item"]
+
+
+def load_config(config: Path | str | None = None) -> dict:
+    with open(config or DEFAULT_CONFIG, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+# ---------------------------------------------------------------------------- generation
+_W: dict = {}
+
+
+def _init_worker(cfg: dict, seed: int):
+    kb = load_kb(cfg)
+    _W.update(kb=kb, cfg=cfg, ho=choose_holdout(kb, seed, cfg), seed=seed)
+
+
+def _gen_chunk(args):
+    lo, hi, unseen = args
+    return [generate_letter(_W["kb"], _W["cfg"], _W["ho"], _W["seed"], i, unseen) for i in range(lo, hi)]
+
+
+def split_sizes(n: int, cfg: dict) -> dict:
+    shares = cfg.get("splits", {"train": 0.8, "validation": 0.1, "test": 0.05, "test_unseen": 0.05})
+    sizes = {s: int(n * float(shares.get(s, 0))) for s in SPLITS}
+    sizes["train"] += n - sum(sizes.values())
+    return sizes
+
+
+def generate_splits(n: int, seed: int, cfg: dict, workers: int | None = None) -> dict:
+    """{split: [letter dicts]} — deterministic for (n, seed, cfg) whatever the worker count."""
+    sizes = split_sizes(n, cfg)
+    workers = max(1, int(workers or cfg.get("workers", 1)))
+    jobs, owner, lo = [], [], 0
+    chunk = 250
+    for s in SPLITS:
+        hi = lo + sizes[s]
+        for a in range(lo, hi, chunk):
+            jobs.append((a, min(hi, a + chunk), s == "test_unseen"))
+            owner.append(s)
+        lo = hi
+    out = {s: [] for s in SPLITS}
+    if workers == 1 or n <= 500:
+        _init_worker(cfg, seed)
+        results = map(_gen_chunk, jobs)
+    else:
+        ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(cfg, seed))
+        results = ex.map(_gen_chunk, jobs)
+    for s, letters in zip(owner, results):
+        for L in letters:
+            L["split"] = s
+            out[s].append(L)
+    if workers > 1 and n > 500:
+        ex.shutdown()
+    # leak-free: no letter text in two splits
+    seen = set()
+    for s in SPLITS:
+        keep = []
+        for L in out[s]:
+            h = hashlib.sha1(L["text"].encode()).hexdigest()
+            if h not in seen:
+                seen.add(h)
+                keep.append(L)
+        out[s] = keep
+    return out
+
+
+# ---------------------------------------------------------------------------- dataset
+def features():
+    from datasets import ClassLabel, Features, List, Value
+
+    cit = {"text": Value("string"), "source": Value("string"), "document": Value("string"),
+           "topic": Value("string"), "pages": List(Value("int32"))}
+    ent = {"label": ClassLabel(names=LABELS), "start": Value("int32"), "end": Value("int32"),
+           "text": Value("string"), "section": ClassLabel(names=SECTIONS), "item": Value("int32"),
+           "clean_start": Value("int32"), "clean_end": Value("int32"),
+           "drug_generic": Value("string"), "drug_class": Value("string"),
+           "count_min": Value("int32"), "count_max": Value("int32"), "count_unit": Value("string"),
+           "count_over_min": Value("int32"), "count_over_max": Value("int32"), "count_over_unit": Value("string"),
+           "count_role": Value("string"),
+           "guideline_source": Value("string"), "guideline_document": Value("string"),
+           "guideline_topic": Value("string"), "guideline_pages": List(Value("int32")),
+           "norm": Value("string")}
+    item = {"index": Value("int32"), "request": Value("string"), "original_request": Value("string"),
+            "decision": ClassLabel(names=DECISIONS), "rationale": ClassLabel(names=RATIONALES),
+            "rationale_labels": List(ClassLabel(names=RATIONALES)),
+            "treatment_category": ClassLabel(names=CATEGORIES), "treatment_id": Value("string"),
+            "topic": Value("string"), "rule": Value("string"), "drug_generic": Value("string"),
+            "held_out": Value("bool"),
+            "ca_guidelines": List(cit), "reviewer_guidelines": List(cit),
+            "heading_start": Value("int32"), "heading_end": Value("int32"),
+            "request_start": Value("int32"), "request_end": Value("int32"),
+            "original_request_start": Value("int32"), "original_request_end": Value("int32"),
+            "ca_start": Value("int32"), "ca_end": Value("int32"),
+            "reviewer_start": Value("int32"), "reviewer_end": Value("int32"),
+            "rationale_start": Value("int32"), "rationale_end": Value("int32"),
+            "requested_count": Value("int32"), "prior_count": Value("int32"),
+            "functional_improvement": Value("bool"), "facts": Value("string")}
+    return Features({
+        "id": Value("string"), "split": Value("string"), "layout": ClassLabel(names=LAYOUTS),
+        "era": Value("int32"), "voice": Value("string"),
+        "text": Value("string"), "clean_text": Value("string"),
+        "case_number": Value("string"),
+        "dates": {"assigned": Value("string"), "decision": Value("string"), "ur_denial": Value("string"),
+                  "application_received": Value("string")},
+        "reviewer_specialties": List(Value("string")),
+        "patient": {"age": Value("int32"), "sex": Value("string"), "date_of_injury": Value("string")},
+        "summary_start": Value("int32"), "summary_end": Value("int32"),
+        "entities": List(ent), "items": List(item),
+        "artifacts": List(Value("string")), "template_ids": List(Value("string")),
+        "unseen": Value("bool"),
+    })
+
+
+def _flat_entity(e: dict) -> dict:
+    n = e["norm"] or {}
+    over = n.get("over") or {}
+    d = {"label": e["label"], "start": e["start"], "end": e["end"], "text": e["text"], "section": e["section"],
+         "item": e["item"], "clean_start": e["clean_start"], "clean_end": e["clean_end"],
+         "drug_generic": None, "drug_class": None, "count_min": None, "count_max": None, "count_unit": None,
+         "count_over_min": None, "count_over_max": None, "count_over_unit": None, "count_role": None,
+         "guideline_source": None, "guideline_document": None, "guideline_topic": None, "guideline_pages": [],
+         "norm": json.dumps(n, sort_keys=True)}
+    if e["label"] == "DRUG":
+        d.update(drug_generic=n.get("generic"), drug_class=n.get("drug_class"))
+    elif e["label"] == "SESSION_COUNT":
+        d.update(count_min=n.get("min"), count_max=n.get("max"), count_unit=n.get("unit"),
+                 count_over_min=over.get("min"), count_over_max=over.get("max"), count_over_unit=over.get("unit"),
+                 count_role=n.get("role"))
+    else:
+        d.update(guideline_source=n.get("source"), guideline_document=n.get("document"),
+                 guideline_topic=n.get("topic"), guideline_pages=list(n.get("pages") or []))
+    return d
+
+
+def _flat_item(it: dict) -> dict:
+    def sp(key):
+        v = it.get(key)
+        return (v[0], v[1]) if v else (None, None)
+    hs, he = sp("heading_span")
+    rs, re_ = sp("request_span")
+    os_, oe = sp("original_request_span")
+    cs, ce = sp("ca_span")
+    vs, ve = sp("reviewer_span")
+    as_, ae = sp("rationale_span")
+    return {"index": it["index"], "request": it["request"], "original_request": it["original_request"],
+            "decision": it["decision"], "rationale": it["rationale"], "rationale_labels": it["rationale_labels"],
+            "treatment_category": it["treatment_category"], "treatment_id": it["treatment_id"],
+            "topic": it["topic"], "rule": it["rule"], "drug_generic": it["drug_generic"], "held_out": it["held_out"],
+            "ca_guidelines": it["ca_guidelines"], "reviewer_guidelines": it["reviewer_guidelines"],
+            "heading_start": hs, "heading_end": he, "request_start": rs, "request_end": re_,
+            "original_request_start": os_, "original_request_end": oe, "ca_start": cs, "ca_end": ce,
+            "reviewer_start": vs, "reviewer_end": ve, "rationale_start": as_, "rationale_end": ae,
+            "requested_count": it["requested_count"], "prior_count": it["prior_count"],
+            "functional_improvement": it["functional_improvement"],
+            "facts": json.dumps(it["facts"], sort_keys=True, default=str)}
+
+
+def to_row(L: dict) -> dict:
+    return {"id": L["id"], "split": L["split"], "layout": L["layout"], "era": L["era"], "voice": L["voice"],
+            "text": L["text"], "clean_text": L["clean_text"], "case_number": L["case_number"],
+            "dates": L["dates"], "reviewer_specialties": L["reviewer_specialties"], "patient": L["patient"],
+            "summary_start": L["summary_span"][0], "summary_end": L["summary_span"][1],
+            "entities": [_flat_entity(e) for e in L["entities"]], "items": [_flat_item(i) for i in L["items"]],
+            "artifacts": L["artifacts"], "template_ids": L["template_ids"], "unseen": L["unseen"]}
+
+
+# ---------------------------------------------------------------------------- spaCy
+def _spacy_nlp():
+    try:
+        from nlp.ner.tokenizer import blank_pipeline
+        return blank_pipeline(), "imr.Tokenizer.v1"
+    except Exception:  # pragma: no cover - fallback when the project tokenizer is unavailable
+        import spacy
+        return spacy.blank("en"), "spacy.blank(en)"
+
+
+def _docbin_job(args):
+    rows, text_field, path = args
+    from spacy.tokens import DocBin
+    nlp, tok = _spacy_nlp()
+    db = DocBin(store_user_data=False)
+    failed, total, misaligned = 0, 0, 0
+    start_key, end_key = ("clean_start", "clean_end") if text_field == "clean_text" else ("start", "end")
+    for r in rows:
+        doc = nlp.make_doc(r[text_field])
+        spans = []
+        for e in r["entities"]:
+            total += 1
+            sp = doc.char_span(e[start_key], e[end_key], label=e["label"], alignment_mode="contract")
+            if sp is None or len(sp) == 0:
+                failed += 1
+                continue
+            if sp.start_char != e[start_key] or sp.end_char != e[end_key]:
+                misaligned += 1
+            spans.append(sp)
+        doc.ents = spans
+        db.add(doc)
+    db.to_disk(path)
+    return {"docs": len(rows), "entities": total, "failed": failed, "contracted": misaligned, "tokenizer": tok}
+
+
+def write_docbins(rows_by_split: dict, out: Path, text_field: str = "text", workers: int = 1) -> dict:
+    from spacy.tokens import DocBin
+    sdir = out / "spacy"
+    sdir.mkdir(parents=True, exist_ok=True)
+    jobs, owners = [], []
+    for s, rows in rows_by_split.items():
+        k = max(1, min(workers, len(rows) // 500 or 1))
+        size = (len(rows) + k - 1) // k if rows else 0
+        for j in range(k):
+            part = rows[j * size:(j + 1) * size]
+            jobs.append(([{text_field: r[text_field], "entities": [{x: e[x] for x in ("start", "end", "clean_start", "clean_end", "label")} for e in r["entities"]]} for r in part],
+                         text_field, str(sdir / f".{SPACY_NAMES[s]}.{j}.spacy")))
+            owners.append(s)
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            res = list(ex.map(_docbin_job, jobs))
+    else:
+        res = [_docbin_job(j) for j in jobs]
+    report = {}
+    for s in rows_by_split:
+        parts = [(j, r) for j, r, o in zip(jobs, res, owners) if o == s]
+        db = DocBin(store_user_data=False)
+        for j, _ in parts:
+            db.merge(DocBin().from_disk(j[2]))
+            os.remove(j[2])
+        db.to_disk(sdir / f"{SPACY_NAMES[s]}.spacy")
+        agg = {k: sum(r[k] for _, r in parts) for k in ("docs", "entities", "failed", "contracted")}
+        agg["tokenizer"] = parts[0][1]["tokenizer"] if parts else None
+        report[SPACY_NAMES[s]] = agg
+    return report
+
+
+# ---------------------------------------------------------------------------- stats / card
+def distinct_bigram_ratio(texts, limit: int = 3000) -> float:
+    tot, seen = 0, set()
+    for t in texts[:limit]:
+        w = re.findall(r"[A-Za-z0-9']+", t.lower())
+        for a, b in zip(w, w[1:]):
+            seen.add((a, b))
+            tot += 1
+    return len(seen) / tot if tot else 0.0
+
+
+def split_stats(letters: list) -> dict:
+    items = [i for L in letters for i in L["items"]]
+    c = collections.Counter
+    ents = c(e["label"] for L in letters for e in L["entities"])
+    return {
+        "letters": len(letters), "items": len(items),
+        "overturn_rate": round(sum(i["decision"] == "overturned" for i in items) / max(1, len(items)), 4),
+        "decision": dict(c(i["decision"] for i in items)),
+        "rationale": dict(c(i["rationale"] for i in items).most_common()),
+        "treatment_category": dict(c(i["treatment_category"] for i in items).most_common()),
+        "layout": dict(c(L["layout"] for L in letters)),
+        "entities": dict(ents),
+        "letters_with_artifacts": sum(bool(L["artifacts"]) for L in letters),
+        "items_per_letter": round(len(items) / max(1, len(letters)), 3),
+        "overturn_by_category": {k: round(sum(i["decision"] == "overturned" for i in items if i["treatment_category"] == k) / v, 3)
+                                 for k, v in c(i["treatment_category"] for i in items).items()},
+    }
+
+
+def _card(stats: dict, cfg: dict, seed: int, n: int, ho: dict, spacy_report: dict, build_s: float) -> str:
+    lines = ["---", "pretty_name: IMR synthetic letters", "language: [en]", "task_categories: [token-classification, text-classification]", "---", "",
+             "# IMR synthetic Final Determination Letters", "",
+             f"Generated by `training/corpus.py` (`build_corpus(n={n}, seed={seed})`) from the knowledge base in "
+             "`configs/kb/`, the templates in `configs/templates/` and the drug lexicon `configs/lexicons/drugs.yaml`. "
+             "Letters follow the three layouts of SPEC §1; every entity and item carries exact gold annotations. "
+             f"Build time: {build_s:.1f} s.", "",
+             "## Splits", "",
+             "| split | letters | items | overturned | DRUG | SESSION_COUNT | GUIDELINE |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for s in SPLITS:
+        st = stats["splits"][s]
+        e = st["entities"]
+        lines.append(f"| {s} | {st['letters']} | {st['items']} | {st['overturn_rate']:.1%} | {e.get('DRUG', 0)} | {e.get('SESSION_COUNT', 0)} | {e.get('GUIDELINE', 0)} |")
+    lines += ["", "**Split design.** `train`, `validation` and `test` are drawn from the same generator with the same "
+              "knowledge base; `test_unseen` letters each contain at least one element held out from all other splits: "
+              f"{len(ho['treatments'])} treatments ({ho['share_treatments']:.0%} of the KB), "
+              f"{len(ho['drugs'])} drugs with {len(ho['drug_names'])} surface names ({ho['share_drug_names']:.0%} of lexicon names) and "
+              f"{len(ho['templates'])} paraphrase templates ({ho['share_templates']:.0%}). The held-out sets are chosen "
+              "deterministically from the seed (`holdout.json`). Letters are generated from per-letter seeds, so no two splits share a letter; "
+              "duplicate texts are dropped.", "",
+              "## Label counts per split", ""]
+    for key in ("decision", "rationale", "treatment_category", "layout"):
+        lines += [f"### {key}", "", "| value | " + " | ".join(SPLITS) + " |", "| --- |" + " --- |" * len(SPLITS)]
+        vals = sorted({v for s in SPLITS for v in stats["splits"][s][key]})
+        for v in vals:
+            lines.append(f"| {v} | " + " | ".join(str(stats["splits"][s][key].get(v, 0)) for s in SPLITS) + " |")
+        lines.append("")
+    lines += ["## Fields", "",
+              "- `text`: the letter as extracted (PDF artifacts on a share of letters: wrapped lines with or without interleaved blank lines, "
+              "`\\f` page breaks, redaction gaps, typos); `clean_text`: the same letter before wrapping/page breaks (one paragraph per line).",
+              "- `layout` (ClassLabel: " + ", ".join(LAYOUTS) + "), `era` (2013 notice, 2014 classic, 2015, 2016 published form), `voice` (reviewer style).",
+              "- `case_number`, `dates` {assigned, decision, ur_denial, application_received}, `patient` {age, sex, date_of_injury}, "
+              "`reviewer_specialties` (full words) — null when the letter does not state them.",
+              "- `entities`: list of {label (DRUG / SESSION_COUNT / GUIDELINE), start, end (into `text`), text (== text[start:end]), "
+              "section (header / summary / item), item (item index or null), clean_start, clean_end (into `clean_text`), "
+              "normalized fields drug_generic, drug_class, count_min, count_max, count_unit, count_over_*, count_role, "
+              "guideline_source, guideline_document, guideline_topic, guideline_pages, and `norm` (the SPEC §2 value as JSON)}.",
+              "- `items`: list of {index, request, original_request, decision (ClassLabel), rationale (ClassLabel), rationale_labels, "
+              "treatment_category (ClassLabel), treatment_id, topic, rule, drug_generic, held_out, ca_guidelines / reviewer_guidelines "
+              "(normalized citations {text, source, document, topic, pages}), character spans (into `text`) of heading, request, "
+              "original_request, ca (Claims Administrator guideline text), reviewer (MAXIMUS guideline text) and rationale, "
+              "requested_count, prior_count (-1: unknown amount), functional_improvement, facts (JSON: the sampled facts and the rule path)}. "
+              "`facts` (rule path, `favorable`, `rule_decision`) and `held_out` are for analysis: they give the label away and are never classifier features "
+              "(`rule` and `topic` are knowledge-base properties of the request, known before review); "
+              "the forecast mode may use only the request, the case summary and the claims administrator's guideline.",
+              "- `summary_start`/`summary_end`: span of the case summary; `artifacts`, `template_ids` (paraphrase/citation template ids used), `unseen`.",
+              "", "spaCy DocBins (`spacy/*.spacy`) are built from `" + cfg.get("spacy_text_field", "text") + "` with the project tokenizer "
+              "(`nlp.ner.tokenizer.blank_pipeline`, spaCy's English rules + configs/ner/tokenizer.yaml) and `char_span(alignment_mode='contract')`:", "",
+              "| docbin | docs | entities | failed | contracted |", "| --- | --- | --- | --- | --- |"]
+    for k, v in spacy_report.items():
+        lines.append(f"| {k} | {v['docs']} | {v['entities']} | {v['failed']} | {v['contracted']} |")
+    lines += ["", "## Generator settings", "", "```yaml", yaml.safe_dump(cfg, sort_keys=False).strip(), "```", "",
+              f"Seed: {seed}. Distinct-bigram ratio (first 3,000 train letters): {stats['distinct_bigram_ratio']:.4f}.", ""]
+    return "\n".join(lines)
+
+
+def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) -> dict:
+    """Generate `n` letters and write the dataset, Parquet, DocBins and card under `out`."""
+    from datasets import Dataset, DatasetDict
+
+    t0 = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(config)
+    workers = int(cfg.get("workers", 1))
+    kb = load_kb(cfg)
+    ho = choose_holdout(kb, seed, cfg)
+    letters = generate_splits(n, seed, cfg, workers)
+    t_gen = time.time() - t0
+    feats = features()
+    rows = {s: [to_row(L) for L in letters[s]] for s in SPLITS}
+    dd = DatasetDict({s: Dataset.from_list(rows[s], features=feats) for s in SPLITS})
+    dd.save_to_disk(str(out / "hf"))
+    (out / "parquet").mkdir(exist_ok=True)
+    for s in SPLITS:
+        dd[s].to_parquet(str(out / "parquet" / f"{s}.parquet"))
+    t_ds = time.time() - t0 - t_gen
+    spacy_report = write_docbins(rows, out, cfg.get("spacy_text_field", "text"), workers)
+    stats = {"n": n, "seed": seed, "splits": {s: split_stats(letters[s]) for s in SPLITS},
+             "distinct_bigram_ratio": round(distinct_bigram_ratio([L["text"] for L in letters["train"]]), 4),
+             "distinct": {"templates_used": len({t for s in SPLITS for L in letters[s] for t in L["template_ids"]}),
+                          "templates_total": sum(len(v) for v in kb.templates.values()),
+                          "drug_generics_used": len({e["norm"]["generic"] for s in SPLITS for L in letters[s] for e in L["entities"] if e["label"] == "DRUG"}),
+                          "drug_names_used": len({e["text"].lower() for s in SPLITS for L in letters[s] for e in L["entities"] if e["label"] == "DRUG"}),
+                          "treatments_used": len({i["treatment_id"] for s in SPLITS for L in letters[s] for i in L["items"]}),
+                          "treatments_total": len(kb.treatments)},
+             "spacy": spacy_report}
+    hos = ho.summary(kb)
+    build_s = time.time() - t0
+    stats["timing_s"] = {"generate": round(t_gen, 1), "dataset": round(t_ds, 1), "total": round(build_s, 1)}
+    (out / "holdout.json").write_text(json.dumps(hos, indent=1))
+    (out / "stats.json").write_text(json.dumps(stats, indent=1))
+    (out / "README.md").write_text(_card(stats, cfg, seed, n, hos, spacy_report, build_s))
+    return stats
+
+
+# ---------------------------------------------------------------------------- real vs generated
+_CAT_RULES = [
+    ("other", r"transportation|nursing facility|rehabilitation unit|inpatient rehab|stimulator trial|trial of spinal cord"),
+    ("surgery", r"arthroscop|fusion|laminectomy|laminotomy|discectomy|carpal tunnel release|arthroplasty|joint replacement|knee replacement|hip replacement|repair|decompression|neuroplasty|adhesiolysis|release|meniscectomy|ACDF"),
+    ("injections", r"injection|\bESI\b|block|rhizotomy|ablation|neurotomy|synvisc|orthovisc"),
+    ("physical_therapy", r"physical therapy|\bPT\b|occupational therapy|hand therapy|aquatic|pool therapy|massage|myofascial|electrical (muscle )?stimulation|infrared|therapeutic exercise|therapeutic ultrasound|ultrasound therapy|manual therapy"),
+    ("diagnostic_imaging", r"\bMRI\b|\bMR\b|x-ray|xray|\bCT\b|radiograph|bone scan|ultrasound|arthrogram"),
+    ("diagnostic_testing", r"\bEMG\b|\bNCS\b|\bNCV\b|electromyograph|nerve conduction|urine|drug screen|toxicology|\blabs?\b|laborator|\bCBC\b|\bCMP\b|PT/PTT|urinalysis|EKG|electrocardiogram|functional capacity|\bFCE\b|sleep study|polysomnograph|range of motion|\bROM\b|genetic|psychometric|psychological testing"),
+    ("chiropractic", r"chiropract|manipulation|traction"),
+    ("acupuncture", r"acupuncture"),
+    ("behavioral_health", r"psych|cognitive|\bCBT\b|behavioral|biofeedback|hospitalization|hypno|mental health"),
+    ("programs", r"functional restoration|work conditioning|work hardening|gym|weight loss|weight watchers|detox"),
+    ("home_health", r"home health|nurse|homemaker|housekeeping|home care|in-home"),
+    ("dmepos", r"\bTENS\b|H-wave|brace|unit|pillow|wheelchair|commode|chair|orthotic|orthosis|hearing|mattress|\bbed\b|sling|support|workstation|wrap|\bpad\b|pack|stimulator|toilet|bench|splint|strap|heating"),
+    ("evaluation_management", r"consult|evaluation|eval\b|visit|management|referral|clearance|\bTOC\b|history and physical|follow[- ]up"),
+    ("pharmaceuticals", r"\d\s*mg\b|#\s*\d|%|\btabs?\b|cream|patch|unknown quantity|\bER\b"),
+]
+
+
+_DRUG_NAMES = None
+
+
+def _drug_names() -> set:
+    global _DRUG_NAMES
+    if _DRUG_NAMES is None:
+        try:
+            lex = yaml.safe_load((REPO / "configs" / "lexicons" / "drugs.yaml").read_text(encoding="utf-8"))
+            _DRUG_NAMES = {n.lower() for d in lex.get("drugs", []) for n in d.get("names", []) if len(n) > 3}
+        except OSError:
+            _DRUG_NAMES = set()
+    return _DRUG_NAMES
+
+
+def guess_category(request: str) -> str:
+    words = re.findall(r"[A-Za-z][A-Za-z/-]+", request.lower())
+    names = _drug_names()
+    if any(w in names for w in words) and not re.search(r"injection|block|patch trial|pump", request, re.I):
+        return "pharmaceuticals"
+    for cat, rx in _CAT_RULES:
+        if re.search(rx, request, re.I):
+            return cat
+    return "other"
+
+
+_HEAD_RE = re.compile(r"(?:below:|\.|^)\s*([^.:\n]{3,200}?)\s*:\s*(Upheld|Overturned)\b", re.M)
+
+
+def _letter_metrics(text: str) -> dict:
+    flat = re.sub(r"\s+", " ", text.replace("\f", " "))
+    heads = [(m.group(1).strip(), m.group(2)) for m in _HEAD_RE.finditer(flat)]
+    if not heads:
+        for m in re.finditer(r"\d[.)] (?:The request for )?(.{3,200}?) (?:is|are) (not )?medically necessary and appropriate", flat):
+            heads.append((m.group(1), "Upheld" if m.group(2) else "Overturned"))
+    paras = re.findall(r"(?:Claims Administrator guideline|MAXIMUS guideline|Relied Upon by the [A-Za-z ]+):(.*?)(?=MAXIMUS guideline:|Decision rationale:|Rationale for the Decision:|Medical Treatment Guideline|$)", flat)
+    return {"chars": len(text), "heads": heads, "paras": paras}
+
+
+_FORMS = {"Page(s):": r"Page\(s\):", "Section(s):": r"Section\(s\):", "did not cite any medical evidence": r"did not cite any medical evidence",
+          "Non-MTUS Citation": r"Non-MTUS Citation", "outside of the MTUS": r"outside of the MTUS", "did not base their decision on the MTUS": r"did not base their decision on the MTUS",
+          "Official Disability Guidelines": r"Official Disability Guidelines|\bODG\b"}
+
+
+def compare_to_real(corpus_dir, real_dir, max_generated: int = 2000) -> list[dict]:
+    """Rows {metric, generated, real} comparing generated letters with real ones.
+
+    corpus_dir: a build_corpus output (reads parquet/test.parquet and parquet/train.parquet) or a
+    directory of .txt letters; real_dir: real letters as .pdf (extracted with pypdfium2) or .txt.
+    Metrics: letter length, items per letter, overturn rate, treatment-category mix (keyword
+    classifier applied to both sides) and citation forms (share of guideline paragraphs).
+    """
+    corpus_dir, real_dir = Path(corpus_dir), Path(real_dir)
+
+    def texts_from(d: Path, limit: int):
+        out = []
+        pq = sorted((d / "parquet").glob("*.parquet")) if (d / "parquet").exists() else []
+        if pq:
+            import pyarrow.parquet as papq
+            for p in pq:
+                t = papq.read_table(p, columns=["text"]).column("text").to_pylist()
+                out.extend(t[: max(0, limit - len(out))])
+                if len(out) >= limit:
+                    break
+            return out
+        for p in sorted(d.iterdir()):
+            if len(out) >= limit:
+                break
+            if p.suffix.lower() == ".txt":
+                out.append(p.read_text(encoding="utf-8", errors="replace"))
+            elif p.suffix.lower() == ".pdf":
+                import pypdfium2 as pdfium
+                doc = pdfium.PdfDocument(str(p))
+                out.append("\n".join(pg.get_textpage().get_text_bounded() for pg in doc).replace("\r", ""))
+        return out
+
+    def metrics(texts):
+        ms = [_letter_metrics(t) for t in texts]
+        heads = [h for m in ms for h in m["heads"]]
+        paras = [p for m in ms for p in m["paras"]]
+        cats = collections.Counter(guess_category(h[0]) for h in heads)
+        res = {"letters": len(ms), "chars_mean": round(statistics.mean(m["chars"] for m in ms)) if ms else 0,
+               "chars_median": round(statistics.median(m["chars"] for m in ms)) if ms else 0,
+               "items_per_letter": round(len(heads) / max(1, len(ms)), 2),
+               "overturn_rate": round(sum(h[1] == "Overturned" for h in heads) / max(1, len(heads)), 3)}
+        for c in sorted(set(cats) | {"pharmaceuticals"}):
+            res[f"category:{c}"] = round(cats[c] / max(1, len(heads)), 3)
+        for name, rx in _FORMS.items():
+            res[f"citation:{name}"] = round(sum(bool(re.search(rx, p)) for p in paras) / max(1, len(paras)), 3)
+        return res
+
+    g = metrics(texts_from(corpus_dir, max_generated))
+    r = metrics(texts_from(real_dir, 10 ** 6))
+    keys = list(dict.fromkeys(list(g) + list(r)))
+    return [{"metric": k, "generated": g.get(k, 0), "real": r.get(k, 0)} for k in keys]
+
+
+def format_table(rows: list[dict]) -> str:
+    out = ["| metric | generated | real |", "| --- | --- | --- |"]
+    out += [f"| {r['metric']} | {r['generated']} | {r['real']} |" for r in rows]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    """`python -m training.corpus build --n 20000 --seed 0 --out data/corpus` / `compare --corpus ... --real ...`."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m training.corpus")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--n", type=int, default=20000)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--out", type=Path, default=REPO / "data" / "corpus")
+    b.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    c = sub.add_parser("compare")
+    c.add_argument("--corpus", type=Path, default=REPO / "data" / "corpus")
+    c.add_argument("--real", type=Path, required=True)
+    a = ap.parse_args(argv)
+    if a.cmd == "build":
+        stats = build_corpus(a.n, a.seed, a.out, a.config)
+        print(json.dumps({k: stats[k] for k in ("n", "seed", "timing_s", "distinct", "distinct_bigram_ratio", "spacy")}, indent=1))
+    else:
+        print(format_table(compare_to_real(a.corpus, a.real)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

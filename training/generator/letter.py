@@ -1,0 +1,840 @@
+"""Letter rendering: layouts, case summary, items, citations — with exact gold annotations."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import re
+
+from . import artifacts
+from .case import Item, Sampler, wchoice
+from .kb import KB, Holdout, expand_pages
+from .text import (Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
+                   upper_pieces)
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+_UNIT_WORDS = {"session": ["sessions", "visits"], "visit": ["visits"], "treatment": ["treatments", "sessions"],
+               "week": ["weeks"], "month": ["months"]}
+_WORD_UNIT = {"sessions": "session", "visits": "visit", "treatments": "treatment", "weeks": "week", "months": "month",
+              "session": "session", "visit": "visit", "treatment": "treatment", "week": "week", "month": "month"}
+_HINTS = [("(in months)", "month"), ("(in weeks)", "week"), ("(in visits)", "visit"), ("(in sessions)", "session"),
+          ("sessions", "session"), ("session", "session"), ("visits", "visit"), ("visit", "visit"),
+          ("treatments", "treatment"), ("monthly", "month"), ("per month", "month"), ("weekly", "week")]
+_SPEC_DEFAULT = ["Occupational Medicine", "Preventive Medicine", "Preventative Medicine", "Family Practice", "Internal Medicine",
+                 "Anesthesiology", "Pain Management", "Physical Medicine & Rehabilitation", "Physical Medicine and Rehabilitation",
+                 "Emergency Medicine", "Hospice & Palliative Medicine", "Pulmonary Diseases"]
+_SPEC_BY_CAT = {
+    "behavioral_health": ["Psychiatry", "Psychology", "Occupational Medicine", "Preventive Medicine"],
+    "surgery": ["Orthopedic Surgery", "Neurological Surgery", "Hand Surgery", "Plastic Surgery"],
+    "chiropractic": ["Chiropractor", "Physical Medicine & Rehabilitation"],
+    "acupuncture": ["Acupuncturist", "Family Practice", "Pain Management"],
+    "injections": ["Anesthesiology", "Pain Management", "Physical Medicine & Rehabilitation", "Neurology"],
+    "diagnostic_testing": ["Neurology", "Physical Medicine and Rehabilitation", "Occupational Medicine", "Internal Medicine"],
+}
+
+
+def _fmt_date(d: dt.date, style: str) -> str:
+    if style == "long":
+        return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
+    if style == "slash":
+        return d.strftime("%m/%d/%Y")
+    if style == "dash":
+        return d.strftime("%m-%d-%Y")
+    return f"{d.month}-{d.day}-{d.strftime('%y')}"
+
+
+class LetterBuilder:
+    def __init__(self, kb: KB, cfg: dict, holdout: Holdout, seed: int, index: int, unseen: bool):
+        self.kb, self.cfg, self.ho = kb, cfg, holdout
+        self.unseen = unseen
+        self.rng = random.Random(f"{seed}:{index}:{'u' if unseen else 's'}")
+        self.seed, self.index = seed, index
+        self.template_ids: list[str] = []
+
+    # ------------------------------------------------------------------ helpers
+    def pick(self, kind: str, avoid: tuple = ()) -> Template:
+        rng = self.rng
+        allowed = [t for t in self.kb.templates[kind]
+                   if (not t.voices or self.voice in t.voices) and (not t.eras or self.era in t.eras)
+                   and (self.unseen or t.id not in self.ho.templates)
+                   and not (avoid and t.slots() & set(avoid))]
+        if self.unseen:
+            held = [t for t in allowed if t.id in self.ho.templates]
+            if held and rng.random() < self.cfg.get("unseen_template_preference", 0.5):
+                allowed = held
+        t = rng.choice(allowed)
+        self.template_ids.append(t.id)
+        return t
+
+    def r(self, tpl, ctx) -> list:
+        return render(tpl, ctx, self.kb)
+
+    def date(self, d: dt.date) -> str:
+        return _fmt_date(d, self.date_style)
+
+    def side(self) -> str:
+        return self.sides.get("s") or self.sides.setdefault("s", self.rng.choice(self.kb.vocab["sides"][:2]))
+
+    def fill_vocab(self, s: str) -> str:
+        if "{" not in s:
+            return s
+        return s.replace("{side}", self.side()).replace("{pain}", str(self.pain)).replace("{pain2}", str(self.pain2))
+
+    # ------------------------------------------------------------------ counts
+    def count_piece(self, n: int, unit: str, role: str, cap: bool = False, word: bool | None = None):
+        rng = self.rng
+        uw = rng.choice(_UNIT_WORDS.get(unit, ["sessions"]))
+        if n == 1:
+            uw = uw[:-1]
+        if word is None:
+            word = rng.random() < 0.25 and n in (1, 2, 3, 4, 5, 6, 8, 10, 12, 24)
+        num = num_word(n) if word else str(n)
+        txt = f"{num} {uw}"
+        if cap:
+            txt = txt[0].upper() + txt[1:]
+        return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": _WORD_UNIT[uw], "over": None, "role": role}))]
+
+    def freq_piece(self, n: int, unit: str, role: str):
+        rng = self.rng
+        opts = [p for p in (1, 2, 3) if n % p == 0 and 1 <= n // p <= 12 and not (p == 1 and n > 8)]
+        if not opts or unit not in ("session", "visit", "treatment"):
+            return self.count_piece(n, unit, role)
+        p = rng.choice(opts)
+        w = n // p
+        forms = [f"{p} x {w}", f"{p}x{w}", f"{p} times a week for {w} weeks", f"{p} times per week for {w} weeks",
+                 f"{num_word(p)} times a week for {num_word(w)} weeks", f"{p} times a week x {w} weeks"]
+        if p == 2:
+            forms.append(f"twice a week for {num_word(w)} weeks")
+        if p == 1:
+            forms = [f"once a week for {num_word(w)} weeks", f"1 x {w}", f"one time a week for {num_word(w)} weeks"]
+        txt = rng.choice(forms)
+        if w == 1:
+            txt = txt.replace("weeks", "week")
+        norm = {"min": n, "max": n, "unit": "session",
+                "over": {"min": w, "max": w, "unit": "week"}, "role": role}
+        return [(txt, ent("SESSION_COUNT", norm))]
+
+    # ------------------------------------------------------------------ requests
+    def request_pieces(self, it: Item, n: int | None = None, role: str = "requested", name_idx: int | None = None):
+        """Pieces of the request as written (heading form)."""
+        rng, kb = self.rng, self.kb
+        if it.drug is not None:
+            return self.drug_request(it)
+        t = kb.treatments[it.tid]
+        names = t["names"]
+        if name_idx is None:
+            if it.partial:
+                cand = [i for i, s in enumerate(names) if "{cnt}" in s or "{Cnt}" in s]
+                name_idx = rng.choice(cand) if cand else rng.randrange(len(names))
+            else:
+                name_idx = rng.randrange(len(names))
+            it.facts["name_idx"] = name_idx
+        tpl = kb.tpl(names[name_idx])
+        n = it.n if n is None else n
+        unit = it.unit or "session"
+        region_body = self.body_for(it.region)
+        qty_slot = []
+        ctx = {
+            "cnt": lambda: self.count_piece(n, unit, role),
+            "Cnt": lambda: self.count_piece(n, unit, role, cap=True, word=True),
+            "freq": lambda: self.freq_piece(n, unit, role),
+            "freq_m": lambda: [("for ", None)] + self.count_piece(n, "month", role, word=False),
+            "wk": lambda: [(rng.choice([f"{n} WEEKS", f"{n} weeks"]), ent("SESSION_COUNT", {"min": n, "max": n, "unit": "week", "over": None, "role": role}))],
+            "n": str(n or rng.choice([2, 3, 5])),
+            "body": region_body,
+            "side": self.side(),
+            "Side": self.side().capitalize(),
+            "level": self.level,
+            "clevel": self.clevel,
+            "_count_role": role,
+        }
+
+        def qty():
+            q = n or 1
+            txt = rng.choice([f"QTY: {q}", f"QUANTITY: {q}.00", f"Qty: {q}"])
+            e = ent("SESSION_COUNT", {"min": q, "max": q, "unit": "unit", "over": None, "role": role})
+            qty_slot.append(e)
+            return [(txt, e)]
+        ctx["qty"] = qty
+        pieces = self.r(tpl, ctx)
+        if qty_slot:
+            low = pieces_text(pieces).lower()
+            for hint, u in _HINTS:
+                if hint in low:
+                    qty_slot[0]["norm"]["unit"] = u
+                    break
+        return capfirst(pieces)
+
+    def drug_request(self, it: Item):
+        rng, kb = self.rng, self.kb
+        if it.compound:
+            cv = it.facts.get("compound_values")
+            if cv is None:
+                cv = it.facts["compound_values"] = {"form": rng.choice(kb.compound_request_forms),
+                                                    "g": str(rng.choice([120, 180, 240, 30])),
+                                                    "p": [str(rng.choice([2, 3, 5, 10, 15, 20])) for _ in it.compound]}
+            form = cv["form"]
+            ctx = {"g": cv["g"], "_count_role": None}
+            for k, (d, name) in enumerate(it.compound, 1):
+                ctx[f"c{k}"] = [(name if k > 1 else name[0].upper() + name[1:], ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
+                ctx[f"p{k}"] = cv["p"][k - 1]
+            return self.r(kb.tpl(form), ctx)
+        d = it.drug
+        forms = kb.drug_request_forms if d["strengths"] else [f for f in kb.drug_request_forms if "{str}" not in f.lower()]
+        form = it.facts.get("drug_form") or rng.choice(forms)
+        it.facts["drug_form"] = form
+        name = it.drug_name
+        vals = it.facts.get("drug_values")
+        if vals is None:
+            vals = it.facts["drug_values"] = {
+                "str": rng.choice(d["strengths"]) if d["strengths"] else "",
+                "pills": str(rng.choice([30, 60, 90, 120, 10, 20, 40])), "refills": str(rng.choice([1, 2, 3, 5]))}
+        st = vals["str"]
+        e = ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]})
+        ctx = {"drug": [(name, e)], "DRUG": [(name.upper(), e)], "str": st, "STR": st.upper(),
+               "pills": vals["pills"], "refills": vals["refills"], "date": self.date(self.d_rfa)}
+        return capfirst(self.r(kb.tpl(form), ctx))
+
+    def body_for(self, region: str) -> str:
+        opts = self.kb.vocab["regions"].get(region, {}).get("body") or ["low back"]
+        return self.fill_vocab(self.rng.choice(opts))
+
+    def tshort(self, it: Item) -> str:
+        if it.drug is not None:
+            return it.drug_name
+        return self.kb.treatments[it.tid]["short"]
+
+    # ------------------------------------------------------------------ citations
+    def cite(self, ref_id: str, era: int):
+        """One GUIDELINE citation -> (pieces, citation dict)."""
+        rng, kb = self.rng, self.kb
+        ref = kb.refs[ref_id]
+        doc = kb.documents[ref["doc"]]
+        src = doc["source"]
+        topic = ref.get("topic")
+        pages = ref.get("pages")
+        if src == "MTUS":
+            kind = "mtus"
+        elif src == "ODG":
+            kind = "odg"
+        else:
+            kind = "other"
+        forms = [f for f in kb.forms if f["kind"] == kind and era in f["era"]
+                 and ("topic" not in f["shows"] or topic) and ("pages" not in f["shows"] or pages)
+                 and ("{name16}" not in f["text"] or doc.get("names_2016"))
+                 and ("{name}" not in f["text"] or doc.get("names_2014") or doc.get("names_other"))]
+        if not forms:
+            forms = [f for f in kb.forms if f["kind"] == kind and ("topic" not in f["shows"] or topic)
+                     and ("pages" not in f["shows"] or pages) and ("{name16}" not in f["text"] or doc.get("names_2016"))]
+        f = rng.choice(forms)
+        self.template_ids.append(f["id"])
+        name = rng.choice(doc.get("names_2014") or doc.get("names_other") or [""])
+        txt = f["text"]
+        txt = txt.replace("{name16}", rng.choice(doc.get("names_2016") or [name])).replace("{name}", name)
+        txt = txt.replace("{chapter}", rng.choice(doc.get("chapter") or [""]))
+        if topic:
+            txt = txt.replace("{Topic}", topic).replace("{TOPIC}", topic.upper())
+        if pages:
+            txt = txt.replace("{pages}", pages)
+        norm = {"source": src, "document": ref["doc"] if src == "MTUS" else doc.get("document"),
+                "topic": topic.lower() if (topic and "topic" in f["shows"]) else None,
+                "pages": expand_pages(pages) if "pages" in f["shows"] else []}
+        cit = dict(text=txt, **norm)
+        return [(txt, ent("GUIDELINE", norm))], cit
+
+    def guideline_paragraph(self, role: str, mtus: list, other: list, era: int):
+        rng, kb = self.rng, self.kb
+        avail = set()
+        if mtus:
+            avail.add("mtus")
+        if other:
+            avail.add("other")
+        paras = [p for p in kb.paragraphs if p["role"] == role and era in p["era"] and set(p["needs"]) <= avail]
+        p_none = self.cfg.get("ca_no_citation_2016", 0.3) if era == 2016 else self.cfg.get("ca_no_citation", 0.1)
+        if role == "ca" and avail and rng.random() > p_none:
+            paras = [p for p in paras if p["needs"]] or paras
+        if role == "reviewer":
+            paras = [p for p in paras if p["needs"]] or paras
+        if not paras:
+            paras = [p for p in kb.paragraphs if p["role"] == role and set(p["needs"]) <= avail] or \
+                    [p for p in kb.paragraphs if p["role"] == role and not p["needs"]] or \
+                    [p for p in kb.paragraphs if p["role"] == role]
+        p = rng.choice(paras)
+        self.template_ids.append(p["id"])
+        cits = []
+        ctx = {}
+        for need in p["needs"]:
+            ref = rng.choice(mtus if need == "mtus" else other)
+            pieces, c = self.cite(ref, era)
+            ctx[need] = pieces
+            cits.append(c)
+        if "needs" in p and not p["needs"] and "{" in p["text"]:
+            pass
+        pieces = self.r(kb.tpl(p["text"]), ctx)
+        return pieces, cits
+
+    def mention(self, cits: list):
+        """A GUIDELINE mention (rationale) of the reviewer's main cited document."""
+        rng, kb = self.rng, self.kb
+        for c in cits:
+            if c["source"] == "MTUS" and c["document"] in kb.documents and kb.documents[c["document"]].get("mentions") and rng.random() < 0.7:
+                txt = rng.choice(kb.documents[c["document"]]["mentions"])
+                return [(txt, ent("GUIDELINE", {"source": "MTUS", "document": c["document"], "topic": None, "pages": []}))]
+            if c["source"] in ("ODG", "ACOEM"):
+                txt = rng.choice([k for k, v in kb.generic.items() if v == c["source"]])
+                return [(txt, ent("GUIDELINE", kb.generic_norm(txt)))]
+        txt = rng.choice(["MTUS", "CA MTUS", "MTUS Guidelines", "California MTUS guidelines", "MTUS guidelines"])
+        return [(txt, ent("GUIDELINE", kb.generic_norm(txt)))]
+
+    # ------------------------------------------------------------------ rationale
+    def rationale(self, it: Item, req: list, rv_cits: list, items_by_index: dict) -> list:
+        rng, kb = self.rng, self.kb
+        topic = kb.topics[it.topic]
+        f = it.facts
+        G = lambda: self.mention(rv_cits)  # noqa: E731
+        unit = it.unit or "session"
+        ctx = {
+            "P": self.person, "Pc": self.person_c, "Pp": self.person_p, "req": req,
+            "tshort": self.tshort(it), "Tshort": self.tshort(it)[:1].upper() + self.tshort(it)[1:],
+            "G": G, "fi_gain": lambda: self.fill_vocab(rng.choice(kb.vocab["fi_gain"])),
+            "pain": str(self.pain), "pain2": str(self.pain2),
+            "criterion": kb.tpl(f.get("criterion") or rng.choice(topic.get("criteria") or ["the clinical findings that support the request"])),
+            "condition": f.get("condition") or topic.get("condition") or "an exceptional indication",
+            "missing": rng.choice(kb.vocab["missing_drug"] if it.drug is not None else kb.vocab["missing_service"]),
+            "drug": [(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] if it.drug else [("the medication", None)],
+            "rcnt": lambda: self.count_piece(it.n, unit, "requested") if it.n else [("the requested sessions", None)],
+            "pcnt": lambda: self.count_piece(it.prior, unit, "completed") if it.prior and it.prior > 0 else [("the sessions", None)],
+            "_count_role": "recommended",
+            "_syn": self.syn,
+        }
+        rv = kb.vocab["regions"].get(it.region) or kb.vocab["regions"]["lumbar"]
+        ctx["complaint"] = lambda: self.fill_vocab(rng.choice(rv["complaint"]))
+        ctx["exam"] = lambda: ", ".join(self.fill_vocab(x) for x in rng.sample(rv["exam"], k=min(len(rv["exam"]), rng.randint(1, 3))))
+        if it.compound:
+            d, name = it.compound[0]
+            ctx["drug"] = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
+        if it.parent and it.parent in items_by_index:
+            ctx["surgery"] = kb.treatments[items_by_index[it.parent].tid]["short"]
+        else:
+            ctx["surgery"] = "surgery"
+        says = [kb.tpl(s) for s in topic["says"]]
+        facts = [kb.tpl(s) for s in topic["facts"]]
+        ctx["says"] = rng.choice(says)
+        ctx["fact"] = rng.choice(facts)
+        ctx["fact2"] = rng.choice([x for x in facts if x is not ctx["fact"]] or facts)
+        sents: list[list] = []
+
+        no_prior = () if (it.prior and it.prior > 0) else ("pcnt",)
+
+        def add(kind):
+            sents.append(capfirst(self.r(self.pick(kind, no_prior), ctx)))
+
+        path = f.get("path", "")
+        if path != "unknown_prior" or True:
+            add("r_guideline")
+            if rng.random() < (0.6 if self.era == 2016 else 0.35) and len(says) > 1 and len(facts) > 1:
+                ctx["says"] = rng.choice([x for x in says if x is not ctx["says"]])
+                ctx["fact"] = rng.choice([x for x in facts if x is not ctx["fact"]])
+                ctx["fact2"] = rng.choice([x for x in facts if x is not ctx["fact"]])
+                add("r_guideline")
+        if rng.random() < (0.45 if self.era == 2016 else 0.2):
+            add("r_recap")
+        dis = f.get("disagreement")
+        if dis:
+            add("r_judgment_yes" if it.decision == "overturned" else "r_gap")
+        elif "depends_on_denied_request" in it.labels:
+            add("r_depends")
+        elif path == "trial_ok":
+            add("r_trial_ok")
+        elif path == "total_ok":
+            add("r_fi_yes")
+            add("r_total_ok")
+        elif path == "exceeds":
+            if it.prior and it.prior > 0:
+                add("r_fi_yes")
+            add("r_exceeds")
+        elif path == "no_fi":
+            add("r_fi_no")
+            if "exceeds_guideline_quantity" in it.labels:
+                add("r_exceeds")
+        elif path == "unknown_prior":
+            ctx["criterion"] = "how many prior sessions have been completed"  # plain text
+            add("r_gap")
+            add("r_exceeds")
+        elif path == "criteria_met":
+            if it.parent:
+                add("r_depends_ok")
+            add("r_criteria_met")
+        elif path == "not_indicated":
+            add("r_not_rec")
+        elif path == "gap":
+            add("r_gap")
+            if rng.random() < 0.3:
+                add("r_missing")
+            if "not_recommended" in it.labels:
+                add("r_not_rec")
+        elif path == "exception":
+            add("r_exception")
+        elif path == "not_recommended":
+            add("r_not_rec")
+            if "insufficient_documentation" in it.labels:
+                add("r_missing" if rng.random() < 0.5 else "r_gap")
+        elif path == "ongoing_ok":
+            add("r_ongoing_yes")
+        elif path == "ongoing_no":
+            add("r_ongoing_no")
+            if "insufficient_documentation" in it.labels and rng.random() < 0.5:
+                add("r_missing")
+        elif path == "short_ok":
+            add("r_drug_new")
+        elif path == "long_term":
+            add("r_drug_long")
+            if "no_functional_improvement" in it.labels:
+                ctx["tshort"] = self.tshort(it)
+                add("r_ongoing_no")
+            if "insufficient_documentation" in it.labels:
+                add("r_missing")
+        add("r_conclude_overturned" if it.decision == "overturned" else "r_conclude_upheld")
+        out = []
+        for i, s in enumerate(sents):
+            if i:
+                out.append(("  " if self.double_space else " ", None))
+            out.extend(s)
+        return out
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, items: list[Item]) -> list:
+        rng, kb, v = self.rng, self.kb, self.kb.vocab
+        regions = [it.region for it in items] or ["lumbar"]
+        reg = regions[0]
+        rv = v["regions"].get(reg, v["regions"]["lumbar"])
+        dx_all = []
+        for r_ in dict.fromkeys(regions):
+            rvv = v["regions"].get(r_)
+            if rvv:
+                dx_all.extend(rng.sample(rvv["dx"], k=min(2, len(rvv["dx"]))))
+        dx = ", ".join(self.fill_vocab(x) for x in dx_all[:4]) if dx_all else "chronic pain"
+        ctx = {"P": self.person, "Pc": self.person_c, "Pp": self.person_p, "age": str(self.age), "sex": self.sex,
+               "doi": self.date(self.doi), "date": lambda: self.date(self.d_note), "date2": lambda: self.date(self.d_rfa),
+               "month_year": f"{MONTHS[self.d_prior.month - 1]} {self.d_prior.year}",
+               "mech": rng.choice(v["mech"]), "employer": "" if self.redact else rng.choice(v["employer"]),
+               "employer_name": "" if self.redact else rng.choice(v["employer_names"]),
+               "dx": dx, "complaint": lambda: self.fill_vocab(rng.choice(rv["complaint"])),
+               "exam": lambda: ", ".join(self.fill_vocab(x) for x in rng.sample(rv["exam"], k=min(len(rv["exam"]), rng.randint(1, 3)))),
+               "pain": str(self.pain), "pain2": str(self.pain2),
+               "tx_list": ", ".join(rng.sample(v["prior_general"], k=rng.randint(2, 5))),
+               "work": self.fill_vocab(rng.choice(v["work"][self.work])),
+               "fi_gain": lambda: self.fill_vocab(rng.choice(v["fi_gain"])),
+               "_count_role": "completed", "_syn": self.syn}
+
+        sents = []
+
+        def add(kind, **extra):
+            c = dict(ctx)
+            c.update(extra)
+            tpl = self.pick(kind)
+            if kind == "summary_intro":
+                slots = tpl.slots()
+                self.stated["age"] = "age" in slots
+                self.stated["sex"] = "sex" in slots
+                self.stated["doi"] = "doi" in slots
+            sents.append(capfirst(self.r(tpl, c)))
+
+        add("summary_intro")
+        length = self.summary_length
+        if rng.random() < 0.85:
+            add("summary_dx")
+        if length >= 1 and rng.random() < 0.8:
+            add("summary_complaint")
+        if length >= 1 and rng.random() < 0.7:
+            add("summary_exam")
+        if length >= 2 and rng.random() < 0.5:
+            add("summary_complaint")
+        if length >= 3:
+            add("summary_complaint")
+            add("summary_exam")
+        if length >= 4 and rng.random() < 0.7:
+            add("summary_complaint")
+        if rng.random() < 0.7:
+            add("summary_prior")
+        # per-item facts (what a forecast can see)
+        for it in items:
+            ts = self.tshort(it)
+            unit = it.unit or "session"
+            if it.drug is None and it.prior is not None and rng.random() < 0.85:
+                if it.prior > 0:
+                    add("summary_prior_count", tshort=ts, pcnt=self.count_piece(it.prior, unit, "completed"))
+                elif it.prior == -1:
+                    add("summary_prior_unknown", tshort=ts)
+            if it.drug is None and it.fi is not None and it.prior and it.prior > 0 and rng.random() < 0.8:
+                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=ts)
+            if it.drug is not None and "long_term" in it.facts and rng.random() < 0.75:
+                name = it.drug_name if not it.compound else it.compound[0][1]
+                d = it.drug if not it.compound else it.compound[0][0]
+                dp = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
+                add("summary_drug_long" if it.facts["long_term"] else "summary_drug_new", drug=dp)
+            if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6:
+                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=ts)
+            if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < 0.45 + 0.1 * length:
+                met = it.facts.get("path") == "criteria_met"
+                add("r_criteria_met" if met else "r_gap", criterion=kb.tpl(it.facts["criterion"]))
+        if rng.random() < 0.6:
+            drugs = [it for it in items if it.drug is not None and not it.compound]
+            names = [[(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] for it in drugs]
+            pool = [d for d in kb.drugs if (self.unseen or d["generic"] not in self.ho.drugs)]
+            for d in rng.sample(pool, k=min(len(pool), rng.randint(0, 3))):
+                nm = Sampler(kb, self.cfg, self.ho, rng, self.unseen).drug_name(d)
+                if len(nm) > 2 and nm[-2] == " ":  # "vitamin d." splits badly in the tokenizer
+                    continue
+                if all(d["generic"] != x.drug["generic"] for x in drugs):
+                    names.append([(nm, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))])
+            if names:
+                rng.shuffle(names)
+                add("summary_meds", drug_list=join_list(names))
+        if rng.random() < 0.7:
+            add("summary_work")
+        if rng.random() < 0.85:
+            reqs = [self.request_pieces_summary(it) for it in items[:3]]
+            add("summary_request", req_list=join_list(reqs))
+            if rng.random() < 0.7:
+                add("summary_ur", req_list=join_list([self.request_pieces_summary(it) for it in items[:2]]))
+        if rng.random() < 0.25:
+            add("summary_gap")
+        out = []
+        for i, s in enumerate(sents):
+            if i:
+                out.append(("  " if self.double_space else " ", None))
+            out.extend(s)
+        return out
+
+    def request_pieces_summary(self, it: Item):
+        p = self.request_pieces(it, name_idx=it.facts.get("name_idx"))
+        if p and p[0][1] is None and p[0][0][:1].isupper() and p[0][0][1:2].islower():
+            p = [(p[0][0][0].lower() + p[0][0][1:], None)] + p[1:]
+        return p
+
+    # ------------------------------------------------------------------ layout
+    def build(self) -> dict:
+        rng, kb, cfg = self.rng, self.kb, self.cfg
+        layout = wchoice(rng, cfg["layout_mix"])
+        if layout == "dwc_2014":
+            era = 2016 if rng.random() < cfg.get("published_share", 0.5) else 2014
+        elif layout == "dwc_2013_notice":
+            era = 2013
+        else:
+            era = 2015
+        self.layout, self.era = layout, era
+        rx, table = kb.synonyms()
+        self.syn = (rx, table, rng, cfg.get("synonym_rate", 0.5)) if rx is not None and cfg.get("synonym_rate", 0.5) > 0 else None
+        self.voice = rng.choice(sorted(kb.voices))
+        if era == 2016:
+            self.voice = rng.choice(["b", "c", "d", "d"])
+        person = kb.voices[self.voice]["person"]
+        self.person = "the " + person
+        self.person_c = "The " + person
+        self.person_p = "the " + person + "'s"
+        self.double_space = era in (2013, 2014) and rng.random() < 0.7
+        self.date_style = rng.choice(["long", "slash", "dash", "short"] if era == 2016 else ["long", "slash", "slash"])
+        self.sides = {}
+        self.pain = rng.randint(5, 9)
+        self.pain2 = rng.randint(2, self.pain - 1)
+        self.level = rng.choice(kb.vocab["levels"])
+        self.clevel = rng.choice(kb.vocab["clevels"])
+        self.age = rng.randint(22, 70)
+        self.sex = rng.choice(["male", "female"])
+        self.work = "off" if rng.random() < 0.5 else "working"
+        self.summary_length = rng.choice([0, 1, 1, 2, 2, 3, 3]) + (1 if era == 2016 else 0)
+        self.stated = {}
+        art = rng.random() < cfg["artifacts"]["share"]
+        self.artifacts = []
+        self.redact = art and rng.random() < cfg["artifacts"].get("redaction", 0.5)
+        year = {2013: 2013, 2014: rng.choice([2013, 2014, 2014, 2015]), 2015: rng.choice([2015, 2016]), 2016: rng.choice([2016, 2017])}[era]
+        self.d_decision = dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
+        self.d_assigned = self.d_decision - dt.timedelta(days=rng.randint(20, 45))
+        self.d_received = self.d_assigned - dt.timedelta(days=rng.randint(1, 10))
+        self.d_ur = self.d_received - dt.timedelta(days=rng.randint(3, 30))
+        self.d_rfa = self.d_ur - dt.timedelta(days=rng.randint(3, 20))
+        self.d_note = self.d_rfa - dt.timedelta(days=rng.randint(0, 30))
+        self.d_prior = self.d_note - dt.timedelta(days=rng.randint(30, 400))
+        self.doi = self.d_note - dt.timedelta(days=rng.randint(20, 365 * 12))
+        self.case_number = f"CM{self.d_assigned.strftime('%y')}-{rng.randint(0, 9999999):07d}"
+
+        sampler = Sampler(kb, cfg, self.ho, rng, self.unseen)
+        items = sampler.sample_items()
+        sampler.decide(items)
+        items_by_index = {it.index: it for it in items}
+        upper = layout == "dwc_2014" and era == 2014 and rng.random() < 0.15
+
+        pool = _SPEC_BY_CAT.get(items[0].cat if items else "", _SPEC_DEFAULT)
+        specs = [s for s in kb.vocab["specialties"] if s[0] in pool]
+        specs = rng.sample(specs, k=min(len(specs), rng.choice([1, 1, 2, 2, 3])))
+        self.specialties = [s[1] for s in specs]
+
+        w = Writer(typo_rate=cfg["artifacts"].get("typo_rate", 0.02) if art else 0.0, rng=rng)
+        P = "\n\n"
+        item_recs = []
+
+        # per-item pieces first (so the header can list requests)
+        prepared = []
+        for it in items:
+            req = self.request_pieces(it)
+            if upper:
+                req = upper_pieces(req)
+            t = kb.treatments.get(it.tid)
+            if it.drug is not None:
+                spec = it.facts["refs"]
+                mtus, other = list(spec.get("mtus", [])), list(spec.get("other", []))
+            else:
+                mtus, other = list(t.get("mtus", [])), list(t.get("other", []))
+            if not mtus and not other:
+                other = ["uptodate_ref"]
+            ca, ca_c = self.guideline_paragraph("ca", mtus, other, era)
+            rv, rv_c = self.guideline_paragraph("reviewer", mtus, other, era)
+            prepared.append((it, req, ca, ca_c, rv, rv_c))
+
+        # ---------------- header
+        if layout == "dwc_2014" and era == 2016:
+            w.add(f"Case Number: {self.case_number}\nDate Assigned: {_fmt_date(self.d_assigned, 'slash')} Date of Injury: {_fmt_date(self.doi, 'slash')}\n"
+                  f"Decision Date: {_fmt_date(self.d_decision, 'slash')} UR Denial Date: {_fmt_date(self.d_ur, 'slash')}\n"
+                  f"Priority: Standard Application \nReceived: \n{_fmt_date(self.d_received, 'slash')}{P}")
+            self.stated.update(header_dates=True)
+        elif layout == "dwc_2013_notice":
+            w.add(f"Notice of Independent Medical Review Determination{P}Dated: {_fmt_date(self.d_decision, 'slash')}{P}"
+                  f"IMR Case Number: {self.case_number}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
+                  f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nIMR Application Received: {_fmt_date(self.d_received, 'slash')}\n"
+                  f"Treatment(s) in Dispute Listed on IMR Application: ")
+            for k, (it, req, *_rest) in enumerate(prepared):
+                if k:
+                    w.add("; ")
+                w.add_pieces(req)
+            ov = [it.decision == "overturned" for it in items]
+            fd, what = (("OVERTURN", "all of") if all(ov) else ("UPHOLD", "none of") if not any(ov) else ("OVERTURN", "some of"))
+            w.add(f"{P}Dear {'' if self.redact else 'Sir or Madam'},{P}MAXIMUS Federal Services, Inc. has completed the Independent Medical Review (IMR) "
+                  f"of the above workers' compensation case. This letter provides you with the IMR Final Determination and explains how the determination was made.{P}"
+                  f"Final Determination: {fd}. This means we decided that {what} the disputed items/services are medically necessary and appropriate. "
+                  f"A detailed explanation of the decision for each of the disputed items/services is provided later in this letter.{P}"
+                  f"This decision is final and binding on all parties. The Administrative Director of the Division of Workers' Compensation has adopted the determination.{P}"
+                  f"INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE{P}The Independent Medical Review decision was made based on the following:{P}")
+            for k, (it, req, *_rest) in enumerate(prepared, 1):
+                neg = "" if it.decision == "overturned" else "not "
+                w.add(f"{k}. MAXIMUS Federal Services, Inc. has determined the request for ")
+                w.add_pieces(req)
+                w.add(f" is {neg}medically necessary and appropriate.{P}")
+            w.add(f"Medical Qualifications of the Expert Reviewer:{P}The expert reviewer is Board Certified in {' and '.join(s[0] for s in specs)}, "
+                  f"and is licensed to practice in California. The expert reviewer has been in active clinical practice for more than five years "
+                  f"and is currently working at least 24 hours a week in active practice.{P}")
+            self.stated.update(header_dates=True)
+        elif layout == "dwc_2015":
+            w.add(f"MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\nP.O. Box 138009\nSacramento, CA 95813-8009{P}"
+                  f"Dated: {_fmt_date(self.d_decision, 'slash')}{P}IMR Case Number: {self.case_number}\n"
+                  f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
+                  f"IMR Application Received: {_fmt_date(self.d_received, 'slash')}\nTreatment(s) in Dispute: ")
+            for k, (it, req, *_rest) in enumerate(prepared):
+                if k:
+                    w.add("; ")
+                w.add_pieces(req)
+            w.add(P)
+            self.stated.update(header_dates=True)
+
+        if layout != "dwc_2013_notice":
+            reviewer = rng.choice(["an expert reviewer", "a physician reviewer"])
+            rn = reviewer.split(" ", 1)[1]
+            w.add(f"{rng.choice(['', ' '])}HOW THE IMR FINAL DETERMINATION WAS MADE{P}MAXIMUS Federal Services sent the complete case file to {reviewer}. "
+                  f"He/she has no affiliation with the employer, employee, providers or the claims administrator. ")
+            if era == 2016:
+                w.add("He/she has been in active clinical practice for more than five years and is currently working at least 24 hours a week in active practice. "
+                      f"The {rn} was selected based on his/her clinical experience, education, background, and expertise in the same or similar specialties "
+                      "that evaluate and/or treat the medical condition and disputed items/Service. He/she is familiar with governing laws and regulations, "
+                      "including the strength of evidence hierarchy that applies to Independent Medical Review determinations."
+                      f"{P}The Expert Reviewer has the following credentials:\nState(s) of Licensure: "
+                      f"{','.join(['California'] + rng.sample(kb.vocab['states'][1:], k=rng.randint(0, 2)))}\n"
+                      f"Certification(s)/Specialty: {', '.join(s[0] for s in specs)}{P}")
+            else:
+                if len(specs) > 1 and rng.random() < 0.5:
+                    cred = f"Board Certified in {specs[0][0]}, has a subspecialty in {' and '.join(s[0] for s in specs[1:])}"
+                else:
+                    cred = f"Board Certified in {' and '.join(s[0] for s in specs)}"
+                w.add(f"The {rn} is {cred} and is licensed to practice in California. He/she has been in active clinical practice for more than five years "
+                      f"and is currently working at least 24 hours a week in active practice. The {rn} was selected based on his/her clinical experience, "
+                      "education, background, and expertise in the same or similar specialties that evaluate and/or treat the medical condition and disputed "
+                      "items/services. He/she is familiar with governing laws and regulations, including the strength of evidence hierarchy that applies "
+                      f"to Independent Medical Review determinations.{P}")
+            if layout == "dwc_2015":
+                w.add(f"DOCUMENTS REVIEWED{P}Application of Independent Medical Review, dated {_fmt_date(self.d_received, 'slash')}\n"
+                      f"Utilization Review Determination, dated {_fmt_date(self.d_ur, 'slash')}\n"
+                      f"Medical records from {_fmt_date(self.d_prior, 'slash')} through {_fmt_date(self.d_rfa, 'slash')}{P}")
+
+        # ---------------- summary
+        w.section = "summary"
+        if layout == "dwc_2013_notice":
+            w.add(f"Expert Reviewer Case Summary:{P}")
+        else:
+            w.add(f"CLINICAL CASE SUMMARY{P}The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:{P}")
+        s_start = w.pos()
+        w.add_pieces(self.summary(items))
+        s_end = w.pos()
+        w.add(P)
+
+        # ---------------- items
+        w.section = "item"
+        if layout == "dwc_2014":
+            w.section = "header"
+            w.add(f"IMR ISSUES, DECISIONS AND RATIONALES{P}The Final Determination was based on decisions for the disputed items/services set forth below:{P}")
+        elif layout == "dwc_2015":
+            w.section = "header"
+            w.add(f"IMR DECISION(S) AND RATIONALE(S){P}The Final Determination was based on decisions for the disputed items/services set forth below:{P}")
+        else:
+            w.section = "header"
+        w.section = "item"
+        for k, (it, req, ca, ca_c, rv, rv_c) in enumerate(prepared, 1):
+            w.item = it.index
+            word = "Overturned" if it.decision == "overturned" else "Upheld"
+            rec = {"index": it.index}
+            h0 = w.pos()
+            orig_text = None
+            prefix = []
+            if it.assoc and rng.random() < 0.8:
+                prefix = [("Associated surgical service: ", None)]
+            if layout == "dwc_2014":
+                if it.partial and era == 2016 or (it.partial and rng.random() < 0.5):
+                    orig = self.request_pieces(it, n=it.partial["original"], name_idx=it.facts.get("name_idx"))
+                    auth = self.request_pieces(it, n=it.partial["authorized"], role="completed", name_idx=it.facts.get("name_idx"))
+                    if upper:
+                        orig, auth = upper_pieces(orig), upper_pieces(auth)
+                    o0 = w.pos()
+                    w.add_pieces(orig)
+                    orig_text = (o0, w.pos())
+                    w.add(" was the original request. ")
+                    w.add_pieces(auth)
+                    w.add(" was authorized by the Claims Administrator. The remaining IMR eligible portion of the original request, ")
+                    r0 = w.pos()
+                    w.add_pieces(req)
+                    r1 = w.pos()
+                    w.add(f" is: {word}")
+                else:
+                    r0 = w.pos()
+                    w.add_pieces(prefix)
+                    w.add_pieces(req)
+                    r1 = w.pos()
+                    w.add(f":  {word}" if era == 2014 else f": {word}")
+            elif layout == "dwc_2015":
+                neg = "" if it.decision == "overturned" else "not "
+                w.add(f"{k}. The request for ")
+                r0 = w.pos()
+                w.add_pieces(req)
+                r1 = w.pos()
+                w.add(f" is {neg}medically necessary and appropriate.")
+            else:
+                w.add(f"{k}) Regarding the request for ")
+                r0 = w.pos()
+                w.add_pieces(req)
+                r1 = w.pos()
+                w.add(":")
+            h1 = w.pos()
+            w.add(P)
+            if layout == "dwc_2013_notice":
+                labels = ("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator: ",
+                          "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: ", "Rationale for the Decision: ")
+            else:
+                labels = ("Claims Administrator guideline: ", "MAXIMUS guideline: ", "Decision rationale: ")
+            w.add(labels[0])
+            c0 = w.pos()
+            w.add_pieces(ca)
+            c1 = w.pos()
+            w.add(P + labels[1])
+            v0 = w.pos()
+            w.add_pieces(rv)
+            v1 = w.pos()
+            w.add(P + labels[2])
+            a0 = w.pos()
+            w.add_pieces(self.rationale(it, req, rv_c, items_by_index))
+            a1 = w.pos()
+            w.add(P)
+            rec.update(spans={"heading": (h0, h1), "request": (r0, r1), "original_request": orig_text,
+                              "ca": (c0, c1), "reviewer": (v0, v1), "rationale": (a0, a1)},
+                       ca_cits=ca_c, rv_cits=rv_c, item=it)
+            item_recs.append(rec)
+        w.item = None
+        clean = w.text().rstrip("\n") + "\n"
+
+        # ---------------- artifacts
+        protect = sorted((e["start"], e["end"]) for e in w.entities)
+        mode = "none"
+        inserts = []
+        if art:
+            mode = rng.choice(["blank", "pdf"])
+            width = rng.randint(cfg["artifacts"].get("wrap_min", 85), cfg["artifacts"].get("wrap_max", 100))
+            page = cfg["artifacts"].get("page_chars", 3000) if rng.random() < cfg["artifacts"].get("page_breaks", 0.7) else 0
+            inserts = artifacts.plan(clean, rng, mode, width, page, protect,
+                                     no_break_inside_entities=not cfg["artifacts"].get("wrap_inside_entities", True))
+            self.artifacts.append("wrap_" + mode)
+            if page:
+                self.artifacts.append("page_breaks")
+            if self.redact:
+                self.artifacts.append("redaction")
+            if w.typos:
+                self.artifacts.append("typos")
+        ins = artifacts.Insertions(clean, inserts)
+        text = ins.text
+        ms, me = ins.map_start, ins.map_end
+
+        def span(p):
+            if p is None:
+                return None
+            return (ms(p[0]), me(p[1]))
+
+        ents = []
+        for e in w.entities:
+            s, e2 = ms(e["start"]), me(e["end"])
+            rec = dict(e)
+            rec.update(start=s, end=e2, text=text[s:e2], clean_start=e["start"], clean_end=e["end"])
+            ents.append(rec)
+
+        def ws(s):
+            return re.sub(r"\s+", " ", s).strip()
+
+        out_items = []
+        for rec in item_recs:
+            it: Item = rec["item"]
+            sp = rec["spans"]
+            f = {k: v for k, v in it.facts.items() if k not in ("refs",)}
+            out_items.append({
+                "index": it.index,
+                "request": ws(clean[sp["request"][0]:sp["request"][1]]),
+                "original_request": ws(clean[sp["original_request"][0]:sp["original_request"][1]]) if sp["original_request"] else None,
+                "decision": it.decision, "rationale": it.rationale, "rationale_labels": list(dict.fromkeys(it.labels)),
+                "treatment_category": it.cat, "treatment_id": it.tid, "topic": it.topic, "rule": it.rule,
+                "drug_generic": (it.drug or {}).get("generic") if not it.compound else None,
+                "held_out": it.held,
+                "ca_guidelines": rec["ca_cits"], "reviewer_guidelines": rec["rv_cits"],
+                "heading_span": span(sp["heading"]), "request_span": span(sp["request"]),
+                "original_request_span": span(sp["original_request"]),
+                "ca_span": span(sp["ca"]), "reviewer_span": span(sp["reviewer"]), "rationale_span": span(sp["rationale"]),
+                "requested_count": it.n, "prior_count": it.prior, "functional_improvement": it.fi,
+                "facts": f,
+            })
+        hd = self.stated.get("header_dates")
+        rid = hashlib.sha1(f"{self.seed}:{self.index}:{self.unseen}".encode()).hexdigest()[:16]
+        return {
+            "id": f"gen_{self.index:06d}_{rid}",
+            "layout": layout, "era": era, "voice": self.voice,
+            "text": text, "clean_text": clean,
+            "case_number": self.case_number if hd else None,
+            "dates": {"assigned": self.d_assigned.isoformat() if (hd and era == 2016) else None,
+                      "decision": self.d_decision.isoformat() if hd else None,
+                      "ur_denial": self.d_ur.isoformat() if hd else None,
+                      "application_received": self.d_received.isoformat() if hd else None},
+            "reviewer_specialties": list(dict.fromkeys(self.specialties)),
+            "patient": {"age": self.age if self.stated.get("age") else None,
+                        "sex": self.sex if self.stated.get("sex") else None,
+                        "date_of_injury": self.doi.isoformat() if (self.stated.get("doi") or hd) else None},
+            "summary_span": (ms(s_start), me(s_end)),
+            "entities": ents, "items": out_items,
+            "artifacts": self.artifacts, "template_ids": sorted(set(self.template_ids)),
+            "unseen": self.unseen,
+        }
+
+
+def generate_letter(kb: KB, cfg: dict, holdout: Holdout, seed: int, index: int, unseen: bool = False) -> dict:
+    return LetterBuilder(kb, cfg, holdout, seed, index, unseen).build()
