@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -394,116 +393,69 @@ def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) ->
 
 
 # ---------------------------------------------------------------------------- real vs generated
-_CAT_RULES = [
-    ("other", r"transportation|nursing facility|rehabilitation unit|inpatient rehab|stimulator trial|trial of spinal cord"),
-    ("surgery", r"arthroscop|fusion|laminectomy|laminotomy|discectomy|carpal tunnel release|arthroplasty|joint replacement|knee replacement|hip replacement|repair|decompression|neuroplasty|adhesiolysis|release|meniscectomy|ACDF"),
-    ("injections", r"injection|\bESI\b|block|rhizotomy|ablation|neurotomy|synvisc|orthovisc"),
-    ("physical_therapy", r"physical therapy|\bPT\b|occupational therapy|hand therapy|aquatic|pool therapy|massage|myofascial|electrical (muscle )?stimulation|infrared|therapeutic exercise|therapeutic ultrasound|ultrasound therapy|manual therapy"),
-    ("diagnostic_imaging", r"\bMRI\b|\bMR\b|x-ray|xray|\bCT\b|radiograph|bone scan|ultrasound|arthrogram"),
-    ("diagnostic_testing", r"\bEMG\b|\bNCS\b|\bNCV\b|electromyograph|nerve conduction|urine|drug screen|toxicology|\blabs?\b|laborator|\bCBC\b|\bCMP\b|PT/PTT|urinalysis|EKG|electrocardiogram|functional capacity|\bFCE\b|sleep study|polysomnograph|range of motion|\bROM\b|genetic|psychometric|psychological testing"),
-    ("chiropractic", r"chiropract|manipulation|traction"),
-    ("acupuncture", r"acupuncture"),
-    ("behavioral_health", r"psych|cognitive|\bCBT\b|behavioral|biofeedback|hospitalization|hypno|mental health"),
-    ("programs", r"functional restoration|work conditioning|work hardening|gym|weight loss|weight watchers|detox"),
-    ("home_health", r"home health|nurse|homemaker|housekeeping|home care|in-home"),
-    ("dmepos", r"\bTENS\b|H-wave|brace|unit|pillow|wheelchair|commode|chair|orthotic|orthosis|hearing|mattress|\bbed\b|sling|support|workstation|wrap|\bpad\b|pack|stimulator|toilet|bench|splint|strap|heating"),
-    ("evaluation_management", r"consult|evaluation|eval\b|visit|management|referral|clearance|\bTOC\b|history and physical|follow[- ]up"),
-    ("pharmaceuticals", r"\d\s*mg\b|#\s*\d|%|\btabs?\b|cream|patch|unknown quantity|\bER\b"),
-]
-
-
-_DRUG_NAMES = None
-
-
-def _drug_names() -> set:
-    global _DRUG_NAMES
-    if _DRUG_NAMES is None:
-        try:
-            lex = yaml.safe_load((REPO / "configs" / "lexicons" / "drugs.yaml").read_text(encoding="utf-8"))
-            _DRUG_NAMES = {n.lower() for d in lex.get("drugs", []) for n in d.get("names", []) if len(n) > 3}
-        except OSError:
-            _DRUG_NAMES = set()
-    return _DRUG_NAMES
-
-
-def guess_category(request: str) -> str:
-    words = re.findall(r"[A-Za-z][A-Za-z/-]+", request.lower())
-    names = _drug_names()
-    if any(w in names for w in words) and not re.search(r"injection|block|patch trial|pump", request, re.I):
-        return "pharmaceuticals"
-    for cat, rx in _CAT_RULES:
-        if re.search(rx, request, re.I):
-            return cat
-    return "other"
-
-
-_HEAD_RE = re.compile(r"(?:below:|\.|^)\s*([^.:\n]{3,200}?)\s*:\s*(Upheld|Overturned)\b", re.M)
-
-
-def _letter_metrics(text: str) -> dict:
-    flat = re.sub(r"\s+", " ", text.replace("\f", " "))
-    heads = [(m.group(1).strip(), m.group(2)) for m in _HEAD_RE.finditer(flat)]
-    if not heads:
-        for m in re.finditer(r"\d[.)] (?:The request for )?(.{3,200}?) (?:is|are) (not )?medically necessary and appropriate", flat):
-            heads.append((m.group(1), "Upheld" if m.group(2) else "Overturned"))
-    paras = re.findall(r"(?:Claims Administrator guideline|MAXIMUS guideline|Relied Upon by the [A-Za-z ]+):(.*?)(?=MAXIMUS guideline:|Decision rationale:|Rationale for the Decision:|Medical Treatment Guideline|$)", flat)
-    return {"chars": len(text), "heads": heads, "paras": paras}
-
-
-_FORMS = {"Page(s):": r"Page\(s\):", "Section(s):": r"Section\(s\):", "did not cite any medical evidence": r"did not cite any medical evidence",
-          "Non-MTUS Citation": r"Non-MTUS Citation", "outside of the MTUS": r"outside of the MTUS", "did not base their decision on the MTUS": r"did not base their decision on the MTUS",
+_FORMS = {"Page(s):": r"Page\(s\):", "Section(s):": r"Section\(s\):",
+          "did not cite any medical evidence": r"did not cite any medical evidence",
+          "Non-MTUS Citation": r"Non-MTUS Citation", "outside of the MTUS": r"outside of the MTUS",
+          "did not base their decision on the MTUS": r"did not base their decision on the MTUS",
           "Official Disability Guidelines": r"Official Disability Guidelines|\bODG\b"}
+
+
+def _corpus_documents(corpus_dir: Path, limit: int):
+    """RawDocuments of a corpus build (its Parquet splits) or of any letters the reader takes."""
+    from nlp.reading import iter_documents
+
+    pq = sorted((corpus_dir / "parquet").glob("*.parquet")) if (corpus_dir / "parquet").exists() else []
+    for k, doc in enumerate(iter_documents([str(p) for p in pq] or [str(corpus_dir)])):
+        if k >= limit:
+            return
+        yield doc
 
 
 def compare_to_real(corpus_dir, real_dir, max_generated: int = 2000) -> list[dict]:
     """Rows {metric, generated, real} comparing generated letters with real ones.
 
-    corpus_dir: a build_corpus output (reads parquet/test.parquet and parquet/train.parquet) or a
-    directory of .txt letters; real_dir: real letters as .pdf (extracted with pypdfium2) or .txt.
-    Metrics: letter length, items per letter, overturn rate, treatment-category mix (keyword
-    classifier applied to both sides) and citation forms (share of guideline paragraphs).
+    Both sides go through the project's own reader and layout parser (no NER): letter length,
+    items per letter, overturn rate, treatment-category mix and citation forms (the share of
+    guideline paragraphs, either side, that use each form).
     """
-    corpus_dir, real_dir = Path(corpus_dir), Path(real_dir)
+    from nlp.record import build_record, parse_text
+    from nlp.service import has_drug
 
-    def texts_from(d: Path, limit: int):
-        out = []
-        pq = sorted((d / "parquet").glob("*.parquet")) if (d / "parquet").exists() else []
-        if pq:
-            import pyarrow.parquet as papq
-            for p in pq:
-                t = papq.read_table(p, columns=["text"]).column("text").to_pylist()
-                out.extend(t[: max(0, limit - len(out))])
-                if len(out) >= limit:
-                    break
-            return out
-        for p in sorted(d.iterdir()):
-            if len(out) >= limit:
-                break
-            if p.suffix.lower() == ".txt":
-                out.append(p.read_text(encoding="utf-8", errors="replace"))
-            elif p.suffix.lower() == ".pdf":
-                import pypdfium2 as pdfium
-                doc = pdfium.PdfDocument(str(p))
-                out.append("\n".join(pg.get_textpage().get_text_bounded() for pg in doc).replace("\r", ""))
-        return out
-
-    def metrics(texts):
-        ms = [_letter_metrics(t) for t in texts]
-        heads = [h for m in ms for h in m["heads"]]
-        paras = [p for m in ms for p in m["paras"]]
-        cats = collections.Counter(guess_category(h[0]) for h in heads)
-        res = {"letters": len(ms), "chars_mean": round(statistics.mean(m["chars"] for m in ms)) if ms else 0,
-               "chars_median": round(statistics.median(m["chars"] for m in ms)) if ms else 0,
-               "items_per_letter": round(len(heads) / max(1, len(ms)), 2),
-               "overturn_rate": round(sum(h[1] == "Overturned" for h in heads) / max(1, len(heads)), 3)}
-        for c in sorted(set(cats) | {"pharmaceuticals"}):
-            res[f"category:{c}"] = round(cats[c] / max(1, len(heads)), 3)
-        for name, rx in _FORMS.items():
-            res[f"citation:{name}"] = round(sum(bool(re.search(rx, p)) for p in paras) / max(1, len(paras)), 3)
+    def metrics(docs):
+        n = chars = 0
+        items = overturned = 0
+        cats, forms, paras = collections.Counter(), collections.Counter(), 0
+        for doc in docs:
+            if doc.text is None:
+                continue
+            text, layout, err = parse_text(doc.id, doc.source, doc.text)
+            if err is not None:
+                continue
+            rec = build_record(doc.id, doc.source, text, layout, (), has_drug)
+            n += 1
+            chars += len(text)
+            for it in rec["items"]:
+                items += 1
+                overturned += it["decision"] == "overturned"
+                cats[it["treatment_category"]] += 1
+                for side in ("claims_administrator", "reviewer"):
+                    span = it["spans"][side]
+                    if span:
+                        paras += 1
+                        forms.update(name for name, rx in _FORMS.items() if re.search(rx, text[span[0]:span[1]]))
+        res = {"letters": n, "chars_mean": round(chars / max(1, n)),
+               "items_per_letter": round(items / max(1, n), 2),
+               "overturn_rate": round(overturned / max(1, items), 3)}
+        for c in sorted(cats):
+            res[f"category:{c}"] = round(cats[c] / max(1, items), 3)
+        for name in _FORMS:
+            res[f"citation:{name}"] = round(forms[name] / max(1, paras), 3)
         return res
 
-    g = metrics(texts_from(corpus_dir, max_generated))
-    r = metrics(texts_from(real_dir, 10 ** 6))
+    from nlp.reading import iter_documents
+
+    g = metrics(_corpus_documents(Path(corpus_dir), max_generated))
+    r = metrics(iter_documents([str(real_dir)]))
     keys = list(dict.fromkeys(list(g) + list(r)))
     return [{"metric": k, "generated": g.get(k, 0), "real": r.get(k, 0)} for k in keys]
 
