@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="output directory")
     r.add_argument("--top", type=_positive, default=25, help="most frequent requests to list (default: 25)")
     r.set_defaults(func=cmd_report)
+
+    from training.commands import add_subcommands
+
+    add_subcommands(sub)
     return ap
 
 

@@ -1,0 +1,173 @@
+"""Handlers of `imr corpus`, `imr train` and `imr evaluate` (wired in nlp/cli.py)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from nlp.config import REPO_ROOT
+
+DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
+DEFAULT_MODEL = REPO_ROOT / "models" / "default"
+RUNS = REPO_ROOT / "runs"
+
+
+def _hf(corpus: str | Path) -> Path:
+    """A corpus build directory holds the DatasetDict under hf/; accept either."""
+    corpus = Path(corpus)
+    return corpus / "hf" if (corpus / "hf" / "dataset_dict.json").is_file() else corpus
+
+
+# ------------------------------------------------------------------------------ corpus
+def corpus_build(args) -> int:
+    from training.corpus import build_corpus
+
+    stats = build_corpus(args.n, args.seed, Path(args.out), Path(args.config))
+    print(json.dumps({k: stats.get(k) for k in ("n", "seed", "timing_s", "distinct", "distinct_bigram_ratio")},
+                     indent=1, default=str))
+    return 0
+
+
+def corpus_from_letters(args) -> int:
+    from training.real_corpus import build_from_letters
+
+    print(json.dumps(build_from_letters(args.inputs, args.out, args.model), indent=1))
+    return 0
+
+
+def corpus_compare(args) -> int:
+    from training.corpus import compare_to_real, format_table
+
+    print(format_table(compare_to_real(args.corpus, args.real, max_generated=args.max_generated)))
+    return 0
+
+
+# ------------------------------------------------------------------------------ NER
+def train_ner(args) -> int:
+    from training.ner import assemble, build_docbins, train
+
+    docbins = Path(args.docbins)
+    if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
+        limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
+        print(json.dumps(build_docbins(_hf(args.corpus), docbins, limit=limit, seed=args.seed)), file=sys.stderr)
+    best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
+    out = assemble(best, Path(args.out))
+    print(f"NER pipeline saved to {out}", file=sys.stderr)
+    return 0
+
+
+def evaluate_ner(args) -> int:
+    from nlp.ner.evaluate import corpus_letters, evaluate, gold_letters
+    from nlp.service import ner_dir
+
+    pipeline = ner_dir(args.model)
+    results = {"pipeline": str(pipeline)}
+    if args.letters and args.gold:
+        results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
+    for split in args.splits:
+        results[split] = evaluate(pipeline, list(corpus_letters(_hf(args.corpus), split, args.limit)))
+    text = json.dumps(results, indent=1)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    print(_ner_table(results))
+    return 0
+
+
+def _ner_table(results: dict) -> str:
+    rows = ["| data | variant | DRUG F1 | SESSION_COUNT F1 | GUIDELINE F1 | micro F1 (strict) | micro F1 (lenient) |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for data, variants in results.items():
+        if not isinstance(variants, dict):
+            continue
+        for name, r in variants.items():
+            s = r["strict"]
+            f = [str(s[lab]["f1"]) if lab in s else "" for lab in ("DRUG", "SESSION_COUNT", "GUIDELINE")]
+            rows.append(f"| {data} | {name} | {' | '.join(f)} | {s['micro']['f1']} | {r['lenient']['micro']['f1']} |")
+    return "\n".join(rows)
+
+
+def train_all(args) -> int:
+    """corpus (unless it exists) → NER → classifier, each from its config in configs/."""
+    import argparse
+
+    from models import commands as clf
+
+    corpus = Path(args.corpus)
+    if not (_hf(corpus) / "dataset_dict.json").is_file():
+        corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus),
+                                        config=str(REPO_ROOT / "configs" / "corpus.yaml")))
+    ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(REPO_ROOT / "data" / "ner_docbins"),
+                                  rebuild_docbins=True, max_letters=args.ner_letters, max_steps=None,
+                                  config=str(REPO_ROOT / "configs" / "ner.cfg"), runs=str(RUNS / "ner"),
+                                  seed=args.seed, out=str(Path(args.out) / "ner"))
+    if train_ner(ner_args):
+        return 1
+    clf_parser = argparse.ArgumentParser()
+    clf.add_train_arguments(clf_parser)
+    clf_args = clf_parser.parse_args(["--corpus", str(_hf(corpus)), "--out", str(Path(args.out) / "classifier"),
+                                      "--seed", str(args.seed)])
+    return clf.train_classifier(clf_args)
+
+
+def add_subcommands(sub) -> None:
+    """`imr corpus ...`, `imr train ...`, `imr evaluate ...`."""
+    from models import commands as clf
+
+    c = sub.add_parser("corpus", help="build, import and compare training corpora")
+    csub = c.add_subparsers(dest="corpus_command", required=True)
+    p = csub.add_parser("build", help="generate letters with gold annotations → datasets, Parquet, DocBins")
+    p.add_argument("--n", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(DEFAULT_CORPUS))
+    p.add_argument("--config", default=str(REPO_ROOT / "configs" / "corpus.yaml"))
+    p.set_defaults(func=corpus_build)
+    p = csub.add_parser("from-letters", help="real letters → the same dataset shape (labels from their own words)")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", default=None, help="NER pipeline for the silver entities (default: bundled)")
+    p.set_defaults(func=corpus_from_letters)
+    p = csub.add_parser("compare", help="generated vs real letters: length, items, overturn rate, categories, citations")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--real", default=str(REPO_ROOT / "examples" / "real"))
+    p.add_argument("--max-generated", type=int, default=2000)
+    p.set_defaults(func=corpus_compare)
+
+    t = sub.add_parser("train", help="train the NER pipeline and the classifier")
+    tsub = t.add_subparsers(dest="train_command", required=True)
+    p = tsub.add_parser("ner", help="corpus → DocBins → spacy train configs/ner.cfg → assembled pipeline")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--docbins", default=str(REPO_ROOT / "data" / "ner_docbins"))
+    p.add_argument("--rebuild-docbins", action="store_true")
+    p.add_argument("--max-letters", type=int, default=4000, help="training letters (0: all)")
+    p.add_argument("--max-steps", type=int, default=None, help="override training.max_steps of the config")
+    p.add_argument("--config", default=str(REPO_ROOT / "configs" / "ner.cfg"))
+    p.add_argument("--runs", default=str(RUNS / "ner"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(DEFAULT_MODEL / "ner"))
+    p.set_defaults(func=train_ner)
+    p = tsub.add_parser("all", help="every stage: corpus (if missing) → NER → classifier")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--n", type=int, default=20000, help="letters to generate when the corpus is missing")
+    p.add_argument("--ner-letters", type=int, default=4000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=str(DEFAULT_MODEL))
+    p.set_defaults(func=train_all)
+    p = tsub.add_parser("classifier", help="item examples → decision and rationale models with a model card")
+    clf.add_train_arguments(p)
+    p.set_defaults(func=clf.train_classifier)
+
+    e = sub.add_parser("evaluate", help="evaluate the NER pipeline or the classifier")
+    esub = e.add_subparsers(dest="evaluate_command", required=True)
+    p = esub.add_parser("ner", help="strict/lenient P/R/F per label and normalization accuracy")
+    p.add_argument("--model", default=None, help="model bundle or spaCy pipeline (default: bundled)")
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--splits", nargs="*", default=["test", "test_unseen"])
+    p.add_argument("--limit", type=int, default=None, help="letters per split")
+    p.add_argument("--letters", default=str(REPO_ROOT / "examples" / "letters"))
+    p.add_argument("--gold", default=str(REPO_ROOT / "examples" / "gold"))
+    p.add_argument("--out", default=None, help="write the full results as JSON")
+    p.set_defaults(func=evaluate_ner)
+    p = esub.add_parser("classifier", help="decision and rationale metrics, read and forecast, with baselines")
+    clf.add_evaluate_arguments(p)
+    p.set_defaults(func=clf.evaluate_classifier)
