@@ -61,6 +61,9 @@ def evaluate_ner(args) -> int:
     from nlp.service import ner_dir
 
     pipeline = ner_dir(args.model)
+    if pipeline is None:
+        print("imr evaluate ner: no NER pipeline (train one with `imr train ner` or pass --model)", file=sys.stderr)
+        return 2
     results = {"pipeline": str(pipeline)}
     if args.letters and args.gold:
         results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))

@@ -111,5 +111,6 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         r.add_patterns(ruler_patterns(pipe.tokenizer))
     pipe.add_pipe("imr_entity_normalizer", last=True)
     out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     pipe.to_disk(out_dir)
     return out_dir

@@ -205,6 +205,17 @@ class LetterBuilder:
             return it.drug_name
         return self.kb.treatments[it.tid]["short"]
 
+    def tshort_pieces(self, it: Item, cap: bool = False):
+        """The treatment's short name as template pieces; a drug's name is a DRUG entity."""
+        text = self.tshort(it)
+        if cap:
+            text = text[:1].upper() + text[1:]
+        if it.drug is None or it.compound:
+            return [(text, None)] if it.drug is None else [
+                (it.compound[0][1], ent("DRUG", {"generic": it.compound[0][0]["generic"],
+                                                 "drug_class": it.compound[0][0]["class"]}))]
+        return [(text, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))]
+
     # ------------------------------------------------------------------ citations
     def cite(self, ref_id: str, era: int):
         """One GUIDELINE citation -> (pieces, citation dict)."""
@@ -296,7 +307,7 @@ class LetterBuilder:
         unit = it.unit or "session"
         ctx = {
             "P": self.person, "Pc": self.person_c, "Pp": self.person_p, "req": req,
-            "tshort": self.tshort(it), "Tshort": self.tshort(it)[:1].upper() + self.tshort(it)[1:],
+            "tshort": self.tshort_pieces(it), "Tshort": self.tshort_pieces(it, cap=True),
             "G": G, "fi_gain": lambda: self.fill_vocab(rng.choice(kb.vocab["fi_gain"])),
             "pain": str(self.pain), "pain2": str(self.pain2),
             "criterion": kb.tpl(f.get("criterion") or rng.choice(topic.get("criteria") or ["the clinical findings that support the request"])),
@@ -391,7 +402,7 @@ class LetterBuilder:
         elif path == "long_term":
             add("r_drug_long")
             if "no_functional_improvement" in it.labels:
-                ctx["tshort"] = self.tshort(it)
+                ctx["tshort"] = self.tshort_pieces(it)
                 add("r_ongoing_no")
             if "insufficient_documentation" in it.labels:
                 add("r_missing")
@@ -475,7 +486,7 @@ class LetterBuilder:
                 dp = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
                 add("summary_drug_long" if it.facts["long_term"] else "summary_drug_new", drug=dp)
             if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6:
-                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=ts)
+                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=self.tshort_pieces(it))
             if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < 0.45 + 0.1 * length:
                 met = it.facts.get("path") == "criteria_met"
                 add("r_criteria_met" if met else "r_gap", criterion=kb.tpl(it.facts["criterion"]))
