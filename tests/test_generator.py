@@ -139,7 +139,7 @@ def test_every_lexicon_drug_mention_is_annotated():
     from training.generator.letter import generate_letter
 
     nlp = blank_pipeline()
-    nlp.add_pipe("entity_ruler").add_patterns([p for p in ruler_patterns(nlp.tokenizer) if p["label"] == "DRUG"])
+    nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}).add_patterns([p for p in ruler_patterns(nlp.tokenizer) if p["label"] == "DRUG"])
     cfg = load_config()
     kb = load_kb(cfg)
     holdout = choose_holdout(kb, 0, cfg)

@@ -2,6 +2,8 @@
 
 - `imr_sections`: a section detector; runs the layout parser on the (normalized) doc text and
   keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
+- `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
+  page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
 - `imr_entity_normalizer`: sets `span._.norm`, `span._.section` and `span._.item` on every
   entity (SPEC.md section 2) from the lexicon-driven normalizers.
 """
@@ -44,6 +46,42 @@ class SectionDetector:
 @Language.factory("imr_sections")
 def make_section_detector(nlp: Language, name: str) -> SectionDetector:
     return SectionDetector()
+
+
+class CitationExtender:
+    """Extend each GUIDELINE entity over the chapter, topic and pages that follow it.
+
+    `tails` are regular expressions tried right after the entity (the first that matches wins);
+    the extension stops at a token boundary and never runs into the next entity."""
+
+    def __init__(self, tails: list[str]):
+        self.tails = [re.compile(t) for t in tails]
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        text = doc.text  # built from the tokens on every access: read it once
+        changed = False
+        for k, ent in enumerate(ents):
+            if ent.label_ != "GUIDELINE":
+                continue
+            limit = ents[k + 1].start_char if k + 1 < len(ents) else len(text)
+            for tail in self.tails:
+                m = tail.match(text, ent.end_char)
+                if not m or m.end() <= ent.end_char:
+                    continue
+                span = doc.char_span(ent.start_char, min(m.end(), limit), label="GUIDELINE", alignment_mode="contract")
+                if span is not None and span.end > ent.end:
+                    ents[k] = span
+                    changed = True
+                break
+        if changed:
+            doc.ents = ents
+        return doc
+
+
+@Language.factory("imr_citation_extender", default_config={"tails": []})
+def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> CitationExtender:
+    return CitationExtender(tails)
 
 
 class EntityNormalizer:

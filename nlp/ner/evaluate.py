@@ -11,7 +11,7 @@ from nlp.ner.runtime import entity_dicts, load_pipeline
 from nlp.ner.scoring import EntityScore
 from nlp.textnorm import normalize_text
 
-VARIANTS = {"combined": [], "model_only": ["entity_ruler"], "ruler_only": ["ner", "tok2vec"]}
+VARIANTS = {"combined": [], "model_only": ["entity_ruler", "imr_citation_extender"], "ruler_only": ["ner", "tok2vec"]}
 
 
 def gold_letters(letters_dir: str | Path, gold_dir: str | Path) -> Iterable[tuple[str, list[dict]]]:

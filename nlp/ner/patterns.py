@@ -1,5 +1,6 @@
 """Entity ruler patterns: hand token patterns (configs/ner/ruler_patterns.yaml) plus every
-surface form of the drug lexicon (configs/lexicons/drugs.yaml) as a case-insensitive phrase."""
+surface form of the drug lexicon (configs/lexicons/drugs.yaml) as a phrase pattern; the ruler
+matches phrases on LOWER (`phrase_matcher_attr`), so case does not matter."""
 from __future__ import annotations
 
 from nlp.config import load_yaml
@@ -8,18 +9,20 @@ from nlp.lexicon import get_lexicon
 
 def ruler_patterns(tokenizer) -> list[dict]:
     patterns = []
-    for label, spec in load_yaml("ner/ruler_patterns.yaml").items():
-        if isinstance(spec, dict):  # cores, and each core with each tail
-            plist = [c + t for c in spec["cores"] for t in [[]] + spec["tails"]]
-        else:
-            plist = spec
+    cfg = load_yaml("ner/ruler_patterns.yaml")
+    for label in ("SESSION_COUNT", "GUIDELINE"):
+        spec = cfg[label]
+        plist = spec["cores"] if isinstance(spec, dict) else spec
         patterns.extend({"label": label, "pattern": p} for p in plist)
+    # Phrase patterns (matched on LOWER by the ruler's PhraseMatcher: fast for thousands of names).
     seen = set()
     for form in sorted(get_lexicon().surface_forms()):
-        words = [t.lower_ for t in tokenizer(form)]
-        key = tuple(words)
-        if not words or key in seen:
-            continue
-        seen.add(key)
-        patterns.append({"label": "DRUG", "pattern": [{"LOWER": w} for w in words]})
+        key = " ".join(t.lower_ for t in tokenizer(form))
+        if key and key not in seen:
+            seen.add(key)
+            patterns.append({"label": "DRUG", "pattern": form})
     return patterns
+
+
+def citation_tails() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_TAILS"])
