@@ -62,9 +62,12 @@ def _drop_page_furniture(pages: list[list["_Line"]]) -> list[list["_Line"]]:
     for first in (True, False):
         edges = [_key(e) for e in (edge(p, first) for p in pages) if e is not None]
         for k in set(edges):
-            # A running header/footer: on most pages, and not a sentence or a heading.
+            # A running header/footer: on most pages, and not prose (no sentence end, no sentence
+            # boundary inside, not a lower-case continuation) nor a heading.
             if (k and edges.count(k) >= 2 and edges.count(k) >= 0.6 * len(pages)
-                    and not _SENTENCE_END.search(k) and not _is_heading(k)):
+                    and not _SENTENCE_END.search(k) and ". " not in k and not _is_heading(k)
+                    and not any(e is not None and _key(e) == k and e.lstrip()[:1].islower()
+                                for e in (edge(p, first) for p in pages))):
                 repeated.add(k)
     out = []
     for lines in pages:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
-import os
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +29,6 @@ from training.generator.kb import REPO
 
 DEFAULT_CONFIG = REPO / "configs" / "corpus.yaml"
 SPLITS = ["train", "validation", "test", "test_unseen"]
-SPACY_NAMES = {"train": "train", "validation": "dev", "test": "test", "test_unseen": "test_unseen"}
 LABELS = ["DRUG", "SESSION_COUNT", "GUIDELINE"]
 SECTIONS = ["header", "summary", "item"]
 
@@ -199,73 +197,6 @@ def to_row(L: dict) -> dict:
             "artifacts": L["artifacts"], "template_ids": L["template_ids"], "unseen": L["unseen"]}
 
 
-# ---------------------------------------------------------------------------- spaCy
-def _spacy_nlp():
-    try:
-        from nlp.ner.tokenizer import blank_pipeline
-        return blank_pipeline(), "imr.Tokenizer.v1"
-    except Exception:  # pragma: no cover - fallback when the project tokenizer is unavailable
-        import spacy
-        return spacy.blank("en"), "spacy.blank(en)"
-
-
-def _docbin_job(args):
-    rows, text_field, path = args
-    from spacy.tokens import DocBin
-    nlp, tok = _spacy_nlp()
-    db = DocBin(store_user_data=False)
-    failed, total, misaligned = 0, 0, 0
-    start_key, end_key = ("clean_start", "clean_end") if text_field == "clean_text" else ("start", "end")
-    for r in rows:
-        doc = nlp.make_doc(r[text_field])
-        spans = []
-        for e in r["entities"]:
-            total += 1
-            sp = doc.char_span(e[start_key], e[end_key], label=e["label"], alignment_mode="contract")
-            if sp is None or len(sp) == 0:
-                failed += 1
-                continue
-            if sp.start_char != e[start_key] or sp.end_char != e[end_key]:
-                misaligned += 1
-            spans.append(sp)
-        doc.ents = spans
-        db.add(doc)
-    db.to_disk(path)
-    return {"docs": len(rows), "entities": total, "failed": failed, "contracted": misaligned, "tokenizer": tok}
-
-
-def write_docbins(rows_by_split: dict, out: Path, text_field: str = "text", workers: int = 1) -> dict:
-    from spacy.tokens import DocBin
-    sdir = out / "spacy"
-    sdir.mkdir(parents=True, exist_ok=True)
-    jobs, owners = [], []
-    for s, rows in rows_by_split.items():
-        k = max(1, min(workers, len(rows) // 500 or 1))
-        size = (len(rows) + k - 1) // k if rows else 0
-        for j in range(k):
-            part = rows[j * size:(j + 1) * size]
-            jobs.append(([{text_field: r[text_field], "entities": [{x: e[x] for x in ("start", "end", "clean_start", "clean_end", "label")} for e in r["entities"]]} for r in part],
-                         text_field, str(sdir / f".{SPACY_NAMES[s]}.{j}.spacy")))
-            owners.append(s)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            res = list(ex.map(_docbin_job, jobs))
-    else:
-        res = [_docbin_job(j) for j in jobs]
-    report = {}
-    for s in rows_by_split:
-        parts = [(j, r) for j, r, o in zip(jobs, res, owners) if o == s]
-        db = DocBin(store_user_data=False)
-        for j, _ in parts:
-            db.merge(DocBin().from_disk(j[2]))
-            os.remove(j[2])
-        db.to_disk(sdir / f"{SPACY_NAMES[s]}.spacy")
-        agg = {k: sum(r[k] for _, r in parts) for k in ("docs", "entities", "failed", "contracted")}
-        agg["tokenizer"] = parts[0][1]["tokenizer"] if parts else None
-        report[SPACY_NAMES[s]] = agg
-    return report
-
-
 # ---------------------------------------------------------------------------- stats / card
 def distinct_bigram_ratio(texts, limit: int = 3000) -> float:
     tot, seen = 0, set()
@@ -342,11 +273,12 @@ def _card(stats: dict, cfg: dict, seed: int, n: int, ho: dict, spacy_report: dic
               "(`rule` and `topic` are knowledge-base properties of the request, known before review); "
               "the forecast mode may use only the request, the case summary and the claims administrator's guideline.",
               "- `summary_start`/`summary_end`: span of the case summary; `artifacts`, `template_ids` (paraphrase/citation template ids used), `unseen`.",
-              "", "spaCy DocBins (`spacy/*.spacy`) are built from `" + cfg.get("spacy_text_field", "text") + "` with the project tokenizer "
-              "(`nlp.ner.tokenizer.blank_pipeline`, spaCy's English rules + configs/ner/tokenizer.yaml) and `char_span(alignment_mode='contract')`:", "",
-              "| docbin | docs | entities | failed | contracted |", "| --- | --- | --- | --- | --- |"]
+              "", "spaCy DocBins (`spacy/*.spacy`, by `training.ner.build_docbins`) hold each letter's text as the "
+              "pipeline reads it (`nlp.textnorm.normalize_text`), the gold spans mapped onto it through the "
+              "normalizer's offsets, tokenized with the project tokenizer (`nlp.ner.tokenizer.blank_pipeline`):", "",
+              "| split | letters | entities | not token-aligned |", "| --- | --- | --- | --- |"]
     for k, v in spacy_report.items():
-        lines.append(f"| {k} | {v['docs']} | {v['entities']} | {v['failed']} | {v['contracted']} |")
+        lines.append(f"| {k} | {v['letters']} | {v['entities']} | {v['not_token_aligned']} |")
     lines += ["", "## Generator settings", "", "```yaml", yaml.safe_dump(cfg, sort_keys=False).strip(), "```", "",
               f"Seed: {seed}. Distinct-bigram ratio (first 3,000 train letters): {stats['distinct_bigram_ratio']:.4f}.", ""]
     return "\n".join(lines)
@@ -373,7 +305,10 @@ def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) ->
     for s in SPLITS:
         dd[s].to_parquet(str(out / "parquet" / f"{s}.parquet"))
     t_ds = time.time() - t0 - t_gen
-    spacy_report = write_docbins(rows, out, cfg.get("spacy_text_field", "text"), workers)
+    # DocBins for the NER: the normalized letter text (what the pipeline sees), gold spans mapped onto it.
+    from training.ner import build_docbins
+
+    spacy_report = build_docbins(out / "hf", out / "spacy", seed=seed)
     stats = {"n": n, "seed": seed, "splits": {s: split_stats(letters[s]) for s in SPLITS},
              "distinct_bigram_ratio": round(distinct_bigram_ratio([L["text"] for L in letters["train"]]), 4),
              "distinct": {"templates_used": len({t for s in SPLITS for L in letters[s] for t in L["template_ids"]}),

@@ -29,8 +29,7 @@ def letter_entities(row: dict) -> tuple[str, list[tuple[int, int, str]]]:
     spans = []
     for e in row["entities"]:
         mapped = map_span(offsets, e["start"], e["end"])
-        if mapped:
-            spans.append((mapped[0], mapped[1], e["label"]))
+        spans.append((mapped[0], mapped[1], e["label"]) if mapped else None)  # None: lost in normalization
     return text, spans
 
 
@@ -60,8 +59,12 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
             text, spans = letter_entities(row)
             doc = nlp.make_doc(text)
             ents = []
-            for s, e, label in spans:
+            for mapped in spans:
                 total += 1
+                if mapped is None:
+                    misaligned += 1
+                    continue
+                s, e, label = mapped
                 span = doc.char_span(s, e, label=label, alignment_mode="strict") or \
                     doc.char_span(s, e, label=label, alignment_mode="expand")
                 if span is None or (ents and span.start < ents[-1].end):
