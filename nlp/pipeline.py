@@ -16,13 +16,15 @@ class LetterParser:
     """Turn `RawDocument`s into SPEC §4 records, one per document, never raising.
 
     `ner` is an optional callable: (normalized texts, their layouts) → list of entity-dict
-    lists (see `nlp.ner.runtime.SpacyNER`), applied in batches of `batch_size`.
+    lists (see `nlp.ner.runtime.SpacyNER`), applied in batches of `batch_size`; `predictor`
+    (optional) adds each item's prediction, a batch at a time.
     """
 
-    def __init__(self, ner=None, has_drug=None, batch_size: int = 64):
+    def __init__(self, ner=None, has_drug=None, batch_size: int = 64, predictor=None):
         self.ner = ner
         self.has_drug = has_drug
         self.batch_size = batch_size
+        self.predictor = predictor  # adds item["prediction"] (models.predict.ItemPredictor)
 
     def _prepare(self, doc: RawDocument):
         if doc.error is not None:
@@ -52,13 +54,16 @@ class LetterParser:
                 ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
             except Exception as exc:
                 log.warning("NER failed on a batch: %s", type(exc).__name__)
-        k = 0
+        finished = [self._finish(p, e) for p, e in zip(ready, ents)]
+        if self.predictor is not None and finished:
+            ok = [(r, p[1]) for r, p in zip(finished, ready) if r.get("error") is None or r.get("items")]
+            try:
+                self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])
+            except Exception as exc:
+                log.warning("classifier failed on a batch: %s", type(exc).__name__)
+        done = iter(finished)
         for prepared, rec in batch:
-            if prepared is None:
-                yield rec
-            else:
-                yield self._finish(prepared, ents[k])
-                k += 1
+            yield rec if prepared is None else next(done)
 
     def process(self, docs: Iterable[RawDocument]) -> Iterator[dict]:
         batch = []

@@ -45,13 +45,29 @@ def load_parser(model: str | Path | None = None, ner: bool = True) -> LetterPars
     return LetterParser(ner=spacy_ner, has_drug=has_drug)
 
 
+def classifier_dir(model: str | Path | None = None) -> Path | None:
+    """The classifier inside a model bundle (`DIR/classifier`), or `model` itself if it is one."""
+    root = Path(model) if model else DEFAULT_MODEL_DIR
+    for cand in (root / "classifier", root):
+        if (cand / "model_card.json").is_file():
+            return cand
+    return None
+
+
 def load_scorer(model_dir: str | Path | None = None):
     """The object `imr score` runs: `.process(docs: Iterable[RawDocument]) -> Iterator[dict]`,
     one SPEC §4 record per document, in order, never raising; each item gets
-    `item["prediction"]` once trained models are in `model_dir`.
+    `item["prediction"]` when the bundle has a classifier.
 
-    For now this is the letter parser (no predictions). Batch workers call it once per process
-    and model directory (`nlp.batch` caches it), so loading may be slow but `process` should
-    not reload anything.
+    Batch workers call it once per process and model directory (`nlp.batch` caches it), so
+    loading may be slow but `process` does not reload anything.
     """
-    return load_parser(model_dir)
+    parser = load_parser(model_dir)
+    path = classifier_dir(model_dir)
+    if path is not None:
+        from models.predict import ItemPredictor
+
+        parser.predictor = ItemPredictor.load(path)
+    else:
+        log.warning("no classifier found; records will have no predictions")
+    return parser
