@@ -325,6 +325,11 @@ def _template() -> string.Template:
     return string.Template((configs_dir() / TEMPLATE).read_text(encoding="utf-8"))
 
 
+def report_style() -> str:
+    """The CSS shared by the report pages (configs/templates/report/style.css)."""
+    return (configs_dir() / "templates" / "report" / "style.css").read_text(encoding="utf-8")
+
+
 def render_html(t: Tally, tables: dict[str, list[dict]], requests: list[dict], source_name: str) -> str:
     overall = t.overall.row("all items")
     cards = [("Letters", _num(t.letters)), ("Items", _num(overall["items"])),
@@ -360,7 +365,7 @@ def render_html(t: Tally, tables: dict[str, list[dict]], requests: list[dict], s
                     'white space collapsed. Table: <code>top_requests.csv</code>.</p>'
                     + html_table(requests, "Request") + "</section>")
     return _template().substitute(
-        title="IMR overturn analytics",
+        title="IMR overturn analytics", style=report_style(),
         source=html.escape(source_name),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         summary=summary, errors=errors, toc=" · ".join(toc), sections="\n".join(sections),

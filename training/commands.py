@@ -77,6 +77,23 @@ def evaluate_ner(args) -> int:
     return 0
 
 
+def evaluate_report(args) -> int:
+    from models.report import corpus_gold, evaluate_to_dir, letters_gold
+
+    if not args.data:
+        print("imr evaluate: --data is required (a corpus build, or letters)", file=sys.stderr)
+        return 2
+    corpus = len(args.data) == 1 and (_hf(args.data[0]) / "dataset_dict.json").is_file()
+    pairs = corpus_gold(args.data[0], args.split, args.limit) if corpus else letters_gold(args.data)
+    source = f"{args.data[0]} ({args.split})" if corpus else " ".join(args.data)
+    m = evaluate_to_dir(pairs, args.model, args.out, source)
+    dr = m.get("decision_read") or {}
+    print(f"evaluated {m['stats']['scored_items']} items of {m['stats']['letters']} letters: read macro-F1 "
+          f"{dr.get('macro_f1')}, forecast ROC-AUC {(m.get('decision_forecast') or {}).get('roc_auc')} -> "
+          f"{Path(args.out) / 'report.html'}", file=sys.stderr)
+    return 0
+
+
 def _ner_table(results: dict) -> str:
     rows = ["| data | variant | DRUG F1 | SESSION_COUNT F1 | GUIDELINE F1 | micro F1 (strict) | micro F1 (lenient) |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -160,8 +177,16 @@ def add_subcommands(sub) -> None:
     clf.add_train_arguments(p)
     p.set_defaults(func=clf.train_classifier)
 
-    e = sub.add_parser("evaluate", help="evaluate the NER pipeline or the classifier")
-    esub = e.add_subparsers(dest="evaluate_command", required=True)
+    e = sub.add_parser("evaluate", help="score labelled letters → metrics.json + report.html (or: ner, classifier)",
+                       description="Without a subcommand: score --data with --model and write metrics.json and "
+                                   "report.html to --out. `ner` and `classifier` give the detailed tables.")
+    e.add_argument("--data", nargs="+", help="a corpus build directory, or letters (files, dirs, globs)")
+    e.add_argument("--split", default="test", help="corpus split (default: test)")
+    e.add_argument("--limit", type=int, default=None, help="letters (corpus data)")
+    e.add_argument("--model", default=None, help="model bundle (default: the bundled one)")
+    e.add_argument("--out", default="report", help="output directory (default: report/)")
+    e.set_defaults(func=evaluate_report)
+    esub = e.add_subparsers(dest="evaluate_command", required=False)
     p = esub.add_parser("ner", help="strict/lenient P/R/F per label and normalization accuracy")
     p.add_argument("--model", default=None, help="model bundle or spaCy pipeline (default: bundled)")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
