@@ -17,9 +17,13 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Score the bundled letters (the shared real letters, the 64 published PDFs and a few generated
+# ones) with the bundled default models, then write the analytics and evaluation pages.
 demo: $(STAMP)
-	mkdir -p out
-	$(BIN)/imr parse examples/letters --out out/parsed.jsonl
+	$(BIN)/imr score examples/letters examples/real examples/generated --out out/scored.jsonl
+	$(BIN)/imr report out/scored.jsonl --out out/analytics
+	$(BIN)/imr evaluate --data examples/letters examples/real --out out/evaluation
+	@echo "demo: out/scored.jsonl, out/analytics/analytics.html, out/evaluation/report.html"
 
 clean:
 	rm -rf $(VENV) out
