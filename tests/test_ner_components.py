@@ -36,7 +36,8 @@ def test_tokenizer(text, tokens):
 
 def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
-    assert nlp.pipe_names == ["imr_sections", "entity_ruler", "imr_citation_extender", "imr_entity_normalizer"]
+    assert nlp.pipe_names == ["imr_sections", "entity_ruler", "imr_citation_extender", "imr_entity_filter",
+                              "imr_entity_normalizer"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
     assert [it.request for it in doc._.layout.items][0] == "WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS"
@@ -80,3 +81,14 @@ def test_config_trains_a_small_model(tmp_path):
     assert model.pipe_names == ["tok2vec", "ner"]
     assert set(model.get_pipe("ner").labels) == {"DRUG", "SESSION_COUNT"}
     assert [t.text for t in model("2x6")] == ["2", "x", "6"]  # the IMR tokenizer travels with the model
+
+
+def test_entity_filter_drops_impossible_entities():
+    from nlp.ner.components import EntityFilter
+
+    nlp = blank_pipeline()
+    doc = nlp("Both the MTUS and Chronic benzodiazepines and Norco.")
+    doc.ents = [doc.char_span(0, 4, "DRUG"), doc.char_span(9, 13, "GUIDELINE"), doc.char_span(18, 25, "GUIDELINE"),
+                doc.char_span(46, 51, "DRUG")]
+    doc = EntityFilter(["MTUS", "ODG"])(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("MTUS", "GUIDELINE"), ("Norco", "DRUG")]

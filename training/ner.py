@@ -1,7 +1,7 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
 The assembled pipeline is: imr_sections → tok2vec → ner → entity_ruler → imr_citation_extender
-→ imr_entity_normalizer.
+→ imr_entity_filter → imr_entity_normalizer.
 The ruler runs after the statistical model with `overwrite_ents=False`: the model decides
 entity boundaries (it learned the long citation spans), and the lexicon adds the drugs and
 hand-pattern entities the model missed. docs/NER.md gives the measurements behind this order.
@@ -104,7 +104,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import citation_tails, ruler_patterns
+    from nlp.ner.patterns import citation_tails, guideline_single_words, ruler_patterns
     from nlp.ner.tokenizer import blank_pipeline
 
     pipe = spacy.load(trained) if trained else blank_pipeline()
@@ -114,6 +114,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         r = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False, "phrase_matcher_attr": "LOWER"}, **where)
         r.add_patterns(ruler_patterns(pipe.tokenizer))
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
+    pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words()})
     pipe.add_pipe("imr_entity_normalizer", last=True)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

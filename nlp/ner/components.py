@@ -4,6 +4,7 @@
   keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
+- `imr_entity_filter`: drops entities that cannot be what their label says.
 - `imr_entity_normalizer`: sets `span._.norm`, `span._.section` and `span._.item` on every
   entity (SPEC.md section 2) from the lexicon-driven normalizers.
 """
@@ -82,6 +83,33 @@ class CitationExtender:
 @Language.factory("imr_citation_extender", default_config={"tails": []})
 def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> CitationExtender:
     return CitationExtender(tails)
+
+
+class EntityFilter:
+    """Drop entities that cannot be what their label says: a DRUG made of stop words only
+    ("Both"), a one-word GUIDELINE that names no guideline ("Chronic")."""
+
+    def __init__(self, guideline_single_words: list[str]):
+        self.single = {w.lower() for w in guideline_single_words}
+
+    def keep(self, ent: Span) -> bool:
+        if ent.label_ == "DRUG":
+            return not all(t.is_stop or t.is_punct for t in ent)
+        if ent.label_ == "GUIDELINE" and len(ent) == 1:
+            return ent.text.lower() in self.single
+        return True
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = doc.ents
+        kept = [e for e in ents if self.keep(e)]
+        if len(kept) != len(ents):
+            doc.ents = kept
+        return doc
+
+
+@Language.factory("imr_entity_filter", default_config={"guideline_single_words": []})
+def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str]) -> EntityFilter:
+    return EntityFilter(guideline_single_words)
 
 
 class EntityNormalizer:

@@ -26,3 +26,7 @@ def ruler_patterns(tokenizer) -> list[dict]:
 
 def citation_tails() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_TAILS"])
+
+
+def guideline_single_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SINGLE_WORDS"])
