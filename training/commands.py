@@ -68,8 +68,18 @@ def evaluate_ner(args) -> int:
     if args.letters and args.gold:
         results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
     for split in args.splits:
-        results[split] = evaluate(pipeline, list(corpus_letters(_hf(args.corpus), split, args.limit)))
+        letters = list(corpus_letters(_hf(args.corpus), split, args.limit))
+        results[split] = evaluate(pipeline, letters)
+        holdout = Path(args.corpus) / "holdout.json"
+        if split == "test_unseen" and holdout.is_file():
+            from nlp.ner.evaluate import heldout_drug_recall
+
+            names = set(json.loads(holdout.read_text())["drug_names"])
+            results["test_unseen_heldout_drug_recall"] = heldout_drug_recall(pipeline, letters, names)
     text = json.dumps(results, indent=1)
+    if "test_unseen_heldout_drug_recall" in results:
+        print("recall on drug names held out of training (test_unseen): "
+              + json.dumps(results["test_unseen_heldout_drug_recall"]), file=sys.stderr)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text)
@@ -98,7 +108,7 @@ def _ner_table(results: dict) -> str:
     rows = ["| data | variant | DRUG F1 | SESSION_COUNT F1 | GUIDELINE F1 | micro F1 (strict) | micro F1 (lenient) |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for data, variants in results.items():
-        if not isinstance(variants, dict):
+        if not isinstance(variants, dict) or data.endswith("heldout_drug_recall"):
             continue
         for name, r in variants.items():
             s = r["strict"]

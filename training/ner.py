@@ -1,10 +1,11 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
-The assembled pipeline is: imr_sections → tok2vec → ner → entity_ruler → imr_citation_extender
-→ imr_entity_filter → imr_entity_normalizer.
-The ruler runs after the statistical model with `overwrite_ents=False`: the model decides
-entity boundaries (it learned the long citation spans), and the lexicon adds the drugs and
-hand-pattern entities the model missed. docs/NER.md gives the measurements behind this order.
+The assembled pipeline is: imr_sections → drug_ruler → tok2vec → ner → entity_ruler →
+imr_citation_extender → imr_entity_filter → imr_entity_normalizer.
+Drug names of the lexicon are set first and the statistical model labels around them (it keeps
+preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
+so the model decides those boundaries (it learned the long citation spans) and the patterns only
+add what it missed. docs/NER.md gives the measurements behind this order.
 """
 from __future__ import annotations
 
@@ -110,9 +111,13 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     pipe = spacy.load(trained) if trained else blank_pipeline()
     pipe.add_pipe("imr_sections", first=True)
     if ruler:
-        where = {"after": "ner"} if "ner" in pipe.pipe_names else {}
-        r = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False, "phrase_matcher_attr": "LOWER"}, **where)
-        r.add_patterns(ruler_patterns(pipe.tokenizer))
+        patterns = ruler_patterns(pipe.tokenizer)
+        has_ner = "ner" in pipe.pipe_names
+        drugs = pipe.add_pipe("entity_ruler", name="drug_ruler", before="ner" if has_ner else None,
+                              config={"overwrite_ents": False, "phrase_matcher_attr": "LOWER"})
+        drugs.add_patterns([p for p in patterns if p["label"] == "DRUG"])
+        rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
+        rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
     pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words()})
     pipe.add_pipe("imr_entity_normalizer", last=True)

@@ -11,7 +11,8 @@ from nlp.ner.runtime import entity_dicts, load_pipeline
 from nlp.ner.scoring import EntityScore
 from nlp.textnorm import normalize_text
 
-VARIANTS = {"combined": [], "model_only": ["entity_ruler", "imr_citation_extender"], "ruler_only": ["ner", "tok2vec"]}
+VARIANTS = {"combined": [], "model_only": ["drug_ruler", "entity_ruler", "imr_citation_extender"],
+            "ruler_only": ["ner", "tok2vec"]}
 
 
 def gold_letters(letters_dir: str | Path, gold_dir: str | Path) -> Iterable[tuple[str, list[dict]]]:
@@ -75,4 +76,27 @@ def evaluate(pipeline_dir: str | Path, letters: list[tuple[str, list[dict]]], va
         for text, gold in letters:
             score.add(_peer_drugs(text, parse_layout(text)), [g for g in gold if g["label"] == "DRUG"])
         out["peer_drug_tagger"] = score.summary()
+    return out
+
+
+def heldout_drug_recall(pipeline_dir: str | Path, letters: list[tuple[str, list[dict]]], names: set[str],
+                        variants=VARIANTS) -> dict:
+    """Recall on gold DRUG mentions whose name is in `names` (drug names held out of training)."""
+    nlp = load_pipeline(str(pipeline_dir))
+    names = {n.lower() for n in names}
+    texts = [t for t, _ in letters]
+    out = {}
+    for name, disabled in variants.items():
+        disabled = [d for d in disabled if d in nlp.pipe_names]
+        if name != "combined" and not disabled:
+            continue
+        found = total = 0
+        with nlp.select_pipes(disable=disabled):
+            for doc, (_, gold) in zip(nlp.pipe(texts, batch_size=16), letters):
+                pred = {(e._.section, e._.item, e.text.lower()) for e in doc.ents if e.label_ == "DRUG"}
+                for g in gold:
+                    if g["label"] == "DRUG" and " ".join(g["text"].split()).lower() in names:
+                        total += 1
+                        found += (g["section"], g["item"], " ".join(g["text"].split()).lower()) in pred
+        out[name] = {"held_out_mentions": total, "found": found, "recall": round(found / total, 4) if total else None}
     return out
