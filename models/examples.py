@@ -12,7 +12,7 @@ import datetime as dt
 FORECAST_KEYS = (
     "request", "original_request", "summary", "claims_guideline", "treatment_category",
     "request_entities", "summary_entities", "claims_entities", "claims_citations",
-    "reviewer_specialties", "age", "sex", "years_since_injury", "format",
+    "reviewer_specialties", "age", "sex", "years_since_injury", "format", "n_items",
 )
 REVIEW_KEYS = ("reviewer_guideline", "rationale", "reviewer_entities", "rationale_entities", "reviewer_citations")
 
@@ -65,6 +65,7 @@ def item_examples(record: dict, text: str) -> list[dict]:
             "sex": patient.get("sex"),
             "years_since_injury": _years(patient.get("date_of_injury"), (record.get("dates") or {}).get("decision")),
             "format": record.get("format"),
+            "n_items": len(record.get("items") or []),
         }
         out.append(ex)
     return out

@@ -1,0 +1,102 @@
+"""Handlers for `imr train classifier` and `imr evaluate classifier` (wired by nlp/cli.py).
+
+    from models.commands import add_train_arguments, add_evaluate_arguments, train_classifier, evaluate_classifier
+    p = sub.add_parser("classifier"); add_train_arguments(p); p.set_defaults(func=train_classifier)
+
+Each handler takes the argparse namespace and returns an exit code (0 ok, 2 bad input, 3 a model
+that fails its integrity check). Every attribute is optional (read with getattr), so a caller may
+build the namespace by hand. Settings not given on the command line come from
+configs/classifier.yaml (or `--config`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def add_train_arguments(p) -> None:
+    p.add_argument("--corpus", default=None, help="generated corpus (DatasetDict dir; default: configs/classifier.yaml training.corpus)")
+    p.add_argument("--out", default=None, help="model directory to write (default: models/default/classifier)")
+    p.add_argument("--config", default=None, help="classifier settings YAML (default: configs/classifier.yaml)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--max-letters", type=int, default=None, help="cap letters per corpus split (quick runs)")
+    p.add_argument("--no-real", action="store_true", help="do not use the real letters")
+    p.add_argument("--no-real-cv", action="store_true", help="skip the letter-grouped CV on the real letters")
+    p.add_argument("--no-hgb", action="store_true", help="skip the HistGradientBoosting comparison")
+    p.add_argument("--metrics", default=None, help="metrics JSON path (default: <out>/metrics.json)")
+
+
+def add_evaluate_arguments(p) -> None:
+    p.add_argument("--model", default=None, help="model directory (default: models/default/classifier)")
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--config", default=None)
+    p.add_argument("--max-letters", type=int, default=None)
+    p.add_argument("--no-real", action="store_true")
+    p.add_argument("--metrics", default=None, help="write the metrics JSON here")
+
+
+def _cfg(args):
+    from models.features import load_config
+
+    path = getattr(args, "config", None)
+    if path and not Path(path).is_file():
+        raise FileNotFoundError(f"no such config: {path}")
+    return load_config(path)
+
+
+def _print_headline(h: dict) -> None:
+    for block, vals in h.items():
+        print(f"{block}: " + ", ".join(f"{k}={v}" for k, v in vals.items()), file=sys.stderr)
+
+
+def train_classifier(args) -> int:
+    from training.classifier import run_training
+
+    try:
+        cfg = _cfg(args)
+    except FileNotFoundError as exc:
+        print(f"imr train classifier: {exc}", file=sys.stderr)
+        return 2
+    try:
+        m = run_training(cfg, corpus=getattr(args, "corpus", None), out=getattr(args, "out", None),
+                         seed=getattr(args, "seed", None), max_letters=getattr(args, "max_letters", None),
+                         real=not getattr(args, "no_real", False), real_cv_enabled=not getattr(args, "no_real_cv", False),
+                         hgb=not getattr(args, "no_hgb", False), metrics_path=getattr(args, "metrics", None))
+    except ValueError as exc:
+        print(f"imr train classifier: {exc}", file=sys.stderr)
+        return 2
+    _print_headline(m.get("headline") or {})
+    print(f"imr train classifier: models in {m['model_dir']} ({sum(m['artifacts'].values()) / 1e6:.1f} MB), "
+          f"{m['train_seconds']} s", file=sys.stderr)
+    return 0
+
+
+def evaluate_classifier(args) -> int:
+    from models.persistence import ModelLoadError
+    from training.classifier import ROOT, run_evaluation
+
+    try:
+        cfg = _cfg(args)
+    except FileNotFoundError as exc:
+        print(f"imr evaluate classifier: {exc}", file=sys.stderr)
+        return 2
+    model = getattr(args, "model", None) or (ROOT / cfg["training"]["out"])
+    try:
+        out = run_evaluation(model, cfg, corpus=getattr(args, "corpus", None),
+                             max_letters=getattr(args, "max_letters", None), real=not getattr(args, "no_real", False),
+                             metrics_path=getattr(args, "metrics", None))
+    except ModelLoadError as exc:
+        print(f"imr evaluate classifier: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+    for split, res in out.items():
+        if isinstance(res, dict) and "decision_read" in res:
+            print(f"{split}: read decision macro-F1={res['decision_read']['macro_f1']}, "
+                  f"forecast ROC-AUC={res['decision_forecast']['roc_auc']}, "
+                  f"rationale macro-F1={res['rationale_read']['macro_f1']}", file=sys.stderr)
+    if not getattr(args, "metrics", None):
+        print(json.dumps(out, indent=2, default=str))
+    return 0

@@ -1,0 +1,217 @@
+"""Estimators for the item classifier (docs/CLASSIFIER.md).
+
+- decision: `ItemFeatures(mode)` → calibrated `LogisticRegression(class_weight="balanced")`
+  (`CalibratedClassifierCV`, sigmoid); or `kind="hgb"`: a `HistGradientBoostingClassifier` on the
+  same features (dense), calibrated the same way, for the comparison the training run reports.
+- rationale: `ItemFeatures(mode)` → multinomial `LogisticRegression` for the primary label, and a
+  multi-label head (`OneVsRestClassifier` of logistic regressions) for `rationale_labels`.
+- baselines: `DummyClassifier(most_frequent)`, and TF-IDF + `LogisticRegression` on the joined
+  text fields the mode allows (the whole item text in read mode).
+
+All hyper-parameters come from configs/classifier.yaml (`models`); every fit takes `sample_weight`.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from models.features import TEXT_FIELDS, ItemFeatures, allowed_keys, load_config, project, validate_examples
+
+
+class JoinedText(TransformerMixin, BaseEstimator):
+    """Examples → one string each: every text field `mode` allows, joined (baseline input)."""
+
+    def __init__(self, mode: str = "read"):
+        self.mode = mode
+
+    def fit(self, X, y=None):
+        allowed_keys(self.mode)
+        return self
+
+    def transform(self, X):
+        X = project(validate_examples(X, self.mode), self.mode)
+        fields = [f for f in TEXT_FIELDS if f in allowed_keys(self.mode)]
+        return ["\n".join(str(ex.get(f) or "") for f in fields) for ex in X]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["text"], dtype=object)
+
+
+class Densify(TransformerMixin, BaseEstimator):
+    """Sparse → dense float32 (for HistGradientBoosting)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X.toarray().astype(np.float32) if hasattr(X, "toarray") else np.asarray(X, dtype=np.float32)
+
+
+class CalibratedDecision(ClassifierMixin, BaseEstimator):
+    """A classifier calibrated with `CalibratedClassifierCV` when every class has enough
+    examples for `cv` stratified folds; otherwise (tiny data) the classifier alone."""
+
+    def __init__(self, estimator=None, method: str = "sigmoid", cv: int = 3, random_state: int = 0):
+        self.estimator = estimator
+        self.method = method
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        y = np.asarray(y)
+        self.classes_, counts = np.unique(y, return_counts=True)
+        folds = int(min(self.cv, counts.min())) if len(counts) > 1 else 0
+        if folds >= 2:
+            cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            self.model_ = CalibratedClassifierCV(clone(self.estimator), method=self.method, cv=cv)
+        elif len(counts) > 1:
+            self.model_ = clone(self.estimator)
+        else:
+            self.model_ = DummyClassifier(strategy="most_frequent")
+        self.model_.fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class MultiLabelHead(ClassifierMixin, BaseEstimator):
+    """One-vs-rest logistic regressions over a 0/1 label matrix, with sample weights.
+
+    `predict_proba` returns an (n, n_labels) matrix; a label constant in training predicts
+    its constant."""
+
+    def __init__(self, C: float = 1.0, max_iter: int = 2000, class_weight="balanced", threshold: float = 0.5):
+        self.C = C
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.threshold = threshold
+
+    def fit(self, X, Y, sample_weight=None):
+        Y = np.asarray(Y, dtype=int)
+        base = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
+        with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            base.set_fit_request(sample_weight=True)
+            self.ovr_ = OneVsRestClassifier(base)
+            if sample_weight is None:
+                sample_weight = np.ones(len(Y))
+            self.ovr_.fit(X, Y, sample_weight=sample_weight)
+        self.n_labels_ = Y.shape[1]
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "ovr_")
+        return np.asarray(self.ovr_.predict_proba(X))
+
+    def predict(self, X):
+        return (self.predict_proba(X) >= self.threshold).astype(int)
+
+
+def _features(mode: str, cfg: dict, **kw) -> ItemFeatures:
+    return ItemFeatures(mode=mode, settings=cfg["features"], **kw)
+
+
+def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = None,
+                        kind: str | None = None, seed: int | None = None) -> Pipeline:
+    """Features → calibrated binary classifier (classes upheld / overturned)."""
+    cfg = cfg or load_config()
+    m = cfg["models"]["decision"]
+    kind = kind or m.get("kind", "logistic")
+    seed = cfg.get("seed", 0) if seed is None else seed
+    cal = m.get("calibration") or {}
+    if kind == "logistic":
+        base = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", max_iter=m.get("max_iter", 2000))
+        steps = [("features", _features(mode, cfg))]
+    elif kind == "hgb":
+        h = cfg["models"]["hgb"]
+        base = HistGradientBoostingClassifier(max_iter=h["max_iter"], learning_rate=h["learning_rate"],
+                                              max_leaf_nodes=h["max_leaf_nodes"], class_weight="balanced",
+                                              random_state=seed)
+        steps = [("features", _features(mode, cfg, text=False)), ("dense", Densify())]
+    else:
+        raise ValueError(f"unknown decision model kind {kind!r}")
+    steps.append(("clf", CalibratedDecision(base, method=cal.get("method", "sigmoid"), cv=cal.get("cv", 3),
+                                            random_state=seed)))
+    return Pipeline(steps)
+
+
+def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = None) -> Pipeline:
+    """Features → multinomial logistic regression over the primary rationale."""
+    cfg = cfg or load_config()
+    m = cfg["models"]["rationale"]
+    clf = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m.get("solver", "lbfgs"),
+                             tol=m.get("tol", 1e-4), max_iter=m.get("max_iter", 2000), random_state=cfg.get("seed", 0))
+    return Pipeline([("features", _features(mode, cfg)), ("clf", clf)])
+
+
+def make_multilabel_model(mode: str, cfg: dict | None = None, C: float | None = None) -> Pipeline:
+    """Features → one-vs-rest head over `rationale_labels` (Y: 0/1 matrix, columns = label set)."""
+    cfg = cfg or load_config()
+    m = cfg["models"]["rationale"]
+    head = MultiLabelHead(C=C or m["C_grid"][0], max_iter=m.get("max_iter", 2000),
+                          threshold=m.get("multilabel_threshold", 0.5))
+    return Pipeline([("features", _features(mode, cfg)), ("clf", head)])
+
+
+def make_baseline(kind: str, mode: str, cfg: dict | None = None, multilabel: bool = False):
+    """`majority` (most frequent class) or `text` (TF-IDF + logistic regression on joined text)."""
+    cfg = cfg or load_config()
+    if kind == "majority":
+        clf = _MultiLabelMajority() if multilabel else DummyClassifier(strategy="most_frequent")
+        return Pipeline([("text", JoinedText(mode)), ("clf", clf)])
+    if kind == "text":
+        b = dict(cfg["models"]["baseline_text"])
+        vec = TfidfVectorizer(max_features=b["max_features"], ngram_range=tuple(b["ngram_range"]),
+                              min_df=b["min_df"], sublinear_tf=True, dtype=np.float32)
+        if multilabel:
+            clf = MultiLabelHead(C=b["C"], max_iter=b["max_iter"])
+        else:
+            clf = LogisticRegression(C=b["C"], class_weight="balanced", max_iter=b["max_iter"])
+        return Pipeline([("text", JoinedText(mode)), ("tfidf", vec), ("clf", clf)])
+    raise ValueError(f"unknown baseline {kind!r}")
+
+
+class _MultiLabelMajority(ClassifierMixin, BaseEstimator):
+    """Multi-label majority: each label on when it is on in most training rows (the primary
+    majority label is always on)."""
+
+    def fit(self, X, Y, sample_weight=None):
+        Y = np.asarray(Y, dtype=float)
+        w = np.ones(len(Y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.rate_ = (Y * w[:, None]).sum(0) / max(w.sum(), 1e-9)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.rate_, (len(X), 1))
+
+    def predict(self, X):
+        p = self.predict_proba(X)
+        out = (p >= 0.5).astype(int)
+        out[:, int(np.argmax(self.rate_))] = 1
+        return out
+
+
+def fit_pipeline(model: Pipeline, X, y, sample_weight=None) -> Pipeline:
+    """Fit a pipeline from this module, passing sample weights to its final step."""
+    if sample_weight is None:
+        return model.fit(X, y)
+    return model.fit(X, y, clf__sample_weight=np.asarray(sample_weight, dtype=float))

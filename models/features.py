@@ -1,0 +1,507 @@
+"""Item features for the classifier (docs/CLASSIFIER.md lists every feature).
+
+`ItemFeatures(mode="read"|"forecast")` is a scikit-learn transformer over lists of item
+examples (`models.examples.item_examples`). The first thing `fit`/`transform` do is project
+each example onto the keys the mode allows: forecast mode keeps only `FORECAST_KEYS` (what
+exists before the review), read mode `FORECAST_KEYS + REVIEW_KEYS`. Everything downstream
+sees only the projection, so forecast features cannot depend on the reviewer's text.
+
+Composition (a `FeatureUnion` of `Pipeline`s):
+- `structured`: `StructuredFeatures` (dict features from entities, normalizers, parser fields,
+  cue patterns) → `DictVectorizer`;
+- `tfidf_<field>`: `FieldText(field)` → `TfidfVectorizer`, one per text field allowed in the mode.
+
+Entities are used when present (NER loaded); without them the request's drug and count are
+read with the normalizers (`nlp.normalizers`) and the citations from the guideline paragraphs,
+so the features work with or without the NER.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from models.examples import FORECAST_KEYS, REVIEW_KEYS
+from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_PATH = ROOT / "configs" / "classifier.yaml"
+MODES = ("read", "forecast")
+TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline", "rationale")
+# fields computed from the projection (so from allowed keys only), available in both modes
+DERIVED = ("item_summary",)
+
+
+@lru_cache(maxsize=4)
+def _load_yaml(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """configs/classifier.yaml as a dict (a deep copy; callers may change it)."""
+    return copy.deepcopy(_load_yaml(str(path or CONFIG_PATH)))
+
+
+def allowed_keys(mode: str) -> tuple[str, ...]:
+    if mode == "forecast":
+        return FORECAST_KEYS
+    if mode == "read":
+        return FORECAST_KEYS + REVIEW_KEYS
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def project(examples, mode: str) -> list[dict]:
+    """Each example reduced to the keys `mode` may read (missing keys → None)."""
+    keys = allowed_keys(mode)
+    return [{k: ex.get(k) for k in keys} for ex in examples]
+
+
+def derive(projected: list[dict], settings: dict | None) -> list[dict]:
+    """Add the derived fields (computed from the projection only): `item_summary`."""
+    for ex in projected:
+        sents = item_summary_sentences(ex, settings)
+        ex["_item_sentences"] = sents
+        ex["item_summary"] = " ".join(sents)
+    return projected
+
+
+def validate_examples(X, mode: str) -> list[dict]:
+    """Check that X is a non-empty sequence of example dicts holding the mode's keys."""
+    if isinstance(X, (str, bytes, dict)) or not hasattr(X, "__len__"):
+        raise TypeError(f"expected a list of item-example dicts, got {type(X).__name__}")
+    X = list(X)
+    if not X:
+        raise ValueError("expected at least one item example, got 0")
+    need = allowed_keys(mode)
+    for i, ex in enumerate(X):
+        if not isinstance(ex, dict):
+            raise TypeError(f"example {i} is a {type(ex).__name__}, not a dict")
+        missing = [k for k in need if k not in ex]
+        if missing:
+            raise ValueError(f"example {i} lacks keys {missing} needed in {mode} mode")
+    return X
+
+
+# --------------------------------------------------------------------------- helpers
+def _ents(ex: dict, *keys: str, label: str | None = None) -> list[dict]:
+    out = []
+    for k in keys:
+        for e in ex.get(k) or []:
+            if isinstance(e, dict) and (label is None or e.get("label") == label):
+                out.append(e)
+    return out
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _count_value(norm: dict | None) -> float | None:
+    """A count's size in its own unit (the upper bound of a range)."""
+    if not isinstance(norm, dict):
+        return None
+    return _num(norm.get("max")) if norm.get("max") is not None else _num(norm.get("min"))
+
+
+_DECISION_SPLIT = re.compile(r"(?i)decision based on")
+
+
+def _citations_from_text(text: str) -> list[dict]:
+    """Fallback when no GUIDELINE entities: normalize each "Decision based on ..." chunk."""
+    if not text or re.search(r"(?i)did not cite any", text):
+        return []
+    out = []
+    for c in _DECISION_SPLIT.split(text)[1:]:
+        c = re.sub(r"(?i)^\s*non-mtus citation", "", c).strip(" .\n")
+        if c:
+            n = normalize_guideline(c[:400])
+            if n.get("source"):
+                out.append(n)
+    return out
+
+
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
+_WORD = re.compile(r"[a-z][a-z0-9\-]+")
+
+
+def item_summary_sentences(ex: dict, settings: dict | None = None) -> list[str]:
+    """The summary sentences that concern this item: those sharing a content word with the
+    request (or original request, or a DRUG entity / generic named in the request)."""
+    summary = ex.get("summary") or ""
+    if not summary.strip():
+        return []
+    cfg = (settings or {}).get("item_summary") or {}
+    min_len = int(cfg.get("min_word_len", 4))
+    stop = set(cfg.get("stop_words") or [])
+    words = set()
+    texts = [ex.get("request") or "", ex.get("original_request") or ""]
+    for e in ex.get("request_entities") or []:
+        if isinstance(e, dict):
+            texts.append(str(e.get("text") or ""))
+            texts.append(str((e.get("norm") or {}).get("generic") or "").replace("/", " "))
+    for t in texts:
+        words.update(w for w in _WORD.findall(t.lower()) if len(w) >= min_len and w not in stop)
+    if not words:
+        return []
+    body = re.sub(r"(?is)^\s*clinical case summary.*?medical records:\s*", "", summary)
+    out = []
+    for sent in _SENT_SPLIT.split(body):
+        if words & set(_WORD.findall(sent.lower())):
+            out.append(sent.strip())
+    return out
+
+
+def _bin(v: float, edges) -> str:
+    for e in edges:
+        if v <= e:
+            return f"<={e}"
+    return f">{edges[-1]}"
+
+
+def _log_cap(v: float, cap: float) -> float:
+    v = max(0.0, min(float(v), cap))
+    return math.log1p(v) / math.log1p(cap)
+
+
+# --------------------------------------------------------------------------- transformers
+class StructuredFeatures(TransformerMixin, BaseEstimator):
+    """Examples (already projected) → one dict of named features per example."""
+
+    def __init__(self, settings: dict | None = None):
+        self.settings = settings
+
+    def fit(self, X, y=None):
+        self._compile()
+        return self
+
+    def _compile(self):
+        s = self.settings or load_config()["features"]
+        self.cues_ = {k: re.compile(v, re.I) for k, v in (s.get("cues") or {}).items()}
+        self.work_ = {k: re.compile(v, re.I) for k, v in (s.get("work_status") or {}).items()}
+        self.request_cues_ = {k: re.compile(v, re.I) for k, v in (s.get("request_cues") or {}).items()}
+        c = s.get("conclusion") or {}
+        self.concl_sentence_ = re.compile(c.get("sentence", "medically necessary"), re.I)
+        self.concl_weak_ = re.compile(c.get("weak_sentence") or c.get("sentence", "medically necessary"), re.I)
+        self.concl_negative_ = re.compile(c.get("negative", r"\bnot\b"), re.I)
+        self.caps_ = dict(s.get("numeric_caps") or {"count": 60, "ratio": 5.0, "years": 40, "age": 100})
+        self.bins_ = list(s.get("count_bins") or [3, 6, 8, 10, 12, 18, 24])
+        self.allow_ = [(re.compile(a["pattern"], re.I), float(a["trial"]), float(a["max"]))
+                       for a in (s.get("guideline_allowances") or [])]
+        self.summary_cues_ = {k: re.compile(v, re.I) for k, v in (s.get("summary_cues") or {}).items()}
+        self.item_cues_ = {k: re.compile(v, re.I) for k, v in ((s.get("item_summary") or {}).get("cues") or {}).items()}
+
+    def transform(self, X):
+        check_is_fitted(self, "cues_")
+        return [self.features(ex) for ex in X]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["structured"], dtype=object)
+
+    # -- one example -------------------------------------------------------------
+    def features(self, ex: dict) -> dict:
+        f: dict[str, float] = {}
+        caps = self.caps_
+        present = lambda k: k in ex  # noqa: E731 — keys the projection kept
+        req = ex.get("request") or ""
+        orig = ex.get("original_request") or ""
+
+        # parser fields
+        f[f"category={ex.get('treatment_category') or 'none'}"] = 1.0
+        f[f"format={ex.get('format') or 'none'}"] = 1.0
+        f[f"sex={ex.get('sex') or 'none'}"] = 1.0
+        specs = ex.get("reviewer_specialties") or []
+        for sp in specs:
+            f[f"specialty={str(sp).lower()}"] = 1.0
+        f["n_specialties"] = min(len(specs), 4) / 4.0
+        age = _num(ex.get("age"))
+        if age is None:
+            f["age_missing"] = 1.0
+        else:
+            f["age"] = min(max(age, 0.0), caps["age"]) / caps["age"]
+        yrs = _num(ex.get("years_since_injury"))
+        if yrs is None:
+            f["years_since_injury_missing"] = 1.0
+        else:
+            f["years_since_injury"] = _log_cap(max(yrs, 0.0), caps["years"])
+        if orig.strip():
+            f["partly_authorized"] = 1.0
+        for k, rx in self.request_cues_.items():
+            if rx.search(req):
+                f[f"request_cue={k}"] = 1.0
+
+        # drugs in the request: DRUG entities, else the drug normalizer on the request text
+        drugs = [e.get("norm") for e in _ents(ex, "request_entities", label="DRUG") if e.get("norm")]
+        if not drugs:
+            for t in (req, orig):
+                n = normalize_drug(t) if t else None
+                if n:
+                    drugs.append(n)
+                    break
+        for n in drugs:
+            f[f"drug_generic={n.get('generic')}"] = 1.0
+            f[f"drug_class={n.get('drug_class')}"] = 1.0
+        f["has_drug"] = 1.0 if drugs else 0.0
+        for e in _ents(ex, "summary_entities", label="DRUG"):
+            n = e.get("norm") or {}
+            if n.get("drug_class"):
+                f[f"summary_drug_class={n['drug_class']}"] = 1.0
+
+        # counts: requested (request), completed (summary / rationale), recommended (guideline sides)
+        req_counts = [e.get("norm") for e in _ents(ex, "request_entities", label="SESSION_COUNT")
+                      if (e.get("norm") or {}).get("role") in ("requested", None)]
+        if not req_counts and not drugs and ex.get("treatment_category") != "pharmaceuticals":
+            n = normalize_count(req) if req else None
+            if n and n.get("unit") and n.get("max") is not None:
+                req_counts = [n]
+        requested = max((v for v in map(_count_value, req_counts) if v is not None), default=None)
+        if requested is not None:
+            f["requested_count"] = _log_cap(requested, caps["count"])
+            unit = next((n.get("unit") for n in req_counts if n and n.get("unit")), None)
+            f[f"requested_unit={unit}"] = 1.0
+            over = next((n.get("over") for n in req_counts if n and n.get("over")), None)
+            if over and _count_value(over) is not None:
+                f["requested_over"] = _log_cap(_count_value(over), caps["count"])
+        else:
+            f["requested_count_missing"] = 1.0
+
+        # the summary sentences about this item (derived from allowed keys only)
+        linked = ex.get("_item_sentences")
+        if linked is None:
+            linked = item_summary_sentences(ex, self.settings)
+        f["item_summary_n"] = min(len(linked), 5) / 5.0
+        text_completed = None
+        cue = self.item_cues_
+        for sent in linked:
+            neg = "fi_negative" in cue and cue["fi_negative"].search(sent)
+            if neg:
+                f["item_summary=fi_negative"] = 1.0
+            elif "fi_positive" in cue and cue["fi_positive"].search(sent):
+                f["item_summary=fi_positive"] = 1.0
+            for k in ("long_term", "new_start", "prior_unknown"):
+                if k in cue and cue[k].search(sent):
+                    f[f"item_summary={k}"] = 1.0
+            if "completed" in cue and cue["completed"].search(sent):
+                f["item_summary=completed"] = 1.0
+                n = normalize_count(sent)
+                if n and n.get("unit") in ("session", "visit", "treatment", "week") and _count_value(n):
+                    text_completed = max(text_completed or 0.0, _count_value(n))
+        if requested is not None:
+            f[f"requested_bin={ex.get('treatment_category') or 'none'}|{_bin(requested, self.bins_)}"] = 1.0
+
+        all_counts = _ents(ex, "request_entities", "summary_entities", "claims_entities",
+                           "reviewer_entities", "rationale_entities", label="SESSION_COUNT")
+        rec = [_count_value(e.get("norm")) for e in all_counts if (e.get("norm") or {}).get("role") == "recommended"]
+        rec = [v for v in rec if v is not None]
+        done = [_count_value(e.get("norm")) for e in all_counts if (e.get("norm") or {}).get("role") == "completed"]
+        done = [v for v in done if v is not None]
+        recommended = max(rec) if rec else None
+        completed = max(done) if done else text_completed
+        if recommended is not None:
+            f["recommended_count"] = _log_cap(recommended, caps["count"])
+        else:
+            f["recommended_count_missing"] = 1.0
+        if completed is not None:
+            f["completed_count"] = _log_cap(completed, caps["count"])
+            if requested is not None:
+                f[f"total_bin={ex.get('treatment_category') or 'none'}|{_bin(requested + completed, self.bins_)}"] = 1.0
+        if requested is not None and recommended:
+            ratio = min(requested / recommended, caps["ratio"])
+            f["requested_to_recommended"] = ratio / caps["ratio"]
+            f["exceeds_recommended"] = 1.0 if requested > recommended else 0.0
+            if completed is not None:
+                f["total_exceeds_recommended"] = 1.0 if requested + completed > recommended else 0.0
+
+        # guideline citations of each side the mode allows
+        docs = {}
+        for side, cit_key, text_key in (("claims", "claims_citations", "claims_guideline"),
+                                        ("reviewer", "reviewer_citations", "reviewer_guideline")):
+            if not present(text_key):
+                continue
+            text = ex.get(text_key) or ""
+            cits = [c for c in (ex.get(cit_key) or []) if isinstance(c, dict)]
+            if not cits:
+                cits = _citations_from_text(text)
+            f[f"{side}_n_citations"] = min(len(cits), 4) / 4.0
+            docs[side] = set()
+            for c in cits:
+                f[f"{side}_source={c.get('source')}"] = 1.0
+                if c.get("document"):
+                    f[f"{side}_document={c['document']}"] = 1.0
+                    docs[side].add(c["document"])
+                if c.get("topic"):
+                    f[f"{side}_topic={str(c['topic'])[:60]}"] = 1.0
+            for k, rx in self.cues_.items():
+                if rx.search(text):
+                    f[f"{side}_cue={k}"] = 1.0
+            if not text.strip():
+                f[f"{side}_guideline_missing"] = 1.0
+        if "claims" in docs and "reviewer" in docs and docs["claims"] and docs["reviewer"]:
+            f["same_document_both_sides"] = 1.0 if docs["claims"] & docs["reviewer"] else 0.0
+
+        # published guideline allowance for this kind of counted service
+        cat = ex.get("treatment_category") or "none"
+        allow = next(((t, m) for rx, t, m in self.allow_ if rx.search(req)), None) if not drugs else None
+        if allow is not None:
+            f["allowance_known"] = 1.0
+            if requested is not None:
+                f["requested_gt_trial"] = 1.0 if requested > allow[0] else 0.0
+                f["requested_gt_max"] = 1.0 if requested > allow[1] else 0.0
+                f["requested_to_allowance"] = min(requested / allow[1], caps["ratio"]) / caps["ratio"]
+                if completed is not None:
+                    f["total_gt_max"] = 1.0 if requested + completed > allow[1] else 0.0
+                    f["continuation_gt_trial"] = 1.0 if completed > 0 and requested + completed > allow[0] else 0.0
+
+        # work status cues from the case summary
+        summary = ex.get("summary") or ""
+        single = (ex.get("n_items") or 0) == 1
+        if single:
+            f["single_item_letter"] = 1.0
+        for k, rx in self.summary_cues_.items():
+            if rx.search(summary):
+                f[f"summary_cue={k}"] = 1.0
+                f[f"summary_cue={k}|{cat}"] = 1.0
+                if single:
+                    f[f"summary_cue={k}|single_item"] = 1.0
+        for k, rx in self.work_.items():
+            if rx.search(summary):
+                f[f"work_status={k}"] = 1.0
+
+        # read mode only: the rationale's conclusion
+        if present("rationale"):
+            rat = ex.get("rationale") or ""
+            split = re.split(r"(?<=[.!?])\s+", rat)
+            sents = [s for s in split if self.concl_sentence_.search(s)] or \
+                [s for s in split if self.concl_weak_.search(s)]
+            if sents:
+                last = sents[-1]
+                f["conclusion_negative"] = 1.0 if self.concl_negative_.search(last) else 0.0
+                f["conclusion_positive"] = 0.0 if self.concl_negative_.search(last) else 1.0
+            else:
+                f["conclusion_missing"] = 1.0
+            for e in _ents(ex, "rationale_entities", label="DRUG"):
+                n = e.get("norm") or {}
+                if n.get("drug_class"):
+                    f[f"rationale_drug_class={n['drug_class']}"] = 1.0
+        return f
+
+
+class FieldText(TransformerMixin, BaseEstimator):
+    """Examples → the text of one field (a list of strings)."""
+
+    def __init__(self, field: str = "request"):
+        self.field = field
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [str(ex.get(self.field) or "") for ex in X]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([self.field], dtype=object)
+
+
+class ItemFeatures(TransformerMixin, BaseEstimator):
+    """Item examples → sparse feature matrix, for `mode` "read" or "forecast".
+
+    Parameters (None = take the value from configs/classifier.yaml `features` at fit time):
+    mode, text_fields (list of field names; filtered to what the mode allows), tfidf (per-field
+    TfidfVectorizer settings), settings (the whole `features` block), structured / text
+    (switch the two halves on or off).
+    """
+
+    def __init__(self, mode: str = "read", text_fields=None, tfidf=None, settings=None,
+                 structured: bool = True, text: bool = True):
+        self.mode = mode
+        self.text_fields = text_fields
+        self.tfidf = tfidf
+        self.settings = settings
+        self.structured = structured
+        self.text = text
+
+    def _settings(self) -> dict:
+        return copy.deepcopy(self.settings) if self.settings is not None else load_config()["features"]
+
+    def _build(self, settings: dict) -> FeatureUnion:
+        keys = allowed_keys(self.mode)
+        parts = []
+        if self.structured:
+            parts.append(("structured", Pipeline([("extract", StructuredFeatures(settings)),
+                                                  ("vec", DictVectorizer(sparse=True))])))
+        if self.text:
+            fields = self.text_fields if self.text_fields is not None else (settings.get("text_fields") or {}).get(self.mode, [])
+            tf = self.tfidf if self.tfidf is not None else settings.get("tfidf") or {}
+            for field in fields:
+                if (field not in keys and field not in DERIVED) or field not in TEXT_FIELDS:
+                    continue  # a field the mode may not read is never vectorized
+                p = dict(tf.get("default") or {})
+                p.update(tf.get(field) or {})
+                if "ngram_range" in p:
+                    p["ngram_range"] = tuple(p["ngram_range"])
+                parts.append((f"tfidf_{field}", Pipeline([("select", FieldText(field)),
+                                                          ("tfidf", TfidfVectorizer(dtype=np.float32, **p))])))
+        if not parts:
+            raise ValueError("ItemFeatures has nothing to compute (structured=False and no text fields)")
+        return FeatureUnion(parts)
+
+    def fit(self, X, y=None):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        settings = self._settings()
+        X = derive(project(validate_examples(X, self.mode), self.mode), settings)
+        union = self._build(settings)
+        # a text field that is empty in every example has no vocabulary: drop it
+        kept = []
+        for name, step in union.transformer_list:
+            if name.startswith("tfidf_") and not any(t.strip() for t in step.named_steps["select"].transform(X)):
+                continue
+            kept.append((name, step))
+        union = FeatureUnion(kept)
+        out = []
+        good = []
+        for name, step in union.transformer_list:
+            try:
+                out.append(sparse.csr_matrix(step.fit_transform(X)))
+                good.append((name, step))
+            except ValueError:  # e.g. empty vocabulary after min_df pruning
+                if name == "structured":
+                    raise
+        self.union_ = FeatureUnion(good)
+        self.names_ = np.asarray(self.union_.get_feature_names_out(), dtype=object)
+        self.n_features_out_ = len(self.names_)
+        self.settings_ = settings
+        return sparse.hstack(out, format="csr", dtype=np.float32)
+
+    def transform(self, X):
+        check_is_fitted(self, "union_")
+        X = derive(project(validate_examples(X, self.mode), self.mode), self.settings_)
+        mats = [sparse.csr_matrix(step.transform(X)) for _, step in self.union_.transformer_list]
+        return sparse.hstack(mats, format="csr", dtype=np.float32)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "union_")
+        return self.names_.copy()
+
+    def structured_names(self) -> list[str]:
+        """Names of the structured (non-TF-IDF) features."""
+        return [n for n in self.get_feature_names_out() if str(n).startswith("structured__")]

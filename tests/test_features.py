@@ -1,0 +1,295 @@
+"""Item features (models/features.py): exact values, the forecast leakage guarantee, and the
+scikit-learn transformer contract."""
+from __future__ import annotations
+
+import pickle
+import random
+import string
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
+from models.features import ItemFeatures, StructuredFeatures, load_config
+
+from conftest import REAL
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def real_examples():
+    from nlp.reading import iter_documents
+    from nlp.service import load_parser
+    from nlp.textnorm import normalize_text
+
+    names = ["CM16-0221706", "CM16-0235869", "CM16-0228949", "CM16-0233794", "CM17-0001749",
+             "CM17-0003619", "CM17-0005177", "CM16-0248233"]
+    docs = list(iter_documents([str(REAL / f"{n}.pdf") for n in names]))
+    recs = list(load_parser(ner=False).process(docs))
+    return {r["id"]: item_examples(r, normalize_text(d.text)) for d, r in zip(docs, recs)}
+
+
+@pytest.fixture(scope="module")
+def all_real(real_examples):
+    return [ex for exs in real_examples.values() for ex in exs]
+
+
+def _ent(label, text, start, norm, section="item", item=1):
+    return {"label": label, "text": text, "start": start, "end": start + len(text), "section": section,
+            "item": item, "norm": norm}
+
+
+def hand_example(**over) -> dict:
+    """A hand-built example with entities, independent of the NER and the layout parser."""
+    ex = {
+        "id": "hand-1", "index": 1,
+        "request": "Klonopin 1mg #30 and 12 sessions", "original_request": "",
+        "summary": "The injured worker remains off work on temporary total disability. He completed 6 sessions.",
+        "claims_guideline": "Decision based on MTUS Chronic Pain Treatment Guidelines.",
+        "reviewer_guideline": "Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepines Page(s): 24.",
+        "rationale": "Guidelines recommend 10 sessions. Therefore, the request is not medically necessary.",
+        "treatment_category": "pharmaceuticals",
+        "request_entities": [
+            _ent("DRUG", "Klonopin", 10, {"generic": "clonazepam", "drug_class": "benzodiazepine"}),
+            _ent("SESSION_COUNT", "12 sessions", 30, {"min": 12, "max": 12, "unit": "session", "over": None, "role": "requested"}),
+        ],
+        "summary_entities": [
+            _ent("SESSION_COUNT", "6 sessions", 5, {"min": 6, "max": 6, "unit": "session", "over": None, "role": "completed"},
+                 section="summary", item=None),
+            _ent("DRUG", "Norco", 50, {"generic": "hydrocodone/acetaminophen", "drug_class": "opioid"}, section="summary", item=None),
+        ],
+        "claims_entities": [],
+        "claims_citations": [{"text": "MTUS Chronic Pain Treatment Guidelines", "source": "MTUS", "document": "chronic_pain",
+                              "topic": None, "pages": []}],
+        "reviewer_entities": [],
+        "rationale_entities": [
+            _ent("SESSION_COUNT", "10 sessions", 300, {"min": 10, "max": 10, "unit": "session", "over": None, "role": "recommended"}),
+        ],
+        "reviewer_citations": [{"text": "MTUS Chronic Pain Treatment Guidelines Benzodiazepines Page(s): 24", "source": "MTUS",
+                                "document": "chronic_pain", "topic": "benzodiazepines", "pages": [24]}],
+        "reviewer_specialties": ["Psychiatry", "Occupational Medicine"],
+        "age": 50, "sex": "male", "years_since_injury": 3.0, "format": "dwc_2014",
+    }
+    ex.update(over)
+    return ex
+
+
+def _sf(mode: str):
+    from models.features import project
+
+    sf = StructuredFeatures(load_config()["features"]).fit(None)
+    return lambda ex: sf.features(project([ex], mode)[0])
+
+
+# ----------------------------------------------------------------------------- exact values
+def test_hand_built_entities_read_mode():
+    f = _sf("read")(hand_example())
+    assert f["drug_generic=clonazepam"] == 1.0 and f["drug_class=benzodiazepine"] == 1.0
+    assert f["has_drug"] == 1.0
+    assert f["summary_drug_class=opioid"] == 1.0
+    # requested 12 (request entity), recommended 10 (rationale entity), completed 6 (summary)
+    assert f["requested_count"] == pytest.approx(np.log1p(12) / np.log1p(60))
+    assert f["requested_unit=session"] == 1.0
+    assert f["recommended_count"] == pytest.approx(np.log1p(10) / np.log1p(60))
+    assert f["completed_count"] == pytest.approx(np.log1p(6) / np.log1p(60))
+    assert f["requested_to_recommended"] == pytest.approx(1.2 / 5.0)
+    assert f["exceeds_recommended"] == 1.0 and f["total_exceeds_recommended"] == 1.0
+    assert f["claims_source=MTUS"] == 1.0 and f["claims_document=chronic_pain"] == 1.0
+    assert f["reviewer_topic=benzodiazepines"] == 1.0
+    assert f["same_document_both_sides"] == 1.0
+    assert f["work_status=off_work"] == 1.0
+    assert f["conclusion_negative"] == 1.0 and f["conclusion_positive"] == 0.0
+    assert f["age"] == pytest.approx(0.5)
+    assert f["years_since_injury"] == pytest.approx(np.log1p(3) / np.log1p(40))
+    assert f["specialty=psychiatry"] == 1.0 and f["n_specialties"] == 0.5
+    assert f["category=pharmaceuticals"] == 1.0
+
+
+def test_hand_built_entities_forecast_mode_sees_no_review_side():
+    f = _sf("forecast")(hand_example())
+    assert f["drug_class=benzodiazepine"] == 1.0
+    # the recommended count is in the rationale: not visible before the review
+    assert "recommended_count" not in f and f["recommended_count_missing"] == 1.0
+    assert "exceeds_recommended" not in f
+    assert not any(k.startswith(("reviewer_", "conclusion_", "rationale_", "same_document")) for k in f)
+    assert f["completed_count"] == pytest.approx(np.log1p(6) / np.log1p(60))
+
+
+def test_item_summary_allowance_and_bins_without_entities():
+    ex = hand_example(
+        request="Physical therapy 12 sessions for the lumbar spine", treatment_category="physical_therapy",
+        summary=("CLINICAL CASE SUMMARY\n\nThe expert reviewer developed the following clinical case summary based on "
+                 "a review of the case file, including all medical records:\n\nThe patient has completed 6 sessions of "
+                 "physical therapy to date. There was no documentation of functional improvement with prior physical "
+                 "therapy. He takes Norco. There is no indication of red flags."),
+        request_entities=[], summary_entities=[], rationale_entities=[], n_items=1)
+    from models.features import derive, item_summary_sentences, project
+
+    sents = item_summary_sentences(ex, load_config()["features"])
+    assert sents == ["The patient has completed 6 sessions of physical therapy to date.",
+                     "There was no documentation of functional improvement with prior physical therapy."]
+    assert derive(project([ex], "forecast"), load_config()["features"])[0]["item_summary"] == " ".join(sents)
+    f = _sf("forecast")(ex)
+    assert f["item_summary_n"] == pytest.approx(0.4)
+    assert f["item_summary=fi_negative"] == 1.0 and "item_summary=fi_positive" not in f
+    assert f["item_summary=completed"] == 1.0
+    assert f["completed_count"] == pytest.approx(np.log1p(6) / np.log1p(60))  # read from the sentence
+    # MTUS physical medicine: trial 6, max 10 (configs/classifier.yaml guideline_allowances)
+    assert f["allowance_known"] == 1.0 and f["requested_gt_trial"] == 1.0 and f["requested_gt_max"] == 1.0
+    assert f["total_gt_max"] == 1.0 and f["requested_to_allowance"] == pytest.approx(1.2 / 5)
+    assert f["requested_bin=physical_therapy|<=12"] == 1.0 and f["total_bin=physical_therapy|<=18"] == 1.0
+    assert f["single_item_letter"] == 1.0
+    assert f["summary_cue=criteria_gap"] == 1.0 and f["summary_cue=criteria_gap|physical_therapy"] == 1.0
+    assert f["summary_cue=criteria_gap|single_item"] == 1.0
+
+
+def test_entities_win_over_lexicon_fallback():
+    # an entity normalized differently from what the lexicon would say is what the feature uses
+    ex = hand_example(request="Prosom 2mg", request_entities=[
+        _ent("DRUG", "Prosom", 0, {"generic": "estazolam", "drug_class": "benzodiazepine"})])
+    assert _sf("read")(ex)["drug_generic=estazolam"] == 1.0
+    # without entities the request is read with the drug normalizer
+    no_ents = _sf("read")(hand_example(request="Norco 10/325mg #90", request_entities=[]))
+    assert no_ents["drug_generic=hydrocodone/acetaminophen"] == 1.0 and no_ents["drug_class=opioid"] == 1.0
+    assert "requested_count" not in no_ents  # a pill count is not a session count
+
+
+def test_real_letter_values(real_examples):
+    f = _sf("read")(real_examples["CM16-0221706"][0])  # "Three months coverage of Viagra 50mg"
+    assert f["drug_generic=sildenafil"] == 1.0 and f["drug_class=other"] == 1.0
+    assert f["claims_cue=no_evidence_cited"] == 1.0 and f["claims_n_citations"] == 0.0
+    assert f["reviewer_cue=outside_mtus"] == 1.0 and f["reviewer_source=OTHER"] == 1.0
+    assert f["age"] == pytest.approx(0.65) and f["sex=male"] == 1.0
+    assert f["specialty=occupational medicine"] == 1.0
+    assert f["conclusion_negative"] == 1.0
+    g = _sf("read")(real_examples["CM16-0235869"][0])  # "Four sessions of physical therapy two times a week times 2 weeks"
+    assert g["category=physical_therapy"] == 1.0 and g["has_drug"] == 0.0
+    assert g["requested_count"] == pytest.approx(np.log1p(4) / np.log1p(60))
+    assert g["requested_over"] == pytest.approx(np.log1p(2) / np.log1p(60))
+    assert g["claims_document=chronic_pain"] == 1.0 and g["claims_topic=physical medicine treatment"] == 1.0
+    h = _sf("read")(real_examples["CM16-0233794"][0])  # MRI of the Left shoulder
+    assert h["claims_document=acoem_ch9"] == 1.0 and h["reviewer_topic=special studies"] == 1.0
+    assert h["work_status=off_work"] == 1.0
+
+
+# ----------------------------------------------------------------------------- leakage
+def _scramble(ex: dict, rng: random.Random) -> dict:
+    out = dict(ex)
+    for k in REVIEW_KEYS:
+        out[k] = "".join(rng.choice(string.ascii_letters + " .") for _ in range(rng.randint(5, 400)))
+    return out
+
+
+def test_forecast_features_ignore_review_keys(all_real):
+    rng = random.Random(7)
+    scrambled = [_scramble(ex, rng) for ex in all_real]
+    fc = ItemFeatures(mode="forecast").fit(all_real)
+    a, b = fc.transform(all_real), fc.transform(scrambled)
+    assert a.shape == b.shape
+    assert a.toarray().tobytes() == b.toarray().tobytes()
+    # fitting on the scrambled examples gives the same forecast features too
+    fc2 = ItemFeatures(mode="forecast").fit(scrambled)
+    assert list(fc2.get_feature_names_out()) == list(fc.get_feature_names_out())
+    assert fc2.transform(scrambled).toarray().tobytes() == a.toarray().tobytes()
+    # ... while read features change
+    rd = ItemFeatures(mode="read").fit(all_real)
+    assert rd.transform(all_real).toarray().tobytes() != rd.transform(scrambled).toarray().tobytes()
+    assert not any(n.startswith(("tfidf_rationale", "tfidf_reviewer")) for n in fc.get_feature_names_out())
+
+
+def test_forecast_keys_and_review_keys_split():
+    assert not set(FORECAST_KEYS) & set(REVIEW_KEYS)
+    assert {"rationale", "reviewer_guideline"} <= set(REVIEW_KEYS)
+
+
+# ----------------------------------------------------------------------------- transformer contract
+def test_sklearn_parameter_checks():
+    """The checks of sklearn.utils.estimator_checks that apply to a transformer over dicts (the
+    others feed numeric arrays, which this transformer rejects by design)."""
+    from sklearn.utils.estimator_checks import (
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+        check_set_params,
+    )
+
+    est = ItemFeatures()
+    check_no_attributes_set_in_init("ItemFeatures", est)
+    check_parameters_default_constructible("ItemFeatures", est)
+    check_get_params_invariance("ItemFeatures", est)
+    check_set_params("ItemFeatures", est)
+
+
+def test_init_does_no_work_and_clone():
+    settings = {"text_fields": {"read": ["request"]}}
+    est = ItemFeatures(mode="forecast", settings=settings, structured=False)
+    assert est.settings is settings and est.mode == "forecast"
+    assert not [k for k in vars(est) if k.endswith("_")]
+    c = clone(est)
+    assert c.get_params()["mode"] == "forecast" and c.get_params()["structured"] is False
+    with pytest.raises(NotFittedError):
+        est.transform([hand_example()])
+    with pytest.raises(NotFittedError):
+        est.get_feature_names_out()
+
+
+def test_input_validation(all_real):
+    with pytest.raises(ValueError):
+        ItemFeatures(mode="sideways").fit(all_real)
+    with pytest.raises(ValueError):
+        ItemFeatures().fit([])
+    with pytest.raises(TypeError):
+        ItemFeatures().fit("a letter")
+    with pytest.raises(TypeError):
+        ItemFeatures().fit([["not", "a", "dict"]])
+    bad = dict(all_real[0])
+    del bad["summary"]
+    with pytest.raises(ValueError, match="summary"):
+        ItemFeatures().fit([bad])
+    # forecast mode does not need the review keys at all
+    fc_only = {k: all_real[0][k] for k in FORECAST_KEYS}
+    assert ItemFeatures(mode="forecast").fit([fc_only, fc_only]).transform([fc_only]).shape[0] == 1
+    with pytest.raises(ValueError, match="rationale"):
+        ItemFeatures(mode="read").fit([fc_only])
+
+
+def test_fit_transform_shapes_names_determinism_pickle(all_real):
+    est = ItemFeatures(mode="read")
+    A = est.fit_transform(all_real)
+    B = ItemFeatures(mode="read").fit(all_real).transform(all_real)
+    assert (A != B).nnz == 0
+    names = est.get_feature_names_out()
+    assert A.shape == (len(all_real), len(names)) == (len(all_real), est.n_features_out_)
+    assert len(set(names)) == len(names)
+    assert any(n.startswith("tfidf_rationale__") for n in names)
+    assert any(n.startswith("structured__") for n in names)
+    again = pickle.loads(pickle.dumps(est))
+    assert (again.transform(all_real) != A).nnz == 0
+    one = est.transform(all_real[:1])
+    assert one.shape == (1, len(names))
+    # an unseen category or specialty is ignored, not an error
+    odd = dict(all_real[0], treatment_category="teleportation", reviewer_specialties=["Astrology"])
+    assert est.transform([odd]).shape == (1, len(names))
+
+
+def test_works_without_and_with_entities(all_real):
+    """Entities are optional: with hand-added DRUG entities the features pick them up."""
+    plain = ItemFeatures(mode="forecast", text=False).fit(all_real)
+    assert not any("drug_class=benzodiazepine" in n for n in plain.get_feature_names_out())
+    with_ents = [dict(ex, request_entities=[_ent("DRUG", "x", 0, {"generic": "clonazepam", "drug_class": "benzodiazepine"})])
+                 for ex in all_real]
+    est = ItemFeatures(mode="forecast", text=False).fit(with_ents)
+    names = list(est.get_feature_names_out())
+    col = names.index("structured__drug_class=benzodiazepine")
+    assert est.transform(with_ents)[:, col].toarray().ravel().tolist() == [1.0] * len(with_ents)
+
+
+def test_text_only_and_structured_only(all_real):
+    t = ItemFeatures(mode="read", structured=False).fit(all_real)
+    assert all(n.startswith("tfidf_") for n in t.get_feature_names_out())
+    s = ItemFeatures(mode="read", text=False).fit(all_real)
+    assert all(n.startswith("structured__") for n in s.get_feature_names_out())
+    with pytest.raises(ValueError):
+        ItemFeatures(structured=False, text=False).fit(all_real)

@@ -1,0 +1,672 @@
+"""Train and evaluate the item classifier (docs/CLASSIFIER.md).
+
+    run_training(cfg, corpus="data/corpus", out="models/default/classifier", seed=13)
+    run_evaluation(cfg, model_dir, corpus=...)
+
+Data: the generated corpus (`datasets.DatasetDict` saved to disk; splits train / validation /
+test / test_unseen; rows `id`, `text`, `items` with gold labels) and the real letters
+(examples/real/*.pdf with training/real_labels/real_items.jsonl). Letters are parsed with the
+project's parser (`nlp.service.load_parser`, NER included when a model is installed), item
+examples are built with `models.examples.item_examples`, and gold labels are joined by letter
+id and item index; a parsed request that differs from the gold request is counted (and the item
+dropped when `training.drop_request_mismatch`).
+
+Steps: fit features per mode on train; select C on validation (decision: PR-AUC; rationale:
+macro-F1); evaluate the chosen models and both baselines on test and test_unseen, in read and
+forecast mode; HistGradientBoosting comparison for the decision; letter-grouped cross-validation
+on the real letters (GroupKFold by letter id), with and without the real training folds; final
+models = train + all real items; save artifacts, model card and metrics JSON.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+
+from models.estimators import (
+    CalibratedDecision,
+    MultiLabelHead,
+    make_baseline,
+    make_decision_model,
+    fit_pipeline,
+)
+from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
+from models.features import ItemFeatures, load_config
+from models.persistence import fingerprint, save_artifacts
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+MODES = ("read", "forecast")
+
+
+# =========================================================================== data
+class ItemData:
+    """Parallel lists: examples X, labels, letter ids (groups), sample weights, origin."""
+
+    def __init__(self, X=None, decision=None, rationale=None, labels=None, groups=None, weight=None, origin=None):
+        self.X = list(X or [])
+        self.decision = list(decision or [])
+        self.rationale = list(rationale or [])
+        self.labels = list(labels or [])
+        self.groups = list(groups or [])
+        self.weight = list(weight or [])
+        self.origin = list(origin or [])
+
+    def __len__(self):
+        return len(self.X)
+
+    def add(self, ex, gold: dict, weight: float, origin: str):
+        self.X.append(ex)
+        self.decision.append(gold["decision"])
+        self.rationale.append(gold.get("rationale"))
+        self.labels.append(list(gold.get("rationale_labels") or ([gold["rationale"]] if gold.get("rationale") else [])))
+        self.groups.append(ex["id"])
+        self.weight.append(weight)
+        self.origin.append(origin)
+
+    def subset(self, idx) -> "ItemData":
+        idx = list(idx)
+        return ItemData(*([getattr(self, a)[i] for i in idx] for a in
+                          ("X", "decision", "rationale", "labels", "groups", "weight", "origin")))
+
+    def __add__(self, other: "ItemData") -> "ItemData":
+        return ItemData(*(getattr(self, a) + getattr(other, a) for a in
+                          ("X", "decision", "rationale", "labels", "groups", "weight", "origin")))
+
+    def y_decision(self):
+        return np.asarray(self.decision)
+
+    def y_rationale(self):
+        return np.asarray(self.rationale)
+
+    def w(self):
+        return np.asarray(self.weight, dtype=float)
+
+
+_ASSOCIATED = re.compile(r"(?i)^\s*associated surgical services?\s*:\s*")
+
+
+def _norm_request(s: str | None) -> str:
+    """Comparable form of a request: lower case, punctuation folded, and without the
+    "Associated surgical service:" prefix (the parser keeps it, the corpus gold does not)."""
+    s = re.sub(r"[^a-z0-9%#/.]+", " ", _ASSOCIATED.sub("", s or "").lower())
+    return re.sub(r"\s+", " ", s).strip(" .")
+
+
+def _join(records_texts, gold_by_letter: dict, weight: float, origin: str, drop_mismatch: bool,
+          stats: Counter) -> ItemData:
+    data = ItemData()
+    for rec, text in records_texts:
+        gold_items = gold_by_letter.get(rec["id"]) or {}
+        stats["letters"] += 1
+        if rec.get("error") and not rec.get("items"):
+            stats["letters_unparsed"] += 1
+            stats["items_gold_unmatched"] += len(gold_items)
+            continue
+        exs = {ex["index"]: ex for ex in item_examples(rec, text)}
+        for idx, gold in gold_items.items():
+            stats["items_gold"] += 1
+            ex = exs.get(idx)
+            if ex is None:
+                stats["items_gold_unmatched"] += 1
+                continue
+            if gold.get("decision") not in ("upheld", "overturned"):
+                stats["items_no_label"] += 1
+                continue
+            if _ASSOCIATED.match(ex["request"] or "") and not _ASSOCIATED.match(gold.get("request") or ""):
+                stats["request_associated_prefix"] += 1
+            if _norm_request(ex["request"]) != _norm_request(gold.get("request")):
+                stats["request_mismatch"] += 1
+                if drop_mismatch:
+                    continue
+            data.add(ex, gold, weight, origin)
+        stats["items_parsed_extra"] += len(set(exs) - set(gold_items))
+    stats["items_used"] += len(data)
+    return data
+
+
+def _parse(docs, parser):
+    from nlp.textnorm import normalize_text
+
+    docs = list(docs)
+    recs = list(parser.process(docs))
+    return [(r, normalize_text(d.text) if d.text else "") for d, r in zip(docs, recs)]
+
+
+def corpus_path(corpus: str | Path) -> Path:
+    """The DatasetDict directory: `corpus` itself or its `hf/` subdirectory (build_corpus layout)."""
+    p = Path(corpus)
+    if not (p / "dataset_dict.json").is_file() and (p / "hf" / "dataset_dict.json").is_file():
+        return p / "hf"
+    return p
+
+
+def _decoder(ds):
+    """Item field -> function turning ClassLabel ints back into names (identity for strings)."""
+    f = ds.features.get("items") if hasattr(ds, "features") else None
+    inner = getattr(f, "feature", None)
+    if inner is None and isinstance(f, (list, tuple)) and f:
+        inner = f[0]
+    out = {}
+    for key in ("decision", "rationale", "rationale_labels", "treatment_category"):
+        feat = inner.get(key) if isinstance(inner, dict) else None
+        feat = getattr(feat, "feature", feat)  # List(ClassLabel) -> ClassLabel
+        names = getattr(feat, "names", None)
+        out[key] = (lambda v, names=names: names[v] if names and isinstance(v, int) else v)
+    return out
+
+
+def _gold_item(it: dict, dec: dict) -> dict:
+    g = dict(it)
+    for key in ("decision", "rationale", "treatment_category"):
+        if key in g:
+            g[key] = dec[key](g[key])
+    if "rationale_labels" in g:
+        g["rationale_labels"] = [dec["rationale_labels"](v) for v in (g["rationale_labels"] or [])]
+    return g
+
+
+def load_corpus_split(corpus: str | Path, split: str, parser, cfg: dict, max_letters: int | None = None,
+                      stats: Counter | None = None) -> ItemData:
+    """Examples with gold labels for one split of the generated corpus."""
+    from datasets import load_from_disk
+
+    from nlp.reading import RawDocument
+
+    stats = Counter() if stats is None else stats
+    ds = load_from_disk(str(corpus_path(corpus)))[split]
+    if isinstance(max_letters, dict):
+        max_letters = max_letters.get(split)
+    if max_letters:
+        ds = ds.select(range(min(int(max_letters), len(ds))))
+    dec = _decoder(ds)
+    docs, gold = [], {}
+    for row in ds.select_columns(["id", "text", "items"]):
+        docs.append(RawDocument(id=str(row["id"]), source=f"{corpus}:{split}:{row['id']}", text=row["text"], error=None))
+        gold[str(row["id"])] = {int(it["index"]): _gold_item(it, dec) for it in row["items"]}
+    return _join(_parse(docs, parser), gold, 1.0, "generated", cfg["training"].get("drop_request_mismatch", True), stats)
+
+
+def load_real(letters: str | Path, labels: str | Path, parser, cfg: dict, stats: Counter | None = None) -> ItemData:
+    """Examples with the hand labels for the real letters."""
+    from nlp.reading import iter_documents
+
+    stats = Counter() if stats is None else stats
+    gold: dict = {}
+    for line in Path(labels).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            it = json.loads(line)
+            gold.setdefault(it["case_number"], {})[int(it["index"])] = it
+    docs = [d for d in iter_documents([str(letters)]) if d.id in gold]
+    w = float(cfg["training"].get("real_weight", 1.0))
+    return _join(_parse(docs, parser), gold, w, "real", cfg["training"].get("drop_request_mismatch", True), stats)
+
+
+# =========================================================================== metrics
+def reliability_table(y_true, p, bins: int = 10) -> list[dict]:
+    y_true = np.asarray(y_true, dtype=float)
+    p = np.asarray(p, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    rows = []
+    for i in range(bins):
+        m = (p >= edges[i]) & ((p < edges[i + 1]) if i < bins - 1 else (p <= 1))
+        if m.sum():
+            rows.append({"bin": [round(edges[i], 2), round(edges[i + 1], 2)], "n": int(m.sum()),
+                         "mean_predicted": round(float(p[m].mean()), 4), "observed": round(float(y_true[m].mean()), 4)})
+    return rows
+
+
+def _r(v):
+    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else round(float(v), 4)
+
+
+def decision_metrics(y, p, threshold: float = 0.5) -> dict:
+    y = np.asarray(y)
+    yt = (y == "overturned").astype(int)
+    pred = (np.asarray(p) >= threshold).astype(int)
+    both = len(set(yt)) == 2
+    return {
+        "n": int(len(y)), "overturned": int(yt.sum()),
+        "macro_f1": _r(f1_score(yt, pred, average="macro", zero_division=0)),
+        "accuracy": _r(accuracy_score(yt, pred)),
+        "overturn_recall": _r(recall_score(yt, pred, zero_division=0)),
+        "overturn_precision": _r(precision_score(yt, pred, zero_division=0)),
+        "roc_auc": _r(roc_auc_score(yt, p)) if both else None,
+        "pr_auc": _r(average_precision_score(yt, p)) if both else None,
+        "brier": _r(brier_score_loss(yt, np.clip(p, 0, 1))),
+        "reliability": reliability_table(yt, p),
+    }
+
+
+def rationale_metrics(y, pred, classes) -> dict:
+    y = np.asarray(y)
+    pred = np.asarray(pred)
+    present = [c for c in classes if c in set(y)]
+    per = f1_score(y, pred, labels=classes, average=None, zero_division=0)
+    return {"n": int(len(y)), "accuracy": _r(accuracy_score(y, pred)),
+            "macro_f1": _r(f1_score(y, pred, labels=present, average="macro", zero_division=0)),
+            "per_class_f1": {c: _r(v) for c, v in zip(classes, per) if c in present},
+            "support": {c: int((y == c).sum()) for c in present}}
+
+
+def multilabel_metrics(Y, P) -> dict:
+    Y = np.asarray(Y)
+    P = np.asarray(P)
+    return {"micro_f1": _r(f1_score(Y, P, average="micro", zero_division=0)),
+            "macro_f1": _r(f1_score(Y[:, Y.sum(0) > 0], P[:, Y.sum(0) > 0], average="macro", zero_division=0)),
+            "exact_match": _r(float((Y == P).all(1).mean()))}
+
+
+def label_matrix(labels, names) -> np.ndarray:
+    idx = {n: i for i, n in enumerate(names)}
+    M = np.zeros((len(labels), len(names)), dtype=int)
+    for r, ls in enumerate(labels):
+        for l in ls:
+            if l in idx:
+                M[r, idx[l]] = 1
+    return M
+
+
+def _p_over(model, X) -> np.ndarray:
+    classes = list(model.classes_)
+    if "overturned" not in classes:
+        return np.zeros(X.shape[0] if hasattr(X, "shape") else len(X))
+    return model.predict_proba(X)[:, classes.index("overturned")]
+
+
+def _multilabel_predict(P, primary, names, threshold):
+    """0/1 matrix: labels with p ≥ threshold, the primary label always on."""
+    out = (np.asarray(P) >= threshold).astype(int)
+    idx = {n: i for i, n in enumerate(names)}
+    for r, c in enumerate(primary):
+        if c in idx:
+            out[r, idx[c]] = 1
+    return out
+
+
+# =========================================================================== fitting
+class Trainer:
+    """Fits the models of both modes on one training set, with C chosen on a validation set."""
+
+    def __init__(self, cfg: dict, seed: int):
+        self.cfg = cfg
+        self.seed = seed
+        self.rationale_classes = list(cfg["labels"]["rationale"])
+        self.timings: dict = {}
+
+    def features(self, train: ItemData) -> tuple[dict, dict]:
+        """Fitted ItemFeatures per mode and the training matrices."""
+        t = time.time()
+        feats, mats = {}, {}
+        for m in MODES:
+            feats[m] = ItemFeatures(mode=m, settings=self.cfg["features"])
+            mats[m] = feats[m].fit_transform(train.X)
+        self.timings["features_fit_s"] = round(time.time() - t, 1)
+        return feats, mats
+
+    def _decision_head(self, C, M, y, w):
+        m = self.cfg["models"]["decision"]
+        cal = m.get("calibration") or {}
+        base = LogisticRegression(C=C, class_weight="balanced", max_iter=m.get("max_iter", 2000))
+        return CalibratedDecision(base, method=cal.get("method", "sigmoid"), cv=cal.get("cv", 3),
+                                  random_state=self.seed).fit(M, y, sample_weight=w)
+
+    def _rationale_head(self, C, M, y, w):
+        m = self.cfg["models"]["rationale"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return LogisticRegression(C=C, class_weight="balanced", solver=m.get("solver", "lbfgs"), tol=m.get("tol", 1e-4),
+                                      max_iter=m.get("max_iter", 2000), random_state=self.seed).fit(M, y, sample_weight=w)
+
+    def _multilabel_head(self, C, M, Y, w):
+        m = self.cfg["models"]["rationale"]
+        return MultiLabelHead(C=C, max_iter=m.get("max_iter", 2000),
+                              threshold=m.get("multilabel_threshold", 0.5)).fit(M, Y, sample_weight=w)
+
+    def fit(self, train: ItemData, val: ItemData | None = None, chosen: dict | None = None,
+            rationale_forecast: bool = True) -> tuple[dict, dict, dict]:
+        """(models {name: Pipeline}, chosen C per model, validation scores)."""
+        feats, mats = self.features(train)
+        chosen = dict(chosen or {})
+        scores: dict = {}
+        models = {}
+        yd, yr, w = train.y_decision(), train.y_rationale(), train.w()
+        Y = label_matrix(train.labels, self.rationale_classes)
+        t = time.time()
+        for mode in MODES:
+            Mtr = mats[mode]
+            Mva = feats[mode].transform(val.X) if val is not None and len(val) else None
+            # decision
+            name = f"decision_{mode}"
+            best = self._select(name, self.cfg["models"]["decision"]["C_grid"], chosen, scores,
+                                lambda C: self._decision_head(C, Mtr, yd, w),
+                                (lambda h: average_precision_score(val.y_decision() == "overturned", _p_over(h, Mva)))
+                                if Mva is not None and len(set(val.decision)) == 2 else None)
+            models[name] = Pipeline([("features", feats[mode]), ("clf", best)])
+            # rationale (primary); forecast-mode rationale is fitted for evaluation only
+            if mode == "read" or rationale_forecast:
+                name = f"rationale_{mode}"
+                best = self._select(name, self.cfg["models"]["rationale"]["C_grid"], chosen, scores,
+                                    lambda C: self._rationale_head(C, Mtr, yr, w),
+                                    (lambda h: f1_score(val.y_rationale(), h.predict(Mva), average="macro"))
+                                    if Mva is not None else None)
+                models[name] = Pipeline([("features", feats[mode]), ("clf", best)])
+            if mode == "read":
+                C = chosen.get("rationale_read", self.cfg["models"]["rationale"]["C_grid"][0])
+                models["rationale_labels"] = Pipeline([("features", feats[mode]),
+                                                       ("clf", self._multilabel_head(C, Mtr, Y, w))])
+        self.timings["heads_fit_s"] = round(time.time() - t, 1)
+        return models, chosen, scores
+
+    @staticmethod
+    def _select(name, grid, chosen, scores, fit, score):
+        if name in chosen or score is None:
+            return fit(chosen.get(name, grid[0]))
+        best, best_s = None, -1.0
+        scores[name] = {}
+        for C in grid:
+            h = fit(C)
+            s = float(score(h))
+            scores[name][str(C)] = round(s, 4)
+            if s > best_s:
+                best, best_s, chosen[name] = h, s, C
+        return best
+
+
+def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
+    """Decision (read/forecast), rationale and multi-label metrics of fitted models on `data`."""
+    classes = list(cfg["labels"]["rationale"])
+    out = {}
+    for mode in MODES:
+        out[f"decision_{mode}"] = decision_metrics(data.decision, _p_over(models[f"decision_{mode}"], data.X))
+        key = f"rationale_{mode}"
+        if key in models:
+            pred = models[key].predict(data.X)
+            out[key] = rationale_metrics(data.rationale, pred, classes)
+            if mode == "read" and "rationale_labels" in models:
+                P = models["rationale_labels"].predict_proba(data.X)
+                thr = cfg["models"]["rationale"].get("multilabel_threshold", 0.5)
+                out["rationale_labels_read"] = multilabel_metrics(
+                    label_matrix(data.labels, classes), _multilabel_predict(P, pred, classes, thr))
+    return out
+
+
+def fit_baselines(train: ItemData, cfg: dict) -> dict:
+    classes = list(cfg["labels"]["rationale"])
+    Y = label_matrix(train.labels, classes)
+    out = {}
+    for kind in ("majority", "text"):
+        for mode in MODES:
+            out[(kind, f"decision_{mode}")] = fit_pipeline(make_baseline(kind, mode, cfg), train.X, train.decision, train.w())
+            out[(kind, f"rationale_{mode}")] = fit_pipeline(make_baseline(kind, mode, cfg), train.X, train.rationale, train.w())
+        out[(kind, "rationale_labels")] = fit_pipeline(make_baseline(kind, "read", cfg, multilabel=True), train.X, Y, train.w())
+    return out
+
+
+def evaluate_baselines(baselines: dict, data: ItemData, cfg: dict) -> dict:
+    res = {}
+    for kind in ("majority", "text"):
+        models = {k[1]: m for k, m in baselines.items() if k[0] == kind}
+        res[kind] = evaluate_models(models, data, cfg)
+    return res
+
+
+def compare_hgb(train: ItemData, evals: dict, cfg: dict, seed: int) -> dict:
+    """HistGradientBoosting (structured features, dense) vs the calibrated logistic model."""
+    out = {}
+    cap = cfg["models"]["hgb"].get("max_train_items")
+    if cap and len(train) > cap:
+        train = train.subset(np.random.RandomState(seed).choice(len(train), int(cap), replace=False))
+    out["train_items"] = len(train)
+    for mode in MODES:
+        t = time.time()
+        model = make_decision_model(mode, cfg, kind="hgb", seed=seed)
+        fit_pipeline(model, train.X, train.decision, train.w())
+        out[mode] = {"fit_s": round(time.time() - t, 1)}
+        # the logistic model on the same sample, same structured features (a like-for-like pair)
+        t = time.time()
+        C = cfg["models"]["decision"]["C_grid"][min(1, len(cfg["models"]["decision"]["C_grid"]) - 1)]
+        lin = Pipeline([("features", ItemFeatures(mode=mode, settings=cfg["features"], text=False)),
+                        ("clf", make_decision_model(mode, cfg, C=C, seed=seed).named_steps["clf"])])
+        fit_pipeline(lin, train.X, train.decision, train.w())
+        out[mode]["logistic_structured_fit_s"] = round(time.time() - t, 1)
+        for split, data in evals.items():
+            if len(data):
+                m = decision_metrics(data.decision, _p_over(model, data.X))
+                out[mode][split] = {k: m[k] for k in ("macro_f1", "roc_auc", "pr_auc", "brier")}
+                m = decision_metrics(data.decision, _p_over(lin, data.X))
+                out[mode][split + "_logistic_structured"] = {k: m[k] for k in ("macro_f1", "roc_auc", "pr_auc", "brier")}
+    return out
+
+
+# =========================================================================== real letters
+def real_cv(generated: ItemData, real: ItemData, cfg: dict, seed: int, chosen: dict) -> dict:
+    """Letter-grouped CV on the real items: models trained on generated + real training folds
+    (and, for comparison, on generated data alone), scored on the held-out letters."""
+    classes = list(cfg["labels"]["rationale"])
+    k = min(int(cfg["training"].get("real_cv_folds", 5)), len(set(real.groups)))
+    gkf = GroupKFold(n_splits=k)
+    n = len(real)
+    variants = {"generated_plus_real": {}, "generated_only": {}} if len(generated) else {"real_only": {}}
+    preds = {v: {"p_read": np.zeros(n), "p_fc": np.zeros(n), "rat": np.empty(n, dtype=object),
+                 "rat_fc": np.empty(n, dtype=object), "maj": np.empty(n, dtype=object)} for v in variants}
+    groups = np.asarray(real.groups)
+    gen_only = None
+    for fold, (tr, te) in enumerate(gkf.split(np.zeros(n), groups=groups)):
+        assert not set(groups[tr]) & set(groups[te])
+        test = real.subset(te)
+        for v in variants:
+            if v == "generated_only":
+                if gen_only is None:
+                    gen_only = Trainer(cfg, seed).fit(generated, chosen=chosen)[0]
+                models = gen_only
+                train = generated
+            else:
+                train = (generated + real.subset(tr)) if len(generated) else real.subset(tr)
+                models = Trainer(cfg, seed).fit(train, chosen=chosen)[0]
+            p = preds[v]
+            p["p_read"][te] = _p_over(models["decision_read"], test.X)
+            p["p_fc"][te] = _p_over(models["decision_forecast"], test.X)
+            p["rat"][te] = models["rationale_read"].predict(test.X)
+            p["rat_fc"][te] = models["rationale_forecast"].predict(test.X)
+            p["maj"][te] = Counter(train.rationale).most_common(1)[0][0]
+    yd = np.asarray(real.decision)
+    yr = np.asarray(real.rationale)
+    out = {"folds": k, "letters": len(set(real.groups)), "items": n}
+    for v, p in preds.items():
+        read = decision_metrics(yd, p["p_read"])
+        fc = decision_metrics(yd, p["p_fc"])
+        out[v] = {
+            "read_decision_agreement": read["accuracy"], "read_decision": read,
+            "forecast_roc_auc": fc["roc_auc"], "forecast_decision": fc,
+            "rationale_accuracy": _r(accuracy_score(yr, p["rat"])),
+            "rationale": rationale_metrics(yr, p["rat"], classes),
+            "rationale_forecast_accuracy": _r(accuracy_score(yr, p["rat_fc"])),
+            "majority_rationale_accuracy": _r(accuracy_score(yr, p["maj"])),
+        }
+    real_major = Counter(real.rationale).most_common(1)[0]
+    out["real_majority_rationale"] = {"label": real_major[0], "accuracy": _r(real_major[1] / n)}
+    return out
+
+
+# =========================================================================== entry points
+def _parser():
+    from nlp.service import load_parser
+
+    return load_parser()
+
+
+def _corpus_splits(corpus) -> list[str]:
+    if corpus is None or not corpus_path(corpus).exists():
+        return []
+    from datasets import load_from_disk
+
+    return list(load_from_disk(str(corpus_path(corpus))).keys())
+
+
+def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out: str | Path | None = None,
+                 seed: int | None = None, max_letters: int | None = None, real: bool = True,
+                 real_cv_enabled: bool = True, hgb: bool = True, metrics_path: str | Path | None = None) -> dict:
+    """Train, evaluate, save. Returns the metrics dict (also written to `metrics_path`)."""
+    cfg = cfg or load_config()
+    tr = cfg["training"]
+    seed = cfg.get("seed", 0) if seed is None else seed
+    np.random.seed(seed)
+    corpus = corpus if corpus is not None else (ROOT / tr["corpus"])
+    out = Path(out or ROOT / tr["out"])
+    max_letters = max_letters if max_letters is not None else tr.get("max_letters")
+    t0 = time.time()
+    parser = _parser()
+    splits = _corpus_splits(corpus)
+    stats: dict = {}
+    data: dict[str, ItemData] = {}
+    for split in splits:
+        st = Counter()
+        data[split] = load_corpus_split(corpus, split, parser, cfg, max_letters, st)
+        stats[split] = dict(st)
+        log.info("%s: %d items", split, len(data[split]))
+    train = data.get("train", ItemData())
+    val = data.get("validation", ItemData())
+    realdata = ItemData()
+    if real:
+        st = Counter()
+        realdata = load_real(ROOT / tr["real_letters"], ROOT / tr["real_labels"], parser, cfg, st)
+        stats["real"] = dict(st)
+    if not len(train) and not len(realdata):
+        raise ValueError(f"no training data: corpus {corpus} has no train split and real letters are off")
+    stats["parse_s"] = round(time.time() - t0, 1)
+    trainer = Trainer(cfg, seed)
+    metrics: dict = {"seed": seed, "corpus": str(corpus), "data": stats,
+                     "ner_entities": any(ex.get("request_entities") or ex.get("summary_entities")
+                                         for ex in (train.X[:200] + realdata.X[:50]))}
+    # 1. generated-only models selected on validation: the corpus figures
+    chosen: dict = {}
+    if len(train):
+        gen_models, chosen, val_scores = trainer.fit(train, val if len(val) else None)
+        log.info("selection done (%.0f s): %s", time.time() - t0, chosen)
+        metrics["selection"] = {"chosen_C": chosen, "validation_scores": val_scores}
+        baselines = fit_baselines(train, cfg)
+        metrics["corpus_eval"] = {}
+        for split in ("validation", "test", "test_unseen"):
+            if split in data and len(data[split]):
+                metrics["corpus_eval"][split] = {"model": evaluate_models(gen_models, data[split], cfg),
+                                            **evaluate_baselines(baselines, data[split], cfg)}
+        log.info("corpus evaluation done (%.0f s)", time.time() - t0)
+        if hgb:
+            metrics["hgb_vs_logistic"] = compare_hgb(train, {s: data[s] for s in ("validation", "test", "test_unseen") if s in data}, cfg, seed)
+    # 2. real letters: letter-grouped CV
+    if real and real_cv_enabled and len(realdata):
+        log.info("real-letter CV (%.0f s)", time.time() - t0)
+        gen_cv = train
+        cap = tr.get("real_cv_generated_max")
+        if cap and len(train) > cap:
+            gen_cv = train.subset(np.random.RandomState(seed).choice(len(train), cap, replace=False))
+        metrics["real_cv"] = real_cv(gen_cv, realdata, cfg, seed, chosen)
+        metrics["real_cv"]["generated_items"] = len(gen_cv)
+    # 3. final models: train + all real items
+    log.info("final fit (%.0f s)", time.time() - t0)
+    final_train = train + realdata
+    final, _, _ = Trainer(cfg, seed).fit(final_train, chosen=chosen, rationale_forecast=False)
+    if len(train) and len(realdata):
+        metrics["final_with_real"] = {s: evaluate_models(final, data[s], cfg) for s in ("test", "test_unseen")
+                                      if s in data and len(data[s])}
+    metrics["train_seconds"] = round(time.time() - t0, 1)
+    artifacts = {k: final[k] for k in ("decision_read", "decision_forecast", "rationale_read", "rationale_labels")}
+    artifacts["rationale"] = artifacts.pop("rationale_read")
+    card = {
+        "features": {m: {"n": int(final[f"decision_{m}"].named_steps["features"].n_features_out_),
+                         "structured": final[f"decision_{m}"].named_steps["features"].structured_names(),
+                         "text_fields": sorted({str(n).split("__")[0][len("tfidf_"):] for n in
+                                                final[f"decision_{m}"].named_steps["features"].get_feature_names_out()
+                                                if str(n).startswith("tfidf_")}),
+                         "reads_keys": list(FORECAST_KEYS) if m == "forecast" else list(FORECAST_KEYS + REVIEW_KEYS)}
+                     for m in MODES},
+        "labels": {"decision": list(cfg["labels"]["decision"]), "rationale": [str(c) for c in artifacts["rationale"].classes_],
+                   "rationale_labels": list(cfg["labels"]["rationale"])},
+        "thresholds": {"decision_read": 0.5, "decision_forecast": 0.5,
+                       "rationale_labels": cfg["models"]["rationale"].get("multilabel_threshold", 0.5)},
+        "training_data": {"fingerprint": fingerprint(
+            {"id": g, "index": ex["index"], "request": ex["request"], "decision": d, "rationale": r, "labels": ls, "w": w}
+            for ex, g, d, r, ls, w in zip(final_train.X, final_train.groups, final_train.decision,
+                                          final_train.rationale, final_train.labels, final_train.weight)),
+            "items": len(final_train), "generated_items": len(train), "real_items": len(realdata),
+            "corpus": str(corpus), "stats": stats},
+        "settings": {"seed": seed, "chosen_C": chosen, "config": cfg},
+        "metrics": _headline(metrics),
+    }
+    saved = save_artifacts(out, artifacts, card)
+    metrics["artifacts"] = {k: v["bytes"] for k, v in saved["artifacts"].items()}
+    metrics["model_dir"] = str(out)
+    metrics["headline"] = card["metrics"]
+    mp = Path(metrics_path) if metrics_path else out / "metrics.json"
+    mp.parent.mkdir(parents=True, exist_ok=True)
+    mp.write_text(json.dumps(metrics, indent=2, default=str), encoding="utf-8")
+    return metrics
+
+
+def _headline(m: dict) -> dict:
+    """The figures the targets are stated in (None where not measured)."""
+    h: dict = {}
+    tu = ((m.get("corpus_eval") or {}).get("test_unseen") or {}).get("model") or {}
+    if tu:
+        h["test_unseen"] = {"read_decision_macro_f1": tu["decision_read"]["macro_f1"],
+                            "forecast_roc_auc": tu["decision_forecast"]["roc_auc"],
+                            "rationale_macro_f1": tu["rationale_read"]["macro_f1"],
+                            "rationale_labels_micro_f1": tu.get("rationale_labels_read", {}).get("micro_f1")}
+    te = ((m.get("corpus_eval") or {}).get("test") or {}).get("model") or {}
+    if te:
+        h["test"] = {"read_decision_macro_f1": te["decision_read"]["macro_f1"],
+                     "forecast_roc_auc": te["decision_forecast"]["roc_auc"],
+                     "rationale_macro_f1": te["rationale_read"]["macro_f1"]}
+    rc = m.get("real_cv") or {}
+    for v in ("generated_plus_real", "real_only", "generated_only"):
+        if v in rc:
+            h[f"real_cv_{v}"] = {k: rc[v][k] for k in ("read_decision_agreement", "forecast_roc_auc",
+                                                       "rationale_accuracy", "majority_rationale_accuracy")}
+    return h
+
+
+def run_evaluation(model_dir: str | Path, cfg: dict | None = None, corpus: str | Path | None = None,
+                   max_letters: int | None = None, real: bool = True, metrics_path: str | Path | None = None) -> dict:
+    """Score a saved model directory on the corpus test splits (and the real letters, which the
+    default models were trained on: those figures are in-sample)."""
+    from models.predict import ItemPredictor
+
+    cfg = cfg or load_config()
+    tr = cfg["training"]
+    corpus = corpus if corpus is not None else (ROOT / tr["corpus"])
+    pred = ItemPredictor.load(model_dir)
+    models = {"decision_read": pred.models["decision_read"], "decision_forecast": pred.models["decision_forecast"],
+              "rationale_read": pred.models["rationale"], "rationale_labels": pred.models["rationale_labels"]}
+    parser = _parser()
+    out: dict = {"model_dir": str(model_dir), "card_created": pred.card.get("created")}
+    for split in ("test", "test_unseen"):
+        if split in _corpus_splits(corpus):
+            data = load_corpus_split(corpus, split, parser, cfg, max_letters)
+            out[split] = evaluate_models(models, data, cfg)
+    if real:
+        data = load_real(ROOT / tr["real_letters"], ROOT / tr["real_labels"], parser, cfg)
+        out["real_in_sample"] = evaluate_models(models, data, cfg)
+    if metrics_path:
+        Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(metrics_path).write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
+    return out
