@@ -123,7 +123,21 @@ def compute_metrics(collected: dict, card: dict | None) -> dict:
             out["rationale_labels"] = multilabel_metrics(label_matrix([r["gold_labels"] for r in lab], RATIONALES),
                                                          label_matrix([r["rationale_labels"] or [] for r in lab], RATIONALES))
     out["trained_baselines"] = (card or {}).get("metrics", {}).get("baselines")
+    # The bundled model is trained on the hand-labelled real letters too: figures on those
+    # letters are in-sample. The card holds their letter-grouped cross-validation instead.
+    real_ids = {lid for lid, _ in _hand_ids()}
+    trained_on_real = ((card or {}).get("training_data") or {}).get("real_items", 0) > 0
+    in_sample = sum(r["id"] in real_ids for r in collected["rows"]) if trained_on_real else 0
+    out["stats"]["in_sample_items"] = in_sample
+    if in_sample:
+        out["real_letter_cv"] = {k: v for k, v in ((card or {}).get("metrics") or {}).items() if k.startswith("real_cv")}
     return out
+
+
+def _hand_ids() -> set:
+    from training.real_corpus import hand_labels
+
+    return set(hand_labels())
 
 
 def _card_majority(card: dict | None, key: str) -> str | None:
@@ -239,7 +253,7 @@ def render(metrics: dict, collected: dict, source: str, model: str) -> str:
         table = _table(["model", "macro-F1", "accuracy", "overturn recall", "overturn precision", "ROC-AUC", "PR-AUC", "Brier"],
                        [[name, m["macro_f1"], m["accuracy"], m["overturn_recall"], m["overturn_precision"], m["roc_auc"],
                          m["pr_auc"], m["brier"]] for name, m in (("read", dr), ("forecast", df),
-                                                                  ("majority baseline", metrics["baseline_majority_decision"]))])
+                                                                  ("majority class (upheld)", metrics["baseline_majority_decision"]))])
         figs = (_img(confusion_png(y, [r["decision"] for r in rows], ["upheld", "overturned"], "Decision, read"), "confusion read")
                 + _img(confusion_png(y, [r["forecast_decision"] for r in rows], ["upheld", "overturned"], "Decision, forecast"), "confusion forecast"))
         if len(set(y)) == 2:
@@ -290,7 +304,12 @@ def render(metrics: dict, collected: dict, source: str, model: str) -> str:
     summary = "".join(f'<div class="card"><div class="k">{html.escape(str(k))}</div><div class="v">{html.escape(str(v))}</div></div>'
                       for k, v in cards)
     note = (f"{st['unmatched_items']} items whose request did not match the gold were left out of the rationale "
-            f"figures." if st["unmatched_items"] else "")
+            f"figures. " if st["unmatched_items"] else "")
+    if st.get("in_sample_items"):
+        note += (f"{st['in_sample_items']} of these items are real letters the model was trained on: their figures are "
+                 f"in-sample. Held-out figures for real letters (letter-grouped cross-validation, from the model card): "
+                 + "; ".join(f"{k}: " + ", ".join(f"{m}={v}" for m, v in d.items())
+                             for k, d in metrics.get("real_letter_cv", {}).items()) + ".")
     tpl = string.Template((configs_dir() / "templates" / "report" / "evaluation.html").read_text(encoding="utf-8"))
     return tpl.substitute(title="IMR model evaluation", style=report_style(), source=html.escape(source),
                           model=html.escape(model), generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
