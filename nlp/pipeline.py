@@ -1,7 +1,10 @@
 """Letters → records: normalization, layout, letter fields and (when a model is loaded) NER."""
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
+import time
 from typing import Iterable, Iterator
 
 from nlp import errors
@@ -25,6 +28,15 @@ class LetterParser:
         self.has_drug = has_drug
         self.batch_size = batch_size
         self.predictor = predictor  # adds item["prediction"] (models.predict.ItemPredictor)
+        self.stage_times: collections.Counter = collections.Counter()  # seconds per stage, for benchmarks
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_times[stage] += time.perf_counter() - t0
 
     def _prepare(self, doc: RawDocument):
         if doc.error is not None:
@@ -51,14 +63,17 @@ class LetterParser:
         ents: list = [[] for _ in ready]
         if self.ner is not None and ready:
             try:
-                ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
+                with self._timed("ner"):
+                    ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
             except Exception as exc:
                 log.warning("NER failed on a batch: %s", type(exc).__name__)
-        finished = [self._finish(p, e) for p, e in zip(ready, ents)]
+        with self._timed("record"):
+            finished = [self._finish(p, e) for p, e in zip(ready, ents)]
         if self.predictor is not None and finished:
             ok = [(r, p[1]) for r, p in zip(finished, ready) if r.get("error") is None or r.get("items")]
             try:
-                self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])
+                with self._timed("features+classify"):
+                    self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])
             except Exception as exc:
                 log.warning("classifier failed on a batch: %s", type(exc).__name__)
         done = iter(finished)
@@ -68,7 +83,8 @@ class LetterParser:
     def process(self, docs: Iterable[RawDocument]) -> Iterator[dict]:
         batch = []
         for doc in docs:
-            batch.append(self._prepare(doc))
+            with self._timed("normalize+layout"):
+                batch.append(self._prepare(doc))
             if len(batch) >= self.batch_size:
                 yield from self._flush(batch)
                 batch = []
