@@ -33,10 +33,9 @@ def corpus_gold(corpus: str | Path, split: str, limit: int | None = None) -> Ite
     """(RawDocument, gold items by index, gold entities) of a corpus split."""
     from datasets import load_from_disk
 
-    from training.commands import _hf
-    from training.dataset_io import decoded_rows
+    from training.dataset_io import dataset_dir, decoded_rows
 
-    ds = load_from_disk(str(_hf(corpus)))[split]
+    ds = load_from_disk(str(dataset_dir(corpus)))[split]
     if limit is not None and limit < len(ds):
         ds = ds.select(range(limit))
     for row in decoded_rows(ds):

@@ -52,6 +52,8 @@ from models.estimators import (
 from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
 from models.features import ItemFeatures, load_config
 from models.persistence import fingerprint, save_artifacts
+from training.dataset_io import dataset_dir, decoded_rows
+from training.real_corpus import hand_labels
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,39 +154,6 @@ def _parse(docs, parser):
     return [(r, normalize_text(d.text) if d.text else "") for d, r in zip(docs, recs)]
 
 
-def corpus_path(corpus: str | Path) -> Path:
-    """The DatasetDict directory: `corpus` itself or its `hf/` subdirectory (build_corpus layout)."""
-    p = Path(corpus)
-    if not (p / "dataset_dict.json").is_file() and (p / "hf" / "dataset_dict.json").is_file():
-        return p / "hf"
-    return p
-
-
-def _decoder(ds):
-    """Item field -> function turning ClassLabel ints back into names (identity for strings)."""
-    f = ds.features.get("items") if hasattr(ds, "features") else None
-    inner = getattr(f, "feature", None)
-    if inner is None and isinstance(f, (list, tuple)) and f:
-        inner = f[0]
-    out = {}
-    for key in ("decision", "rationale", "rationale_labels", "treatment_category"):
-        feat = inner.get(key) if isinstance(inner, dict) else None
-        feat = getattr(feat, "feature", feat)  # List(ClassLabel) -> ClassLabel
-        names = getattr(feat, "names", None)
-        out[key] = (lambda v, names=names: names[v] if names and isinstance(v, int) else v)
-    return out
-
-
-def _gold_item(it: dict, dec: dict) -> dict:
-    g = dict(it)
-    for key in ("decision", "rationale", "treatment_category"):
-        if key in g:
-            g[key] = dec[key](g[key])
-    if "rationale_labels" in g:
-        g["rationale_labels"] = [dec["rationale_labels"](v) for v in (g["rationale_labels"] or [])]
-    return g
-
-
 def load_corpus_split(corpus: str | Path, split: str, parser, cfg: dict, max_letters: int | None = None,
                       stats: Counter | None = None) -> ItemData:
     """Examples with gold labels for one split of the generated corpus."""
@@ -193,16 +162,15 @@ def load_corpus_split(corpus: str | Path, split: str, parser, cfg: dict, max_let
     from nlp.reading import RawDocument
 
     stats = Counter() if stats is None else stats
-    ds = load_from_disk(str(corpus_path(corpus)))[split]
+    ds = load_from_disk(str(dataset_dir(corpus)))[split]
     if isinstance(max_letters, dict):
         max_letters = max_letters.get(split)
     if max_letters:
         ds = ds.select(range(min(int(max_letters), len(ds))))
-    dec = _decoder(ds)
     docs, gold = [], {}
-    for row in ds.select_columns(["id", "text", "items"]):
+    for row in decoded_rows(ds.select_columns(["id", "text", "items"])):
         docs.append(RawDocument(id=str(row["id"]), source=f"{corpus}:{split}:{row['id']}", text=row["text"], error=None))
-        gold[str(row["id"])] = {int(it["index"]): _gold_item(it, dec) for it in row["items"]}
+        gold[str(row["id"])] = {int(it["index"]): it for it in row["items"]}
     return _join(_parse(docs, parser), gold, 1.0, "generated", cfg["training"].get("drop_request_mismatch", True), stats)
 
 
@@ -212,10 +180,8 @@ def load_real(letters: str | Path, labels: str | Path, parser, cfg: dict, stats:
 
     stats = Counter() if stats is None else stats
     gold: dict = {}
-    for line in Path(labels).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            it = json.loads(line)
-            gold.setdefault(it["case_number"], {})[int(it["index"])] = it
+    for (letter, index), it in hand_labels(Path(labels)).items():
+        gold.setdefault(letter, {})[int(index)] = it
     docs = [d for d in iter_documents([str(letters)]) if d.id in gold]
     w = float(cfg["training"].get("real_weight", 1.0))
     return _join(_parse(docs, parser), gold, w, "real", cfg["training"].get("drop_request_mismatch", True), stats)
@@ -516,11 +482,11 @@ def _parser():
 
 
 def _corpus_splits(corpus) -> list[str]:
-    if corpus is None or not corpus_path(corpus).exists():
+    if corpus is None or not dataset_dir(corpus).exists():
         return []
     from datasets import load_from_disk
 
-    return list(load_from_disk(str(corpus_path(corpus))).keys())
+    return list(load_from_disk(str(dataset_dir(corpus))).keys())
 
 
 def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out: str | Path | None = None,

@@ -6,16 +6,11 @@ import sys
 from pathlib import Path
 
 from nlp.config import REPO_ROOT
+from training.dataset_io import dataset_dir
 
 DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
 DEFAULT_MODEL = REPO_ROOT / "models" / "default"
 RUNS = REPO_ROOT / "runs"
-
-
-def _hf(corpus: str | Path) -> Path:
-    """A corpus build directory holds the DatasetDict under hf/; accept either."""
-    corpus = Path(corpus)
-    return corpus / "hf" if (corpus / "hf" / "dataset_dict.json").is_file() else corpus
 
 
 # ------------------------------------------------------------------------------ corpus
@@ -49,7 +44,7 @@ def train_ner(args) -> int:
     docbins = Path(args.docbins)
     if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
         limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
-        print(json.dumps(build_docbins(_hf(args.corpus), docbins, limit=limit, seed=args.seed)), file=sys.stderr)
+        print(json.dumps(build_docbins(dataset_dir(args.corpus), docbins, limit=limit, seed=args.seed)), file=sys.stderr)
     best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
     out = assemble(best, Path(args.out))
     print(f"NER pipeline saved to {out}", file=sys.stderr)
@@ -68,7 +63,7 @@ def evaluate_ner(args) -> int:
     if args.letters and args.gold:
         results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
     for split in args.splits:
-        letters = list(corpus_letters(_hf(args.corpus), split, args.limit))
+        letters = list(corpus_letters(dataset_dir(args.corpus), split, args.limit))
         results[split] = evaluate(pipeline, letters)
         holdout = Path(args.corpus) / "holdout.json"
         if split == "test_unseen" and holdout.is_file():
@@ -93,7 +88,7 @@ def evaluate_report(args) -> int:
     if not args.data:
         print("imr evaluate: --data is required (a corpus build, or letters)", file=sys.stderr)
         return 2
-    corpus = len(args.data) == 1 and (_hf(args.data[0]) / "dataset_dict.json").is_file()
+    corpus = len(args.data) == 1 and (dataset_dir(args.data[0]) / "dataset_dict.json").is_file()
     pairs = corpus_gold(args.data[0], args.split, args.limit) if corpus else letters_gold(args.data)
     source = f"{args.data[0]} ({args.split})" if corpus else " ".join(args.data)
     m = evaluate_to_dir(pairs, args.model, args.out, source)
@@ -124,7 +119,7 @@ def train_all(args) -> int:
     from models import commands as clf
 
     corpus = Path(args.corpus)
-    if not (_hf(corpus) / "dataset_dict.json").is_file():
+    if not (dataset_dir(corpus) / "dataset_dict.json").is_file():
         corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus),
                                         config=str(REPO_ROOT / "configs" / "corpus.yaml")))
     ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(REPO_ROOT / "data" / "ner_docbins"),
@@ -135,7 +130,7 @@ def train_all(args) -> int:
         return 1
     clf_parser = argparse.ArgumentParser()
     clf.add_train_arguments(clf_parser)
-    clf_args = clf_parser.parse_args(["--corpus", str(_hf(corpus)), "--out", str(Path(args.out) / "classifier"),
+    clf_args = clf_parser.parse_args(["--corpus", str(dataset_dir(corpus)), "--out", str(Path(args.out) / "classifier"),
                                       "--seed", str(args.seed)])
     return clf.train_classifier(clf_args)
 

@@ -1,7 +1,16 @@
-"""Read corpus rows with their ClassLabel ints turned back into label names."""
+"""Find a corpus's DatasetDict and read its rows with ClassLabel ints turned back into names."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
+
+
+def dataset_dir(corpus: str | Path) -> Path:
+    """The DatasetDict directory: `corpus` itself or its `hf/` subdirectory (a corpus build)."""
+    p = Path(corpus)
+    if not (p / "dataset_dict.json").is_file() and (p / "hf" / "dataset_dict.json").is_file():
+        return p / "hf"
+    return p
 
 
 def _decoder(feature) -> Any:
