@@ -1,10 +1,12 @@
 """Build the SPEC.md section 4 output record of one letter."""
 from __future__ import annotations
 
+import functools
 from typing import Callable, Iterable
 
 from nlp import errors
 from nlp.categories import treatment_category
+from nlp.config import load_yaml
 from nlp.errors import LetterError
 from nlp.layout import UNKNOWN, LetterLayout, parse_layout
 from nlp.letter_fields import letter_fields
@@ -24,14 +26,27 @@ def error_record(doc_id: str, source: str, error: LetterError) -> dict:
             "error": error.to_dict()}
 
 
-def _guidelines(entities: list[dict], layout_item, text_len: int) -> dict:
+@functools.lru_cache(maxsize=1)
+def _not_cited_after() -> tuple[str, ...]:
+    return tuple(c.lower() for c in load_yaml("layouts.yaml")["not_cited_after"])
+
+
+def _cited(text: str, start: int) -> bool:
+    before = " ".join(text[max(0, start - 60):start].lower().split())
+    return not before.endswith(_not_cited_after())
+
+
+def _guidelines(entities: list[dict], layout_item, text: str) -> dict:
+    """The guideline citations of each side of an item: its GUIDELINE entities, less mentions
+    that say the guideline was not used."""
     out = {"claims_administrator": [], "reviewer": []}
     for side in out:
         span = getattr(layout_item, side)
         if span is None:
             continue
         for e in entities:
-            if e["label"] == "GUIDELINE" and span.start <= e["start"] and e["end"] <= span.end:
+            if (e["label"] == "GUIDELINE" and span.start <= e["start"] and e["end"] <= span.end
+                    and _cited(text, e["start"])):
                 norm = e.get("norm") or {}
                 out[side].append({"text": e["text"], "source": norm.get("source"),
                                   "document": norm.get("document"), "topic": norm.get("topic"),
@@ -53,7 +68,7 @@ def build_record(doc_id: str, source: str, text: str, layout: LetterLayout,
             "original_request": it.original_request,
             "treatment_category": treatment_category(it.request, has_drug),
             "decision": it.decision,
-            "guidelines": _guidelines(entities, it, len(text)),
+            "guidelines": _guidelines(entities, it, text),
             "spans": {name: ([s.start, s.end] if s else None) for name, s in (
                 ("heading", it.heading), ("claims_administrator", it.claims_administrator),
                 ("reviewer", it.reviewer), ("rationale", it.rationale), ("item", it.span))},

@@ -192,3 +192,13 @@ def test_item_spans_lie_inside_the_text(lines):
                 assert 0 <= span.start <= span.end <= len(text)
         assert it.span.start <= it.heading.start <= it.heading.end <= it.span.end
         assert it.decision in ("upheld", "overturned", None)
+
+
+def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
+    from nlp.service import load_parser
+
+    (rec,) = [r for r in load_parser().process(iter_documents([str(LETTERS / "001_37e0e7a9dfbd6631.txt")]))]
+    reviewer = rec["items"][0]["guidelines"]["reviewer"]
+    assert [(c["text"], c["source"], c["document"]) for c in reviewer] == [
+        ("Official Disability Guidelines (ODG) Pain, Behavioral Interventions", "ODG", "pain")]
+    assert any(e["text"] == "MTUS" and e["item"] == 1 for e in rec["entities"])  # still an entity
