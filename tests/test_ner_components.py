@@ -92,3 +92,13 @@ def test_entity_filter_drops_impossible_entities():
                 doc.char_span(46, 51, "DRUG")]
     doc = EntityFilter(["MTUS", "ODG"])(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [("MTUS", "GUIDELINE"), ("Norco", "DRUG")]
+
+
+def test_entity_filter_drops_drug_use_durations():
+    from nlp.ner.components import EntityFilter
+
+    nlp = blank_pipeline()
+    doc = nlp("Most guidelines limit use to 4 weeks. Physical therapy for 4 weeks.")
+    doc.ents = [doc.char_span(29, 36, "SESSION_COUNT"), doc.char_span(59, 66, "SESSION_COUNT")]
+    doc = EntityFilter([], ["use to", "use"])(doc)
+    assert [(e.text, e.start_char) for e in doc.ents] == [("4 weeks", 59)]

@@ -105,7 +105,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import citation_tails, guideline_single_words, ruler_patterns
+    from nlp.ner.patterns import citation_tails, drug_duration_cues, guideline_single_words, ruler_patterns
     from nlp.ner.tokenizer import blank_pipeline
 
     pipe = spacy.load(trained) if trained else blank_pipeline()
@@ -119,7 +119,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
-    pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words()})
+    pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
+                                               "drug_duration_cues": drug_duration_cues()})
     pipe.add_pipe("imr_entity_normalizer", last=True)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

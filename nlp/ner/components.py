@@ -85,18 +85,26 @@ def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> Citati
     return CitationExtender(tails)
 
 
+_DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
+
+
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both"), a one-word GUIDELINE that names no guideline ("Chronic")."""
+    ("Both"), a one-word GUIDELINE that names no guideline ("Chronic"), a bare duration after a
+    drug-use word ("limit use to 4 weeks")."""
 
-    def __init__(self, guideline_single_words: list[str]):
+    def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
+        self.cues = tuple(" " + c.lower() + " " for c in drug_duration_cues)
 
     def keep(self, ent: Span) -> bool:
         if ent.label_ == "DRUG":
             return not all(t.is_stop or t.is_punct for t in ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single
+        if ent.label_ == "SESSION_COUNT" and self.cues and _DURATION.match(ent.text):
+            before = " " + ent.doc[max(0, ent.start - 3):ent.start].text.lower() + " "
+            return not any(before.endswith(c) for c in self.cues)
         return True
 
     def __call__(self, doc: Doc) -> Doc:
@@ -107,9 +115,10 @@ class EntityFilter:
         return doc
 
 
-@Language.factory("imr_entity_filter", default_config={"guideline_single_words": []})
-def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str]) -> EntityFilter:
-    return EntityFilter(guideline_single_words)
+@Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": []})
+def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
+                       drug_duration_cues: list[str]) -> EntityFilter:
+    return EntityFilter(guideline_single_words, drug_duration_cues)
 
 
 class EntityNormalizer:

@@ -30,3 +30,7 @@ def citation_tails() -> list[str]:
 
 def guideline_single_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SINGLE_WORDS"])
+
+
+def drug_duration_cues() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_CUES"])
