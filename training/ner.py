@@ -1,7 +1,7 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
 The assembled pipeline is: imr_sections → drug_ruler → tok2vec → ner → entity_ruler →
-imr_citation_extender → imr_entity_filter → imr_entity_normalizer.
+imr_citation_extender → imr_request_quantity → imr_entity_filter → imr_entity_normalizer.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
@@ -105,7 +105,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import citation_tails, drug_duration_cues, guideline_single_words, ruler_patterns
+    from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words,
+                                  request_quantity_pattern, ruler_patterns)
     from nlp.ner.tokenizer import blank_pipeline
 
     pipe = spacy.load(trained) if trained else blank_pipeline()
@@ -119,6 +120,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
+        pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
+                      after="imr_citation_extender")
     pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                "drug_duration_cues": drug_duration_cues()})
     pipe.add_pipe("imr_entity_normalizer", last=True)

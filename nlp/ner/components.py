@@ -4,6 +4,7 @@
   keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
+- `imr_request_quantity`: the "QUANTITY: 6.00" of a non-drug request's heading is a SESSION_COUNT.
 - `imr_entity_filter`: drops entities that cannot be what their label says.
 - `imr_entity_normalizer`: sets `span._.norm`, `span._.section` and `span._.item` on every
   entity (SPEC.md section 2) from the lexicon-driven normalizers.
@@ -86,6 +87,41 @@ def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> Citati
 
 
 _DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
+
+
+class RequestQuantity:
+    """Mark the quantity of a non-drug request in its item heading as a SESSION_COUNT."""
+
+    def __init__(self, pattern: str):
+        self.pattern = re.compile(pattern, re.I)
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout = doc._.layout
+        if layout is None or not layout.items:
+            return doc
+        ents = list(doc.ents)
+        text = doc.text
+        added = False
+        for item in layout.items:
+            h = item.heading
+            in_heading = [e for e in ents if h.start <= e.start_char < h.end]
+            if any(e.label_ == "DRUG" for e in in_heading):
+                continue
+            m = self.pattern.search(text, h.start, h.end)
+            if not m or any(e.start_char < m.end() and m.start() < e.end_char for e in in_heading):
+                continue
+            span = doc.char_span(m.start(), m.end(), label="SESSION_COUNT", alignment_mode="contract")
+            if span is not None:
+                ents.append(span)
+                added = True
+        if added:
+            doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)"})
+def make_request_quantity(nlp: Language, name: str, pattern: str) -> RequestQuantity:
+    return RequestQuantity(pattern)
 
 
 class EntityFilter:

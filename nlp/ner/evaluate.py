@@ -11,7 +11,7 @@ from nlp.ner.runtime import entity_dicts, load_pipeline
 from nlp.ner.scoring import EntityScore
 from nlp.textnorm import normalize_text
 
-VARIANTS = {"combined": [], "model_only": ["drug_ruler", "entity_ruler", "imr_citation_extender"],
+VARIANTS = {"combined": [], "model_only": ["drug_ruler", "entity_ruler", "imr_citation_extender", "imr_request_quantity"],
             "ruler_only": ["ner", "tok2vec"]}
 
 

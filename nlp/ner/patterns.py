@@ -34,3 +34,7 @@ def guideline_single_words() -> list[str]:
 
 def drug_duration_cues() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_CUES"])
+
+
+def request_quantity_pattern() -> str:
+    return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
