@@ -102,3 +102,14 @@ def test_entity_filter_drops_drug_use_durations():
     doc.ents = [doc.char_span(29, 36, "SESSION_COUNT"), doc.char_span(59, 66, "SESSION_COUNT")]
     doc = EntityFilter([], ["use to", "use"])(doc)
     assert [(e.text, e.start_char) for e in doc.ents] == [("4 weeks", 59)]
+
+
+def test_entity_filter_keeps_only_plausible_unknown_drugs():
+    from nlp.ner.components import EntityFilter
+
+    nlp = blank_pipeline()
+    doc = nlp("He takes Norco, lisinoprilx and level of Mechanism.")
+    doc.ents = [doc.char_span(9, 14, "DRUG"), doc.char_span(16, 27, "DRUG"), doc.char_span(32, 37, "DRUG"),
+                doc.char_span(41, 50, "DRUG")]
+    doc = EntityFilter([], [], ["ol", "ine", "prilx"])(doc)
+    assert [e.text for e in doc.ents] == ["Norco", "lisinoprilx"]

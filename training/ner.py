@@ -106,7 +106,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
 
     import nlp.ner.components  # noqa: F401
     from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words,
-                                  request_quantity_pattern, ruler_patterns)
+                                  request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.tokenizer import blank_pipeline
 
     pipe = spacy.load(trained) if trained else blank_pipeline()
@@ -123,7 +123,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
                       after="imr_citation_extender")
     pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
-                                               "drug_duration_cues": drug_duration_cues()})
+                                               "drug_duration_cues": drug_duration_cues(),
+                                               "unknown_drug_endings": unknown_drug_endings()})
     pipe.add_pipe("imr_entity_normalizer", last=True)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

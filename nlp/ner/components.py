@@ -126,16 +126,30 @@ def make_request_quantity(nlp: Language, name: str, pattern: str) -> RequestQuan
 
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both"), a one-word GUIDELINE that names no guideline ("Chronic"), a bare duration after a
-    drug-use word ("limit use to 4 weeks")."""
+    ("Both") or, unknown to the lexicon, in the header or not ending like a drug name; a one-word
+    GUIDELINE that names no guideline ("Chronic"); a bare duration after a drug-use word ("limit
+    use to 4 weeks")."""
 
-    def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = ()):
+    def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
+                 unknown_drug_endings: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.cues = tuple(" " + c.lower() + " " for c in drug_duration_cues)
+        self.endings = tuple(e.lower() for e in unknown_drug_endings)
+
+    def _plausible_unknown_drug(self, ent: Span) -> bool:
+        from nlp.lexicon import get_lexicon
+
+        if get_lexicon().lookup(ent.text) is not None:
+            return True
+        layout = ent.doc._.layout
+        if layout is not None and layout.locate(ent.start_char)[0] == "header":
+            return False
+        last = re.sub(r"[^a-z]", "", ent[-1].text.lower())
+        return bool(self.endings) and len(last) >= 5 and last.endswith(self.endings)
 
     def keep(self, ent: Span) -> bool:
         if ent.label_ == "DRUG":
-            return not all(t.is_stop or t.is_punct for t in ent)
+            return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_unknown_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single
         if ent.label_ == "SESSION_COUNT" and self.cues and _DURATION.match(ent.text):
@@ -151,10 +165,11 @@ class EntityFilter:
         return doc
 
 
-@Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": []})
+@Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
+                                                      "unknown_drug_endings": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
-                       drug_duration_cues: list[str]) -> EntityFilter:
-    return EntityFilter(guideline_single_words, drug_duration_cues)
+                       drug_duration_cues: list[str], unknown_drug_endings: list[str]) -> EntityFilter:
+    return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings)
 
 
 class EntityNormalizer:

@@ -38,3 +38,7 @@ def drug_duration_cues() -> list[str]:
 
 def request_quantity_pattern() -> str:
     return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
+
+
+def unknown_drug_endings() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["UNKNOWN_DRUG_ENDINGS"])
