@@ -200,6 +200,14 @@ class LetterBuilder:
         opts = self.kb.vocab["regions"].get(region, {}).get("body") or ["low back"]
         return self.fill_vocab(self.rng.choice(opts))
 
+    @staticmethod
+    def dispute_list(w, prepared) -> None:
+        """The front matter's "Treatment(s) in Dispute" list: every request, "; "-separated."""
+        for k, (_it, req, *_rest) in enumerate(prepared):
+            if k:
+                w.add("; ")
+            w.add_pieces(req)
+
     def tshort(self, it: Item) -> str:
         if it.drug is not None:
             return it.drug_name
@@ -615,10 +623,7 @@ class LetterBuilder:
                   f"IMR Case Number: {self.case_number}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
                   f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nIMR Application Received: {_fmt_date(self.d_received, 'slash')}\n"
                   f"Treatment(s) in Dispute Listed on IMR Application: ")
-            for k, (it, req, *_rest) in enumerate(prepared):
-                if k:
-                    w.add("; ")
-                w.add_pieces(req)
+            self.dispute_list(w, prepared)
             ov = [it.decision == "overturned" for it in items]
             fd, what = (("OVERTURN", "all of") if all(ov) else ("UPHOLD", "none of") if not any(ov) else ("OVERTURN", "some of"))
             w.add(f"{P}Dear {'' if self.redact else 'Sir or Madam'},{P}MAXIMUS Federal Services, Inc. has completed the Independent Medical Review (IMR) "
@@ -641,10 +646,7 @@ class LetterBuilder:
                   f"Dated: {_fmt_date(self.d_decision, 'slash')}{P}IMR Case Number: {self.case_number}\n"
                   f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
                   f"IMR Application Received: {_fmt_date(self.d_received, 'slash')}\nTreatment(s) in Dispute: ")
-            for k, (it, req, *_rest) in enumerate(prepared):
-                if k:
-                    w.add("; ")
-                w.add_pieces(req)
+            self.dispute_list(w, prepared)
             w.add(P)
             self.stated.update(header_dates=True)
 
