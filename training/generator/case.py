@@ -21,6 +21,12 @@ _COMPOUND_INGREDIENTS = {"ketoprofen", "flurbiprofen", "diclofenac", "cyclobenza
 REGIONS = ["lumbar", "cervical", "thoracic", "shoulder", "knee", "hip", "wrist", "elbow", "ankle", "head", "psych"]
 
 
+def ends_in_single_letter(name: str) -> bool:
+    """"vitamin d", "Lido-K": before a sentence's period the tokenizer reads "d." / "K." as an
+    abbreviation, so the name would not end on a token boundary."""
+    return len(name) > 2 and not name[-2].isalnum() and name[-1].isalpha()
+
+
 def wchoice(rng, weights: dict):
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys], k=1)[0]
@@ -82,8 +88,7 @@ class Sampler:
     def drug_name(self, d: dict) -> str:
         for _ in range(4):
             name = self._drug_name(d)
-            # a name ending in a one-letter word ("vitamin d") is split by the tokenizer before "."
-            if not (len(name) > 2 and name[-2] == " "):
+            if not ends_in_single_letter(name):
                 return name
         return name
 

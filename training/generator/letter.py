@@ -7,7 +7,7 @@ import random
 import re
 
 from . import artifacts
-from .case import Item, Sampler, wchoice
+from .case import Item, Sampler, ends_in_single_letter, wchoice
 from .kb import KB, Holdout, expand_pages
 from .text import (Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
                    upper_pieces)
@@ -495,16 +495,22 @@ class LetterBuilder:
                 add("summary_drug_long" if it.facts["long_term"] else "summary_drug_new", drug=dp)
             if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6:
                 add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=self.tshort_pieces(it))
-            if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < 0.45 + 0.1 * length:
+            ev = self.cfg.get("summary_evidence") or {}
+            if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev.get("criteria", 0.45) + 0.1 * length:
                 met = it.facts.get("path") == "criteria_met"
                 add("r_criteria_met" if met else "r_gap", criterion=kb.tpl(it.facts["criterion"]))
+            elif it.rule == "not_recommended" and "condition" in it.facts and not it.assoc and rng.random() < (
+                    ev.get("exception", 0.0) if it.facts.get("path") == "exception" else ev.get("exception_claimed", 0.0)):
+                add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
+            elif not it.assoc and rng.random() < ev.get("reason", 0.0):
+                add("summary_reason", tshort=self.tshort_pieces(it))
         if rng.random() < 0.6:
             drugs = [it for it in items if it.drug is not None and not it.compound]
             names = [[(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] for it in drugs]
             pool = [d for d in kb.drugs if (self.unseen or d["generic"] not in self.ho.drugs)]
             for d in rng.sample(pool, k=min(len(pool), rng.randint(0, 3))):
                 nm = Sampler(kb, self.cfg, self.ho, rng, self.unseen).drug_name(d)
-                if len(nm) > 2 and nm[-2] == " ":  # "vitamin d." splits badly in the tokenizer
+                if ends_in_single_letter(nm):
                     continue
                 if all(d["generic"] != x.drug["generic"] for x in drugs):
                     names.append([(nm, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))])
