@@ -2,13 +2,18 @@
 import json
 import shutil
 
+import pytest
+
 from datasets import load_from_disk
 
 from conftest import LETTERS, REAL
 from test_cli import imr
 
 
-def test_corpus_from_letters_uses_hand_labels_where_they_exist(tmp_path):
+@pytest.fixture(scope="module")
+def real_dataset(tmp_path_factory):
+    """`imr corpus from-letters` on two published PDFs and one shared letter."""
+    tmp_path = tmp_path_factory.mktemp("real")
     src = tmp_path / "in"
     src.mkdir()
     for name in ("CM16-0221706.pdf", "CM16-0249724.pdf"):
@@ -16,9 +21,14 @@ def test_corpus_from_letters_uses_hand_labels_where_they_exist(tmp_path):
     shutil.copy(LETTERS / "001_37e0e7a9dfbd6631.txt", src)
     res = imr("corpus", "from-letters", src, "--out", tmp_path / "real")
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"letters": 3, "skipped": 0, "items": 7, "hand_labeled_items": 4,
-                                      "overturned": 1}
-    ds = load_from_disk(str(tmp_path / "real" / "hf"))["real"]
+    return tmp_path / "real", res.stdout
+
+
+def test_corpus_from_letters_uses_hand_labels_where_they_exist(real_dataset):
+    out, stdout = real_dataset
+    assert json.loads(stdout) == {"letters": 3, "skipped": 0, "items": 7, "hand_labeled_items": 4,
+                                  "overturned": 1}
+    ds = load_from_disk(str(out / "hf"))["real"]
     rows = {r["id"]: r for r in ds}
     dec = ds.features["items"].feature["decision"].int2str
     rat = ds.features["items"].feature["rationale"].int2str
@@ -30,7 +40,7 @@ def test_corpus_from_letters_uses_hand_labels_where_they_exist(tmp_path):
         ("upheld", "exceeds_guideline_quantity", "weak"),
         ("overturned", "guideline_criteria_met", "weak"),
         ("upheld", "not_recommended", "weak")]
-    assert (tmp_path / "real" / "parquet" / "real.parquet").is_file()
+    assert (out / "parquet" / "real.parquet").is_file()
 
 
 def test_corpus_build_small(tmp_path):
@@ -40,3 +50,42 @@ def test_corpus_build_small(tmp_path):
     assert set(dsd) == {"train", "validation", "test", "test_unseen"}
     assert sum(len(d) for d in dsd.values()) == 40
     assert (tmp_path / "c" / "README.md").is_file()
+
+
+def test_real_letters_join_ner_training_docbins(real_dataset, tmp_path):
+    """`imr train ner --real DATASET`: each real letter enters the training DocBin `repeat` times
+    with its silver entities on token boundaries; the other splits stay generated only."""
+    from spacy.tokens import DocBin
+
+    from nlp.ner.tokenizer import blank_pipeline
+    from training.dataset_io import decoded_rows
+    from training.ner import build_docbins
+
+    res = imr("corpus", "build", "--n", "20", "--seed", "1", "--out", tmp_path / "c")
+    assert res.returncode == 0, res.stderr
+    out, _ = real_dataset
+    stats = build_docbins(tmp_path / "c" / "hf", tmp_path / "bins", real=[out], real_repeat=2)
+    n_train = load_from_disk(str(tmp_path / "c" / "hf"))["train"].num_rows
+    assert stats["real:real"]["letters"] == 3 and stats["real:real"]["not_token_aligned"] == 0
+    nlp = blank_pipeline()
+    train = list(DocBin().from_disk(tmp_path / "bins" / "train.spacy").get_docs(nlp.vocab))
+    dev = list(DocBin().from_disk(tmp_path / "bins" / "dev.spacy").get_docs(nlp.vocab))
+    assert len(train) == n_train + 2 * 3
+    real_rows = list(decoded_rows(load_from_disk(str(out / "hf"))["real"]))
+    for doc, row in zip(train[n_train::2], real_rows):
+        assert doc.text == row["text"]
+        assert [(e.start_char, e.end_char) for e in doc.ents] == [(e["start"], e["end"]) for e in row["entities"]]
+    assert all(d.text not in {r["text"] for r in real_rows} for d in dev)
+
+
+def test_evaluate_ner_against_silver_of_the_same_pipeline(real_dataset, tmp_path):
+    """The pipeline that wrote a real dataset's silver entities reproduces them exactly; its
+    statistical model alone does not (the table says how far it departs)."""
+    out, _ = real_dataset
+    res = imr("evaluate", "ner", "--splits", "--real", out, "--out", tmp_path / "ner.json")
+    assert res.returncode == 0, res.stderr
+    results = json.loads((tmp_path / "ner.json").read_text())
+    real = results["real_silver:real"]
+    assert real["combined"]["strict"]["micro"]["f1"] == 1.0
+    assert real["model_only"]["strict"]["micro"]["f1"] < 1.0
+    assert "| real_silver:real | model_only |" in res.stdout

@@ -44,7 +44,8 @@ def train_ner(args) -> int:
     docbins = Path(args.docbins)
     if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
         limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
-        print(json.dumps(build_docbins(dataset_dir(args.corpus), docbins, limit=limit, seed=args.seed)), file=sys.stderr)
+        print(json.dumps(build_docbins(dataset_dir(args.corpus), docbins, limit=limit, seed=args.seed,
+                                       real=args.real or (), real_repeat=args.real_repeat)), file=sys.stderr)
     best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
     out = assemble(best, Path(args.out))
     print(f"NER pipeline saved to {out}", file=sys.stderr)
@@ -62,6 +63,10 @@ def evaluate_ner(args) -> int:
     results = {"pipeline": str(pipeline)}
     if args.letters and args.gold:
         results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
+    for real in args.real or ():
+        from nlp.ner.evaluate import real_letters
+
+        results[f"real_silver:{Path(real).name}"] = evaluate(pipeline, list(real_letters(real)), peer=False)
     for split in args.splits:
         letters = list(corpus_letters(dataset_dir(args.corpus), split, args.limit))
         results[split] = evaluate(pipeline, letters)
@@ -100,15 +105,16 @@ def evaluate_report(args) -> int:
 
 
 def _ner_table(results: dict) -> str:
-    rows = ["| data | variant | DRUG F1 | SESSION_COUNT F1 | GUIDELINE F1 | micro F1 (strict) | micro F1 (lenient) |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = ["| data | variant | DRUG F1 | SESSION_COUNT F1 | GUIDELINE F1 | micro F1 (strict) | micro F1 (lenient) "
+            "| DRUGs not in lexicon |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for data, variants in results.items():
         if not isinstance(variants, dict) or data.endswith("heldout_drug_recall"):
             continue
         for name, r in variants.items():
             s = r["strict"]
             f = [str(s[lab]["f1"]) if lab in s else "" for lab in ("DRUG", "SESSION_COUNT", "GUIDELINE")]
-            rows.append(f"| {data} | {name} | {' | '.join(f)} | {s['micro']['f1']} | {r['lenient']['micro']['f1']} |")
+            rows.append(f"| {data} | {name} | {' | '.join(f)} | {s['micro']['f1']} | {r['lenient']['micro']['f1']} "
+                        f"| {r.get('drugs_not_in_lexicon', '')} |")
     return "\n".join(rows)
 
 
@@ -122,10 +128,22 @@ def train_all(args) -> int:
     if not (dataset_dir(corpus) / "dataset_dict.json").is_file():
         corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus),
                                         config=str(REPO_ROOT / "configs" / "corpus.yaml")))
+    real = []
+    if args.real:
+        from nlp.service import ner_dir
+        from training.real_corpus import build_from_letters
+
+        if ner_dir(None) is None:  # silver entities need a current pipeline
+            print("imr train all: no current NER pipeline for silver entities; real letters skipped", file=sys.stderr)
+        else:
+            real_out = Path(args.corpus).parent / "real"
+            print(json.dumps(build_from_letters(args.real, real_out)), file=sys.stderr)
+            real = [str(real_out)]
     ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(REPO_ROOT / "data" / "ner_docbins"),
                                   rebuild_docbins=True, max_letters=args.ner_letters, max_steps=None,
                                   config=str(REPO_ROOT / "configs" / "ner.cfg"), runs=str(RUNS / "ner"),
-                                  seed=args.seed, out=str(Path(args.out) / "ner"))
+                                  seed=args.seed, out=str(Path(args.out) / "ner"), real=real,
+                                  real_repeat=args.real_repeat)
     if train_ner(ner_args):
         return 1
     clf_parser = argparse.ArgumentParser()
@@ -166,6 +184,9 @@ def add_subcommands(sub) -> None:
     p.add_argument("--rebuild-docbins", action="store_true")
     p.add_argument("--max-letters", type=int, default=4000, help="training letters (0: all)")
     p.add_argument("--max-steps", type=int, default=None, help="override training.max_steps of the config")
+    p.add_argument("--real", action="append", default=None, metavar="DATASET",
+                   help="a dataset of real letters (`imr corpus from-letters`; silver entities) to add to training; repeatable")
+    p.add_argument("--real-repeat", type=int, default=4, help="times each real letter is added (default 4)")
     p.add_argument("--config", default=str(REPO_ROOT / "configs" / "ner.cfg"))
     p.add_argument("--runs", default=str(RUNS / "ner"))
     p.add_argument("--seed", type=int, default=0)
@@ -175,6 +196,9 @@ def add_subcommands(sub) -> None:
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--n", type=int, default=20000, help="letters to generate when the corpus is missing")
     p.add_argument("--ner-letters", type=int, default=4000)
+    p.add_argument("--real", nargs="*", default=[str(REPO_ROOT / "examples" / "real")], metavar="INPUT",
+                   help="real letters whose silver entities (current pipeline) join NER training (default: examples/real)")
+    p.add_argument("--real-repeat", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(DEFAULT_MODEL))
     p.set_defaults(func=train_all)
@@ -199,6 +223,8 @@ def add_subcommands(sub) -> None:
     p.add_argument("--limit", type=int, default=None, help="letters per split")
     p.add_argument("--letters", default=str(REPO_ROOT / "examples" / "letters"))
     p.add_argument("--gold", default=str(REPO_ROOT / "examples" / "gold"))
+    p.add_argument("--real", action="append", default=None, metavar="DATASET",
+                   help="also score against the silver entities of a real-letter dataset (`imr corpus from-letters`)")
     p.add_argument("--out", default=None, help="write the full results as JSON")
     p.set_defaults(func=evaluate_ner)
     p = esub.add_parser("classifier", help="decision and rationale metrics, read and forecast, with baselines")

@@ -34,13 +34,48 @@ def letter_entities(row: dict) -> tuple[str, list[tuple[int, int, str]]]:
     return text, spans
 
 
-def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0) -> dict:
-    """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text."""
+def _add_rows(db, nlp, rows, repeat: int = 1) -> tuple[int, int, int]:
+    """Add each row's normalized text with its entity spans to `db` (`repeat` times);
+    returns (letters, entities, entities not on token boundaries)."""
+    letters = total = misaligned = 0
+    for row in rows:
+        text, spans = letter_entities(row)
+        doc = nlp.make_doc(text)
+        ents = []
+        for mapped in spans:
+            total += 1
+            if mapped is None:
+                misaligned += 1
+                continue
+            s, e, label = mapped
+            span = doc.char_span(s, e, label=label, alignment_mode="strict") or \
+                doc.char_span(s, e, label=label, alignment_mode="expand")
+            if span is None or (ents and span.start < ents[-1].end):
+                misaligned += 1
+                continue
+            if span.text != text[s:e]:
+                misaligned += 1
+            ents.append(span)
+        doc.ents = ents
+        for _ in range(repeat):
+            db.add(doc)
+        letters += 1
+    return letters, total, misaligned
+
+
+def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0,
+                  real: list[str | Path] = (), real_repeat: int = 1) -> dict:
+    """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text.
+
+    `real`: datasets built by `imr corpus from-letters` (silver entities of real letters), added
+    to the training DocBin `real_repeat` times each, so the model also learns the wording and
+    page furniture of real letters (self-training on the current pipeline's output).
+    """
     from datasets import load_from_disk
     from spacy.tokens import DocBin
 
     from nlp.ner.tokenizer import blank_pipeline
-    from training.dataset_io import decoded_rows
+    from training.dataset_io import dataset_dir, decoded_rows
 
     nlp = blank_pipeline()
     dsd = load_from_disk(str(corpus_dir))
@@ -55,29 +90,15 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
         if n < len(ds):
             ds = ds.select(sorted(random.Random(seed).sample(range(len(ds)), n)))
         db = DocBin(store_user_data=False)
-        total = misaligned = 0
-        for row in decoded_rows(ds):
-            text, spans = letter_entities(row)
-            doc = nlp.make_doc(text)
-            ents = []
-            for mapped in spans:
-                total += 1
-                if mapped is None:
-                    misaligned += 1
-                    continue
-                s, e, label = mapped
-                span = doc.char_span(s, e, label=label, alignment_mode="strict") or \
-                    doc.char_span(s, e, label=label, alignment_mode="expand")
-                if span is None or (ents and span.start < ents[-1].end):
-                    misaligned += 1
-                    continue
-                if span.text != text[s:e]:
-                    misaligned += 1
-                ents.append(span)
-            doc.ents = ents
-            db.add(doc)
-        db.to_disk(out_dir / fname)
+        _, total, misaligned = _add_rows(db, nlp, decoded_rows(ds))
         stats[split] = {"letters": n, "entities": total, "not_token_aligned": misaligned}
+        if split == "train":
+            for path in real:
+                real_ds = load_from_disk(str(dataset_dir(path)))["real"]
+                k, t, m = _add_rows(db, nlp, decoded_rows(real_ds), repeat=real_repeat)
+                stats[f"real:{Path(path).name}"] = {"letters": k, "repeat": real_repeat, "entities": t,
+                                                    "not_token_aligned": m}
+        db.to_disk(out_dir / fname)
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
     return stats
 
