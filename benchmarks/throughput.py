@@ -1,7 +1,7 @@
 """End-to-end throughput of `imr score`: letters/s and peak memory, per stage and per --jobs.
 
     .venv/bin/python benchmarks/throughput.py [--sizes 1000 10000] [--pdfs 1000] [--jobs 1 2]
-                                              [--workdir DIR] [--markdown]
+                                              [--stage-limit N] [--workdir DIR] [--markdown]
 
 Corpora (built once in --workdir, default /tmp/imr-throughput):
 
@@ -27,6 +27,8 @@ Measurements:
 3. **Regex baseline**: a regex-only item/decision extractor (ITEM: Upheld/Overturned lines and
    "is [not] medically necessary" statements) over the same raw texts: items found, letters
    whose (item count, decisions) equal the parser's, speed.
+4. **Peer drug tagger**: the `drug-named-entity-recognition` dictionary tagger (`find_drugs`)
+   alone over the same normalized texts, beside the NER stage: speed and DRUG mentions.
 
 Other processes on the machine skew the numbers: run it on an idle machine.
 """
@@ -87,7 +89,9 @@ def pdf_corpus(workdir: Path, n: int) -> Path:
 
 # --------------------------------------------------------------------------- stages
 
-def time_stages(inp: Path) -> dict:
+def time_stages(inp: Path, limit: int | None = None) -> dict:
+    import itertools
+
     from nlp.layout import parse_layout
     from nlp.reading import iter_documents
     from nlp.record import build_record
@@ -95,7 +99,7 @@ def time_stages(inp: Path) -> dict:
     from nlp.textnorm import normalize_text
 
     t0 = time.perf_counter()
-    docs = list(iter_documents([str(inp)]))
+    docs = list(itertools.islice(iter_documents([str(inp)]), limit))
     read = time.perf_counter() - t0
     n = len(docs)
     stages = {"read": read, "normalize": 0.0, "layout": 0.0, "record": 0.0}
@@ -179,6 +183,22 @@ def regex_items(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def peer_drug_tagger(texts: list[str]) -> dict:
+    """The `drug-named-entity-recognition` dictionary tagger alone (what a user might run
+    instead of the NER) over the same texts: speed and mentions found. Its DRUG F1 against gold
+    is in `imr evaluate ner` (docs/NER.md)."""
+    from nlp.layout import parse_layout
+    from nlp.ner.evaluate import _peer_drugs
+    from nlp.textnorm import normalize_text
+
+    norm = [normalize_text(x) for x in texts]
+    layouts = [parse_layout(x) for x in norm]
+    t = time.perf_counter()
+    found = sum(len(_peer_drugs(x, lay)) for x, lay in zip(norm, layouts))
+    secs = time.perf_counter() - t
+    return {"letters": len(texts), "drug_mentions": found, "seconds": secs, "letters_per_s": len(texts) / secs}
+
+
 def regex_baseline(texts: list[str], records: list[dict]) -> dict:
     t = time.perf_counter()
     found = [regex_items(x) for x in texts]
@@ -235,6 +255,17 @@ def markdown(stage_runs: list[dict], e2e: list[dict], base: dict | None) -> str:
                    f"| {base['letters_per_s']:,.0f} |")
         out.append(f"| parser (`scorer` stage) | {base['letters']:,} | {base['parser_items']:,} | {base['letters']:,} "
                    f"| {base['parser_rate']:,.0f} |")
+        peer = base.get("peer_drug_tagger")
+        if peer:
+            out.append("\nDrug tagging: the `drug-named-entity-recognition` dictionary tagger alone vs the NER stage "
+                       "(same texts; DRUG F1 against gold is in docs/NER.md):\n")
+            out.append("| tagger | letters | DRUG mentions | letters/s |")
+            out.append("|---|---|---|---|")
+            out.append(f"| `find_drugs` (dictionary) | {peer['letters']:,} | {peer['drug_mentions']:,} "
+                       f"| {peer['letters_per_s']:,.0f} |")
+            if peer.get("ner_letters_per_s"):
+                out.append(f"| NER pipeline (`scorer:ner`) | {peer['letters']:,} | {peer['ner_drug_mentions']:,} "
+                           f"| {peer['ner_letters_per_s']:,.0f} |")
     return "\n".join(out)
 
 
@@ -244,6 +275,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pdfs", type=int, default=1000, help="PDF corpus size (0: none)")
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--stage-limit", type=int, default=None,
+                    help="time the stages on the first N letters of each input (default: all)")
     ap.add_argument("--workdir", default="/tmp/imr-throughput")
     ap.add_argument("--markdown", action="store_true", help="print the README tables")
     ap.add_argument("--json", default=None, help="also write all results to this JSON file")
@@ -261,10 +294,15 @@ def main(argv=None) -> int:
     base = None
     for inp in inputs:
         print(f"stages: {inp.name}", file=sys.stderr)
-        s = time_stages(inp)
+        s = time_stages(inp, args.stage_limit)
         if base is None and inp.suffix == ".jsonl":
             base = regex_baseline(s["texts"], s["records"])
             base["parser_rate"] = s["letters"] / s["stages"]["scorer"]
+            peer = peer_drug_tagger(s["texts"])
+            ner_s = s["stages"].get("scorer:ner")
+            peer["ner_letters_per_s"] = s["letters"] / ner_s if ner_s else None
+            peer["ner_drug_mentions"] = sum(e["label"] == "DRUG" for r in s["records"] for e in r["entities"])
+            base["peer_drug_tagger"] = peer
         del s["records"], s["texts"]
         stage_runs.append(s)
     for inp in inputs:
