@@ -113,3 +113,40 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
                 doc.char_span(41, 50, "DRUG")]
     doc = EntityFilter([], [], ["ol", "ine", "prilx"])(doc)
     assert [e.text for e in doc.ents] == ["Norco", "lisinoprilx"]
+
+
+@pytest.mark.parametrize("sentence, span, expected", [
+    ("The ODG cited above recommend office visits.", "ODG cited above recommend office visits", "ODG"),
+    ("The MTUS guidelines, cited above, support it.", "MTUS guidelines, cited above", "MTUS guidelines"),
+    ("Per MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127.",
+     "MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127", "MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127"),
+    ("Official Disability Guidelines were cited.", "Official Disability Guidelines were cited", "Official Disability Guidelines"),
+])
+def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
+    from nlp.ner.components import CitationTrimmer
+    from nlp.ner.patterns import guideline_stop_words
+
+    nlp = blank_pipeline()
+    doc = nlp(sentence)
+    start = sentence.index(span)
+    doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
+    doc = CitationTrimmer(guideline_stop_words())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
+
+
+@pytest.mark.parametrize("heading, expected", [
+    ("WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS: Upheld", "24 WEEKS"),
+    ("MONTHLY MEDICATION MANAGEMENT (IN MONTHS) QUANTITY: 6.00: Upheld", "QUANTITY: 6.00"),
+])
+def test_request_quantity_of_a_heading(heading, expected):
+    from nlp.ner.components import RequestQuantity
+    from nlp.ner.patterns import request_quantity_pattern
+
+    text = ("IMR ISSUES, DECISIONS AND RATIONALES\n\nThe Final Determination was based on decisions for the "
+            f"disputed items/services set forth below:\n\n{heading}\n\nClaims Administrator guideline: none.\n")
+    nlp = blank_pipeline()
+    nlp.add_pipe("imr_sections")
+    doc = nlp(text)
+    assert doc._.layout is not None and len(doc._.layout.items) == 1
+    doc = RequestQuantity(request_quantity_pattern())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [(expected, "SESSION_COUNT")]

@@ -1,7 +1,8 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
-The assembled pipeline is: imr_sections → drug_ruler → tok2vec → ner → entity_ruler →
-imr_citation_extender → imr_request_quantity → imr_entity_filter → imr_entity_normalizer.
+The assembled pipeline is: imr_sections → tok2vec → drug_ruler → ner → imr_citation_trimmer →
+entity_ruler → imr_citation_extender → imr_request_quantity → imr_entity_filter →
+imr_entity_normalizer.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from pathlib import Path
 
 from nlp.config import REPO_ROOT
@@ -34,9 +36,32 @@ def letter_entities(row: dict) -> tuple[str, list[tuple[int, int, str]]]:
     return text, spans
 
 
-def _add_rows(db, nlp, rows, repeat: int = 1) -> tuple[int, int, int]:
+_SENTENCE_END = re.compile(r"(?<=[.:;!?])\s+|\n+")
+
+
+def _sentences_with(doc, spans) -> list:
+    """The sentence-like stretches of `doc` (split at . : ; ! ? and line breaks) that overlap `spans`."""
+    out, start = [], 0
+    bounds = [m.start() for m in _SENTENCE_END.finditer(doc.text)] + [len(doc.text)]
+    for end in bounds:
+        if any(sp.start_char < end and sp.end_char > start for sp in spans):
+            sent = doc.char_span(start, end, alignment_mode="expand")
+            if sent is not None and len(sent):
+                out.append(sent)
+        start = end
+    return out
+
+
+def _add_rows(db, nlp, rows, repeat: int = 1, trust: str = "all") -> tuple[int, int, int]:
     """Add each row's normalized text with its entity spans to `db` (`repeat` times);
-    returns (letters, entities, entities not on token boundaries)."""
+    returns (letters, entities, entities not on token boundaries).
+
+    `trust="drugs"` (silver entities of real letters): only DRUG spans are taken as annotated;
+    the sentences holding another silver entity are marked *missing* (no loss either way), the
+    rest of the letter is outside. The drug lexicon anchors silver DRUGs, while the boundaries of
+    silver citations and counts follow the old pipeline's habits, which measurably taught the
+    model wrong citation ends (docs/NER.md).
+    """
     letters = total = misaligned = 0
     for row in rows:
         text, spans = letter_entities(row)
@@ -56,7 +81,15 @@ def _add_rows(db, nlp, rows, repeat: int = 1) -> tuple[int, int, int]:
             if span.text != text[s:e]:
                 misaligned += 1
             ents.append(span)
-        doc.ents = ents
+        if trust == "drugs":
+            kept = [sp for sp in ents if sp.label_ == "DRUG"]
+            missing = [sent for sent in _sentences_with(doc, [sp for sp in ents if sp.label_ != "DRUG"])]
+            kept_tokens = {i for sp in kept for i in range(sp.start, sp.end)}
+            # a missing stretch must not cut through a kept DRUG: trim it to the tokens around
+            missing = [doc[i:i + 1] for sent in missing for i in range(sent.start, sent.end) if i not in kept_tokens]
+            doc.set_ents(kept, missing=missing, default="outside")
+        else:
+            doc.ents = ents
         for _ in range(repeat):
             db.add(doc)
         letters += 1
@@ -64,12 +97,13 @@ def _add_rows(db, nlp, rows, repeat: int = 1) -> tuple[int, int, int]:
 
 
 def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0,
-                  real: list[str | Path] = (), real_repeat: int = 1) -> dict:
+                  real: list[str | Path] = (), real_repeat: int = 1, real_trust: str = "drugs") -> dict:
     """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text.
 
     `real`: datasets built by `imr corpus from-letters` (silver entities of real letters), added
     to the training DocBin `real_repeat` times each, so the model also learns the wording and
-    page furniture of real letters (self-training on the current pipeline's output).
+    page furniture of real letters (self-training on the current pipeline's output);
+    `real_trust` says which silver entities count (see `_add_rows`).
     """
     from datasets import load_from_disk
     from spacy.tokens import DocBin
@@ -95,9 +129,9 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
         if split == "train":
             for path in real:
                 real_ds = load_from_disk(str(dataset_dir(path)))["real"]
-                k, t, m = _add_rows(db, nlp, decoded_rows(real_ds), repeat=real_repeat)
-                stats[f"real:{Path(path).name}"] = {"letters": k, "repeat": real_repeat, "entities": t,
-                                                    "not_token_aligned": m}
+                k, t, m = _add_rows(db, nlp, decoded_rows(real_ds), repeat=real_repeat, trust=real_trust)
+                stats[f"real:{Path(path).name}"] = {"letters": k, "repeat": real_repeat, "trust": real_trust,
+                                                    "entities": t, "not_token_aligned": m}
         db.to_disk(out_dir / fname)
     (out_dir / "stats.json").write_text(json.dumps(stats, indent=1))
     return stats
@@ -115,6 +149,8 @@ def train(corpus_spacy_dir: str | Path, output: str | Path, config: str | Path =
                  "paths.dev": str(corpus_spacy_dir / "dev.spacy"), "system.seed": seed}
     if max_steps is not None:
         overrides["training.max_steps"] = max_steps
+        if eval_frequency is None and max_steps < 500:
+            eval_frequency = max_steps  # so that a short run still evaluates and saves model-best
     if eval_frequency is not None:
         overrides["training.eval_frequency"] = eval_frequency
     spacy_train(Path(config), Path(output), overrides=overrides, use_gpu=-1)
@@ -126,7 +162,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words,
+    from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words, guideline_stop_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.tokenizer import blank_pipeline
 
@@ -143,6 +179,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
                       after="imr_citation_extender")
+    if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
+        pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words()}, after="ner")
     pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                "drug_duration_cues": drug_duration_cues(),
                                                "unknown_drug_endings": unknown_drug_endings()})

@@ -2,6 +2,8 @@
 
 - `imr_sections`: a section detector; runs the layout parser on the (normalized) doc text and
   keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
+- `imr_citation_trimmer`: cuts a GUIDELINE entity of the model at a word that cannot belong to
+  a citation ("cited", "above", "recommend": configs/ner/ruler_patterns.yaml).
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
 - `imr_request_quantity`: the "QUANTITY: 6.00" of a non-drug request's heading is a SESSION_COUNT.
@@ -86,11 +88,44 @@ def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> Citati
     return CitationExtender(tails)
 
 
+class CitationTrimmer:
+    """Cut a GUIDELINE entity at the first of `stop_words` after its first token: "the ODG cited
+    above recommend office visits" names "ODG", not what the sentence says of it. The freed tokens
+    are left for the patterns that run next (a count inside them is still found)."""
+
+    def __init__(self, stop_words: list[str]):
+        self.stop_words = {w.lower() for w in stop_words}
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        changed = False
+        for k, ent in enumerate(ents):
+            if ent.label_ != "GUIDELINE":
+                continue
+            for i in range(ent.start + 1, ent.end):
+                if doc[i].lower_ in self.stop_words:
+                    end = i
+                    while end > ent.start + 1 and doc[end - 1].is_punct:  # no trailing comma
+                        end -= 1
+                    ents[k] = Span(doc, ent.start, end, label="GUIDELINE")
+                    changed = True
+                    break
+        if changed:
+            doc.ents = ents
+        return doc
+
+
+@Language.factory("imr_citation_trimmer", default_config={"stop_words": []})
+def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str]) -> CitationTrimmer:
+    return CitationTrimmer(stop_words)
+
+
 _DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
 
 
 class RequestQuantity:
-    """Mark the quantity of a non-drug request in its item heading as a SESSION_COUNT."""
+    """Mark the quantity of a non-drug request in its item heading as a SESSION_COUNT (the
+    pattern's named group `count` when it matched, else the whole match)."""
 
     def __init__(self, pattern: str):
         self.pattern = re.compile(pattern, re.I)
@@ -109,8 +144,9 @@ class RequestQuantity:
                 continue
             m = self.pattern.search(text, h.start, h.end)
             if not m or any(e.start_char < m.end() and m.start() < e.end_char for e in in_heading):
-                continue
-            span = doc.char_span(m.start(), m.end(), label="SESSION_COUNT", alignment_mode="contract")
+                continue  # the model (or a pattern) already marked it
+            start, end = m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
+            span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
             if span is not None:
                 ents.append(span)
                 added = True

@@ -28,6 +28,10 @@ def citation_tails() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_TAILS"])
 
 
+def guideline_stop_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_STOP_WORDS"])
+
+
 def guideline_single_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SINGLE_WORDS"])
 
