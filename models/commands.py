@@ -28,6 +28,8 @@ def add_train_arguments(p) -> None:
     p.add_argument("--no-real-cv", action="store_true", help="skip the letter-grouped CV on the real letters")
     p.add_argument("--no-hgb", action="store_true", help="skip the HistGradientBoosting comparison")
     p.add_argument("--metrics", default=None, help="metrics JSON path (default: <out>/metrics.json)")
+    p.add_argument("--ner", default=None, help="NER pipeline or model bundle whose entities the features read "
+                                               "(default: the bundled one); score with the same NER")
 
 
 def add_evaluate_arguments(p) -> None:
@@ -37,6 +39,8 @@ def add_evaluate_arguments(p) -> None:
     p.add_argument("--max-letters", type=int, default=None)
     p.add_argument("--no-real", action="store_true")
     p.add_argument("--metrics", default=None, help="write the metrics JSON here")
+    p.add_argument("--ner", default=None, help="NER pipeline or bundle (default: the model bundle's own ner/, "
+                                               "else the bundled one)")
 
 
 def _cfg(args):
@@ -65,7 +69,8 @@ def train_classifier(args) -> int:
         m = run_training(cfg, corpus=getattr(args, "corpus", None), out=getattr(args, "out", None),
                          seed=getattr(args, "seed", None), max_letters=getattr(args, "max_letters", None),
                          real=not getattr(args, "no_real", False), real_cv_enabled=not getattr(args, "no_real_cv", False),
-                         hgb=not getattr(args, "no_hgb", False), metrics_path=getattr(args, "metrics", None))
+                         hgb=not getattr(args, "no_hgb", False), metrics_path=getattr(args, "metrics", None),
+                         ner_model=getattr(args, "ner", None))
     except ValueError as exc:
         print(f"imr train classifier: {exc}", file=sys.stderr)
         return 2
@@ -85,10 +90,13 @@ def evaluate_classifier(args) -> int:
         print(f"imr evaluate classifier: {exc}", file=sys.stderr)
         return 2
     model = getattr(args, "model", None) or (ROOT / cfg["training"]["out"])
+    ner = getattr(args, "ner", None)
+    if ner is None and (Path(model).parent / "ner" / "config.cfg").is_file():
+        ner = Path(model).parent / "ner"  # the NER trained with this classifier
     try:
         out = run_evaluation(model, cfg, corpus=getattr(args, "corpus", None),
                              max_letters=getattr(args, "max_letters", None), real=not getattr(args, "no_real", False),
-                             metrics_path=getattr(args, "metrics", None))
+                             metrics_path=getattr(args, "metrics", None), ner_model=ner)
     except ModelLoadError as exc:
         print(f"imr evaluate classifier: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 3

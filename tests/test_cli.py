@@ -11,9 +11,9 @@ from conftest import LETTERS, REAL
 SECRET = "ZZPATIENTNAMEZZ"
 
 
-def imr(*args, cwd=None):
+def imr(*args, cwd=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+                          cwd=cwd, timeout=timeout)
 
 
 def test_parse_mixed_directory(tmp_path):

@@ -64,18 +64,30 @@ def test_real_letters_join_ner_training_docbins(real_dataset, tmp_path):
     res = imr("corpus", "build", "--n", "20", "--seed", "1", "--out", tmp_path / "c")
     assert res.returncode == 0, res.stderr
     out, _ = real_dataset
-    stats = build_docbins(tmp_path / "c" / "hf", tmp_path / "bins", real=[out], real_repeat=2)
     n_train = load_from_disk(str(tmp_path / "c" / "hf"))["train"].num_rows
-    assert stats["real:real"]["letters"] == 3 and stats["real:real"]["not_token_aligned"] == 0
-    nlp = blank_pipeline()
-    train = list(DocBin().from_disk(tmp_path / "bins" / "train.spacy").get_docs(nlp.vocab))
-    dev = list(DocBin().from_disk(tmp_path / "bins" / "dev.spacy").get_docs(nlp.vocab))
-    assert len(train) == n_train + 2 * 3
     real_rows = list(decoded_rows(load_from_disk(str(out / "hf"))["real"]))
-    for doc, row in zip(train[n_train::2], real_rows):
-        assert doc.text == row["text"]
-        assert [(e.start_char, e.end_char) for e in doc.ents] == [(e["start"], e["end"]) for e in row["entities"]]
-    assert all(d.text not in {r["text"] for r in real_rows} for d in dev)
+    nlp = blank_pipeline()
+    for trust in ("all", "drugs"):
+        stats = build_docbins(tmp_path / "c" / "hf", tmp_path / trust, real=[out], real_repeat=2, real_trust=trust)
+        assert stats["real:real"]["letters"] == 3 and stats["real:real"]["not_token_aligned"] == 0
+        train = list(DocBin().from_disk(tmp_path / trust / "train.spacy").get_docs(nlp.vocab))
+        dev = list(DocBin().from_disk(tmp_path / trust / "dev.spacy").get_docs(nlp.vocab))
+        assert len(train) == n_train + 2 * 3
+        assert all(d.text not in {r["text"] for r in real_rows} for d in dev)
+        for doc, row in zip(train[n_train::2], real_rows):
+            assert doc.text == row["text"]
+            silver = [(e["start"], e["end"], e["label"]) for e in row["entities"]]
+            ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            missing = [t for t in doc if t.ent_iob_ == ""]
+            if trust == "all":
+                assert ents == silver and not missing
+            else:  # silver DRUGs kept; every other silver entity lies in a stretch marked missing
+                assert ents == [x for x in silver if x[2] == "DRUG"]
+                others = [x for x in silver if x[2] != "DRUG"]
+                assert others and missing
+                for s, e, _ in others:
+                    span = doc.char_span(s, e, alignment_mode="expand")
+                    assert all(t.ent_iob_ == "" for t in span)
 
 
 def test_evaluate_ner_against_silver_of_the_same_pipeline(real_dataset, tmp_path):
@@ -89,3 +101,27 @@ def test_evaluate_ner_against_silver_of_the_same_pipeline(real_dataset, tmp_path
     assert real["combined"]["strict"]["micro"]["f1"] == 1.0
     assert real["model_only"]["strict"]["micro"]["f1"] < 1.0
     assert "| real_silver:real | model_only |" in res.stdout
+
+
+def test_train_all_quick_run_end_to_end(tmp_path):
+    """`imr train all`: corpus (missing, so built) → NER with real letters' silver entities →
+    classifier whose features come from that NER; the bundle then scores a letter."""
+    src = tmp_path / "real_in"
+    src.mkdir()
+    shutil.copy(REAL / "CM16-0221706.pdf", src)
+    bundle = tmp_path / "bundle"
+    res = imr("train", "all", "--corpus", tmp_path / "data" / "corpus", "--n", "40", "--ner-letters", "20",
+              "--ner-max-steps", "10", "--classifier-max-letters", "12", "--no-real-cv", "--real", src,
+              "--runs", tmp_path / "runs", "--out", bundle, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp_path / "data" / "corpus" / "hf" / "dataset_dict.json").is_file()
+    real = json.loads((tmp_path / "data" / "ner_docbins" / "stats.json").read_text())["real:real"]
+    assert (real["letters"], real["repeat"]) == (1, 4)
+    card = json.loads((bundle / "classifier" / "model_card.json").read_text())
+    assert set(card["artifacts"]) >= {"decision_read", "decision_forecast", "rationale", "rationale_labels"}
+    out = tmp_path / "scored.jsonl"
+    res = imr("score", LETTERS / "001_37e0e7a9dfbd6631.txt", "--out", out, "--model", bundle)
+    assert res.returncode == 0, res.stderr
+    rec = json.loads(out.read_text().splitlines()[0])
+    assert len(rec["items"]) == 3
+    assert all(it["prediction"]["decision"] in ("upheld", "overturned") for it in rec["items"])

@@ -475,10 +475,12 @@ def real_cv(generated: ItemData, real: ItemData, cfg: dict, seed: int, chosen: d
 
 
 # =========================================================================== entry points
-def _parser():
+def _parser(ner_model: str | Path | None = None):
+    """The letter parser whose entities the features read: `ner_model` (a bundle or spaCy
+    pipeline), else the bundled NER. Train and score with the same NER."""
     from nlp.service import load_parser
 
-    return load_parser()
+    return load_parser(ner_model)
 
 
 def _corpus_splits(corpus) -> list[str]:
@@ -491,7 +493,8 @@ def _corpus_splits(corpus) -> list[str]:
 
 def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out: str | Path | None = None,
                  seed: int | None = None, max_letters: int | None = None, real: bool = True,
-                 real_cv_enabled: bool = True, hgb: bool = True, metrics_path: str | Path | None = None) -> dict:
+                 real_cv_enabled: bool = True, hgb: bool = True, metrics_path: str | Path | None = None,
+                 ner_model: str | Path | None = None) -> dict:
     """Train, evaluate, save. Returns the metrics dict (also written to `metrics_path`)."""
     cfg = cfg or load_config()
     tr = cfg["training"]
@@ -501,7 +504,7 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
     out = Path(out or ROOT / tr["out"])
     max_letters = max_letters if max_letters is not None else tr.get("max_letters")
     t0 = time.time()
-    parser = _parser()
+    parser = _parser(ner_model)
     splits = _corpus_splits(corpus)
     stats: dict = {}
     data: dict[str, ItemData] = {}
@@ -612,7 +615,8 @@ def _headline(m: dict) -> dict:
 
 
 def run_evaluation(model_dir: str | Path, cfg: dict | None = None, corpus: str | Path | None = None,
-                   max_letters: int | None = None, real: bool = True, metrics_path: str | Path | None = None) -> dict:
+                   max_letters: int | None = None, real: bool = True, metrics_path: str | Path | None = None,
+                   ner_model: str | Path | None = None) -> dict:
     """Score a saved model directory on the corpus test splits (and the real letters, which the
     default models were trained on: those figures are in-sample)."""
     from models.predict import ItemPredictor
@@ -623,7 +627,7 @@ def run_evaluation(model_dir: str | Path, cfg: dict | None = None, corpus: str |
     pred = ItemPredictor.load(model_dir)
     models = {"decision_read": pred.models["decision_read"], "decision_forecast": pred.models["decision_forecast"],
               "rationale_read": pred.models["rationale"], "rationale_labels": pred.models["rationale_labels"]}
-    parser = _parser()
+    parser = _parser(ner_model)
     out: dict = {"model_dir": str(model_dir), "card_created": pred.card.get("created")}
     for split in ("test", "test_unseen"):
         if split in _corpus_splits(corpus):

@@ -45,7 +45,8 @@ def train_ner(args) -> int:
     if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
         limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
         print(json.dumps(build_docbins(dataset_dir(args.corpus), docbins, limit=limit, seed=args.seed,
-                                       real=args.real or (), real_repeat=args.real_repeat)), file=sys.stderr)
+                                       real=args.real or (), real_repeat=args.real_repeat,
+                                       real_trust=args.real_trust)), file=sys.stderr)
     best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
     out = assemble(best, Path(args.out))
     print(f"NER pipeline saved to {out}", file=sys.stderr)
@@ -139,18 +140,22 @@ def train_all(args) -> int:
             real_out = Path(args.corpus).parent / "real"
             print(json.dumps(build_from_letters(args.real, real_out)), file=sys.stderr)
             real = [str(real_out)]
-    ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(REPO_ROOT / "data" / "ner_docbins"),
-                                  rebuild_docbins=True, max_letters=args.ner_letters, max_steps=None,
-                                  config=str(REPO_ROOT / "configs" / "ner.cfg"), runs=str(RUNS / "ner"),
+    ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(corpus.parent / "ner_docbins"),
+                                  rebuild_docbins=True, max_letters=args.ner_letters, max_steps=args.ner_max_steps,
+                                  config=str(REPO_ROOT / "configs" / "ner.cfg"), runs=str(Path(args.runs) / "ner"),
                                   seed=args.seed, out=str(Path(args.out) / "ner"), real=real,
-                                  real_repeat=args.real_repeat)
+                                  real_repeat=args.real_repeat, real_trust="drugs")
     if train_ner(ner_args):
         return 1
     clf_parser = argparse.ArgumentParser()
     clf.add_train_arguments(clf_parser)
-    clf_args = clf_parser.parse_args(["--corpus", str(dataset_dir(corpus)), "--out", str(Path(args.out) / "classifier"),
-                                      "--seed", str(args.seed)])
-    return clf.train_classifier(clf_args)
+    clf_argv = ["--corpus", str(dataset_dir(corpus)), "--out", str(Path(args.out) / "classifier"),
+                "--seed", str(args.seed), "--ner", str(Path(args.out) / "ner")]  # features from the NER just trained
+    if args.classifier_max_letters:
+        clf_argv += ["--max-letters", str(args.classifier_max_letters)]
+    if args.no_real_cv:
+        clf_argv.append("--no-real-cv")
+    return clf.train_classifier(clf_parser.parse_args(clf_argv))
 
 
 def add_subcommands(sub) -> None:
@@ -187,6 +192,8 @@ def add_subcommands(sub) -> None:
     p.add_argument("--real", action="append", default=None, metavar="DATASET",
                    help="a dataset of real letters (`imr corpus from-letters`; silver entities) to add to training; repeatable")
     p.add_argument("--real-repeat", type=int, default=4, help="times each real letter is added (default 4)")
+    p.add_argument("--real-trust", choices=["drugs", "all"], default="drugs",
+                   help="silver entities taken as annotated: DRUGs only, other entities' sentences missing (default), or all")
     p.add_argument("--config", default=str(REPO_ROOT / "configs" / "ner.cfg"))
     p.add_argument("--runs", default=str(RUNS / "ner"))
     p.add_argument("--seed", type=int, default=0)
@@ -199,7 +206,11 @@ def add_subcommands(sub) -> None:
     p.add_argument("--real", nargs="*", default=[str(REPO_ROOT / "examples" / "real")], metavar="INPUT",
                    help="real letters whose silver entities (current pipeline) join NER training (default: examples/real)")
     p.add_argument("--real-repeat", type=int, default=4)
+    p.add_argument("--ner-max-steps", type=int, default=None, help="override the NER config's max_steps (quick runs)")
+    p.add_argument("--classifier-max-letters", type=int, default=None, help="cap letters per split for the classifier (quick runs)")
+    p.add_argument("--no-real-cv", action="store_true", help="skip the classifier's letter-grouped CV on real letters")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", default=str(RUNS), help="training runs (spaCy checkpoints)")
     p.add_argument("--out", default=str(DEFAULT_MODEL))
     p.set_defaults(func=train_all)
     p = tsub.add_parser("classifier", help="item examples → decision and rationale models with a model card")
