@@ -301,6 +301,13 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                 n = normalize_count(sent)
                 if n and n.get("unit") in ("session", "visit", "treatment", "week") and _count_value(n):
                     text_completed = max(text_completed or 0.0, _count_value(n))
+        # the same cue means different things for different rules ("taking it since 2014" sinks a
+        # benzodiazepine, not an NSAID): each cue also crossed with the drug class or category
+        group = (drugs[0].get("drug_class") if drugs else None) or ex.get("treatment_category") or "none"
+        for k in [k for k in f if k.startswith("item_summary=")]:
+            f[f"{k}|{group}"] = 1.0
+        if not linked:
+            f[f"item_summary_none|{group}"] = 1.0
         if requested is not None:
             f[f"requested_bin={ex.get('treatment_category') or 'none'}|{_bin(requested, self.bins_)}"] = 1.0
 
