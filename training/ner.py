@@ -83,10 +83,10 @@ def _add_rows(db, nlp, rows, repeat: int = 1, trust: str = "all") -> tuple[int, 
             ents.append(span)
         if trust == "drugs":
             kept = [sp for sp in ents if sp.label_ == "DRUG"]
-            missing = [sent for sent in _sentences_with(doc, [sp for sp in ents if sp.label_ != "DRUG"])]
             kept_tokens = {i for sp in kept for i in range(sp.start, sp.end)}
-            # a missing stretch must not cut through a kept DRUG: trim it to the tokens around
-            missing = [doc[i:i + 1] for sent in missing for i in range(sent.start, sent.end) if i not in kept_tokens]
+            # token by token, so that a missing stretch never cuts through a kept DRUG
+            missing = [doc[i:i + 1] for sent in _sentences_with(doc, [sp for sp in ents if sp.label_ != "DRUG"])
+                       for i in range(sent.start, sent.end) if i not in kept_tokens]
             doc.set_ents(kept, missing=missing, default="outside")
         else:
             doc.ents = ents
