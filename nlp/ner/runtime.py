@@ -38,6 +38,7 @@ class SpacyNER:
         docs = []
         for k, text in enumerate(texts):
             doc = self.nlp.make_doc(text)
+            doc._.letter_text = text  # the tokens join back to it exactly
             if layouts is not None and layouts[k] is not None:
                 doc._.layout = layouts[k]
             docs.append(doc)
