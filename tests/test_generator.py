@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -151,3 +152,21 @@ def test_every_lexicon_drug_mention_is_annotated():
             if not any(s <= m.start_char and m.end_char <= e for s, e in covered):
                 missing.append(m.text.lower())
     assert set(missing) <= {"cortisone", "orthovisc"}, missing
+
+
+# A reviewer's verdict on the request ("the request cannot be supported", "the guideline
+# criteria are met") belongs to the rationale; a case summary states facts only, or the
+# forecast mode would learn the decision from generated summaries.
+VERDICT = re.compile(r"\b(?:request|it)\s+(?:is|are|was|can|cannot|would|could)\s+(?:not\s+)?(?:be\s+)?"
+                     r"(?:medically\s+necessary|supported|warranted|appropriate|certified|reasonable)"
+                     r"|guideline\s+criteria", re.I)
+
+
+def test_summaries_state_no_verdict(letters):
+    findings = 0
+    for L in letters:
+        s0, s1 = L["summary_span"]
+        summary = L["text"][s0:s1]
+        assert not VERDICT.search(summary), (L["id"], VERDICT.search(summary).group(0))
+        findings += any(t.startswith(("sfm", "sfg")) for t in L["template_ids"])
+    assert findings > 50  # criteria findings are still written, as facts

@@ -498,7 +498,8 @@ class LetterBuilder:
             ev = self.cfg.get("summary_evidence") or {}
             if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev.get("criteria", 0.45) + 0.1 * length:
                 met = it.facts.get("path") == "criteria_met"
-                add("r_criteria_met" if met else "r_gap", criterion=kb.tpl(it.facts["criterion"]))
+                add("summary_finding_met" if met else "summary_finding_gap", tshort=self.tshort_pieces(it),
+                    criterion=kb.tpl(it.facts["criterion"]))
             elif it.rule == "not_recommended" and "condition" in it.facts and not it.assoc and rng.random() < (
                     ev.get("exception", 0.0) if it.facts.get("path") == "exception" else ev.get("exception_claimed", 0.0)):
                 add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
