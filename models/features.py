@@ -205,16 +205,28 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                        for a in (s.get("guideline_allowances") or [])]
         self.summary_cues_ = {k: re.compile(v, re.I) for k, v in (s.get("summary_cues") or {}).items()}
         self.item_cues_ = {k: re.compile(v, re.I) for k, v in ((s.get("item_summary") or {}).get("cues") or {}).items()}
+        self.cue_unless_ = dict((s.get("item_summary") or {}).get("unless") or {})
 
     def transform(self, X):
         check_is_fitted(self, "cues_")
-        return [self.features(ex) for ex in X]
+        memo: dict = {}  # the items of one letter share its summary: search it once
+        return [self.features(ex, memo) for ex in X]
+
+    def summary_hits(self, summary: str, memo: dict | None = None) -> tuple[frozenset, frozenset]:
+        """(summary cues, work-status cues) found in a case summary."""
+        if memo is not None and summary in memo:
+            return memo[summary]
+        hits = (frozenset(k for k, rx in self.summary_cues_.items() if rx.search(summary)),
+                frozenset(k for k, rx in self.work_.items() if rx.search(summary)))
+        if memo is not None:
+            memo[summary] = hits
+        return hits
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(["structured"], dtype=object)
 
     # -- one example -------------------------------------------------------------
-    def features(self, ex: dict) -> dict:
+    def features(self, ex: dict, memo: dict | None = None) -> dict:
         f: dict[str, float] = {}
         caps = self.caps_
         present = lambda k: k in ex  # noqa: E731 — keys the projection kept
@@ -288,16 +300,12 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         text_completed = None
         cue = self.item_cues_
         for sent in linked:
-            neg = "fi_negative" in cue and cue["fi_negative"].search(sent)
-            if neg:
-                f["item_summary=fi_negative"] = 1.0
-            elif "fi_positive" in cue and cue["fi_positive"].search(sent):
-                f["item_summary=fi_positive"] = 1.0
-            for k in ("long_term", "new_start", "prior_unknown"):
-                if k in cue and cue[k].search(sent):
+            hits = {k for k, rx in cue.items() if rx.search(sent)}
+            for k in hits:
+                # a positive cue does not count in a sentence its negative matched ("no gains")
+                if self.cue_unless_.get(k) not in hits:
                     f[f"item_summary={k}"] = 1.0
-            if "completed" in cue and cue["completed"].search(sent):
-                f["item_summary=completed"] = 1.0
+            if "completed" in hits:
                 n = normalize_count(sent)
                 if n and n.get("unit") in ("session", "visit", "treatment", "week") and _count_value(n):
                     text_completed = max(text_completed or 0.0, _count_value(n))
@@ -379,15 +387,14 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         single = (ex.get("n_items") or 0) == 1
         if single:
             f["single_item_letter"] = 1.0
-        for k, rx in self.summary_cues_.items():
-            if rx.search(summary):
-                f[f"summary_cue={k}"] = 1.0
-                f[f"summary_cue={k}|{cat}"] = 1.0
-                if single:
-                    f[f"summary_cue={k}|single_item"] = 1.0
-        for k, rx in self.work_.items():
-            if rx.search(summary):
-                f[f"work_status={k}"] = 1.0
+        cues, work = self.summary_hits(summary, memo)
+        for k in sorted(cues):
+            f[f"summary_cue={k}"] = 1.0
+            f[f"summary_cue={k}|{cat}"] = 1.0
+            if single:
+                f[f"summary_cue={k}|single_item"] = 1.0
+        for k in sorted(work):
+            f[f"work_status={k}"] = 1.0
 
         # read mode only: the rationale's conclusion
         if present("rationale"):

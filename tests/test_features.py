@@ -145,6 +145,23 @@ def test_item_summary_allowance_and_bins_without_entities():
     assert f["summary_cue=criteria_gap|single_item"] == 1.0
 
 
+def test_item_summary_criteria_findings():
+    # a summary finding that names the request is linked to it; "do not describe" is a gap
+    intro = ("CLINICAL CASE SUMMARY\n\nThe expert reviewer developed the following clinical case summary based on "
+             "a review of the case file, including all medical records:\n\n")
+    gap = hand_example(request="MRI of the lumbar spine", treatment_category="diagnostic_testing", n_items=1,
+                       request_entities=[], summary_entities=[], rationale_entities=[],
+                       summary=intro + "In relation to MRI of the lumbar spine, the notes do not describe red flag "
+                               "conditions. He takes Norco.")
+    f = _sf("forecast")(gap)
+    assert f["item_summary=finding_gap"] == 1.0
+    assert f["item_summary=finding_gap|diagnostic_testing"] == 1.0
+    met = dict(gap, summary=intro + "The treating physician documented unequivocal objective findings of nerve "
+                                    "compromise when requesting MRI of the lumbar spine.")
+    f = _sf("forecast")(met)
+    assert "item_summary=finding_gap" not in f and f["item_summary_n"] == pytest.approx(0.2)
+
+
 def test_entities_win_over_lexicon_fallback():
     # an entity normalized differently from what the lexicon would say is what the feature uses
     ex = hand_example(request="Prosom 2mg", request_entities=[
