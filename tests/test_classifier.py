@@ -206,6 +206,8 @@ def test_end_to_end_training(tmp_path, real_parsed):
     sub.write_text("".join(json.dumps(l) + "\n" for l in labels if l["case_number"] in ids))
     cfg["training"]["real_labels"] = str(sub)
     cfg["training"]["real_letters"] = str(REAL)
+    cfg["training"]["real_cv_generated_max"] = 20  # fewer than the train items: draws differ
+    cfg["training"]["real_cv_draws"] = 2
     out = tmp_path / "model"
     m = run_training(cfg, corpus=corpus, out=out, seed=3, hgb=False)
     assert (out / "model_card.json").is_file() and (out / "metrics.json").is_file()
@@ -219,6 +221,10 @@ def test_end_to_end_training(tmp_path, real_parsed):
     assert m["data"]["train"]["items_used"] > 0 and "request_mismatch" not in m["data"]["train"]
     rc = m["real_cv"]
     assert {"generated_plus_real", "generated_only"} <= set(rc) and rc["folds"] == 2
+    spread = m["real_cv_spread"]["generated_plus_real"]["rationale_accuracy"]
+    assert m["real_cv_spread"]["draws"] == 2 and len(spread["values"]) == 2
+    assert spread["values"][0] == rc["generated_plus_real"]["rationale_accuracy"]
+    assert spread["mean"] == pytest.approx(sum(spread["values"]) / 2, abs=1e-4)
     card = json.loads((out / "model_card.json").read_text())
     assert card["training_data"]["real_items"] > 0 and len(card["training_data"]["fingerprint"]) == 64
     assert card["features"]["forecast"]["text_fields"] and "rationale" not in card["features"]["forecast"]["text_fields"]
