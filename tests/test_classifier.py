@@ -37,6 +37,7 @@ def tiny_cfg() -> dict:
     cfg["models"]["rationale"]["C_grid"] = [1.0]
     cfg["models"]["baseline_text"]["max_features"] = 300
     cfg["training"]["real_cv_folds"] = 2
+    cfg["training"]["parse_jobs"] = 1
     return cfg
 
 
@@ -269,3 +270,18 @@ def test_score_documents(trained, real_parsed):
     recs = list(ItemPredictor.load(out).score_documents(load_parser(ner=False), docs, batch_size=2))
     assert [r["id"] for r in recs] == [d.id for d in docs]
     assert all("prediction" in it for r in recs for it in r["items"])
+
+
+def test_process_parser_matches_the_serial_parser():
+    # training parses in worker processes (`training.parse_jobs`): same records, same order
+    from nlp.reading import iter_documents
+    from nlp.service import load_parser
+    from training.classifier import ProcessParser, _parse_jobs, _parser
+
+    docs = list(iter_documents([str(REAL)]))[:40]
+    serial = list(load_parser().process(docs))
+    parallel = list(ProcessParser(None, jobs=2, batch_size=8).process(iter(docs)))
+    assert [r["id"] for r in parallel] == [d.id for d in docs]
+    assert parallel == serial and any(r["entities"] for r in serial)
+    assert isinstance(_parser(None, 2), ProcessParser)
+    assert _parse_jobs({"training": {"parse_jobs": 3}}) == 3 and _parse_jobs({"training": {}}) >= 1

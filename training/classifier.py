@@ -491,11 +491,55 @@ def real_cv_spread(runs: list[dict]) -> dict:
 
 
 # =========================================================================== entry points
-def _parser(ner_model: str | Path | None = None):
-    """The letter parser whose entities the features read: `ner_model` (a bundle or spaCy
-    pipeline), else the bundled NER. Train and score with the same NER."""
+_WORKER_PARSERS: dict = {}
+
+
+def _parse_batch(ner_model, docs) -> list[dict]:
+    """Worker task of `ProcessParser`: one record per document, the parser loaded once per process."""
     from nlp.service import load_parser
 
+    key = None if ner_model is None else str(ner_model)
+    if key not in _WORKER_PARSERS:
+        _WORKER_PARSERS[key] = load_parser(ner_model)
+    return list(_WORKER_PARSERS[key].process(docs))
+
+
+class ProcessParser:
+    """`LetterParser.process` spread over `jobs` worker processes (joblib/loky), records in input
+    order. Training parses about 11,000 letters, 80% of that in the NER, which runs in one core."""
+
+    def __init__(self, ner_model=None, jobs: int = 2, batch_size: int = 64):
+        self.ner_model = ner_model
+        self.jobs = jobs
+        self.batch_size = batch_size
+
+    def process(self, docs):
+        from joblib import Parallel, delayed
+
+        from nlp.batch import iter_batches
+
+        parallel = Parallel(n_jobs=self.jobs, backend="loky", return_as="generator",
+                            pre_dispatch=str(2 * self.jobs), batch_size=1)
+        for recs in parallel(delayed(_parse_batch)(self.ner_model, b) for b in iter_batches(docs, self.batch_size)):
+            yield from recs
+
+
+def _parse_jobs(cfg: dict) -> int:
+    """`training.parse_jobs` worker processes for parsing (0: one per core)."""
+    from nlp.batch import default_jobs
+
+    n = int(cfg["training"].get("parse_jobs") or 0)
+    return n if n > 0 else default_jobs()
+
+
+def _parser(ner_model: str | Path | None = None, jobs: int = 1):
+    """The letter parser whose entities the features read: `ner_model` (a bundle or spaCy
+    pipeline), else the bundled NER. Train and score with the same NER. `jobs` > 1 parses in
+    that many worker processes."""
+    from nlp.service import load_parser
+
+    if jobs > 1:
+        return ProcessParser(ner_model, jobs)
     return load_parser(ner_model)
 
 
@@ -520,7 +564,7 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
     out = Path(out or ROOT / tr["out"])
     max_letters = max_letters if max_letters is not None else tr.get("max_letters")
     t0 = time.time()
-    parser = _parser(ner_model)
+    parser = _parser(ner_model, _parse_jobs(cfg))
     splits = _corpus_splits(corpus)
     stats: dict = {}
     data: dict[str, ItemData] = {}
@@ -649,7 +693,7 @@ def run_evaluation(model_dir: str | Path, cfg: dict | None = None, corpus: str |
     pred = ItemPredictor.load(model_dir)
     models = {"decision_read": pred.models["decision_read"], "decision_forecast": pred.models["decision_forecast"],
               "rationale_read": pred.models["rationale"], "rationale_labels": pred.models["rationale_labels"]}
-    parser = _parser(ner_model)
+    parser = _parser(ner_model, _parse_jobs(cfg))
     out: dict = {"model_dir": str(model_dir), "card_created": pred.card.get("created")}
     for split in ("test", "test_unseen"):
         if split in _corpus_splits(corpus):
