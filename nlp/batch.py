@@ -122,18 +122,20 @@ def iter_batches(docs: Iterable[RawDocument], size: int) -> Iterator[list[RawDoc
 
 # --------------------------------------------------------------------------- executors
 
-def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 1) -> Iterator[list[dict]]:
-    """Records of each batch, in order. jobs > 1: joblib/loky worker processes; joblib keeps
-    2 × jobs batches dispatched (`pre_dispatch`) and dispatches the next as one completes."""
+def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 1,
+              task=score_batch) -> Iterator[list[dict]]:
+    """Records of each batch, in order: `task(model_dir, batch)` (a module-level function, so
+    workers can import it). jobs > 1: joblib/loky worker processes; joblib keeps 2 × jobs
+    batches dispatched (`pre_dispatch`) and dispatches the next as one completes."""
     if jobs <= 1:
         for batch in batches:
-            yield score_batch(model_dir, batch)
+            yield task(model_dir, batch)
         return
     from joblib import Parallel, delayed  # noqa: PLC0415
 
     parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator",
                         pre_dispatch=str(2 * jobs), batch_size=1)
-    yield from parallel(delayed(score_batch)(model_dir, batch) for batch in batches)
+    yield from parallel(delayed(task)(model_dir, batch) for batch in batches)
 
 
 def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: str | None = None,

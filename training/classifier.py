@@ -505,8 +505,8 @@ def _parse_batch(ner_model, docs) -> list[dict]:
 
 
 class ProcessParser:
-    """`LetterParser.process` spread over `jobs` worker processes (joblib/loky), records in input
-    order. Training parses about 11,000 letters, 80% of that in the NER, which runs in one core."""
+    """`LetterParser.process` spread over `jobs` worker processes (the batch engine's
+    `nlp.batch.run_local`), records in input order. Training parses about 11,000 letters, 80% of that in the NER, which runs in one core."""
 
     def __init__(self, ner_model=None, jobs: int = 2, batch_size: int = 64):
         self.ner_model = ner_model
@@ -514,13 +514,9 @@ class ProcessParser:
         self.batch_size = batch_size
 
     def process(self, docs):
-        from joblib import Parallel, delayed
+        from nlp.batch import iter_batches, run_local
 
-        from nlp.batch import iter_batches
-
-        parallel = Parallel(n_jobs=self.jobs, backend="loky", return_as="generator",
-                            pre_dispatch=str(2 * self.jobs), batch_size=1)
-        for recs in parallel(delayed(_parse_batch)(self.ner_model, b) for b in iter_batches(docs, self.batch_size)):
+        for recs in run_local(iter_batches(docs, self.batch_size), self.ner_model, self.jobs, task=_parse_batch):
             yield from recs
 
 
