@@ -143,7 +143,9 @@ def train(corpus_spacy_dir: str | Path, output: str | Path, config: str | Path =
     from spacy.cli.train import train as spacy_train
 
     import nlp.ner.tokenizer  # noqa: F401  (registers imr.Tokenizer.v1)
+    from nlp.ner.ops import use_configured_ops
 
+    use_configured_ops()
     corpus_spacy_dir = Path(corpus_spacy_dir)
     overrides = {"paths.train": str(corpus_spacy_dir / "train.spacy"),
                  "paths.dev": str(corpus_spacy_dir / "dev.spacy"), "system.seed": seed}
@@ -164,8 +166,10 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import nlp.ner.components  # noqa: F401
     from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words, guideline_stop_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
+    from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
 
+    use_configured_ops()
     pipe = spacy.load(trained) if trained else blank_pipeline()
     pipe.add_pipe("imr_sections", first=True)
     if ruler:

@@ -17,7 +17,9 @@ def load_pipeline(path: str):
 
     import nlp.ner.components  # noqa: F401  (registers the factories even without entry points)
     import nlp.ner.tokenizer  # noqa: F401
+    from nlp.ner.ops import use_configured_ops
 
+    use_configured_ops()
     return spacy.load(path)
 
 
