@@ -1,16 +1,24 @@
 """The spaCy side: tokenizer rules, section detector, normalizer component, save/load, training."""
+import functools
 import json
 import subprocess
 import sys
 
 import pytest
 import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacy.tokens import DocBin
 
 from conftest import LETTERS
 from nlp.ner.tokenizer import blank_pipeline
 from nlp.textnorm import normalize_text
 from training.ner import assemble
+
+
+@functools.lru_cache(maxsize=1)
+def _blank():
+    return blank_pipeline()
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +158,49 @@ def test_request_quantity_of_a_heading(heading, expected):
     assert doc._.layout is not None and len(doc._.layout.items) == 1
     doc = RequestQuantity(request_quantity_pattern())(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "SESSION_COUNT")]
+
+
+def test_bundled_pipeline_multiplies_with_the_configured_backend():
+    """configs/ner/ops.yaml decides BLIS or numpy for the models' gemm (nlp/ner/ops.py); the
+    models keep the ops current when they were built, so loading must apply it first."""
+    from thinc.api import NumpyOps
+
+    from nlp.config import load_yaml
+    from nlp.ner.runtime import load_pipeline
+    from nlp.service import ner_dir
+
+    use_blis = load_yaml("ner/ops.yaml")["use_blis"]
+    nlp = load_pipeline(str(ner_dir(None)))
+    # spaCy builds the parser's optional upper layer under `use_ops("cpu")` (the C loop does not use it)
+    layers = [*nlp.get_pipe("tok2vec").model.walk(), *nlp.get_pipe("ner").model.get_ref("lower").walk()]
+    assert len(layers) > 20
+    for layer in layers:
+        assert isinstance(layer.ops, NumpyOps) and layer.ops.use_blis is use_blis, layer.name
+
+
+_TEXT_PARTS = st.sampled_from(["Dr.", "Page(s):", "don't", "e.g.", "QTY:", "Non-MTUS", "2x6", "10/325mg", "U.S.",
+                               "MTUS", "(ODG)", "a.m.", "x12", "Norco", "20%/cyclobenzaprine", "--", ":)"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_TEXT_PARTS, st.text(alphabet=" \n\t.,:;()-/%#'\"aZ9é", max_size=6)), max_size=40))
+def test_paragraph_tokenizer_gives_the_tokens_of_one_call(parts):
+    """`ParagraphTokenizer` only changes what spaCy's cache keeps: every token attribute the models
+    read is the same as tokenizing the whole text in one call."""
+    from spacy.attrs import LOWER, NORM, ORTH, PREFIX, SHAPE, SPACY, SUFFIX
+
+    text = "".join(parts)
+    nlp = _blank()
+    whole, by_paragraph = nlp.tokenizer.tokenizer(text), nlp.tokenizer(text)
+    attrs = [ORTH, NORM, SPACY, LOWER, SHAPE, PREFIX, SUFFIX]
+    assert by_paragraph.text == text
+    assert by_paragraph.to_array(attrs).tolist() == whole.to_array(attrs).tolist()
+
+
+def test_paragraph_tokenizer_saves_and_loads_its_rules(tmp_path):
+    nlp = blank_pipeline()
+    nlp.tokenizer.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert type(loaded.tokenizer).__name__ == "ParagraphTokenizer"
+    assert [t.text for t in loaded("Q-tip\nPT 2x6\n")] == ["Q-tip", "\n", "PT", "2", "x", "6", "\n"]
