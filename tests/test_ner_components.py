@@ -171,6 +171,10 @@ def test_bundled_pipeline_multiplies_with_the_configured_backend():
 
     use_blis = load_yaml("ner/ops.yaml")["use_blis"]
     nlp = load_pipeline(str(ner_dir(None)))
+    threads = load_yaml("ner/ops.yaml")["scoring_blas_threads"]
+    from threadpoolctl import threadpool_info
+
+    assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {threads}
     # spaCy builds the parser's optional upper layer under `use_ops("cpu")` (the C loop does not use it)
     layers = [*nlp.get_pipe("tok2vec").model.walk(), *nlp.get_pipe("ner").model.get_ref("lower").walk()]
     assert len(layers) > 20

@@ -19,7 +19,7 @@ def load_pipeline(path: str):
     import nlp.ner.tokenizer  # noqa: F401
     from nlp.ner.ops import use_configured_ops
 
-    use_configured_ops()
+    use_configured_ops(scoring=True)
     return spacy.load(path)
 
 
