@@ -188,23 +188,35 @@ _TEXT_PARTS = st.sampled_from(["Dr.", "Page(s):", "don't", "e.g.", "QTY:", "Non-
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_TEXT_PARTS, st.text(alphabet=" \n\t.,:;()-/%#'\"aZ9é", max_size=6)), max_size=40))
-def test_paragraph_tokenizer_gives_the_tokens_of_one_call(parts):
-    """`ParagraphTokenizer` only changes what spaCy's cache keeps: every token attribute the models
-    read is the same as tokenizing the whole text in one call."""
+def test_tokenizing_by_paragraph_gives_the_tokens_of_one_call(parts):
+    """`CachePrimingTokenizer` only changes what spaCy's cache keeps: every token attribute the
+    models read is the same as tokenizing the whole text in one call, in both of its modes."""
     from spacy.attrs import LOWER, NORM, ORTH, PREFIX, SHAPE, SPACY, SUFFIX
 
     text = "".join(parts)
     nlp = _blank()
-    whole, by_paragraph = nlp.tokenizer.tokenizer(text), nlp.tokenizer(text)
+    whole, by_paragraph, primed = nlp.tokenizer.tokenizer(text), nlp.tokenizer.by_paragraph(text), nlp.tokenizer(text)
     attrs = [ORTH, NORM, SPACY, LOWER, SHAPE, PREFIX, SUFFIX]
-    assert by_paragraph.text == text
-    assert by_paragraph.to_array(attrs).tolist() == whole.to_array(attrs).tolist()
+    assert by_paragraph.text == primed.text == text
+    assert by_paragraph.to_array(attrs).tolist() == whole.to_array(attrs).tolist() == primed.to_array(attrs).tolist()
 
 
-def test_paragraph_tokenizer_saves_and_loads_its_rules(tmp_path):
+def test_cache_priming_tokenizer_switches_to_whole_texts():
+    nlp = blank_pipeline()
+    tok = nlp.tokenizer
+    assert tok.prime_texts > 0
+    for _ in range(tok.prime_texts + 2):
+        doc = nlp("Dr. Smith asked for 12 sessions.\nPage(s): 24\n")
+    assert tok._calls == tok.prime_texts
+    assert [t.text for t in doc] == ["Dr.", "Smith", "asked", "for", "12", "sessions", ".", "\n", "Page(s)", ":", "24", "\n"]
+    tok.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])  # new rules empty spaCy's cache: prime again
+    assert tok._calls == 0
+
+
+def test_cache_priming_tokenizer_saves_and_loads_its_rules(tmp_path):
     nlp = blank_pipeline()
     nlp.tokenizer.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
-    assert type(loaded.tokenizer).__name__ == "ParagraphTokenizer"
+    assert type(loaded.tokenizer).__name__ == "CachePrimingTokenizer"
     assert [t.text for t in loaded("Q-tip\nPT 2x6\n")] == ["Q-tip", "\n", "PT", "2", "x", "6", "\n"]

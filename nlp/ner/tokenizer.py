@@ -1,5 +1,5 @@
 """A registered tokenizer: spaCy's English rules plus the additions in configs/ner/tokenizer.yaml,
-called one paragraph at a time (`ParagraphTokenizer`)."""
+with its chunk cache primed a paragraph at a time (`CachePrimingTokenizer`)."""
 from __future__ import annotations
 
 import re
@@ -21,51 +21,74 @@ def customize_tokenizer(tokenizer, nlp) -> None:
         tokenizer.add_special_case(text, [{"ORTH": o} for o in orths])
 
 
-class ParagraphTokenizer:
-    """spaCy's `Tokenizer`, called once per paragraph; the pieces are joined with `Doc.from_docs`.
+class CachePrimingTokenizer:
+    """spaCy's `Tokenizer` whose chunk cache is filled a paragraph at a time.
 
-    Why: spaCy's tokenizer caches the tokens of each whitespace-separated chunk, but within one
-    call it stops saving chunks once it has met a special case (a per-call flag, spaCy#1250).
-    A letter meets "Dr." or "Page(s):" in its first lines, so nearly every later word went
-    through the prefix, suffix and infix expressions again, letter after letter. A new call per
-    paragraph resets the flag. The tokens and their attributes are the same as one call's
-    (tests/test_ner_components.py checks it on generated texts); everything else is the wrapped
-    tokenizer's (rules, special cases, serialization)."""
+    spaCy's tokenizer caches the tokens of each whitespace-separated chunk (up to
+    `max_cache_size` chunks), but within one call it stops saving chunks once it has met a
+    special case (a per-call flag, spaCy#1250). A letter meets "Dr." or "Page(s):" in its first
+    lines, so called on whole letters the cache stayed nearly empty and almost every word went
+    through the prefix, suffix and infix expressions again, letter after letter. The first
+    `prime_texts` texts of several paragraphs are therefore tokenized one paragraph per call (the flag resets at each
+    call; the pieces are joined with `Doc.from_docs`), which fills the cache; later texts take one
+    call, reading the cache. Either way the tokens and their attributes are those of one call
+    (tests/test_ner_components.py checks it on generated texts). Everything else (rules, special
+    cases, serialization) is the wrapped tokenizer's."""
 
-    def __init__(self, tokenizer):
+    def __init__(self, tokenizer, prime_texts: int = 0):
         object.__setattr__(self, "tokenizer", tokenizer)
+        object.__setattr__(self, "prime_texts", prime_texts)
+        object.__setattr__(self, "_calls", 0)
 
     def __call__(self, text: str) -> Doc:
+        if self._calls < self.prime_texts:
+            return self.by_paragraph(text)
+        return self.tokenizer(text)
+
+    def by_paragraph(self, text: str) -> Doc:
+        """Counts towards priming only texts of several paragraphs (not the ruler's patterns,
+        which the pipeline tokenizes as it loads)."""
         pieces = _PARAGRAPH_START.split(text)
         if len(pieces) == 1:
             return self.tokenizer(text)
+        object.__setattr__(self, "_calls", self._calls + 1)
         return Doc.from_docs([self.tokenizer(p) for p in pieces], ensure_whitespace=False)
+
+    def _restart_priming(self) -> None:  # new rules empty spaCy's cache
+        object.__setattr__(self, "_calls", 0)
 
     def pipe(self, texts, batch_size: int = 1000):
         for text in texts:
             yield self(text)
 
+    def add_special_case(self, string, substrings):
+        self.tokenizer.add_special_case(string, substrings)
+        self._restart_priming()
+
     def from_disk(self, path, **kwargs):
         self.tokenizer.from_disk(path, **kwargs)
+        self._restart_priming()
         return self
 
     def from_bytes(self, data, **kwargs):
         self.tokenizer.from_bytes(data, **kwargs)
+        self._restart_priming()
         return self
 
     def __getattr__(self, name):
-        if name == "tokenizer":  # not set yet (unpickling)
+        if name in ("tokenizer", "prime_texts", "_calls"):  # not set yet (unpickling)
             raise AttributeError(name)
         return getattr(self.tokenizer, name)
 
     def __setattr__(self, name, value):
         setattr(self.tokenizer, name, value)
+        self._restart_priming()
 
     def __getstate__(self):
-        return {"tokenizer": self.tokenizer}
+        return {"tokenizer": self.tokenizer, "prime_texts": self.prime_texts}
 
     def __setstate__(self, state):
-        object.__setattr__(self, "tokenizer", state["tokenizer"])
+        self.__init__(state["tokenizer"], state["prime_texts"])
 
 
 @registry.tokenizers("imr.Tokenizer.v1")
@@ -75,7 +98,7 @@ def create_imr_tokenizer():
     def make_tokenizer(nlp):
         tokenizer = base(nlp)
         customize_tokenizer(tokenizer, nlp)
-        return ParagraphTokenizer(tokenizer)
+        return CachePrimingTokenizer(tokenizer, int(load_yaml("ner/tokenizer.yaml").get("cache_priming_texts", 0)))
 
     return make_tokenizer
 
