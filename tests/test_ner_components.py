@@ -191,13 +191,15 @@ _TEXT_PARTS = st.sampled_from(["Dr.", "Page(s):", "don't", "e.g.", "QTY:", "Non-
 def test_tokenizing_by_paragraph_gives_the_tokens_of_one_call(parts):
     """`CachePrimingTokenizer` only changes what spaCy's cache keeps: every token attribute the
     models read is the same as tokenizing the whole text in one call, in both of its modes."""
-    from spacy.attrs import LOWER, NORM, ORTH, PREFIX, SHAPE, SPACY, SUFFIX
+    from spacy.attrs import IDS
+    from spacy.tokens._serialize import ALL_ATTRS  # what a DocBin stores
 
     text = "".join(parts)
     nlp = _blank()
     whole, by_paragraph, primed = nlp.tokenizer.tokenizer(text), nlp.tokenizer.by_paragraph(text), nlp.tokenizer(text)
-    attrs = [ORTH, NORM, SPACY, LOWER, SHAPE, PREFIX, SUFFIX]
+    attrs = [IDS[a] for a in ALL_ATTRS] + [IDS[a] for a in ("SPACY", "LOWER", "SHAPE", "PREFIX", "SUFFIX")]
     assert by_paragraph.text == primed.text == text
+    assert by_paragraph.has_annotation("SENT_START") == whole.has_annotation("SENT_START") == primed.has_annotation("SENT_START")
     assert by_paragraph.to_array(attrs).tolist() == whole.to_array(attrs).tolist() == primed.to_array(attrs).tolist()
 
 

@@ -52,7 +52,13 @@ class CachePrimingTokenizer:
         if len(pieces) == 1:
             return self.tokenizer(text)
         object.__setattr__(self, "_calls", self._calls + 1)
-        return Doc.from_docs([self.tokenizer(p) for p in pieces], ensure_whitespace=False)
+        docs = [self.tokenizer(p) for p in pieces]
+        doc = Doc.from_docs(docs, ensure_whitespace=False)
+        start = 0
+        for piece in docs[:-1]:  # from_docs marks each piece's first token as a sentence start
+            start += len(piece)
+            doc[start].is_sent_start = None
+        return doc
 
     def _restart_priming(self) -> None:  # new rules empty spaCy's cache
         object.__setattr__(self, "_calls", 0)
