@@ -431,6 +431,16 @@ class FieldText(TransformerMixin, BaseEstimator):
         return np.asarray([self.field], dtype=object)
 
 
+def _transform_once_per_text(step, X):
+    """`step.transform(X)`, but a TF-IDF field vectorizes each distinct text once: the items of a
+    letter share its summary (rows are independent, so the matrix is the same)."""
+    if not (isinstance(step, Pipeline) and "select" in step.named_steps):
+        return step.transform(X)
+    rows: dict[str, int] = {}
+    index = [rows.setdefault(t, len(rows)) for t in step.named_steps["select"].transform(X)]
+    return sparse.csr_matrix(step.named_steps["tfidf"].transform(list(rows)))[index]
+
+
 class ItemFeatures(TransformerMixin, BaseEstimator):
     """Item examples → sparse feature matrix, for `mode` "read" or "forecast".
 
@@ -509,7 +519,7 @@ class ItemFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "union_")
         X = derive(project(validate_examples(X, self.mode), self.mode), self.settings_)
-        mats = [sparse.csr_matrix(step.transform(X)) for _, step in self.union_.transformer_list]
+        mats = [sparse.csr_matrix(_transform_once_per_text(step, X)) for _, step in self.union_.transformer_list]
         return sparse.hstack(mats, format="csr", dtype=np.float32)
 
     def get_feature_names_out(self, input_features=None):
