@@ -38,6 +38,7 @@ def tiny_cfg() -> dict:
     cfg["models"]["baseline_text"]["max_features"] = 300
     cfg["training"]["real_cv_folds"] = 2
     cfg["training"]["parse_jobs"] = 1
+    cfg["training"]["fit_jobs"] = 1
     return cfg
 
 
@@ -285,3 +286,33 @@ def test_process_parser_matches_the_serial_parser():
     assert parallel == serial and any(r["entities"] for r in serial)
     assert isinstance(_parser(None, 2), ProcessParser)
     assert _parse_jobs({"training": {"parse_jobs": 3}}) == 3 and _parse_jobs({"training": {}}) >= 1
+
+
+def test_parallel_fits_equal_serial_fits(real_parsed):
+    """`training.fit_jobs` > 1 fits the heads in worker processes: same chosen C, same scores,
+    same coefficients as fitting them one after the other."""
+    from training.classifier import ItemData, Trainer, _fit_jobs
+
+    _, recs, texts, gold = real_parsed
+    data = ItemData()
+    for r, t in zip(recs, texts):
+        for ex in item_examples(r, t):
+            data.add(ex, gold[(ex["id"], ex["index"])], 1.0, "real")
+    letters = sorted(set(data.groups))
+    train = data.subset([i for i, g in enumerate(data.groups) if g in letters[:16]])
+    val = data.subset([i for i, g in enumerate(data.groups) if g in letters[16:]])
+    results = []
+    for jobs in (1, 2):
+        cfg = tiny_cfg()
+        cfg["models"]["decision"]["C_grid"] = [0.1, 1.0]
+        cfg["models"]["rationale"]["C_grid"] = [0.3, 3.0]
+        cfg["training"]["fit_jobs"] = jobs
+        assert _fit_jobs(cfg) == jobs
+        results.append(Trainer(cfg, seed=5).fit(train, val))
+    (m1, c1, s1), (m2, c2, s2) = results
+    assert c1 == c2 and s1 == s2 and set(s1) == {"decision_read", "decision_forecast", "rationale_read", "rationale_forecast"}
+    assert set(m1) == set(m2) == {"decision_read", "decision_forecast", "rationale_read", "rationale_forecast", "rationale_labels"}
+    X = val.X
+    for name in m1:
+        a, b = m1[name].predict_proba(X), m2[name].predict_proba(X)
+        assert np.array_equal(a, b), name

@@ -308,54 +308,76 @@ class Trainer:
         return MultiLabelHead(C=C, max_iter=m.get("max_iter", 2000),
                               threshold=m.get("multilabel_threshold", 0.5)).fit(M, Y, sample_weight=w)
 
+    def _fit_head(self, head: str, C: float, M, y, w):
+        fit = {"decision": self._decision_head, "rationale": self._rationale_head, "labels": self._multilabel_head}[head]
+        return fit(C, M, y, w)
+
+    def _fit_all(self, tasks: list) -> list:
+        """Fit (head, C, matrix, targets, weights) tasks, in `training.fit_jobs` worker processes
+        (0: one per core) when there are several; results in task order, so the same as serial."""
+        jobs = _fit_jobs(self.cfg)
+        if jobs <= 1 or len(tasks) <= 1:
+            return [self._fit_head(*t) for t in tasks]
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=min(jobs, len(tasks)), backend="loky")(delayed(self._fit_head)(*t) for t in tasks)
+
     def fit(self, train: ItemData, val: ItemData | None = None, chosen: dict | None = None,
             rationale_forecast: bool = True) -> tuple[dict, dict, dict]:
-        """(models {name: Pipeline}, chosen C per model, validation scores)."""
+        """(models {name: Pipeline}, chosen C per model, validation scores). Every C of a grid is
+        fitted (all heads at once, in parallel), then the best on `val` is kept."""
         feats, mats = self.features(train)
         chosen = dict(chosen or {})
         scores: dict = {}
-        models = {}
         yd, yr, w = train.y_decision(), train.y_rationale(), train.w()
         Y = label_matrix(train.labels, self.rationale_classes)
         t = time.time()
-        for mode in MODES:
-            Mtr = mats[mode]
-            Mva = feats[mode].transform(val.X) if val is not None and len(val) else None
-            # decision
-            name = f"decision_{mode}"
-            best = self._select(name, self.cfg["models"]["decision"]["C_grid"], chosen, scores,
-                                lambda C: self._decision_head(C, Mtr, yd, w),
-                                (lambda h: average_precision_score(val.y_decision() == "overturned", _p_over(h, Mva)))
-                                if Mva is not None and len(set(val.decision)) == 2 else None)
+        Mva = {m: feats[m].transform(val.X) for m in MODES} if val is not None and len(val) else {}
+        scorers = {}
+        if Mva and len(set(val.decision)) == 2:
+            yv = val.y_decision() == "overturned"
+            scorers["decision"] = lambda h, mode: average_precision_score(yv, _p_over(h, Mva[mode]))
+        if Mva:
+            scorers["rationale"] = lambda h, mode: f1_score(val.y_rationale(), h.predict(Mva[mode]), average="macro")
+        targets = {"decision": yd, "rationale": yr}
+        heads = [(mode, head) for mode in MODES for head in ("decision", "rationale")
+                 if head == "decision" or mode == "read" or rationale_forecast]
+        tasks, keys = [], []
+        for mode, head in heads:
+            name, grid = f"{head}_{mode}", self.cfg["models"][head]["C_grid"]
+            Cs = [chosen[name]] if name in chosen else grid if head in scorers else [grid[0]]
+            for C in Cs:
+                tasks.append((head, C, mats[mode], targets[head], w))
+                keys.append((mode, head, C))
+        labels_C = chosen.get("rationale_read")
+        if labels_C is not None:  # known already: fitted with the others
+            tasks.append(("labels", labels_C, mats["read"], Y, w))
+            keys.append(("read", "labels", labels_C))
+        fitted = dict(zip(keys, self._fit_all(tasks)))
+        models = {}
+        for mode, head in heads:
+            name = f"{head}_{mode}"
+            Cs = [C for (m, h, C) in keys if (m, h) == (mode, head)]
+            if len(Cs) > 1 or (name not in chosen and head in scorers):
+                scores[name] = {str(C): round(float(scorers[head](fitted[(mode, head, C)], mode)), 4) for C in Cs}
+                chosen[name] = max(Cs, key=lambda C: scores[name][str(C)])  # first of equals, as before
+            best = fitted[(mode, head, chosen.get(name, Cs[0]))]
             models[name] = Pipeline([("features", feats[mode]), ("clf", best)])
-            # rationale (primary); forecast-mode rationale is fitted for evaluation only
-            if mode == "read" or rationale_forecast:
-                name = f"rationale_{mode}"
-                best = self._select(name, self.cfg["models"]["rationale"]["C_grid"], chosen, scores,
-                                    lambda C: self._rationale_head(C, Mtr, yr, w),
-                                    (lambda h: f1_score(val.y_rationale(), h.predict(Mva), average="macro"))
-                                    if Mva is not None else None)
-                models[name] = Pipeline([("features", feats[mode]), ("clf", best)])
-            if mode == "read":
-                C = chosen.get("rationale_read", self.cfg["models"]["rationale"]["C_grid"][0])
-                models["rationale_labels"] = Pipeline([("features", feats[mode]),
-                                                       ("clf", self._multilabel_head(C, Mtr, Y, w))])
+        if labels_C is None:
+            labels_C = chosen.get("rationale_read", self.cfg["models"]["rationale"]["C_grid"][0])
+            fitted[("read", "labels", labels_C)] = self._fit_head("labels", labels_C, mats["read"], Y, w)
+        models["rationale_labels"] = Pipeline([("features", feats["read"]),
+                                               ("clf", fitted[("read", "labels", labels_C)])])
         self.timings["heads_fit_s"] = round(time.time() - t, 1)
         return models, chosen, scores
 
-    @staticmethod
-    def _select(name, grid, chosen, scores, fit, score):
-        if name in chosen or score is None:
-            return fit(chosen.get(name, grid[0]))
-        best, best_s = None, -1.0
-        scores[name] = {}
-        for C in grid:
-            h = fit(C)
-            s = float(score(h))
-            scores[name][str(C)] = round(s, 4)
-            if s > best_s:
-                best, best_s, chosen[name] = h, s, C
-        return best
+
+def _fit_jobs(cfg: dict) -> int:
+    """`training.fit_jobs` worker processes for the model fits (0: one per core)."""
+    from nlp.batch import default_jobs
+
+    n = int(cfg["training"].get("fit_jobs") or 0)
+    return n if n > 0 else default_jobs()
 
 
 def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
