@@ -125,3 +125,25 @@ def test_train_all_quick_run_end_to_end(tmp_path):
     rec = json.loads(out.read_text().splitlines()[0])
     assert len(rec["items"]) == 3
     assert all(it["prediction"]["decision"] in ("upheld", "overturned") for it in rec["items"])
+
+
+def test_docbins_built_in_worker_processes_equal_one_process(tmp_path, monkeypatch):
+    """`build_docbins(jobs=2)` tokenizes chunks of letters in worker processes and merges them in
+    order: the same documents, entities and counts as one process."""
+    from spacy.tokens import DocBin
+
+    import training.ner
+    from nlp.ner.tokenizer import blank_pipeline
+    from training.ner import build_docbins
+
+    res = imr("corpus", "build", "--n", "20", "--seed", "2", "--out", tmp_path / "c")
+    assert res.returncode == 0, res.stderr
+    monkeypatch.setattr(training.ner, "_CHUNK", 3)  # several chunks per split
+    stats = {jobs: build_docbins(tmp_path / "c" / "hf", tmp_path / f"j{jobs}", jobs=jobs) for jobs in (1, 2)}
+    assert stats[1] == stats[2] and stats[1]["train"]["letters"] > 6
+    vocab = blank_pipeline().vocab
+    for fname in ("train.spacy", "dev.spacy", "test.spacy"):
+        docs = [list(DocBin().from_disk(tmp_path / f"j{jobs}" / fname).get_docs(vocab)) for jobs in (1, 2)]
+        assert [d.text for d in docs[0]] == [d.text for d in docs[1]]
+        assert [[(e.start, e.end, e.label_) for e in d.ents] for d in docs[0]] == \
+               [[(e.start, e.end, e.label_) for e in d.ents] for d in docs[1]]

@@ -308,7 +308,7 @@ def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) ->
     # DocBins for the NER: the normalized letter text (what the pipeline sees), gold spans mapped onto it.
     from training.ner import build_docbins
 
-    spacy_report = build_docbins(out / "hf", out / "spacy", seed=seed)
+    spacy_report = build_docbins(out / "hf", out / "spacy", seed=seed, jobs=workers)
     stats = {"n": n, "seed": seed, "splits": {s: split_stats(letters[s]) for s in SPLITS},
              "distinct_bigram_ratio": round(distinct_bigram_ratio([L["text"] for L in letters["train"]]), 4),
              "distinct": {"templates_used": len({t for s in SPLITS for L in letters[s] for t in L["template_ids"]}),

@@ -10,6 +10,7 @@ add what it missed. docs/NER.md gives the measurements behind this order.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -96,22 +97,65 @@ def _add_rows(db, nlp, rows, repeat: int = 1, trust: str = "all") -> tuple[int, 
     return letters, total, misaligned
 
 
+_CHUNK = 400  # letters per worker task
+
+
+@functools.lru_cache(maxsize=1)
+def _blank():
+    """One blank pipeline per process, so its tokenizer cache stays primed across chunks."""
+    from nlp.ner.tokenizer import blank_pipeline
+
+    return blank_pipeline()
+
+
+def _docbin_chunk(rows: list, repeat: int, trust: str) -> tuple[bytes, tuple[int, int, int]]:
+    """Worker task: a serialized DocBin of `rows` and `_add_rows`' counts."""
+    from spacy.tokens import DocBin
+
+    db = DocBin(store_user_data=False)
+    counts = _add_rows(db, _blank(), rows, repeat=repeat, trust=trust)
+    return db.to_bytes(), counts
+
+
+def _docbin(rows, jobs: int, repeat: int = 1, trust: str = "all"):
+    """(DocBin, counts) of `rows`, built in `jobs` worker processes in chunks and merged in input
+    order: the same documents as one process's `_add_rows`."""
+    from spacy.tokens import DocBin
+
+    from nlp.batch import iter_batches
+
+    chunks = iter_batches(rows, _CHUNK)
+    if jobs > 1:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
+            delayed(_docbin_chunk)(c, repeat, trust) for c in chunks)
+    else:
+        parts = (_docbin_chunk(c, repeat, trust) for c in chunks)
+    db, totals = DocBin(store_user_data=False), [0, 0, 0]
+    for data, counts in parts:
+        db.merge(DocBin(store_user_data=False).from_bytes(data))
+        totals = [a + b for a, b in zip(totals, counts)]
+    return db, tuple(totals)
+
+
 def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0,
-                  real: list[str | Path] = (), real_repeat: int = 1, real_trust: str = "drugs") -> dict:
+                  real: list[str | Path] = (), real_repeat: int = 1, real_trust: str = "drugs",
+                  jobs: int | None = None) -> dict:
     """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text.
 
     `real`: datasets built by `imr corpus from-letters` (silver entities of real letters), added
     to the training DocBin `real_repeat` times each, so the model also learns the wording and
     page furniture of real letters (self-training on the current pipeline's output);
-    `real_trust` says which silver entities count (see `_add_rows`).
+    `real_trust` says which silver entities count (see `_add_rows`). `jobs` worker processes
+    (None: one per core) tokenize the generated letters.
     """
     from datasets import load_from_disk
-    from spacy.tokens import DocBin
 
-    from nlp.ner.tokenizer import blank_pipeline
+    from nlp.batch import default_jobs
     from training.dataset_io import dataset_dir, decoded_rows
 
-    nlp = blank_pipeline()
+    jobs = default_jobs() if jobs is None else jobs
     dsd = load_from_disk(str(corpus_dir))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,13 +167,13 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
         n = len(ds) if not limit or split not in limit else min(limit[split], len(ds))
         if n < len(ds):
             ds = ds.select(sorted(random.Random(seed).sample(range(len(ds)), n)))
-        db = DocBin(store_user_data=False)
-        _, total, misaligned = _add_rows(db, nlp, decoded_rows(ds))
+        db, (_, total, misaligned) = _docbin(decoded_rows(ds), jobs)
         stats[split] = {"letters": n, "entities": total, "not_token_aligned": misaligned}
         if split == "train":
             for path in real:
                 real_ds = load_from_disk(str(dataset_dir(path)))["real"]
-                k, t, m = _add_rows(db, nlp, decoded_rows(real_ds), repeat=real_repeat, trust=real_trust)
+                real_db, (k, t, m) = _docbin(decoded_rows(real_ds), 1, repeat=real_repeat, trust=real_trust)
+                db.merge(real_db)
                 stats[f"real:{Path(path).name}"] = {"letters": k, "repeat": real_repeat, "trust": real_trust,
                                                     "entities": t, "not_token_aligned": m}
         db.to_disk(out_dir / fname)
