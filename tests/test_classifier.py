@@ -277,7 +277,7 @@ def test_process_parser_matches_the_serial_parser():
     # training parses in worker processes (`training.parse_jobs`): same records, same order
     from nlp.reading import iter_documents
     from nlp.service import load_parser
-    from training.classifier import ProcessParser, _parse_jobs, _parser
+    from training.classifier import ProcessParser, _jobs, _parser
 
     docs = list(iter_documents([str(REAL)]))[:40]
     serial = list(load_parser().process(docs))
@@ -285,13 +285,13 @@ def test_process_parser_matches_the_serial_parser():
     assert [r["id"] for r in parallel] == [d.id for d in docs]
     assert parallel == serial and any(r["entities"] for r in serial)
     assert isinstance(_parser(None, 2), ProcessParser)
-    assert _parse_jobs({"training": {"parse_jobs": 3}}) == 3 and _parse_jobs({"training": {}}) >= 1
+    assert _jobs({"training": {"parse_jobs": 3}}, "parse_jobs") == 3 and _jobs({"training": {}}, "parse_jobs") >= 1
 
 
 def test_parallel_fits_equal_serial_fits(real_parsed):
     """`training.fit_jobs` > 1 fits the heads in worker processes: same chosen C, same scores,
     same coefficients as fitting them one after the other."""
-    from training.classifier import ItemData, Trainer, _fit_jobs
+    from training.classifier import ItemData, Trainer, _jobs
 
     _, recs, texts, gold = real_parsed
     data = ItemData()
@@ -307,7 +307,7 @@ def test_parallel_fits_equal_serial_fits(real_parsed):
         cfg["models"]["decision"]["C_grid"] = [0.1, 1.0]
         cfg["models"]["rationale"]["C_grid"] = [0.3, 3.0]
         cfg["training"]["fit_jobs"] = jobs
-        assert _fit_jobs(cfg) == jobs
+        assert _jobs(cfg, "fit_jobs") == jobs
         results.append(Trainer(cfg, seed=5).fit(train, val))
     (m1, c1, s1), (m2, c2, s2) = results
     assert c1 == c2 and s1 == s2 and set(s1) == {"decision_read", "decision_forecast", "rationale_read", "rationale_forecast"}

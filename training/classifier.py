@@ -315,7 +315,7 @@ class Trainer:
     def _fit_all(self, tasks: list) -> list:
         """Fit (head, C, matrix, targets, weights) tasks, in `training.fit_jobs` worker processes
         (0: one per core) when there are several; results in task order, so the same as serial."""
-        jobs = _fit_jobs(self.cfg)
+        jobs = _jobs(self.cfg, "fit_jobs")
         if jobs <= 1 or len(tasks) <= 1:
             return [self._fit_head(*t) for t in tasks]
         from joblib import Parallel, delayed
@@ -370,14 +370,6 @@ class Trainer:
                                                ("clf", fitted[("read", "labels", labels_C)])])
         self.timings["heads_fit_s"] = round(time.time() - t, 1)
         return models, chosen, scores
-
-
-def _fit_jobs(cfg: dict) -> int:
-    """`training.fit_jobs` worker processes for the model fits (0: one per core)."""
-    from nlp.batch import default_jobs
-
-    n = int(cfg["training"].get("fit_jobs") or 0)
-    return n if n > 0 else default_jobs()
 
 
 def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
@@ -542,11 +534,11 @@ class ProcessParser:
             yield from recs
 
 
-def _parse_jobs(cfg: dict) -> int:
-    """`training.parse_jobs` worker processes for parsing (0: one per core)."""
+def _jobs(cfg: dict, key: str) -> int:
+    """Worker processes `training.<key>` (`parse_jobs`, `fit_jobs`; 0: one per core)."""
     from nlp.batch import default_jobs
 
-    n = int(cfg["training"].get("parse_jobs") or 0)
+    n = int(cfg["training"].get(key) or 0)
     return n if n > 0 else default_jobs()
 
 
@@ -582,7 +574,7 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
     out = Path(out or ROOT / tr["out"])
     max_letters = max_letters if max_letters is not None else tr.get("max_letters")
     t0 = time.time()
-    parser = _parser(ner_model, _parse_jobs(cfg))
+    parser = _parser(ner_model, _jobs(cfg, "parse_jobs"))
     splits = _corpus_splits(corpus)
     stats: dict = {}
     data: dict[str, ItemData] = {}
@@ -711,7 +703,7 @@ def run_evaluation(model_dir: str | Path, cfg: dict | None = None, corpus: str |
     pred = ItemPredictor.load(model_dir)
     models = {"decision_read": pred.models["decision_read"], "decision_forecast": pred.models["decision_forecast"],
               "rationale_read": pred.models["rationale"], "rationale_labels": pred.models["rationale_labels"]}
-    parser = _parser(ner_model, _parse_jobs(cfg))
+    parser = _parser(ner_model, _jobs(cfg, "parse_jobs"))
     out: dict = {"model_dir": str(model_dir), "card_created": pred.card.get("created")}
     for split in ("test", "test_unseen"):
         if split in _corpus_splits(corpus):
