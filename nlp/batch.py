@@ -124,8 +124,9 @@ def iter_batches(docs: Iterable[RawDocument], size: int) -> Iterator[list[RawDoc
 
 def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 1,
               task=None) -> Iterator[list[dict]]:
-    """Records of each batch, in order: `task(model_dir, batch)` (a module-level function, so
-    workers can import it; default `score_batch`, looked up at call time). jobs > 1: joblib/loky
+    """Records (or other results) of each batch, in order: `task(model_dir, batch)` (a
+    module-level function or a `functools.partial` of one, so workers can import it; default
+    `score_batch`, looked up at call time). jobs > 1: joblib/loky
     worker processes; joblib keeps 2 × jobs batches dispatched (`pre_dispatch`) and dispatches
     the next as one completes."""
     task = task or score_batch

@@ -108,8 +108,9 @@ def _blank():
     return blank_pipeline()
 
 
-def _docbin_chunk(rows: list, repeat: int, trust: str) -> tuple[bytes, tuple[int, int, int]]:
-    """Worker task: a serialized DocBin of `rows` and `_add_rows`' counts."""
+def _docbin_chunk(_model_dir, rows: list, repeat: int = 1, trust: str = "all") -> tuple[bytes, tuple[int, int, int]]:
+    """Batch-engine task (`nlp.batch.run_local`): a serialized DocBin of `rows` and `_add_rows`'
+    counts."""
     from spacy.tokens import DocBin
 
     db = DocBin(store_user_data=False)
@@ -118,22 +119,15 @@ def _docbin_chunk(rows: list, repeat: int, trust: str) -> tuple[bytes, tuple[int
 
 
 def _docbin(rows, jobs: int, repeat: int = 1, trust: str = "all"):
-    """(DocBin, counts) of `rows`, built in `jobs` worker processes in chunks and merged in input
-    order: the same documents as one process's `_add_rows`."""
+    """(DocBin, counts) of `rows`, tokenized in `jobs` worker processes in chunks and merged in
+    input order: the same documents as one process's `_add_rows`."""
     from spacy.tokens import DocBin
 
-    from nlp.batch import iter_batches
+    from nlp.batch import iter_batches, run_local
 
-    chunks = iter_batches(rows, _CHUNK)
-    if jobs > 1:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(
-            delayed(_docbin_chunk)(c, repeat, trust) for c in chunks)
-    else:
-        parts = (_docbin_chunk(c, repeat, trust) for c in chunks)
+    task = functools.partial(_docbin_chunk, repeat=repeat, trust=trust)
     db, totals = DocBin(store_user_data=False), [0, 0, 0]
-    for data, counts in parts:
+    for data, counts in run_local(iter_batches(rows, _CHUNK), None, jobs, task=task):
         db.merge(DocBin(store_user_data=False).from_bytes(data))
         totals = [a + b for a, b in zip(totals, counts)]
     return db, tuple(totals)
