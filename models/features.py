@@ -438,7 +438,7 @@ def _transform_once_per_text(step, X):
         return step.transform(X)
     rows: dict[str, int] = {}
     index = [rows.setdefault(t, len(rows)) for t in step.named_steps["select"].transform(X)]
-    return sparse.csr_matrix(step.named_steps["tfidf"].transform(list(rows)))[index]
+    return step.named_steps["tfidf"].transform(list(rows))[index]  # CSR: rows by index
 
 
 class ItemFeatures(TransformerMixin, BaseEstimator):

@@ -126,9 +126,8 @@ def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 
               task=None) -> Iterator[list[dict]]:
     """Records (or other results) of each batch, in order: `task(model_dir, batch)` (a
     module-level function or a `functools.partial` of one, so workers can import it; default
-    `score_batch`, looked up at call time). jobs > 1: joblib/loky
-    worker processes; joblib keeps 2 × jobs batches dispatched (`pre_dispatch`) and dispatches
-    the next as one completes."""
+    `score_batch`, looked up at call time). jobs > 1: joblib/loky worker processes; joblib keeps
+    2 × jobs batches dispatched (`pre_dispatch`) and dispatches the next as one completes."""
     task = task or score_batch
     if jobs <= 1:
         for batch in batches:
