@@ -125,12 +125,14 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    if _is_decision_word(nxt) and tail.rstrip().endswith(":"):
+    headings, starts, decisions, _, para_ends = _markers()
+    key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
+    if key in decisions and tail.rstrip().endswith(":"):
         return True
-    if heading or _is_heading(nxt) or _starts_field(nxt):
+    if heading or key in headings or key.startswith(starts):
         return False
     p = tail.rstrip()
-    return not (_SENTENCE_END.search(p) or _key(p).endswith(_markers()[4]))
+    return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))
 
 
 class _Line(NamedTuple):
