@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +21,10 @@ def load_pipeline(path: str):
     from nlp.ner.ops import use_configured_ops
 
     use_configured_ops(scoring=True)
+    if sys.version_info < (3, 12):
+        # spaCy's setup.py compiles with Cython `profile=True` below 3.12: its hooks take the GIL
+        # in every call of the NER's transition loop (about 4x slower; benchmarks/README.md)
+        log.info("Python %d.%d: spaCy's NER runs about 4x slower than on Python >= 3.12", *sys.version_info[:2])
     return spacy.load(path)
 
 
