@@ -288,16 +288,24 @@ def test_process_parser_matches_the_serial_parser():
     assert _jobs({"training": {"parse_jobs": 3}}, "parse_jobs") == 3 and _jobs({"training": {}}, "parse_jobs") >= 1
 
 
-def test_parallel_fits_equal_serial_fits(real_parsed):
-    """`training.fit_jobs` > 1 fits the heads in worker processes: same chosen C, same scores,
-    same coefficients as fitting them one after the other."""
-    from training.classifier import ItemData, Trainer, _jobs
+def _real_items(real_parsed):
+    """ItemData of the parsed real letters with their hand labels (weight 1)."""
+    from training.classifier import ItemData
 
     _, recs, texts, gold = real_parsed
     data = ItemData()
     for r, t in zip(recs, texts):
         for ex in item_examples(r, t):
             data.add(ex, gold[(ex["id"], ex["index"])], 1.0, "real")
+    return data
+
+
+def test_parallel_fits_equal_serial_fits(real_parsed):
+    """`training.fit_jobs` > 1 fits the heads in worker processes: same chosen C, same scores,
+    same coefficients as fitting them one after the other."""
+    from training.classifier import Trainer, _jobs
+
+    data = _real_items(real_parsed)
     letters = sorted(set(data.groups))
     train = data.subset([i for i, g in enumerate(data.groups) if g in letters[:16]])
     val = data.subset([i for i, g in enumerate(data.groups) if g in letters[16:]])
@@ -316,3 +324,28 @@ def test_parallel_fits_equal_serial_fits(real_parsed):
     for name in m1:
         a, b = m1[name].predict_proba(X), m2[name].predict_proba(X)
         assert np.array_equal(a, b), name
+
+
+def test_parallel_baselines_hgb_and_real_cv_equal_serial(real_parsed):
+    """The baselines, the HGB comparison and the real-letter CV fit in `training.fit_jobs` worker
+    processes: every figure and prediction equals the serial run's."""
+    from training.classifier import compare_hgb, evaluate_baselines, fit_baselines, real_cv
+
+    data = _real_items(real_parsed)
+    letters = sorted(set(data.groups))
+    train = data.subset([i for i, g in enumerate(data.groups) if g in letters[:12]])
+    rest = data.subset([i for i, g in enumerate(data.groups) if g not in letters[:12]])
+    out = []
+    for jobs in (1, 2):
+        cfg = tiny_cfg()
+        cfg["training"]["fit_jobs"] = jobs
+        cfg["models"]["hgb"]["max_iter"] = 20
+        baselines = fit_baselines(train, cfg)
+        out.append((list(baselines), evaluate_baselines(baselines, rest, cfg),
+                    compare_hgb(train, {"rest": rest}, cfg, seed=3),
+                    real_cv(train, rest, cfg, seed=3, chosen={})))
+    (k1, e1, h1, r1), (k2, e2, h2, r2) = out
+    assert k1 == k2 and len(k1) == 10 and e1 == e2
+    for mode in ("read", "forecast"):  # fit seconds differ; the scores may not
+        assert h1[mode]["rest"] == h2[mode]["rest"] and h1[mode]["rest_logistic_structured"] == h2[mode]["rest_logistic_structured"]
+    assert r1 == r2 and r1["generated_plus_real"]["read_decision_agreement"] is not None

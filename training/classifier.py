@@ -270,6 +270,28 @@ def _multilabel_predict(P, primary, names, threshold):
 
 
 # =========================================================================== fitting
+def run_parallel(calls: list, jobs: int) -> list:
+    """Results of `calls` ((function, args) pairs, functions importable by worker processes), in
+    order: in `jobs` loky worker processes when there are several calls, else in this process.
+    The fits are seeded and independent, so the results equal a serial run."""
+    if jobs <= 1 or len(calls) <= 1:
+        return [f(*args) for f, args in calls]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=min(jobs, len(calls)), backend="loky")(delayed(f)(*args) for f, args in calls)
+
+
+def _serial(cfg: dict) -> dict:
+    """`cfg` with `training.fit_jobs` 1: for fits that already run inside a worker process."""
+    return {**cfg, "training": {**cfg["training"], "fit_jobs": 1}}
+
+
+def _fit_features(mode: str, settings: dict, X: list) -> tuple:
+    """(fitted ItemFeatures, training matrix) of one mode: a worker task of `Trainer.features`."""
+    feats = ItemFeatures(mode=mode, settings=settings)
+    return feats, feats.fit_transform(X)
+
+
 class Trainer:
     """Fits the models of both modes on one training set, with C chosen on a validation set."""
 
@@ -280,12 +302,12 @@ class Trainer:
         self.timings: dict = {}
 
     def features(self, train: ItemData) -> tuple[dict, dict]:
-        """Fitted ItemFeatures per mode and the training matrices."""
+        """Fitted ItemFeatures per mode and the training matrices (the modes in parallel)."""
         t = time.time()
-        feats, mats = {}, {}
-        for m in MODES:
-            feats[m] = ItemFeatures(mode=m, settings=self.cfg["features"])
-            mats[m] = feats[m].fit_transform(train.X)
+        fitted = run_parallel([(_fit_features, (m, self.cfg["features"], train.X)) for m in MODES],
+                              _jobs(self.cfg, "fit_jobs"))
+        feats = {m: f for m, (f, _) in zip(MODES, fitted)}
+        mats = {m: M for m, (_, M) in zip(MODES, fitted)}
         self.timings["features_fit_s"] = round(time.time() - t, 1)
         return feats, mats
 
@@ -314,13 +336,8 @@ class Trainer:
 
     def _fit_all(self, tasks: list) -> list:
         """Fit (head, C, matrix, targets, weights) tasks, in `training.fit_jobs` worker processes
-        (0: one per core) when there are several; results in task order, so the same as serial."""
-        jobs = _jobs(self.cfg, "fit_jobs")
-        if jobs <= 1 or len(tasks) <= 1:
-            return [self._fit_head(*t) for t in tasks]
-        from joblib import Parallel, delayed
-
-        return Parallel(n_jobs=min(jobs, len(tasks)), backend="loky")(delayed(self._fit_head)(*t) for t in tasks)
+        (0: one per core); results in task order, so the same as serial."""
+        return run_parallel([(self._fit_head, t) for t in tasks], _jobs(self.cfg, "fit_jobs"))
 
     def fit(self, train: ItemData, val: ItemData | None = None, chosen: dict | None = None,
             rationale_forecast: bool = True) -> tuple[dict, dict, dict]:
@@ -391,15 +408,22 @@ def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
 
 
 def fit_baselines(train: ItemData, cfg: dict) -> dict:
+    """Majority and TF-IDF text baselines of every model, fitted in `training.fit_jobs` processes."""
     classes = list(cfg["labels"]["rationale"])
     Y = label_matrix(train.labels, classes)
-    out = {}
+    keys, calls = [], []
     for kind in ("majority", "text"):
         for mode in MODES:
-            out[(kind, f"decision_{mode}")] = fit_pipeline(make_baseline(kind, mode, cfg), train.X, train.decision, train.w())
-            out[(kind, f"rationale_{mode}")] = fit_pipeline(make_baseline(kind, mode, cfg), train.X, train.rationale, train.w())
-        out[(kind, "rationale_labels")] = fit_pipeline(make_baseline(kind, "read", cfg, multilabel=True), train.X, Y, train.w())
-    return out
+            for head, y in (("decision", train.decision), ("rationale", train.rationale)):
+                keys.append((kind, f"{head}_{mode}"))
+                calls.append((fit_pipeline, (make_baseline(kind, mode, cfg), train.X, y, train.w())))
+        keys.append((kind, "rationale_labels"))
+        calls.append((fit_pipeline, (make_baseline(kind, "read", cfg, multilabel=True), train.X, Y, train.w())))
+    majority = [i for i, k in enumerate(keys) if k[0] == "majority"]  # instant: not worth a worker
+    text = [i for i, k in enumerate(keys) if k[0] != "majority"]
+    fitted = dict(zip([keys[i] for i in majority], [f(*a) for f, a in (calls[i] for i in majority)]))
+    fitted.update(zip([keys[i] for i in text], run_parallel([calls[i] for i in text], _jobs(cfg, "fit_jobs"))))
+    return {k: fitted[k] for k in keys}
 
 
 def evaluate_baselines(baselines: dict, data: ItemData, cfg: dict) -> dict:
@@ -417,18 +441,18 @@ def compare_hgb(train: ItemData, evals: dict, cfg: dict, seed: int) -> dict:
     if cap and len(train) > cap:
         train = train.subset(np.random.RandomState(seed).choice(len(train), int(cap), replace=False))
     out["train_items"] = len(train)
+    C = cfg["models"]["decision"]["C_grid"][min(1, len(cfg["models"]["decision"]["C_grid"]) - 1)]
+    calls = []
     for mode in MODES:
-        t = time.time()
-        model = make_decision_model(mode, cfg, kind="hgb", seed=seed)
-        fit_pipeline(model, train.X, train.decision, train.w())
-        out[mode] = {"fit_s": round(time.time() - t, 1)}
+        calls.append((_timed_fit, (make_decision_model(mode, cfg, kind="hgb", seed=seed), train.X, train.decision, train.w())))
         # the logistic model on the same sample, same structured features (a like-for-like pair)
-        t = time.time()
-        C = cfg["models"]["decision"]["C_grid"][min(1, len(cfg["models"]["decision"]["C_grid"]) - 1)]
         lin = Pipeline([("features", ItemFeatures(mode=mode, settings=cfg["features"], text=False)),
                         ("clf", make_decision_model(mode, cfg, C=C, seed=seed).named_steps["clf"])])
-        fit_pipeline(lin, train.X, train.decision, train.w())
-        out[mode]["logistic_structured_fit_s"] = round(time.time() - t, 1)
+        calls.append((_timed_fit, (lin, train.X, train.decision, train.w())))
+    fitted = iter(run_parallel(calls, _jobs(cfg, "fit_jobs")))
+    for mode in MODES:
+        (model, fit_s), (lin, lin_s) = next(fitted), next(fitted)
+        out[mode] = {"fit_s": fit_s, "logistic_structured_fit_s": lin_s}
         for split, data in evals.items():
             if len(data):
                 m = decision_metrics(data.decision, _p_over(model, data.X))
@@ -438,7 +462,18 @@ def compare_hgb(train: ItemData, evals: dict, cfg: dict, seed: int) -> dict:
     return out
 
 
+def _timed_fit(model, X, y, w) -> tuple:
+    """(fitted pipeline, seconds): a worker task of `compare_hgb`."""
+    t = time.time()
+    return fit_pipeline(model, X, y, w), round(time.time() - t, 1)
+
+
 # =========================================================================== real letters
+def _fit_models(cfg: dict, seed: int, train: "ItemData", chosen: dict) -> dict:
+    """Models with the chosen C fitted on `train` (a worker task of `real_cv`)."""
+    return Trainer(cfg, seed).fit(train, chosen=chosen)[0]
+
+
 def real_cv(generated: ItemData, real: ItemData, cfg: dict, seed: int, chosen: dict) -> dict:
     """Letter-grouped CV on the real items: models trained on generated + real training folds
     (and, for comparison, on generated data alone), scored on the held-out letters."""
@@ -450,19 +485,25 @@ def real_cv(generated: ItemData, real: ItemData, cfg: dict, seed: int, chosen: d
     preds = {v: {"p_read": np.zeros(n), "p_fc": np.zeros(n), "rat": np.empty(n, dtype=object),
                  "rat_fc": np.empty(n, dtype=object), "maj": np.empty(n, dtype=object)} for v in variants}
     groups = np.asarray(real.groups)
-    gen_only = None
-    for fold, (tr, te) in enumerate(gkf.split(np.zeros(n), groups=groups)):
+    folds = list(gkf.split(np.zeros(n), groups=groups))
+    # every fit of the CV is one task: the folds (and the generated-only models, which do not
+    # depend on the fold) fit in `training.fit_jobs` processes, each fit serial inside
+    trains = {}
+    for fold, (tr, te) in enumerate(folds):
         assert not set(groups[tr]) & set(groups[te])
-        test = real.subset(te)
         for v in variants:
             if v == "generated_only":
-                if gen_only is None:
-                    gen_only = Trainer(cfg, seed).fit(generated, chosen=chosen)[0]
-                models = gen_only
-                train = generated
+                trains[(v, fold)] = ("generated_only", generated)
             else:
-                train = (generated + real.subset(tr)) if len(generated) else real.subset(tr)
-                models = Trainer(cfg, seed).fit(train, chosen=chosen)[0]
+                trains[(v, fold)] = ((v, fold), (generated + real.subset(tr)) if len(generated) else real.subset(tr))
+    distinct = {key: data for key, data in trains.values()}
+    fitted = dict(zip(distinct, run_parallel([(_fit_models, (_serial(cfg), seed, data, chosen)) for data in distinct.values()],
+                                             _jobs(cfg, "fit_jobs"))))
+    for fold, (tr, te) in enumerate(folds):
+        test = real.subset(te)
+        for v in variants:
+            key, train = trains[(v, fold)]
+            models = fitted[key]
             p = preds[v]
             p["p_read"][te] = _p_over(models["decision_read"], test.X)
             p["p_fc"][te] = _p_over(models["decision_forecast"], test.X)
