@@ -118,3 +118,26 @@ def test_compare_to_real(built, tmp_path):
     assert m["items_per_letter"]["real"] == 1 and m["overturn_rate"]["real"] == 0
     assert m["category:diagnostic_imaging"]["real"] == 1.0
     assert "| metric |" in format_table(rows)
+
+
+def test_forecast_ceiling_oracle_reads_the_generators_summary_facts(built):
+    """The oracle's features come from the generator's records: rule, topic, which summary
+    sentences the letter has (by template slot) and the completed count only where stated."""
+    from datasets import load_from_disk
+
+    from training.forecast_ceiling import oracle_rows, template_slots
+
+    out, _ = built
+    slot_of = template_slots()
+    assert slot_of["sfm01"] == "summary_finding_met" and slot_of["sfm06"] == "summary_finding_met"
+    ds = load_from_disk(str(out / "hf"))["train"]
+    rows = oracle_rows(ds, slot_of)
+    singles = [r for r in ds if len(r["items"]) == 1]
+    assert [i for i, _, _ in rows] == [str(r["id"]) for r in singles] and rows
+    for (_, f, y), r in zip(rows, singles):
+        it = r["items"][0]
+        assert y == int(it["decision"] in (1, "overturned"))
+        assert f[f"rule={it['rule']}"] == 1.0 and f[f"topic={it['topic']}"] == 1.0
+        slots = {slot_of[t] for t in r["template_ids"] if slot_of.get(t, "").startswith("summary_")}
+        assert {k[len("slot="):] for k in f if k.startswith("slot=") and "|" not in k} == slots
+        assert ("completed" in f) == ("summary_prior_count" in slots and bool(it["prior_count"]))
