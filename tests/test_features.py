@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pickle
 import random
+import re
 import string
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -311,3 +314,29 @@ def test_text_only_and_structured_only(all_real):
     assert all(n.startswith("structured__") for n in s.get_feature_names_out())
     with pytest.raises(ValueError):
         ItemFeatures(structured=False, text=False).fit(all_real)
+
+
+def _all_cue_patterns() -> list[str]:
+    s = load_config()["features"]
+    pats = [*s["cues"].values(), *s["work_status"].values(), *s["request_cues"].values(),
+            *s["summary_cues"].values(), *s["item_summary"]["cues"].values(),
+            *(a["pattern"] for a in s["guideline_allowances"]),
+            s["conclusion"]["sentence"], s["conclusion"]["weak_sentence"], s["conclusion"]["negative"]]
+    return pats
+
+
+_CUE_WORDS = sorted({w for p in _all_cue_patterns() for w in re.findall(r"[a-z&]{2,}", p)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.tuples(st.sampled_from(_CUE_WORDS), st.sampled_from(["lower", "upper", "title"]),
+                                st.sampled_from([" ", "  ", ", ", ". ", "-", "\n", ""])), max_size=12))
+def test_folded_cue_patterns_match_like_ignorecase(words):
+    """`compile_cue` on lower-cased text finds exactly what the pattern with IGNORECASE finds in
+    the original text (texts built from the patterns' own words in mixed case)."""
+    from models.features import compile_cue
+
+    text = "".join(getattr(w, case)() + sep for w, case, sep in words)
+    for p in _all_cue_patterns():
+        assert bool(compile_cue(p).search(text.lower())) == bool(re.compile(p, re.I).search(text)), (p, text)
+    assert compile_cue("Page").flags & re.I and not compile_cue(r"\bnot\b|\S+ day").flags & re.I
