@@ -408,22 +408,18 @@ def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
 
 
 def fit_baselines(train: ItemData, cfg: dict) -> dict:
-    """Majority and TF-IDF text baselines of every model, fitted in `training.fit_jobs` processes."""
-    classes = list(cfg["labels"]["rationale"])
-    Y = label_matrix(train.labels, classes)
-    keys, calls = [], []
-    for kind in ("majority", "text"):
-        for mode in MODES:
-            for head, y in (("decision", train.decision), ("rationale", train.rationale)):
-                keys.append((kind, f"{head}_{mode}"))
-                calls.append((fit_pipeline, (make_baseline(kind, mode, cfg), train.X, y, train.w())))
-        keys.append((kind, "rationale_labels"))
-        calls.append((fit_pipeline, (make_baseline(kind, "read", cfg, multilabel=True), train.X, Y, train.w())))
-    majority = [i for i, k in enumerate(keys) if k[0] == "majority"]  # instant: not worth a worker
-    text = [i for i, k in enumerate(keys) if k[0] != "majority"]
-    fitted = dict(zip([keys[i] for i in majority], [f(*a) for f, a in (calls[i] for i in majority)]))
-    fitted.update(zip([keys[i] for i in text], run_parallel([calls[i] for i in text], _jobs(cfg, "fit_jobs"))))
-    return {k: fitted[k] for k in keys}
+    """Majority and TF-IDF text baselines of every model; the text ones fit in `training.fit_jobs`
+    processes (the majority ones are instant)."""
+    Y = label_matrix(train.labels, list(cfg["labels"]["rationale"]))
+    specs = [(f"{head}_{mode}", mode, y, False) for mode in MODES
+             for head, y in (("decision", train.decision), ("rationale", train.rationale))]
+    specs.append(("rationale_labels", "read", Y, True))
+    out = {("majority", name): fit_pipeline(make_baseline("majority", mode, cfg, multilabel=ml), train.X, y, train.w())
+           for name, mode, y, ml in specs}
+    text = run_parallel([(fit_pipeline, (make_baseline("text", mode, cfg, multilabel=ml), train.X, y, train.w()))
+                         for _, mode, y, ml in specs], _jobs(cfg, "fit_jobs"))
+    out.update({("text", name): model for (name, *_), model in zip(specs, text)})
+    return out
 
 
 def evaluate_baselines(baselines: dict, data: ItemData, cfg: dict) -> dict:
