@@ -20,19 +20,16 @@ import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def template_slots(path: Path = ROOT / "configs" / "templates" / "sentences.yaml") -> dict[str, str]:
-    """Template variant id → its slot name."""
-    slots = {}
-    for slot, variants in yaml.safe_load(path.read_text(encoding="utf-8")).items():
-        for v in variants if isinstance(variants, list) else []:
-            if isinstance(v, list) and v:
-                slots[str(v[0])] = slot
-    return slots
+def template_slots() -> dict[str, str]:
+    """Template id → its slot (kind) in the generator's knowledge base."""
+    from training.corpus import DEFAULT_CONFIG, load_config
+    from training.generator.kb import load_kb
+
+    return {t.id: kind for kind, templates in load_kb(load_config(DEFAULT_CONFIG)).templates.items() for t in templates}
 
 
 def oracle_rows(dataset, slot_of: dict) -> list[tuple[str, dict, int]]:
