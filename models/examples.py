@@ -12,7 +12,7 @@ import datetime as dt
 FORECAST_KEYS = (
     "request", "original_request", "summary", "claims_guideline", "treatment_category",
     "request_entities", "summary_entities", "claims_entities", "claims_citations",
-    "reviewer_specialties", "age", "sex", "years_since_injury", "format", "n_items",
+    "reviewer_specialties", "age", "sex", "years_since_injury", "format", "n_items", "letter_categories",
 )
 REVIEW_KEYS = ("reviewer_guideline", "rationale", "reviewer_entities", "rationale_entities", "reviewer_citations")
 
@@ -66,6 +66,8 @@ def item_examples(record: dict, text: str) -> list[dict]:
             "years_since_injury": _years(patient.get("date_of_injury"), (record.get("dates") or {}).get("decision")),
             "format": record.get("format"),
             "n_items": len(record.get("items") or []),
+            # the other requests of the letter are known before the review (their decisions are not)
+            "letter_categories": [o.get("treatment_category") for o in record.get("items") or [] if o is not it],
         }
         out.append(ex)
     return out

@@ -220,6 +220,7 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         self.cues_ = compile_cues(s.get("cues"))
         self.work_ = compile_cues(s.get("work_status"))
         self.request_cues_ = compile_cues(s.get("request_cues"))
+        self.letter_context_ = s.get("letter_context")
         c = s.get("conclusion") or {}
         self.concl_sentence_ = compile_cue(c.get("sentence", "medically necessary"))
         self.concl_weak_ = compile_cue(c.get("weak_sentence") or c.get("sentence", "medically necessary"))
@@ -279,8 +280,12 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
             f["years_since_injury"] = _log_cap(max(yrs, 0.0), caps["years"])
         if orig.strip():
             f["partly_authorized"] = 1.0
+        lc = self.letter_context_
         for k in cue_hits(self.request_cues_, req_low):
             f[f"request_cue={k}"] = 1.0
+            if lc and k == lc["cue"]:
+                inside = "in_letter" if lc["category"] in (ex.get("letter_categories") or ()) else "not_in_letter"
+                f[f"request_cue={k}|{lc['category']}_{inside}"] = 1.0
 
         # drugs in the request: DRUG entities, else the drug normalizer on the request text
         drugs = [e.get("norm") for e in _ents(ex, "request_entities", label="DRUG") if e.get("norm")]

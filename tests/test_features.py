@@ -28,7 +28,7 @@ def real_examples():
     from nlp.textnorm import normalize_text
 
     names = ["CM16-0221706", "CM16-0235869", "CM16-0228949", "CM16-0233794", "CM17-0001749",
-             "CM17-0003619", "CM17-0005177", "CM16-0248233"]
+             "CM17-0003619", "CM17-0005177", "CM16-0248233", "CM17-0010420", "CM17-0006797"]
     docs = list(iter_documents([str(REAL / f"{n}.pdf") for n in names]))
     recs = list(load_parser(ner=False).process(docs))
     return {r["id"]: item_examples(r, normalize_text(d.text)) for d, r in zip(docs, recs)}
@@ -192,6 +192,26 @@ def test_real_letter_values(real_examples):
     h = _sf("read")(real_examples["CM16-0233794"][0])  # MRI of the Left shoulder
     assert h["claims_document=acoem_ch9"] == 1.0 and h["reviewer_topic=special studies"] == 1.0
     assert h["work_status=off_work"] == 1.0
+
+
+def test_associated_services_with_and_without_the_surgery_in_dispute(real_examples):
+    fc = _sf("forecast")
+    # CM17-0010420: pre- and post-operative items only; the hernia repair itself is not disputed
+    items = real_examples["CM17-0010420"]
+    assert items[0]["request"] == "Pre-op chest x-ray" and "surgery" not in items[0]["letter_categories"]
+    f = fc(items[0])
+    assert f["request_cue=associated"] == 1.0 and f["request_cue=associated|surgery_not_in_letter"] == 1.0
+    assert "request_cue=associated|surgery_in_letter" not in f
+    assert f["summary_cue=surgery_planned"] == 1.0  # "The treatment plan included scheduling laparoscopic ..."
+    # CM17-0006797: the shoulder arthroscopy is item 1; its clearance and DME follow it
+    items = real_examples["CM17-0006797"]
+    assert items[0]["treatment_category"] == "surgery" and len(items) == 5
+    g = fc(items[1])  # "Preoperative Medical Clearance"
+    assert g["request_cue=associated|surgery_in_letter"] == 1.0
+    assert not any(k.startswith("request_cue=associated") for k in fc(items[0]))  # the surgery itself
+    # the hand-built example's other items
+    h = fc(hand_example(request="Post-op physical therapy 12 sessions", letter_categories=["surgery", "dmepos"]))
+    assert h["request_cue=associated|surgery_in_letter"] == 1.0
 
 
 # ----------------------------------------------------------------------------- leakage

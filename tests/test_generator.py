@@ -170,3 +170,30 @@ def test_summaries_state_no_verdict(letters):
         assert not VERDICT.search(summary), (L["id"], VERDICT.search(summary).group(0))
         findings += any(t.startswith(("sfm", "sfg")) for t in L["template_ids"])
     assert findings > 50  # criteria findings are still written, as facts
+
+
+def test_certified_surgery_services(letters, kb):
+    """A surgery utilization review certified leaves only its associated services in dispute:
+    no surgery item, no depends_on_denied_request, criteria about the surgery never drawn, and
+    the summary names the surgery when it says it was certified."""
+    surgeries = {t["short"] for t in kb.treatments.values() if t.get("surgery")}
+    served, decisions = 0, []
+    for L in letters:
+        assert [it["index"] for it in L["items"]] == list(range(1, len(L["items"]) + 1))
+        cert = [it for it in L["items"] if "certified_surgery" in it["facts"]]
+        if not cert:
+            continue
+        name = cert[0]["facts"]["certified_surgery"]
+        assert name in surgeries
+        assert not any(kb.treatments.get(it["treatment_id"], {}).get("short") == name for it in L["items"])
+        s0, s1 = L["summary_span"]
+        if any(t.startswith("ssc") for t in L["template_ids"]):
+            assert name in " ".join(L["text"][s0:s1].split())
+        for it in cert:
+            served += 1
+            decisions.append(it["decision"])
+            assert "depends_on_denied_request" not in it["rationale_labels"]
+            assert it["facts"].get("criterion") != "an approved surgical procedure"
+    assert served > 20
+    share = decisions.count("overturned") / len(decisions)
+    assert 0.3 < share < 0.7  # configs/corpus.yaml certified_surgery.favorable = 0.5

@@ -157,6 +157,7 @@ class Sampler:
         items: list[Item] = []
         region = None
         force_first = None
+        certified = False
         if self.unseen:
             force_first = "drug" if (rng.random() < 0.5 and any(d["generic"] in self.ho.drugs for d in kb.drugs)) else "treatment"
         tries = 0
@@ -175,6 +176,8 @@ class Sampler:
                 cat = wchoice(rng, cfg["category_mix"])
                 if region is None:
                     region = rng.choice(REGIONS[:-1]) if cat != "behavioral_health" else "psych"
+                if cat == "surgery" and certified:
+                    continue  # the letter's surgery was certified: no other surgery is disputed
                 it = self.make_item(idx, cat, region)
             if it is None:
                 continue
@@ -185,6 +188,7 @@ class Sampler:
             if t and t.get("surgery") and len(items) < n_items + 2 and rng.random() < cfg.get("associated_services", 0.6):
                 assoc = [a for a in kb.treatments.values() if a.get("assoc") and self.treatment_ok(a["id"])
                          and (it.region in a["regions"] or "any" in a["regions"])]
+                subs = []
                 for a in rng.sample(assoc, k=min(len(assoc), rng.randint(1, 3))):
                     j = len(items) + 1
                     sub = Item(index=j, tid=a["id"], cat=a["cat"], topic=a["topic"], rule="depends",
@@ -193,11 +197,23 @@ class Sampler:
                         sub.n = rng.choice(a["counts"])
                         sub.unit = a.get("unit", "session")
                     items.append(sub)
+                    subs.append(sub)
+                cert = cfg.get("certified_surgery") or {}
+                alone = not any(x.cat == "surgery" for x in items if x is not it)
+                if subs and alone and not it.held and rng.random() < cert.get("share", 0.0):
+                    # UR certified the surgery; only its associated services are disputed
+                    items.remove(it)
+                    certified = True
+                    for k, sub in enumerate(subs, it.index):
+                        sub.index, sub.parent = k, None
+                        sub.facts["certified_surgery"] = t["short"]
         return items[:max(n_items, len(items))]
 
     # ---- decisions ---------------------------------------------------------------------
     def p_favorable(self, it: Item) -> float:
         cfg = self.cfg
+        if "certified_surgery" in it.facts:
+            return float(cfg["certified_surgery"]["favorable"])
         p = cfg["base_favorable"] * cfg["category_overturn_multiplier"].get(it.cat, 1.0)
         p *= cfg["rule_overturn_multiplier"].get(it.rule, 1.0)
         return min(0.95, p)
@@ -262,6 +278,8 @@ class Sampler:
                         f["path"] = "unknown_prior"
             elif rule == "criteria":
                 crit = topic.get("criteria") or ["the clinical findings that support the request"]
+                if "certified_surgery" in f:
+                    crit = [c for c in crit if c not in topic.get("surgery_criteria", ())] or crit
                 f["criterion"] = rng.choice(crit)
                 if fav:
                     dec, labels = "overturned", ["guideline_criteria_met"]

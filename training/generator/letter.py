@@ -335,6 +335,8 @@ class LetterBuilder:
             ctx["drug"] = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
         if it.parent and it.parent in items_by_index:
             ctx["surgery"] = kb.treatments[items_by_index[it.parent].tid]["short"]
+        elif "certified_surgery" in f:
+            ctx["surgery"] = f["certified_surgery"]
         else:
             ctx["surgery"] = "surgery"
         says = [kb.tpl(s) for s in topic["says"]]
@@ -382,7 +384,7 @@ class LetterBuilder:
             add("r_gap")
             add("r_exceeds")
         elif path == "criteria_met":
-            if it.parent:
+            if it.parent or "certified_surgery" in f:
                 add("r_depends_ok")
             add("r_criteria_met")
         elif path == "not_indicated":
@@ -505,6 +507,9 @@ class LetterBuilder:
                 add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
             elif not it.assoc and rng.random() < ev.get("reason", 0.0):
                 add("summary_reason", tshort=self.tshort_pieces(it))
+        certified = [it.facts["certified_surgery"] for it in items if "certified_surgery" in it.facts]
+        if certified and rng.random() < (self.cfg.get("certified_surgery") or {}).get("summary", 0.0):
+            add("summary_surgery_certified", surgery=certified[0])
         if rng.random() < 0.6:
             drugs = [it for it in items if it.drug is not None and not it.compound]
             names = [[(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] for it in drugs]
