@@ -141,3 +141,37 @@ def test_forecast_ceiling_oracle_reads_the_generators_summary_facts(built):
         slots = {slot_of[t] for t in r["template_ids"] if slot_of.get(t, "").startswith("summary_")}
         assert {k[len("slot="):] for k in f if k.startswith("slot=") and "|" not in k} == slots
         assert ("completed" in f) == ("summary_prior_count" in slots and bool(it["prior_count"]))
+
+
+def test_evidence_rates_count_the_deciding_summary_sentences(built):
+    from datasets import load_from_disk
+
+    from training.corpus import load_config
+    from training.forecast_ceiling import evidence_rates, real_evidence_rates, template_slots
+
+    out, _ = built
+    ds = load_from_disk(str(out / "hf"))["train"]
+    slots = load_config()["evidence_slots"]
+    rates = evidence_rates(ds, template_slots(), slots)
+    assert rates and all(0 <= v["stated"] <= v["items"] and v["share"] == round(v["stated"] / v["items"], 3)
+                         for v in rates.values())
+    for rule in {k.split("|")[0] for k in rates}:  # the decision splits add up to the rule
+        parts = [v for k, v in rates.items() if k.startswith(rule + "|")]
+        assert sum(v["items"] for v in parts) == rates[rule]["items"]
+    real = real_evidence_rates()
+    assert real["case_facts"] == 145 and real["yes"] == 0.648 and real["no"] == 0.09
+
+
+def test_summary_evidence_annotation_aligns_with_the_real_labels():
+    import json
+
+    from training.classifier import ROOT
+
+    labels = [json.loads(x) for x in (ROOT / "training/real_labels/real_items.jsonl").read_text().splitlines()]
+    ev = [json.loads(x) for x in (ROOT / "training/real_labels/summary_evidence.jsonl").read_text().splitlines()]
+    assert [(e["case_number"], e["index"]) for e in ev] == [(x["case_number"], x["index"]) for x in labels]
+    for e in ev:
+        assert e["kind"] in ("case_fact", "quantity", "guideline_only")
+        assert e["in_summary"] in (("yes", "partial", "no") if e["kind"] == "case_fact" else ("yes", "partial", "no", "n/a"))
+        assert (e["yes_source"] is not None) == (e["in_summary"] == "yes" and e["kind"] != "guideline_only")
+        assert len([w for w in e["quote"].split() if w != "..."]) <= 25 and (e["quote"] == "") == (e["in_summary"] in ("no", "n/a"))

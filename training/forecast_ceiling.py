@@ -11,7 +11,8 @@ e.g. `summary_finding_met`, `summary_fi_no`, `summary_drug_long`), each crossed 
 and the completed count where the summary states it. Summary sentences are recorded per letter,
 not per item, so the comparison uses single-item letters, where they belong to the one item.
 Trained on the train split's single-item letters, scored on test and test_unseen beside the
-classifier's forecast on the same items.
+classifier's forecast on the same items. It also reports how often the generated summaries state
+the deciding fact, beside the real letters' hand-annotated rate.
 """
 from __future__ import annotations
 
@@ -52,6 +53,36 @@ def oracle_rows(dataset, slot_of: dict) -> list[tuple[str, dict, int]]:
     return out
 
 
+def evidence_rates(dataset, slot_of: dict, evidence_slots: dict) -> dict:
+    """Per review rule, how many single-item letters' summaries state the deciding fact (a
+    sentence of the rule's `evidence_slots` kinds), split by decision. A service of a certified
+    surgery is judged by the criteria rule; a quantity item counts only after a completed course."""
+    counts: dict = {}
+    for r in dataset.select_columns(["items", "template_ids"]):
+        if len(r["items"]) != 1:
+            continue
+        it = r["items"][0]
+        facts = json.loads(it["facts"]) if isinstance(it["facts"], str) else (it["facts"] or {})
+        rule = "criteria" if it["rule"] == "depends" and "criterion" in facts else it["rule"]
+        if rule not in evidence_slots or (rule == "quantity" and not (it["prior_count"] or 0) > 0):
+            continue
+        stated = bool({slot_of.get(t) for t in r["template_ids"]} & set(evidence_slots[rule]))
+        decision = "overturned" if it["decision"] in (1, "overturned") else "upheld"
+        for key in (rule, f"{rule}|{decision}"):
+            c = counts.setdefault(key, {"stated": 0, "items": 0})
+            c["stated"] += stated
+            c["items"] += 1
+    return {k: dict(v, share=round(v["stated"] / v["items"], 3)) for k, v in sorted(counts.items())}
+
+
+def real_evidence_rates(path: Path = ROOT / "training" / "real_labels" / "summary_evidence.jsonl") -> dict:
+    """The real letters' case facts by how their summaries state them (yes / partial / no)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    facts = [r for r in rows if r["kind"] == "case_fact"]
+    return {"case_facts": len(facts), **{k: round(sum(r["in_summary"] == k for r in facts) / len(facts), 3)
+                                         for k in ("yes", "partial", "no")}}
+
+
 def run(corpus: Path, model: Path, seed: int = 0) -> dict:
     from datasets import load_from_disk
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -72,7 +103,12 @@ def run(corpus: Path, model: Path, seed: int = 0) -> dict:
     oracle.fit(vec.fit_transform([f for _, f, _ in train]), [y for _, _, y in train])
     forecast = ItemPredictor.load(classifier_dir(model)).models["decision_forecast"]
     parser, cfg = load_parser(model), load_config()
-    out = {"train_single_item_letters": len(train)}
+    from training.corpus import DEFAULT_CONFIG
+    from training.corpus import load_config as corpus_config
+
+    out = {"train_single_item_letters": len(train),
+           "evidence_rates": {"generated_train": evidence_rates(ds["train"], slot_of, corpus_config(DEFAULT_CONFIG)["evidence_slots"]),
+                              "real": real_evidence_rates()}}
     for split in ("test", "test_unseen"):
         rows = oracle_rows(ds[split], slot_of)
         ids = {i for i, _, _ in rows}
