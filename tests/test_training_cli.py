@@ -49,7 +49,13 @@ def test_corpus_build_small(tmp_path):
     dsd = load_from_disk(str(tmp_path / "c" / "hf"))
     assert set(dsd) == {"train", "validation", "test", "test_unseen"}
     assert sum(len(d) for d in dsd.values()) == 40
-    assert (tmp_path / "c" / "README.md").is_file()
+    assert (tmp_path / "c" / "README.md").is_file() and (tmp_path / "c" / "spacy" / "train.spacy").is_file()
+    res = imr("corpus", "build", "--n", "40", "--seed", "3", "--out", tmp_path / "d", "--no-docbins")
+    assert res.returncode == 0, res.stderr
+    assert not (tmp_path / "d" / "spacy").exists()
+    same = load_from_disk(str(tmp_path / "d" / "hf"))
+    assert [r["text"] for r in same["train"]] == [r["text"] for r in dsd["train"]]
+    assert "not built" in (tmp_path / "d" / "README.md").read_text()
 
 
 def test_real_letters_join_ner_training_docbins(real_dataset, tmp_path):
@@ -115,6 +121,9 @@ def test_train_all_quick_run_end_to_end(tmp_path):
               "--runs", tmp_path / "runs", "--out", bundle, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     assert (tmp_path / "data" / "corpus" / "hf" / "dataset_dict.json").is_file()
+    # the corpus step skips the DocBins of every letter: the NER step builds the ones it trains on
+    assert not (tmp_path / "data" / "corpus" / "spacy").exists()
+    assert (tmp_path / "data" / "ner_docbins" / "train.spacy").is_file()
     real = json.loads((tmp_path / "data" / "ner_docbins" / "stats.json").read_text())["real:real"]
     assert (real["letters"], real["repeat"]) == (1, 4)
     card = json.loads((bundle / "classifier" / "model_card.json").read_text())

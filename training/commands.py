@@ -17,7 +17,7 @@ RUNS = REPO_ROOT / "runs"
 def corpus_build(args) -> int:
     from training.corpus import build_corpus
 
-    stats = build_corpus(args.n, args.seed, Path(args.out), Path(args.config))
+    stats = build_corpus(args.n, args.seed, Path(args.out), Path(args.config), docbins=getattr(args, "docbins", True))
     print(json.dumps({k: stats.get(k) for k in ("n", "seed", "timing_s", "distinct", "distinct_bigram_ratio")},
                      indent=1, default=str))
     return 0
@@ -127,7 +127,7 @@ def train_all(args) -> int:
 
     corpus = Path(args.corpus)
     if not (dataset_dir(corpus) / "dataset_dict.json").is_file():
-        corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus),
+        corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus), docbins=False,  # the NER step builds its own
                                         config=str(REPO_ROOT / "configs" / "corpus.yaml")))
     real = []
     if args.real:
@@ -169,6 +169,8 @@ def add_subcommands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=str(DEFAULT_CORPUS))
     p.add_argument("--config", default=str(REPO_ROOT / "configs" / "corpus.yaml"))
+    p.add_argument("--no-docbins", dest="docbins", action="store_false",
+                   help="skip the spaCy DocBins of every letter (imr train ner builds the ones it trains on)")
     p.set_defaults(func=corpus_build)
     p = csub.add_parser("from-letters", help="real letters → the same dataset shape (labels from their own words)")
     p.add_argument("inputs", nargs="+")

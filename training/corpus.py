@@ -279,13 +279,16 @@ def _card(stats: dict, cfg: dict, seed: int, n: int, ho: dict, spacy_report: dic
               "| split | letters | entities | not token-aligned |", "| --- | --- | --- | --- |"]
     for k, v in spacy_report.items():
         lines.append(f"| {k} | {v['letters']} | {v['entities']} | {v['not_token_aligned']} |")
+    if not spacy_report:
+        lines.append("| (not built: `imr corpus build --no-docbins`; `imr train ner` builds its own) | | | |")
     lines += ["", "## Generator settings", "", "```yaml", yaml.safe_dump(cfg, sort_keys=False).strip(), "```", "",
               f"Seed: {seed}. Distinct-bigram ratio (first 3,000 train letters): {stats['distinct_bigram_ratio']:.4f}.", ""]
     return "\n".join(lines)
 
 
-def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) -> dict:
-    """Generate `n` letters and write the dataset, Parquet, DocBins and card under `out`."""
+def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG, docbins: bool = True) -> dict:
+    """Generate `n` letters and write the dataset, Parquet, DocBins (unless `docbins` is false:
+    `imr train all` has its NER step build the DocBins of the letters it trains on) and card."""
     from datasets import Dataset, DatasetDict
 
     t0 = time.time()
@@ -308,7 +311,7 @@ def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG) ->
     # DocBins for the NER: the normalized letter text (what the pipeline sees), gold spans mapped onto it.
     from training.ner import build_docbins
 
-    spacy_report = build_docbins(out / "hf", out / "spacy", seed=seed, jobs=workers)
+    spacy_report = build_docbins(out / "hf", out / "spacy", seed=seed, jobs=workers) if docbins else {}
     stats = {"n": n, "seed": seed, "splits": {s: split_stats(letters[s]) for s in SPLITS},
              "distinct_bigram_ratio": round(distinct_bigram_ratio([L["text"] for L in letters["train"]]), 4),
              "distinct": {"templates_used": len({t for s in SPLITS for L in letters[s] for t in L["template_ids"]}),
