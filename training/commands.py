@@ -17,7 +17,7 @@ RUNS = REPO_ROOT / "runs"
 def corpus_build(args) -> int:
     from training.corpus import build_corpus
 
-    stats = build_corpus(args.n, args.seed, Path(args.out), Path(args.config), docbins=getattr(args, "docbins", True))
+    stats = build_corpus(args.n, args.seed, Path(args.out), Path(args.config), docbins=args.docbins)
     print(json.dumps({k: stats.get(k) for k in ("n", "seed", "timing_s", "distinct", "distinct_bigram_ratio")},
                      indent=1, default=str))
     return 0

@@ -33,14 +33,18 @@ def template_slots() -> dict[str, str]:
     return {t.id: kind for kind, templates in load_kb(load_config(DEFAULT_CONFIG)).templates.items() for t in templates}
 
 
+def single_item_letters(dataset, slot_of: dict):
+    """(letter id, its one item, the slots of its summary sentences) of each single-item letter."""
+    for r in dataset.select_columns(["id", "items", "template_ids"]):
+        if len(r["items"]) == 1:
+            yield str(r["id"]), r["items"][0], {s for s in (slot_of.get(t) for t in r["template_ids"])
+                                                if s and s.startswith("summary_")}
+
+
 def oracle_rows(dataset, slot_of: dict) -> list[tuple[str, dict, int]]:
     """(letter id, oracle features, overturned) of each single-item letter."""
     out = []
-    for r in dataset.select_columns(["id", "items", "template_ids"]):
-        if len(r["items"]) != 1:
-            continue
-        it = r["items"][0]
-        slots = {s for s in (slot_of.get(t) for t in r["template_ids"]) if s and s.startswith("summary_")}
+    for letter_id, it, slots in single_item_letters(dataset, slot_of):
         f = {f"rule={it['rule']}": 1.0, f"category={it['treatment_category']}": 1.0, f"topic={it['topic']}": 1.0,
              "requested": float(it["requested_count"] or 0)}
         for s in slots:
@@ -49,7 +53,7 @@ def oracle_rows(dataset, slot_of: dict) -> list[tuple[str, dict, int]]:
         if "summary_prior_count" in slots and it["prior_count"]:
             f["completed"] = float(it["prior_count"])
             f["total"] = float((it["requested_count"] or 0) + it["prior_count"])
-        out.append((str(r["id"]), f, int(it["decision"] in (1, "overturned"))))
+        out.append((letter_id, f, int(it["decision"] in (1, "overturned"))))
     return out
 
 
@@ -58,15 +62,12 @@ def evidence_rates(dataset, slot_of: dict, evidence_slots: dict) -> dict:
     sentence of the rule's `evidence_slots` kinds), split by decision. A service of a certified
     surgery is judged by the criteria rule; a quantity item counts only after a completed course."""
     counts: dict = {}
-    for r in dataset.select_columns(["items", "template_ids"]):
-        if len(r["items"]) != 1:
-            continue
-        it = r["items"][0]
+    for _, it, slots in single_item_letters(dataset, slot_of):
         facts = json.loads(it["facts"]) if isinstance(it["facts"], str) else (it["facts"] or {})
         rule = "criteria" if it["rule"] == "depends" and "criterion" in facts else it["rule"]
         if rule not in evidence_slots or (rule == "quantity" and not (it["prior_count"] or 0) > 0):
             continue
-        stated = bool({slot_of.get(t) for t in r["template_ids"]} & set(evidence_slots[rule]))
+        stated = bool(slots & set(evidence_slots[rule]))
         decision = "overturned" if it["decision"] in (1, "overturned") else "upheld"
         for key in (rule, f"{rule}|{decision}"):
             c = counts.setdefault(key, {"stated": 0, "items": 0})
