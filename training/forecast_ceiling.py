@@ -25,12 +25,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def template_slots() -> dict[str, str]:
-    """Template id → its slot (kind) in the generator's knowledge base."""
+def template_slots(corpus_cfg: dict | None = None) -> dict[str, str]:
+    """Template id → its slot (kind) in the generator's knowledge base (`corpus_cfg`: the
+    generator settings, default configs/corpus.yaml)."""
     from training.corpus import DEFAULT_CONFIG, load_config
     from training.generator.kb import load_kb
 
-    return {t.id: kind for kind, templates in load_kb(load_config(DEFAULT_CONFIG)).templates.items() for t in templates}
+    kb = load_kb(corpus_cfg or load_config(DEFAULT_CONFIG))
+    return {t.id: kind for kind, templates in kb.templates.items() for t in templates}
 
 
 def single_item_letters(dataset, slot_of: dict):
@@ -94,21 +96,21 @@ def run(corpus: Path, model: Path, seed: int = 0) -> dict:
     from models.predict import ItemPredictor
     from nlp.service import classifier_dir, load_parser
     from training.classifier import _p_over, load_corpus_split
+    from training.corpus import DEFAULT_CONFIG
+    from training.corpus import load_config as corpus_config
     from training.dataset_io import dataset_dir
 
     ds = load_from_disk(str(dataset_dir(corpus)))
-    slot_of = template_slots()
+    generator_cfg = corpus_config(DEFAULT_CONFIG)
+    slot_of = template_slots(generator_cfg)
     train = oracle_rows(ds["train"], slot_of)
     vec = DictVectorizer(sparse=False)
     oracle = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=seed)
     oracle.fit(vec.fit_transform([f for _, f, _ in train]), [y for _, _, y in train])
     forecast = ItemPredictor.load(classifier_dir(model)).models["decision_forecast"]
     parser, cfg = load_parser(model), load_config()
-    from training.corpus import DEFAULT_CONFIG
-    from training.corpus import load_config as corpus_config
-
     out = {"train_single_item_letters": len(train),
-           "evidence_rates": {"generated_train": evidence_rates(ds["train"], slot_of, corpus_config(DEFAULT_CONFIG)["evidence_slots"]),
+           "evidence_rates": {"generated_train": evidence_rates(ds["train"], slot_of, generator_cfg["evidence_slots"]),
                               "real": real_evidence_rates()}}
     for split in ("test", "test_unseen"):
         rows = oracle_rows(ds[split], slot_of)
