@@ -197,3 +197,30 @@ def test_certified_surgery_services(letters, kb):
     assert served > 20
     share = decisions.count("overturned") / len(decisions)
     assert 0.3 < share < 0.7  # configs/corpus.yaml certified_surgery.favorable = 0.5
+
+
+def test_departing_reviewer_summary_states_no_deciding_finding(kb, holdout):
+    """Where the reviewer departs from the rule (`disagreement`), the case summary does not state
+    the finding the rule turned on (`evidence_slots`), which would contradict the decision; with
+    `summary_evidence.disagreement` = 1 it does, so the check can fail."""
+    kind_of = {t.id: kind for kind, templates in kb.templates.items() for t in templates}
+
+    def deciding_stated(cfg):
+        stated = checked = 0
+        for i in range(400):
+            L = generate_letter(kb, cfg, holdout, 0, i, unseen=False)
+            if len(L["items"]) != 1:
+                continue
+            it = L["items"][0]
+            assert it["facts"]["disagreement"]
+            rule = "criteria" if "criterion" in it["facts"] else it["rule"]
+            kinds = {kind_of.get(t) for t in L["template_ids"]}
+            checked += 1
+            stated += bool(kinds & set(cfg["evidence_slots"].get(rule, ())))
+        return stated, checked
+
+    always = {**CFG, "disagreement": 1.0}
+    stated, checked = deciding_stated({**always, "summary_evidence": {**CFG["summary_evidence"], "disagreement": 0.0}})
+    assert checked > 100 and stated == 0
+    stated, checked = deciding_stated({**always, "summary_evidence": {**CFG["summary_evidence"], "disagreement": 1.0}})
+    assert stated > checked // 4

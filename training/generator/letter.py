@@ -480,6 +480,17 @@ class LetterBuilder:
         if rng.random() < 0.7:
             add("summary_prior")
         # per-item facts (what a forecast can see)
+        ev = self.cfg.get("summary_evidence") or {}
+        deciding = self.cfg.get("evidence_slots") or {}
+
+        def states(it, kind) -> bool:
+            """A reviewer who departs from the rule decided a case whose record is ambiguous: its
+            summary states the rule's deciding finding only with chance `summary_evidence.disagreement`."""
+            if not it.facts.get("disagreement"):
+                return True
+            rule = "criteria" if "criterion" in it.facts else it.rule
+            return kind not in deciding.get(rule, ()) or rng.random() < ev.get("disagreement", 1.0)
+
         for it in items:
             ts = self.tshort(it)
             unit = it.unit or "session"
@@ -488,23 +499,25 @@ class LetterBuilder:
                     add("summary_prior_count", tshort=ts, pcnt=self.count_piece(it.prior, unit, "completed"))
                 elif it.prior == -1:
                     add("summary_prior_unknown", tshort=ts)
-            if it.drug is None and it.fi is not None and it.prior and it.prior > 0 and rng.random() < 0.8:
-                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=ts)
+            fi_kind = "summary_fi_yes" if it.fi else "summary_fi_no"
+            if it.drug is None and it.fi is not None and it.prior and it.prior > 0 and rng.random() < 0.8 and states(it, fi_kind):
+                add(fi_kind, tshort=ts)
             if it.drug is not None and "long_term" in it.facts and rng.random() < 0.75:
-                name = it.drug_name if not it.compound else it.compound[0][1]
-                d = it.drug if not it.compound else it.compound[0][0]
-                dp = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
-                add("summary_drug_long" if it.facts["long_term"] else "summary_drug_new", drug=dp)
-            if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6:
-                add("summary_fi_yes" if it.fi else "summary_fi_no", tshort=self.tshort_pieces(it))
-            ev = self.cfg.get("summary_evidence") or {}
+                kind = "summary_drug_long" if it.facts["long_term"] else "summary_drug_new"
+                if states(it, kind):
+                    name = it.drug_name if not it.compound else it.compound[0][1]
+                    d = it.drug if not it.compound else it.compound[0][0]
+                    add(kind, drug=[(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))])
+            if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6 and states(it, fi_kind):
+                add(fi_kind, tshort=self.tshort_pieces(it))
             if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev.get("criteria", 0.45) + 0.1 * length:
-                met = it.facts.get("path") == "criteria_met"
-                add("summary_finding_met" if met else "summary_finding_gap", tshort=self.tshort_pieces(it),
-                    criterion=kb.tpl(it.facts["criterion"]))
+                kind = "summary_finding_met" if it.facts.get("path") == "criteria_met" else "summary_finding_gap"
+                if states(it, kind):
+                    add(kind, tshort=self.tshort_pieces(it), criterion=kb.tpl(it.facts["criterion"]))
             elif it.rule == "not_recommended" and "condition" in it.facts and not it.assoc and rng.random() < (
                     ev.get("exception", 0.0) if it.facts.get("path") == "exception" else ev.get("exception_claimed", 0.0)):
-                add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
+                if states(it, "summary_condition"):
+                    add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
             elif not it.assoc and rng.random() < ev.get("reason", 0.0):
                 add("summary_reason", tshort=self.tshort_pieces(it))
         certified = [it.facts["certified_surgery"] for it in items if "certified_surgery" in it.facts]
