@@ -7,7 +7,7 @@ import re
 import pytest
 
 from training.corpus import load_config
-from training.generator import CATEGORIES, LAYOUTS, choose_holdout, generate_letter, load_kb
+from training.generator import CATEGORIES, LAYOUTS, choose_holdout, deciding_rule, generate_letter, load_kb
 
 CFG = load_config()
 
@@ -213,10 +213,9 @@ def test_departing_reviewer_summary_states_no_deciding_finding(kb, holdout):
                 continue
             it = L["items"][0]
             assert it["facts"]["disagreement"]
-            rule = "criteria" if "criterion" in it["facts"] else it["rule"]
             kinds = {kind_of.get(t) for t in L["template_ids"]}
             checked += 1
-            stated += bool(kinds & set(cfg["evidence_slots"].get(rule, ())))
+            stated += bool(kinds & set(cfg["evidence_slots"].get(deciding_rule(it["rule"], it["facts"]), ())))
         return stated, checked
 
     always = {**CFG, "disagreement": 1.0}

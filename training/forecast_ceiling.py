@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.generator import deciding_rule
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -66,7 +68,7 @@ def evidence_rates(dataset, slot_of: dict, evidence_slots: dict) -> dict:
     counts: dict = {}
     for _, it, slots in single_item_letters(dataset, slot_of):
         facts = json.loads(it["facts"]) if isinstance(it["facts"], str) else (it["facts"] or {})
-        rule = "criteria" if it["rule"] == "depends" and "criterion" in facts else it["rule"]
+        rule = deciding_rule(it["rule"], facts)
         if rule not in evidence_slots or (rule == "quantity" and not (it["prior_count"] or 0) > 0):
             continue
         stated = bool(slots & set(evidence_slots[rule]))

@@ -27,6 +27,12 @@ def ends_in_single_letter(name: str) -> bool:
     return len(name) > 2 and not name[-2].isalnum() and name[-1].isalpha()
 
 
+def deciding_rule(rule: str, facts: dict) -> str:
+    """The review rule that decided an item: a service of a surgery that was not denied (`depends`)
+    is judged on its own criteria, and only criteria-judged items have a `criterion`."""
+    return "criteria" if "criterion" in facts else rule
+
+
 def wchoice(rng, weights: dict):
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys], k=1)[0]

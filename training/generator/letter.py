@@ -7,7 +7,7 @@ import random
 import re
 
 from . import artifacts
-from .case import Item, Sampler, ends_in_single_letter, wchoice
+from .case import Item, Sampler, deciding_rule, ends_in_single_letter, wchoice
 from .kb import KB, Holdout, expand_pages
 from .text import (Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
                    upper_pieces)
@@ -488,8 +488,7 @@ class LetterBuilder:
             summary states the rule's deciding finding only with chance `summary_evidence.disagreement`."""
             if not it.facts.get("disagreement"):
                 return True
-            rule = "criteria" if "criterion" in it.facts else it.rule
-            return kind not in deciding.get(rule, ()) or rng.random() < ev.get("disagreement", 1.0)
+            return kind not in deciding.get(deciding_rule(it.rule, it.facts), ()) or rng.random() < ev.get("disagreement", 1.0)
 
         for it in items:
             ts = self.tshort(it)
