@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from training.corpus import SPLITS, build_corpus, compare_to_real, format_table
+from training.corpus import SPLITS, build_corpus, compare_to_real, format_table, label_mix
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,28 @@ def test_compare_to_real(built, tmp_path):
     assert m["items_per_letter"]["real"] == 1 and m["overturn_rate"]["real"] == 0
     assert m["category:diagnostic_imaging"]["real"] == 1.0
     assert "| metric |" in format_table(rows)
+
+
+def test_label_mix_generated_beside_hand_labels(built, tmp_path):
+    out, stats = built
+    labels = tmp_path / "real_items.jsonl"
+    labels.write_text("\n".join(json.dumps(x) for x in [
+        {"decision": "upheld", "rationale": "not_recommended", "treatment_category": "pharmaceuticals"},
+        {"decision": "upheld", "rationale": "not_recommended", "treatment_category": "surgery"},
+        {"decision": "overturned", "rationale": "guideline_criteria_met", "treatment_category": "surgery"},
+        {"decision": "upheld", "rationale": "no_functional_improvement", "treatment_category": "programs"}]) + "\n")
+    m = {r["metric"]: r for r in label_mix(out, labels)}
+    train = stats["splits"]["train"]
+    assert m["decision:overturned"] == {"metric": "decision:overturned", "real": 0.25,
+                                        "generated": round(train["decision"]["overturned"] / train["items"], 3)}
+    assert m["rationale:not_recommended"]["real"] == 0.5 and m["treatment_category:surgery"]["real"] == 0.5
+    assert m["rationale:insufficient_documentation"]["real"] == 0.0  # generated only
+    assert m["rationale:insufficient_documentation"]["generated"] > 0
+    for field in ("decision", "rationale", "treatment_category"):
+        shares = [r for k, r in m.items() if k.startswith(field + ":")]
+        assert abs(sum(r["generated"] for r in shares) - 1) < 0.01 and abs(sum(r["real"] for r in shares) - 1) < 0.01
+    with pytest.raises(ValueError, match="no label counts"):
+        label_mix(tmp_path, labels)  # not a corpus build
 
 
 def test_forecast_ceiling_oracle_reads_the_generators_summary_facts(built):

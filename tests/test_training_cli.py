@@ -56,6 +56,20 @@ def test_corpus_build_small(tmp_path):
     same = load_from_disk(str(tmp_path / "d" / "hf"))
     assert [r["text"] for r in same["train"]] == [r["text"] for r in dsd["train"]]
     assert "not built" in (tmp_path / "d" / "README.md").read_text()
+    # generated vs real: the letters through the same parser, the labels beside the hand labels
+    real = tmp_path / "real"
+    real.mkdir()
+    shutil.copy(REAL / "CM16-0221706.pdf", real)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"decision": "upheld", "rationale": "insufficient_documentation",
+                                  "treatment_category": "pharmaceuticals"}) + "\n")
+    res = imr("corpus", "compare", "--corpus", tmp_path / "c", "--real", real, "--labels", labels)
+    assert res.returncode == 0, res.stderr
+    assert "| letters | 40 | 1 |" in res.stdout and "| items_per_letter |" in res.stdout
+    assert "| rationale:insufficient_documentation |" in res.stdout
+    assert "| treatment_category:pharmaceuticals |" in res.stdout and res.stdout.rstrip().endswith("|")
+    res = imr("corpus", "compare", "--corpus", tmp_path / "c", "--real", real, "--labels", "")
+    assert res.returncode == 0 and "rationale:" not in res.stdout
 
 
 def test_real_letters_join_ner_training_docbins(real_dataset, tmp_path):

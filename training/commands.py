@@ -31,9 +31,15 @@ def corpus_from_letters(args) -> int:
 
 
 def corpus_compare(args) -> int:
-    from training.corpus import compare_to_real, format_table
+    from training.corpus import compare_to_real, format_table, label_mix
 
-    print(format_table(compare_to_real(args.corpus, args.real, max_generated=args.max_generated)))
+    rows = compare_to_real(args.corpus, args.real, max_generated=args.max_generated)
+    if args.labels:
+        try:
+            rows += label_mix(args.corpus, args.labels)
+        except ValueError as e:
+            print(f"label mix left out: {e}", file=sys.stderr)
+    print(format_table(rows))
     return 0
 
 
@@ -177,10 +183,13 @@ def add_subcommands(sub) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--model", default=None, help="NER pipeline for the silver entities (default: bundled)")
     p.set_defaults(func=corpus_from_letters)
-    p = csub.add_parser("compare", help="generated vs real letters: length, items, overturn rate, categories, citations")
+    p = csub.add_parser("compare", help="generated vs real letters: length, items, overturn rate, categories, citations, label mix")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--real", default=str(REPO_ROOT / "examples" / "real"))
     p.add_argument("--max-generated", type=int, default=2000)
+    p.add_argument("--labels", default=str(REPO_ROOT / "training" / "real_labels" / "real_items.jsonl"),
+                   help="hand labels of the real items: adds the label mix of the corpus's train split beside "
+                        "theirs ('' to leave it out)")
     p.set_defaults(func=corpus_compare)
 
     t = sub.add_parser("train", help="train the NER pipeline and the classifier")

@@ -10,7 +10,7 @@ names and treatments chosen from the seed; see docs/CORPUS.md), and writes
     out/README.md               dataset card (fields, label counts per split, settings, seed)
     out/stats.json, out/holdout.json
 
-`compare_to_real(corpus_dir, real_dir)` compares generated and real letters.
+`compare_to_real(corpus_dir, real_dir)` compares generated and real letters, `label_mix` their labels.
 """
 from __future__ import annotations
 
@@ -396,6 +396,25 @@ def compare_to_real(corpus_dir, real_dir, max_generated: int = 2000) -> list[dic
     r = metrics(iter_documents([str(real_dir)]))
     keys = list(dict.fromkeys(list(g) + list(r)))
     return [{"metric": k, "generated": g.get(k, 0), "real": r.get(k, 0)} for k in keys]
+
+
+def label_mix(corpus_dir, real_labels, split: str = "train") -> list[dict]:
+    """Rows {metric, generated, real}: the share of each decision, primary rationale and treatment
+    category among a corpus split's items (its `stats.json`) and among the hand-labeled real items
+    (`training/real_labels/real_items.jsonl`)."""
+    stats = Path(corpus_dir) / "stats.json"
+    gen = (json.loads(stats.read_text()) if stats.is_file() else {}).get("splits", {}).get(split)
+    if not gen or "rationale" not in gen:
+        raise ValueError(f"{corpus_dir} has no label counts for its {split} split (stats.json of `imr corpus build`)")
+    real = [json.loads(line) for line in Path(real_labels).read_text().splitlines() if line.strip()]
+    rows = []
+    for field in ("decision", "rationale", "treatment_category"):
+        g, r = gen[field], collections.Counter(x[field] for x in real)
+        total = sum(g.values())
+        for k in sorted(set(g) | set(r), key=lambda k: -g.get(k, 0)):
+            rows.append({"metric": f"{field}:{k}", "generated": round(g.get(k, 0) / max(1, total), 3),
+                         "real": round(r[k] / max(1, len(real)), 3)})
+    return rows
 
 
 def format_table(rows: list[dict]) -> str:
