@@ -37,7 +37,7 @@ def corpus_compare(args) -> int:
     if args.labels:
         try:
             rows += label_mix(args.corpus, args.labels)
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             print(f"label mix left out: {e}", file=sys.stderr)
     print(format_table(rows))
     return 0

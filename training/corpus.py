@@ -411,7 +411,7 @@ def label_mix(corpus_dir, real_labels, split: str = "train") -> list[dict]:
     for field in ("decision", "rationale", "treatment_category"):
         g, r = gen[field], collections.Counter(x[field] for x in real)
         total = sum(g.values())
-        for k in sorted(set(g) | set(r), key=lambda k: -g.get(k, 0)):
+        for k in sorted(set(g) | set(r), key=lambda k: (-g.get(k, 0), k)):
             rows.append({"metric": f"{field}:{k}", "generated": round(g.get(k, 0) / max(1, total), 3),
                          "real": round(r[k] / max(1, len(real)), 3)})
     return rows
