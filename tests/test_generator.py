@@ -203,7 +203,7 @@ def test_departing_reviewer_summary_states_no_deciding_finding(kb, holdout):
     """Where the reviewer departs from the rule (`disagreement`), the case summary does not state
     the finding the rule turned on (`evidence_slots`), which would contradict the decision; with
     `summary_evidence.disagreement` = 1 it does, so the check can fail."""
-    kind_of = {t.id: kind for kind, templates in kb.templates.items() for t in templates}
+    kind_of = kb.template_kinds()
 
     def deciding_stated(cfg):
         stated = checked = 0

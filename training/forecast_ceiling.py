@@ -33,8 +33,7 @@ def template_slots(corpus_cfg: dict | None = None) -> dict[str, str]:
     from training.corpus import DEFAULT_CONFIG, load_config
     from training.generator.kb import load_kb
 
-    kb = load_kb(corpus_cfg or load_config(DEFAULT_CONFIG))
-    return {t.id: kind for kind, templates in kb.templates.items() for t in templates}
+    return load_kb(corpus_cfg or load_config(DEFAULT_CONFIG)).template_kinds()
 
 
 def single_item_letters(dataset, slot_of: dict):

@@ -65,6 +65,10 @@ class KB:
             self.compiled["_syn"] = (rx, table)
         return self.compiled["_syn"]
 
+    def template_kinds(self) -> dict[str, str]:
+        """Template id → its sentence kind (`summary_finding_met`, `r_gap`, ...)."""
+        return {t.id: kind for kind, templates in self.templates.items() for t in templates}
+
     def tpl(self, text: str) -> Template:
         t = self.compiled.get(text)
         if t is None:
