@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 
 
 def add_train_arguments(p) -> None:
+    p.add_argument("--real", nargs="+", default=None, metavar="LETTERS",
+                   help="real letters (PDF/txt files, dirs, globs): each item heading states its decision, the "
+                        "training label (default: configs/classifier.yaml training.real_letters); the frozen "
+                        "subset (configs/real/frozen_cases.json) is set aside and scored once")
+    p.add_argument("--no-generated", action="store_true",
+                   help="real letters only: no generated corpus for the read/rationale heads or the forecast prior")
+    p.add_argument("--repeats", type=int, default=None, help="repeats of the letter-grouped real CV (default: config)")
+    p.add_argument("--release", action="store_true",
+                   help="score the frozen real subset once with the final models (a bundled release; "
+                        "development runs never look at it)")
+    p.add_argument("--generated-first", action="store_true",
+                   help="the earlier training: generated corpus splits with C chosen on generated validation")
     p.add_argument("--corpus", default=None, help="generated corpus (DatasetDict dir; default: configs/classifier.yaml training.corpus)")
     p.add_argument("--out", default=None, help="model directory to write (default: models/default/classifier)")
     p.add_argument("--config", default=None, help="classifier settings YAML (default: configs/classifier.yaml)")
@@ -58,20 +70,32 @@ def _print_headline(h: dict) -> None:
 
 
 def train_classifier(args) -> int:
-    from training.classifier import run_training
+    """`imr train classifier`: real letters first (training.real_first), or `--generated-first`
+    (training.classifier.run_training)."""
+    from training.real_protocol import FrozenLetterError
 
     try:
         cfg = _cfg(args)
     except FileNotFoundError as exc:
         print(f"imr train classifier: {exc}", file=sys.stderr)
         return 2
+    opt = lambda name, default=None: getattr(args, name, default)  # noqa: E731
     try:
-        m = run_training(cfg, corpus=getattr(args, "corpus", None), out=getattr(args, "out", None),
-                         seed=getattr(args, "seed", None), max_letters=getattr(args, "max_letters", None),
-                         real=not getattr(args, "no_real", False), real_cv_enabled=not getattr(args, "no_real_cv", False),
-                         hgb=not getattr(args, "no_hgb", False), metrics_path=getattr(args, "metrics", None),
-                         ner_model=getattr(args, "ner", None))
-    except ValueError as exc:
+        if opt("generated_first", False):
+            from training.classifier import run_training
+
+            m = run_training(cfg, corpus=opt("corpus"), out=opt("out"), seed=opt("seed"), max_letters=opt("max_letters"),
+                             real=not opt("no_real", False), real_cv_enabled=not opt("no_real_cv", False),
+                             hgb=not opt("no_hgb", False), metrics_path=opt("metrics"), ner_model=opt("ner"))
+        else:
+            from training.real_first import run_real_first
+
+            m = run_real_first(cfg, real=opt("real"), corpus=opt("corpus"), out=opt("out"), seed=opt("seed"),
+                               ner_model=opt("ner"), generated=not opt("no_generated", False),
+                               repeats=0 if opt("no_real_cv", False) else opt("repeats"),
+                               metrics_path=opt("metrics"), max_letters=opt("max_letters"),
+                               score_frozen=opt("release", False))
+    except (ValueError, FrozenLetterError) as exc:
         print(f"imr train classifier: {exc}", file=sys.stderr)
         return 2
     _print_headline(m.get("headline") or {})

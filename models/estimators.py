@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import sklearn
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
@@ -25,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from models.features import TEXT_FIELDS, ItemFeatures, allowed_keys, load_config, project, validate_examples
@@ -92,6 +93,138 @@ class CalibratedDecision(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+class FieldsText(TransformerMixin, BaseEstimator):
+    """Examples → one string each: the named `fields` joined (only fields `mode` allows).
+
+    The real-first forecast reads the request and the letter's whole case summary this way."""
+
+    def __init__(self, fields=("request", "summary"), mode: str = "forecast"):
+        self.fields = fields
+        self.mode = mode
+
+    def fit(self, X, y=None):
+        bad = [f for f in self.fields if f not in allowed_keys(self.mode)]
+        if bad:
+            raise ValueError(f"fields {bad} are not allowed in {self.mode} mode")
+        return self
+
+    def transform(self, X):
+        X = validate_examples(X, self.mode)
+        return [" \n ".join(str(ex.get(f) or "") for f in self.fields) for ex in X]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["+".join(self.fields)], dtype=object)
+
+
+class PlattLogistic(ClassifierMixin, BaseEstimator):
+    """A logistic regression recalibrated by one sigmoid fitted on its out-of-fold scores.
+
+    p = sigmoid(a * (w.x + b) + c) is still one linear model (`coef_` = a*w, `intercept_` =
+    a*b + c), so every feature's contribution to the calibrated logit is exact
+    (models.explain). The out-of-fold folds are grouped by letter when `groups` is given: the
+    items of a letter share their case summary, and a fold that saw a letter's other items
+    would make the scores look surer than they are. With fewer than two examples of a class
+    per fold the sigmoid is the identity (a=1, c=0). The slope is kept >= `min_slope`: on a few
+    letters the out-of-fold scores can rank backwards by chance, and a negative slope would turn
+    the model's ranking upside down; then the probabilities fall back to the base rate, the
+    ranking kept. `positive` names the class whose logit is
+    modelled (`classes_[1]`); default: the last of the sorted labels, as scikit-learn does."""
+
+    def __init__(self, C: float = 1.0, class_weight="balanced", cv: int = 5, max_iter: int = 3000,
+                 random_state: int = 0, positive=None, min_slope: float = 1e-3):
+        self.positive = positive
+        self.min_slope = min_slope
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _lr(self):
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        from sklearn.model_selection import GroupKFold
+
+        y = np.asarray(y)
+        classes = list(np.unique(y))
+        if len(classes) != 2 or (self.positive is not None and self.positive not in classes):
+            raise ValueError(f"PlattLogistic needs two classes (positive {self.positive!r}), got {classes}")
+        if self.positive is not None:
+            classes = [c for c in classes if c != self.positive] + [self.positive]
+        self.classes_ = np.asarray(classes)
+        yb = (y == self.classes_[1]).astype(int)
+        lr = self._lr().fit(X, yb, sample_weight=sample_weight)
+        self.raw_coef_, self.raw_intercept_ = lr.coef_.copy(), lr.intercept_.copy()
+        self.n_features_in_ = lr.n_features_in_
+        a, c = 1.0, 0.0
+        folds = int(min(self.cv, np.bincount(yb).min(), len(set(groups)) if groups is not None else self.cv))
+        if folds >= 2:
+            split = (GroupKFold(folds).split(X, yb, groups) if groups is not None else
+                     StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(X, yb))
+            z = np.zeros(len(yb))
+            for tr, te in split:
+                if len(set(yb[tr])) < 2:
+                    continue
+                sw = None if sample_weight is None else np.asarray(sample_weight)[tr]
+                z[te] = self._lr().fit(X[tr], yb[tr], sample_weight=sw).decision_function(X[te])
+            a, c = self._sigmoid(z, yb)
+        self._set(a, c)
+        return self
+
+    def _sigmoid(self, z, yb) -> tuple[float, float]:
+        cal = LogisticRegression(C=1e4, max_iter=1000).fit(np.asarray(z, dtype=float)[:, None], yb)
+        a, c = float(cal.coef_[0, 0]), float(cal.intercept_[0])
+        if a < self.min_slope:  # no out-of-fold signal: the base rate, the ranking kept
+            rate = float(np.clip(np.mean(yb), 1e-3, 1 - 1e-3))
+            a = self.min_slope
+            c = float(np.log(rate / (1 - rate))) - a * float(np.mean(z))
+        return a, c
+
+    def _set(self, a: float, c: float) -> None:
+        self.platt_ = (a, c)
+        self.coef_ = a * self.raw_coef_
+        self.intercept_ = a * self.raw_intercept_ + c
+
+    def recalibrate(self, z, y) -> "PlattLogistic":
+        """Refit the sigmoid on raw scores `z` scored out of fold elsewhere (e.g. the outer
+        letter-grouped CV of training.real_first) with their labels `y`."""
+        check_is_fitted(self, "raw_coef_")
+        self._set(*self._sigmoid(z, (np.asarray(y) == self.classes_[1]).astype(int)))
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        return np.asarray(X @ self.coef_.T).ravel() + self.intercept_[0]
+
+    def predict_proba(self, X):
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.c_[1 - p, p]
+
+    def predict(self, X):
+        return self.classes_[(self.decision_function(X) >= 0).astype(int)]
+
+
+class PriorLogit(TransformerMixin, BaseEstimator):
+    """One column: the logit of a fitted decision model's P(overturned) (the generated-corpus
+    forecast, stacked as a prior under a real-letter model), times `scale`."""
+
+    def __init__(self, model=None, scale: float = 1.0):
+        self.model = model
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        classes = list(self.model.classes_)
+        p = np.clip(self.model.predict_proba(X)[:, classes.index("overturned")], 1e-4, 1 - 1e-4)
+        return sparse.csr_matrix((np.log(p / (1 - p)) * self.scale)[:, None])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["generated_forecast_logit"], dtype=object)
+
+
 class MultiLabelHead(ClassifierMixin, BaseEstimator):
     """One-vs-rest logistic regressions over a 0/1 label matrix, with sample weights.
 
@@ -152,6 +285,35 @@ def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = No
     steps.append(("clf", CalibratedDecision(base, method=cal.get("method", "sigmoid"), cv=cal.get("cv", 3),
                                             random_state=seed)))
     return Pipeline(steps)
+
+
+def make_real_forecast_model(cfg: dict | None = None, prior=None, seed: int | None = None,
+                             calibrate: bool = True) -> Pipeline:
+    """The real-first forecast (`models.forecast` settings): TF-IDF over the request and the
+    letter's whole case summary → `PlattLogistic`; with `prior` (a fitted generated-corpus
+    forecast pipeline) its logit is one more column, weighed on the real letters. Without
+    `calibrate` the sigmoid is left for `PlattLogistic.recalibrate` (scores of an outer CV)."""
+    cfg = cfg or load_config()
+    f = cfg["models"]["forecast"]
+    t = f["tfidf"]
+    text = Pipeline([("fields", FieldsText(tuple(f["fields"]))),
+                     ("tfidf", TfidfVectorizer(ngram_range=tuple(t["ngram_range"]), min_df=t["min_df"],
+                                               sublinear_tf=t.get("sublinear_tf", True), dtype=np.float64))])
+    features = text if prior is None else FeatureUnion([("text", text), ("prior", PriorLogit(prior, f.get("prior_scale", 1.0)))])
+    seed = cfg.get("seed", 0) if seed is None else seed
+    clf = PlattLogistic(C=f["C"], cv=f.get("calibration_folds", 5) if calibrate else 0, max_iter=f.get("max_iter", 3000), random_state=seed,
+                        positive="overturned")
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def make_peer_model(cfg: dict | None = None) -> Pipeline:
+    """The naive peer of shared/tools/real_peer.py: TF-IDF (1-2-grams, min_df 2, sublinear) +
+    balanced logistic regression (C=1) over the request and the whole case summary."""
+    cfg = cfg or load_config()
+    b = cfg["models"]["peer"]
+    return Pipeline([("fields", FieldsText(("request", "summary"))),
+                     ("tfidf", TfidfVectorizer(ngram_range=tuple(b["ngram_range"]), min_df=b["min_df"], sublinear_tf=True)),
+                     ("clf", LogisticRegression(max_iter=b["max_iter"], class_weight="balanced", C=b["C"]))])
 
 
 def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = None) -> Pipeline:

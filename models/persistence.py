@@ -66,8 +66,10 @@ def library_versions() -> dict:
     return out
 
 
-def save_artifacts(out_dir: str | Path, artifacts: dict, card: dict | None = None, compress: int = 3) -> dict:
-    """Write each `artifacts[name]` to `<name>.joblib` and a card with their hashes; returns the card.
+def save_artifacts(out_dir: str | Path, artifacts: dict, card: dict | None = None, compress: int = 3,
+                   data: dict | None = None) -> dict:
+    """Write each `artifacts[name]` to `<name>.joblib`, each `data[name]` (JSON-able) to
+    `<name>.json`, and a card with their hashes; returns the card.
 
     `card` supplies the other card fields (features, labels, training_data, metrics, settings)."""
     out = Path(out_dir)
@@ -81,6 +83,14 @@ def save_artifacts(out_dir: str | Path, artifacts: dict, card: dict | None = Non
         joblib.dump(obj, tmp, compress=compress)
         os.replace(tmp, path)
         entries[name] = {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    for name, obj in (data or {}).items():
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"bad artifact name {name!r}")
+        path = out / f"{name}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(obj, indent=1, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+        entries[name] = {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size, "kind": "json"}
     full = {"format": CARD_FORMAT,
             "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
             "library_versions": library_versions(), **(card or {}), "artifacts": entries}
@@ -137,7 +147,8 @@ def load_artifacts(model_dir: str | Path, names=None) -> tuple[dict, dict]:
         if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
             raise ArtifactIntegrityError(f"artifact {name!r}: {entry['file']} changed while loading; refused")
         blobs[name] = data
-    objs = {name: joblib.load(io.BytesIO(data)) for name, data in blobs.items()}
+    objs = {name: json.loads(data) if card["artifacts"][name].get("kind") == "json" else joblib.load(io.BytesIO(data))
+            for name, data in blobs.items()}
     return card, objs
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from models.examples import item_examples
+from models.explain import explain, is_linear
 from models.persistence import load_artifacts
 
 REQUIRED = ("decision_read", "decision_forecast", "rationale", "rationale_labels")
@@ -62,6 +63,21 @@ def _p_overturned(model, batch: _Batch) -> np.ndarray:
     return proba[:, classes.index("overturned")]
 
 
+def coherent_rationale(proba, classes, overturned, overturn_rationales) -> list[str]:
+    """Per row of `proba`, the most probable rationale consistent with its decision: one of
+    `overturn_rationales` for an overturn, one of the others for upheld (the plain argmax when
+    `overturn_rationales` is empty: cards from before the rule)."""
+    classes = [str(c) for c in classes]
+    fav = np.array([c in set(overturn_rationales) for c in classes])
+    out = []
+    for row, over in zip(np.asarray(proba), overturned):
+        allowed = (fav if over else ~fav) if fav.any() else np.ones(len(classes), bool)
+        if not allowed.any():
+            allowed = np.ones(len(classes), bool)
+        out.append(classes[int(np.argmax(np.where(allowed, row, -1.0)))])
+    return out
+
+
 class ItemPredictor:
     def __init__(self, models: dict, card: dict | None = None):
         missing = [n for n in REQUIRED if n not in models]
@@ -75,6 +91,10 @@ class ItemPredictor:
         self.threshold_read = float(th.get("decision_read", 0.5))
         self.threshold_forecast = float(th.get("decision_forecast", 0.5))
         self.multilabel_threshold = float(th.get("rationale_labels", 0.5))
+        # rationale categories that go with an overturn (the rest go with upheld); older cards
+        # have none: their rationale is the plain argmax
+        self.overturn_rationales = set((self.card.get("coherence") or {}).get("overturned") or ())
+        self.explanation_terms = int((self.card.get("forecast") or {}).get("explanation_terms", 5))
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "ItemPredictor":
@@ -90,7 +110,11 @@ class ItemPredictor:
         m = self.models
         batch = _Batch(examples)
         p_read = _p_overturned(m["decision_read"], batch)
-        p_fc = _p_overturned(m["decision_forecast"], batch)
+        fc = m["decision_forecast"]
+        if is_linear(fc) and list(fc.classes_)[-1] == "overturned":
+            p_fc, explanations = explain(fc, examples, self.explanation_terms)
+        else:
+            p_fc, explanations = _p_overturned(fc, batch), [None] * len(examples)
         rat = m["rationale"]
         rat_p = batch.proba(rat)
         rat_classes = [str(c) for c in rat.classes_]
@@ -99,7 +123,8 @@ class ItemPredictor:
         out = []
         for i in range(len(examples)):
             scores = {c: round(float(rat_p[i, j]), 4) for j, c in enumerate(rat_classes)}
-            primary = rat_classes[int(np.argmax(rat_p[i]))]
+            primary = coherent_rationale(rat_p[i:i + 1], rat_classes, [p_read[i] >= self.threshold_read],
+                                         self.overturn_rationales)[0]
             extra = sorted(((float(ml_p[i, j]), c) for j, c in enumerate(ml_names)
                             if c != primary and ml_p[i, j] >= self.multilabel_threshold), reverse=True)
             out.append({
@@ -109,7 +134,8 @@ class ItemPredictor:
                 "rationale_scores": scores,
                 "rationale_labels": [primary] + [c for _, c in extra],
                 "forecast": {"decision": "overturned" if p_fc[i] >= self.threshold_forecast else "upheld",
-                             "p_overturned": round(float(p_fc[i]), 4)},
+                             "p_overturned": round(float(p_fc[i]), 4),
+                             **({"explanation": explanations[i]} if explanations[i] is not None else {})},
             })
         return out
 

@@ -30,6 +30,9 @@ def test_metrics_from_collected_rows():
     assert m["rationale"]["accuracy"] == round(2 / 3, 4)
     assert m["baseline_majority_rationale"]["accuracy"] == round(2 / 3, 4)  # "not_recommended" twice of three
     assert m["stats"]["scored_items"] == 3
+    # no real_oof.json: everything pooled as before, the group keys empty
+    assert m["out_of_fold"] is None and m["held_out"] is None and m["in_sample_secondary"] is None
+    assert m["threshold"]["decision_forecast"] == 0.5 and m["reliability_oof"] is None
 
 
 def test_evaluate_letters_end_to_end(tmp_path):
@@ -37,8 +40,12 @@ def test_evaluate_letters_end_to_end(tmp_path):
     assert res.returncode == 0, res.stderr
     m = json.loads((tmp_path / "rep" / "metrics.json").read_text())
     assert m["stats"]["letters"] == 3 and m["stats"]["items"] == 6 and m["stats"]["entity_letters"] == 3
-    assert m["decision_read"]["n"] == 6 and m["decision_read"]["overturned"] == 1
-    assert m["rationale"]["n"] == 6  # the shared letters' gold rationales
+    # the bundled classifier never trained on the shared letters: all six items are held out
+    held = m["held_out"]
+    assert (held["letters"], held["items"], m["out_of_fold"]["items"]) == (3, 6, 0)
+    assert held["decision_read"]["n"] == 6 and held["decision_read"]["overturned"] == 1
+    assert held["rationale"]["n"] == 6  # the shared letters' gold rationales
+    assert "decision_read" not in m  # never pooled
     assert set(m["entities"]["strict"]) == {"DRUG", "SESSION_COUNT", "GUIDELINE", "micro"}
     page = (tmp_path / "rep" / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 4

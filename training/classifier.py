@@ -695,7 +695,13 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
         "settings": {"seed": seed, "chosen_C": chosen, "config": cfg},
         "metrics": _headline(metrics),
     }
-    saved = save_artifacts(out, artifacts, card)
+    return save_bundle(out, artifacts, card, metrics, metrics_path)
+
+
+def save_bundle(out: Path, artifacts: dict, card: dict, metrics: dict, metrics_path=None, data: dict | None = None) -> dict:
+    """Save the artifacts (and JSON `data`) with the card, then `metrics` (with the artifact
+    sizes and the card's headline) to `metrics_path` or OUT/metrics.json; returns `metrics`."""
+    saved = save_artifacts(out, artifacts, card, data=data)
     metrics["artifacts"] = {k: v["bytes"] for k, v in saved["artifacts"].items()}
     metrics["model_dir"] = str(out)
     metrics["headline"] = card["metrics"]

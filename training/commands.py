@@ -95,7 +95,7 @@ def evaluate_ner(args) -> int:
 
 
 def evaluate_report(args) -> int:
-    from models.report import corpus_gold, evaluate_to_dir, letters_gold
+    from models.report import corpus_gold, evaluate_to_dir, letters_gold, summary_line
 
     if not args.data:
         print("imr evaluate: --data is required (a corpus build, or letters)", file=sys.stderr)
@@ -103,12 +103,19 @@ def evaluate_report(args) -> int:
     corpus = len(args.data) == 1 and (dataset_dir(args.data[0]) / "dataset_dict.json").is_file()
     pairs = corpus_gold(args.data[0], args.split, args.limit) if corpus else letters_gold(args.data)
     source = f"{args.data[0]} ({args.split})" if corpus else " ".join(args.data)
-    m = evaluate_to_dir(pairs, args.model, args.out, source)
-    dr = m.get("decision_read") or {}
-    print(f"evaluated {m['stats']['scored_items']} items of {m['stats']['letters']} letters: read macro-F1 "
-          f"{dr.get('macro_f1')}, forecast ROC-AUC {(m.get('decision_forecast') or {}).get('roc_auc')} -> "
-          f"{Path(args.out) / 'report.html'}", file=sys.stderr)
+    # a corpus split holds none of the real letters of the bundle's real_oof.json
+    m = evaluate_to_dir(pairs, args.model, args.out, source, threshold=args.threshold, real_oof=not corpus)
+    print(f"{summary_line(m)} -> {Path(args.out) / 'report.html'}", file=sys.stderr)
     return 0
+
+
+def _probability(value: str) -> float:
+    import argparse
+
+    p = float(value)
+    if not 0.0 <= p <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return p
 
 
 def _ner_table(results: dict) -> str:
@@ -236,6 +243,9 @@ def add_subcommands(sub) -> None:
     e.add_argument("--limit", type=int, default=None, help="letters (corpus data)")
     e.add_argument("--model", default=None, help="model bundle (default: the bundled one)")
     e.add_argument("--out", default="report", help="output directory (default: report/)")
+    e.add_argument("--threshold", type=_probability, default=None,
+                   help="forecast decision: overturned when P(overturned) >= this (default: the model card's "
+                        "thresholds.decision_forecast, else 0.5)")
     e.set_defaults(func=evaluate_report)
     esub = e.add_subparsers(dest="evaluate_command", required=False)
     p = esub.add_parser("ner", help="strict/lenient P/R/F per label and normalization accuracy")

@@ -20,6 +20,8 @@ import numpy as np
 from nlp.config import REPO_ROOT
 
 FROZEN_CASES = REPO_ROOT / "configs" / "real" / "frozen_cases.json"
+# `shared/tools/real_peer.py cv <the non-frozen letters> --out`: the peer's own out-of-fold scores
+PEER_FOLDS = REPO_ROOT / "configs" / "real" / "peer_dev_folds.jsonl"
 
 
 class FrozenLetterError(RuntimeError):
@@ -81,4 +83,22 @@ def bootstrap_auc(y, p, groups, n: int = 2000, seed: int = 0, p_other=None) -> d
     if p_other is not None:
         out["diff_ci95"] = [round(float(np.percentile(diffs, 2.5)), 4), round(float(np.percentile(diffs, 97.5)), 4)]
         out["p_better"] = round(float(np.mean(np.asarray(diffs) > 0)), 4)
+    return out
+
+
+def peer_tool_scores(keys, path: str | Path = PEER_FOLDS):
+    """(repeats, n) out-of-fold P(overturned) of shared/tools/real_peer.py for the items `keys`
+    ((case, index) in order), from its `cv --out` file; None when the file does not hold exactly
+    these items (another set of letters)."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    rows = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keys = list(keys)
+    if {(r["case"], r["index"]) for r in rows} != set(keys):
+        return None
+    at = {k: i for i, k in enumerate(keys)}
+    out = np.zeros((max(r["repeat"] for r in rows) + 1, len(keys)))
+    for r in rows:
+        out[r["repeat"], at[(r["case"], r["index"])]] = r["p"]
     return out

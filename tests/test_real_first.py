@@ -1,0 +1,184 @@
+"""The real-first classifier: protocol (frozen subset, folds), self-labelled training on a tiny
+archive, explanations that add up, rationales coherent with their decisions."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REAL, ROOT
+from models.estimators import PlattLogistic
+from models.features import load_config
+from models.predict import coherent_rationale
+from training.real_protocol import (
+    FROZEN_CASES,
+    PEER_FOLDS,
+    FrozenLetterError,
+    bootstrap_auc,
+    check_not_frozen,
+    letter_folds,
+    load_frozen,
+    peer_tool_scores,
+    select_frozen,
+)
+
+# non-frozen letters for a tiny archive: four with an overturned item, six without
+TINY = ["CM16-0240259", "CM16-0240434", "CM17-0001749", "CM17-0005589",
+        "CM16-0221706", "CM16-0228949", "CM16-0233794", "CM16-0236380", "CM16-0237844", "CM16-0239190"]
+
+
+# ------------------------------------------------------------------------------ protocol
+def test_frozen_file_is_the_rule_applied_to_the_shared_letters():
+    cases = sorted(p.stem for p in REAL.glob("*.pdf"))
+    doc = json.loads(FROZEN_CASES.read_text())
+    assert doc["of"] == len(cases) == 64
+    assert doc["cases"] == select_frozen(cases)
+    assert len(doc["cases"]) == 21 and not set(TINY) & set(doc["cases"])
+
+
+def test_check_not_frozen_raises_on_any_frozen_case():
+    frozen = load_frozen()
+    check_not_frozen(["CM16-0221706"], "training", frozen)
+    with pytest.raises(FrozenLetterError, match="1 frozen real letter"):
+        check_not_frozen(["CM16-0221706", sorted(frozen)[0]], "training", frozen)
+
+
+def test_letter_folds_reproduce_the_peer_tools_folds_and_never_split_a_letter():
+    rows = [json.loads(line) for line in PEER_FOLDS.read_text().splitlines()]
+    cases = sorted({r["case"] for r in rows})
+    assert not set(cases) & load_frozen()
+    for rep in sorted({r["repeat"] for r in rows}):
+        folds = letter_folds(cases, rep, 5)
+        of_rep = [r for r in rows if r["repeat"] == rep]
+        assert all(folds[r["case"]] == r["fold"] for r in of_rep)
+        per_letter = {}
+        for r in of_rep:
+            per_letter.setdefault(r["case"], set()).add(r["fold"])
+        assert all(len(f) == 1 for f in per_letter.values())
+        sizes = np.bincount(list(folds.values()))
+        assert sizes.max() - sizes.min() <= 1
+
+
+def test_peer_tool_scores_line_up_with_the_items_or_refuse():
+    rows = [json.loads(line) for line in PEER_FOLDS.read_text().splitlines()]
+    keys = sorted({(r["case"], r["index"]) for r in rows})
+    P = peer_tool_scores(keys)
+    assert P.shape == (10, 118)
+    first = {(r["case"], r["index"]): r["p"] for r in rows if r["repeat"] == 0}
+    assert [P[0, i] for i in range(len(keys))] == [first[k] for k in keys]
+    assert peer_tool_scores(keys[:-1]) is None
+
+
+def test_bootstrap_resamples_letters_and_pairs_the_difference():
+    y = np.array([0, 1, 0, 1, 0, 0, 1, 0])
+    groups = np.array(["a", "a", "b", "b", "c", "c", "d", "d"])
+    b = bootstrap_auc(y, y.astype(float), groups, n=200, p_other=np.zeros(8) + 0.5)
+    assert b["roc_auc"] == 1.0 and b["ci95"] == [1.0, 1.0]
+    assert b["diff_ci95"] == [0.5, 0.5] and b["p_better"] == 1.0
+
+
+# ------------------------------------------------------------------------------ estimators
+def test_platt_logistic_is_one_linear_model():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=80) > 0.8, "overturned", "upheld")
+    m = PlattLogistic(cv=4).fit(X, y, groups=np.arange(80) // 2)
+    z = X @ m.coef_.ravel() + m.intercept_[0]
+    np.testing.assert_allclose(m.decision_function(X), z)
+    np.testing.assert_allclose(m.predict_proba(X)[:, 1], 1 / (1 + np.exp(-z)))
+    assert list(m.classes_) == ["overturned", "upheld"]
+    m2 = PlattLogistic(cv=4, positive="overturned").fit(X, y, groups=np.arange(80) // 2)
+    assert list(m2.classes_) == ["upheld", "overturned"]
+    np.testing.assert_allclose(m2.predict_proba(X)[:, 1], m.predict_proba(X)[:, 0], atol=1e-6)
+    assert (m2.predict(X) == "overturned").sum() > 0
+    with pytest.raises(ValueError, match="two classes"):
+        PlattLogistic().fit(X, ["upheld"] * 80)
+
+
+def test_coherent_rationale_follows_the_decision():
+    classes = ["not_recommended", "guideline_criteria_met", "insufficient_documentation"]
+    proba = np.array([[0.2, 0.7, 0.1], [0.2, 0.7, 0.1], [0.5, 0.1, 0.4]])
+    assert coherent_rationale(proba, classes, [False, True, True], ["guideline_criteria_met"]) == [
+        "not_recommended", "guideline_criteria_met", "guideline_criteria_met"]
+    assert coherent_rationale(proba, classes, [False, True, True], []) == [
+        "guideline_criteria_met", "guideline_criteria_met", "not_recommended"]
+
+
+# ------------------------------------------------------------------------------ end to end
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    """A classifier trained on ten real letters alone (no generated corpus), self-labelled."""
+    from training.real_first import run_real_first
+
+    root = tmp_path_factory.mktemp("tiny")
+    archive = root / "letters"
+    archive.mkdir()
+    for case in TINY:
+        shutil.copy(REAL / f"{case}.pdf", archive / f"{case}.pdf")
+    frozen = sorted(load_frozen())[0]
+    shutil.copy(REAL / f"{frozen}.pdf", archive / f"{frozen}.pdf")  # a frozen letter in the archive
+    cfg = load_config()
+    cfg["training"].update(fit_jobs=1, parse_jobs=1)
+    cfg["real_first"].update(folds=3, learning_curve_letters=[4], learning_curve_repeats=1)
+    m = run_real_first(cfg, real=[str(archive)], out=root / "classifier", generated=False, repeats=2,
+                       score_frozen=True)
+    return root, m, frozen
+
+
+def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):
+    root, m, frozen = tiny_bundle
+    card = json.loads((root / "classifier" / "model_card.json").read_text())
+    assert card["training_data"]["real_letters"] == sorted(TINY)
+    assert card["training_data"]["frozen_letters_excluded"] == [frozen]
+    assert set(card["artifacts"]) == {"decision_read", "decision_forecast", "rationale", "rationale_labels", "real_oof"}
+    assert m["protocol"]["train_letters"] == 10 and m["forecast_variant"] == "real_only"
+    assert set(m["forecast_cv"]) == {"peer", "real_only"}
+    assert len(m["forecast_cv"]["real_only"]["roc_auc_per_repeat"]) == 2
+    assert [c["letters"] for c in m["learning_curve"]] == [4, 6]
+    assert m["frozen_once"]["letters"] == 1
+    oof = json.loads((root / "classifier" / "real_oof.json").read_text())
+    assert {r["case"] for r in oof["items"]} == set(TINY)
+    assert all(0 <= r["p_forecast"] <= 1 for r in oof["items"])
+    stated = {(r["case"], r["index"]): r["decision"] for r in oof["items"]}
+    assert sum(d == "overturned" for d in stated.values()) >= 4
+
+
+def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):
+    from models.predict import ItemPredictor
+    from nlp.reading import iter_documents
+    from nlp.service import load_parser
+    from nlp.textnorm import normalize_text
+
+    root, _, _ = tiny_bundle
+    pred = ItemPredictor.load(root / "classifier")
+    docs = list(iter_documents([str(REAL / "CM16-0240259.pdf"), str(REAL / "CM16-0235869.pdf")]))
+    recs = list(load_parser(None).process(docs))
+    pred.predict_records(recs, [normalize_text(d.text) for d in docs])
+    items = [it for r in recs for it in r["items"]]
+    assert len(items) >= 7
+    for it in items:
+        fc = it["prediction"]["forecast"]
+        ex = fc["explanation"]
+        assert len(ex["terms"]) == 5
+        total = ex["intercept"] + sum(t["contribution"] for t in ex["terms"]) + ex["other"]
+        assert math.isclose(total, ex["logit"], abs_tol=1e-3)
+        assert math.isclose(1 / (1 + math.exp(-ex["logit"])), fc["p_overturned"], abs_tol=1e-3)
+        assert all(t["feature"].startswith('request+summary: "') for t in ex["terms"])
+        assert sorted((abs(t["contribution"]) for t in ex["terms"]), reverse=True) == [
+            abs(t["contribution"]) for t in ex["terms"]]
+        p = it["prediction"]
+        assert (p["rationale"] == "guideline_criteria_met") == (p["decision"] == "overturned")
+
+
+def test_frozen_letters_are_routed_away_from_training():
+    from nlp.service import load_parser
+    from training.real_first import real_items
+
+    train, held = real_items([str(REAL / "CM16-0240259.pdf"), str(REAL / "CM16-0221706.pdf")], load_parser(None),
+                             frozen=frozenset({"CM16-0240259"}))
+    assert set(held.groups) == {"CM16-0240259"} and set(train.groups) == {"CM16-0221706"}
+    assert "overturned" in held.decision
