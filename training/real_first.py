@@ -93,14 +93,20 @@ def _y(data: ItemData) -> np.ndarray:
 
 
 # =========================================================================== forecast CV
+def fit_decisions(model, data: ItemData):
+    """`model` fitted on the stated decisions of `data`; a final step that takes `groups`
+    (PlattLogistic) gets the letters, so its inner folds never split one."""
+    import inspect
+
+    last = model.steps[-1] if hasattr(model, "steps") else None
+    if last is not None and "groups" in inspect.signature(last[1].fit).parameters:
+        return model.fit(data.X, data.decision, **{f"{last[0]}__groups": data.groups})
+    return model.fit(data.X, data.decision)
+
+
 def _fit_predict(make, train: ItemData, test: ItemData) -> np.ndarray:
     """P(overturned) on `test` of `make()` fitted on `train` (a worker task)."""
-    model = make()
-    y = np.asarray(train.decision)
-    if hasattr(model, "steps") and type(model.steps[-1][1]).__name__ == "PlattLogistic":
-        model.fit(train.X, y, clf__groups=train.groups)
-    else:
-        model.fit(train.X, y)
+    model = fit_decisions(make(), train)
     return model.predict_proba(test.X)[:, list(model.classes_).index("overturned")]
 
 
@@ -326,7 +332,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     else:
         forecast = make_real_forecast_model(cfg, prior=gen_model if variant == "both" else None, seed=seed,
                                             calibrate=oof is None)
-        forecast.fit(data.X, data.decision, clf__groups=data.groups)
+        fit_decisions(forecast, data)
         if oof is not None:  # one sigmoid on the outer CV's out-of-fold scores
             z = _logit(oof[variant]).mean(0)
             forecast.named_steps["clf"].recalibrate(z, data.decision)
