@@ -50,6 +50,11 @@ def test_corpus_build_small(tmp_path):
     assert set(dsd) == {"train", "validation", "test", "test_unseen"}
     assert sum(len(d) for d in dsd.values()) == 40
     assert (tmp_path / "c" / "README.md").is_file() and (tmp_path / "c" / "spacy" / "train.spacy").is_file()
+    # the dataset card's `configs:` keeps the four splits apart for `load_dataset` of the folder
+    from datasets import load_dataset
+
+    loaded = load_dataset(str(tmp_path / "c"))
+    assert {s: len(d) for s, d in loaded.items()} == {s: len(d) for s, d in dsd.items()}
     res = imr("corpus", "build", "--n", "40", "--seed", "3", "--out", tmp_path / "d", "--no-docbins")
     assert res.returncode == 0, res.stderr
     assert not (tmp_path / "d" / "spacy").exists()
