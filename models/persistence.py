@@ -16,12 +16,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import os
 import platform
 from pathlib import Path
 
 import joblib
 
+log = logging.getLogger(__name__)
 CARD = "model_card.json"
 CARD_FORMAT = "imr-classifier/1"
 
@@ -132,11 +134,25 @@ def verify_artifacts(model_dir: str | Path, card: dict | None = None) -> dict:
     return card
 
 
+def library_mismatch(card: dict, installed: dict | None = None) -> str | None:
+    """A one-line notice when the card's scikit-learn major.minor differs from the installed one
+    (pickled estimators are only guaranteed within a release), else None."""
+    want = (card.get("library_versions") or {}).get("scikit-learn")
+    have = (installed or library_versions()).get("scikit-learn")
+    if want and have and want.split(".")[:2] != have.split(".")[:2]:
+        return (f"the model was saved with scikit-learn {want}, this environment has {have}: predictions may "
+                f"differ; install scikit-learn=={'.'.join(want.split('.')[:2])}.* or retrain the model")
+    return None
+
+
 def load_artifacts(model_dir: str | Path, names=None) -> tuple[dict, dict]:
     """(card, {name: object}). Every listed file is read and its SHA-256 checked first; only
     then are the very bytes that were checked unpickled (no window for a swap)."""
     model_dir = Path(model_dir)
     card = verify_artifacts(model_dir)
+    notice = library_mismatch(card)
+    if notice:
+        log.warning(notice)
     wanted = list(card["artifacts"]) if names is None else list(names)
     blobs = {}
     for name in wanted:

@@ -349,3 +349,16 @@ def test_parallel_baselines_hgb_and_real_cv_equal_serial(real_parsed):
     for mode in ("read", "forecast"):  # fit seconds differ; the scores may not
         assert h1[mode]["rest"] == h2[mode]["rest"] and h1[mode]["rest_logistic_structured"] == h2[mode]["rest_logistic_structured"]
     assert r1 == r2 and r1["generated_plus_real"]["read_decision_agreement"] is not None
+
+
+def test_loading_warns_when_scikit_learn_differs(tmp_path, caplog):
+    from models.persistence import library_mismatch, load_artifacts, save_artifacts
+
+    card = save_artifacts(tmp_path, {"x": [1, 2]}, {})
+    assert library_mismatch(card) is None
+    assert "1.0.2" in library_mismatch({"library_versions": {"scikit-learn": "1.0.2"}})
+    card["library_versions"]["scikit-learn"] = "0.1.0"
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    with caplog.at_level("WARNING", logger="models.persistence"):
+        _, objs = load_artifacts(tmp_path)
+    assert objs["x"] == [1, 2] and "scikit-learn 0.1.0" in caplog.text

@@ -182,3 +182,4 @@ def test_frozen_letters_are_routed_away_from_training():
                              frozen=frozenset({"CM16-0240259"}))
     assert set(held.groups) == {"CM16-0240259"} and set(train.groups) == {"CM16-0221706"}
     assert "overturned" in held.decision
+
