@@ -16,8 +16,10 @@ TOO_LARGE = "too_large"
 BAD_RECORD = "bad_record"
 NOT_FOUND = "not_found"
 UNREADABLE_INPUT = "unreadable_input"
+NOT_REGULAR_FILE = "not_regular_file"  # a FIFO, socket or device: never opened
 UNKNOWN_LAYOUT = "unknown_layout"
 NO_ITEMS = "no_items"
+NER_FAILED = "ner_failed"  # the letter was read, its entities could not be found
 INTERNAL = "internal_error"
 
 

@@ -51,26 +51,62 @@ class LetterParser:
         return (doc, text, layout), None
 
     def _finish(self, prepared, entities) -> dict:
+        """The record of a prepared letter; `entities` is its entity list, or the `LetterError`
+        of its failed NER (the record keeps what was read, with that error)."""
         doc, text, layout = prepared
+        failed = entities if isinstance(entities, LetterError) else None
         try:
-            return build_record(doc.id, doc.source, text, layout, entities, self.has_drug)
+            rec = build_record(doc.id, doc.source, text, layout, [] if failed is not None else entities, self.has_drug)
         except Exception as exc:
             log.warning("record failed for %s: %s", doc.id, type(exc).__name__)
             return error_record(doc.id, doc.source, LetterError(errors.INTERNAL, f"record failed: {type(exc).__name__}"))
+        if failed is not None:
+            rec["error"] = failed.to_dict()
+        return rec
+
+    def _run_ner(self, ready) -> list:
+        with self._timed("ner"):
+            ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
+        if len(ents) != len(ready):
+            raise RuntimeError(f"NER returned {len(ents)} entity lists for {len(ready)} letters")
+        return list(ents)
+
+    def _entities(self, ready) -> list:
+        """Per prepared letter, its entity list or, when NER failed on it, a `LetterError`.
+
+        One letter must not cost its neighbours their entities: a batch that fails is run
+        again letter by letter, and only the letters that fail alone get `ner_failed`."""
+        if self.ner is None or not ready:
+            return [[] for _ in ready]
+        try:
+            return self._run_ner(ready)
+        except Exception as exc:
+            if len(ready) == 1:
+                return [self._ner_failed(ready[0], exc)]
+            log.warning("NER failed on a batch of %d letters (%s); running them one by one", len(ready),
+                        type(exc).__name__)
+        out = []
+        for p in ready:
+            try:
+                out.extend(self._run_ner([p]))
+            except Exception as exc:
+                out.append(self._ner_failed(p, exc))
+        return out
+
+    @staticmethod
+    def _ner_failed(prepared, exc: Exception) -> LetterError:
+        log.warning("NER failed for %s: %s", prepared[0].id, type(exc).__name__)
+        return LetterError(errors.NER_FAILED, f"NER failed: {type(exc).__name__}")
 
     def _flush(self, batch) -> Iterator[dict]:
         ready = [p for p, _ in batch if p is not None]
-        ents: list = [[] for _ in ready]
-        if self.ner is not None and ready:
-            try:
-                with self._timed("ner"):
-                    ents = self.ner([p[1] for p in ready], [p[2] for p in ready])
-            except Exception as exc:
-                log.warning("NER failed on a batch: %s", type(exc).__name__)
+        ents = self._entities(ready)
         with self._timed("record"):
             finished = [self._finish(p, e) for p, e in zip(ready, ents)]
         if self.predictor is not None and finished:
-            ok = [(r, p[1]) for r, p in zip(finished, ready) if r.get("error") is None or r.get("items")]
+            # a letter without its entities is not predicted: the features read them
+            ok = [(r, p[1]) for r, p, e in zip(finished, ready, ents) if not isinstance(e, LetterError)
+                  and (r.get("error") is None or r.get("items"))]
             try:
                 with self._timed("features+classify"):
                     self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])

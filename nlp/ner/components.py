@@ -134,7 +134,12 @@ _DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
 
 class RequestQuantity:
     """Mark the quantity of a non-drug request in its item heading as a SESSION_COUNT (the
-    pattern's named group `count` when it matched, else the whole match)."""
+    pattern's named group `count` when it matched, else the whole match).
+
+    Spans never overlap (SPEC section 2): an entity that starts before the heading and runs into
+    the quantity (a sentence cut short before the heading: "... per the Official Disability" +
+    the heading) is cut where the heading starts, since a heading begins a new item; the quantity
+    is skipped when it would still overlap an entity."""
 
     def __init__(self, pattern: str):
         self.pattern = re.compile(pattern, re.I)
@@ -156,12 +161,29 @@ class RequestQuantity:
                 continue  # the model (or a pattern) already marked it
             start, end = m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
             span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
-            if span is not None:
-                ents.append(span)
-                added = True
+            if span is None:
+                continue
+            ents = [_cut_before(e, h.start, span.start) if e.start_char < h.start and e.end > span.start else e
+                    for e in ents]
+            ents = [e for e in ents if e is not None]
+            if any(e.start < span.end and span.start < e.end for e in ents):
+                continue
+            ents.append(span)
+            added = True
         if added:
             doc.ents = sorted(ents, key=lambda e: e.start)
         return doc
+
+
+def _cut_before(ent: Span, char: int, token: int) -> Span | None:
+    """`ent` cut before character `char` and token `token`, without trailing white space (None
+    when nothing is left)."""
+    end = ent.start
+    while end < min(ent.end, token) and ent.doc[end].idx < char:
+        end += 1
+    while end > ent.start and ent.doc[end - 1].is_space:
+        end -= 1
+    return Span(ent.doc, ent.start, end, label=ent.label_) if end > ent.start else None
 
 
 @Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)"})
