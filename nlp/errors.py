@@ -20,6 +20,7 @@ NOT_REGULAR_FILE = "not_regular_file"  # a FIFO, socket or device: never opened
 UNKNOWN_LAYOUT = "unknown_layout"
 NO_ITEMS = "no_items"
 NER_FAILED = "ner_failed"  # the letter was read, its entities could not be found
+CLASSIFIER_FAILED = "classifier_failed"  # the letter was parsed, its items could not be predicted
 INTERNAL = "internal_error"
 
 

@@ -98,6 +98,38 @@ class LetterParser:
         log.warning("NER failed for %s: %s", prepared[0].id, type(exc).__name__)
         return LetterError(errors.NER_FAILED, f"NER failed: {type(exc).__name__}")
 
+    def _predict(self, ok: list) -> None:
+        """Item predictions for (record, text) pairs, in place. As with the NER, a batch that
+        fails is run again letter by letter; a letter that fails alone gets `classifier_failed`
+        (its record keeps everything else) unless it already carries an error."""
+        if not ok:
+            return
+        try:
+            with self._timed("features+classify"):
+                self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])
+            return
+        except Exception as exc:
+            failure = exc
+        if len(ok) > 1:
+            log.warning("classifier failed on a batch of %d letters (%s); running them one by one", len(ok),
+                        type(failure).__name__)
+        for rec, text in ok:
+            if len(ok) > 1:
+                try:
+                    self.predictor.predict_records([rec], [text])
+                    continue
+                except Exception as exc:
+                    failure = exc
+            self._classifier_failed(rec, failure)
+
+    @staticmethod
+    def _classifier_failed(rec: dict, exc: Exception) -> None:
+        log.warning("classifier failed for %s: %s", rec.get("id"), type(exc).__name__)
+        for it in rec.get("items") or []:
+            it.pop("prediction", None)
+        if rec.get("error") is None:
+            rec["error"] = LetterError(errors.CLASSIFIER_FAILED, f"classifier failed: {type(exc).__name__}").to_dict()
+
     def _flush(self, batch) -> Iterator[dict]:
         ready = [p for p, _ in batch if p is not None]
         ents = self._entities(ready)
@@ -107,11 +139,7 @@ class LetterParser:
             # a letter without its entities is not predicted: the features read them
             ok = [(r, p[1]) for r, p, e in zip(finished, ready, ents) if not isinstance(e, LetterError)
                   and (r.get("error") is None or r.get("items"))]
-            try:
-                with self._timed("features+classify"):
-                    self.predictor.predict_records([r for r, _ in ok], [t for _, t in ok])
-            except Exception as exc:
-                log.warning("classifier failed on a batch: %s", type(exc).__name__)
+            self._predict(ok)
         done = iter(finished)
         for prepared, rec in batch:
             yield rec if prepared is None else next(done)
