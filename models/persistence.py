@@ -40,6 +40,10 @@ class ArtifactMissingError(ModelLoadError):
     """A file listed in the model card is not in the directory."""
 
 
+class BundleIntegrityError(ModelLoadError):
+    """A bundle's files do not hash to the manifest digest it must have (the bundled default)."""
+
+
 class ArtifactIntegrityError(ModelLoadError):
     """A file's SHA-256 differs from the one recorded in the model card (refused unopened)."""
 
@@ -175,3 +179,39 @@ def fingerprint(items) -> str:
         h.update(json.dumps(it, sort_keys=True, default=str).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------ whole bundles
+BUNDLE_PARTS = ("ner", "classifier")
+
+
+def bundle_manifest(root: str | Path) -> dict:
+    """{relative path: SHA-256} of every file of a bundle's `ner/` and `classifier/` (a spaCy
+    pipeline's config and weights are hashed like the classifier's pickles)."""
+    root = Path(root)
+    out = {}
+    for part in BUNDLE_PARTS:
+        base = root / part
+        if base.is_dir():
+            for f in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+                out[f.relative_to(root).as_posix()] = sha256_file(f)
+    return out
+
+
+def manifest_digest(manifest: dict) -> str:
+    """One SHA-256 over a manifest (sorted `path sha256` lines)."""
+    return hashlib.sha256("".join(f"{k} {v}\n" for k, v in sorted(manifest.items())).encode()).hexdigest()
+
+
+def verify_bundle(root: str | Path, digest: str) -> None:
+    """Raise `BundleIntegrityError` unless the bundle's files hash to `digest`."""
+    found = manifest_digest(bundle_manifest(root))
+    if found != digest:
+        raise BundleIntegrityError(f"the model bundle {root} hashes to {found[:16]}..., not the pinned "
+                                   f"{digest[:16]}...: a file was changed, added or removed; refusing to load it")
+
+
+if __name__ == "__main__":  # python -m models.persistence BUNDLE: the digest to pin
+    import sys
+
+    print(manifest_digest(bundle_manifest(sys.argv[1] if len(sys.argv) > 1 else "models/default")))

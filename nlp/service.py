@@ -11,6 +11,27 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
+# The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
+# files hash otherwise is refused; after retraining it, pin the new digest printed by
+# `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
+DEFAULT_BUNDLE_DIGEST = "7512805a8536f13237205a4fef6410e5baa8dfa525f80dc2f40caa61cf11d1d7"
+_NOTICED: set = set()
+
+
+def check_bundle(model: str | Path | None = None) -> None:
+    """Trust on purpose: the default bundle must hash to the pinned digest (`BundleIntegrityError`
+    otherwise); any other bundle is the caller's explicit choice, with a one-line notice that its
+    pickled models run code when loaded."""
+    if model is None or Path(model).resolve() == DEFAULT_MODEL_DIR.resolve():
+        from models.persistence import verify_bundle
+
+        verify_bundle(DEFAULT_MODEL_DIR, DEFAULT_BUNDLE_DIGEST)
+        return
+    key = str(Path(model).resolve())
+    if key not in _NOTICED:
+        _NOTICED.add(key)
+        log.warning("loading models from %s on your explicit choice: pickled models run code when loaded; "
+                    "use only bundles you trust", model)
 
 
 def ner_dir(model: str | Path | None = None) -> Path | None:
@@ -35,6 +56,7 @@ def load_parser(model: str | Path | None = None, ner: bool = True) -> LetterPars
     """A `LetterParser`; with `ner`, the NER pipeline of `model` (default: the bundled one)."""
     spacy_ner = None
     if ner:
+        check_bundle(model)
         path = ner_dir(model)
         if path is not None:
             from nlp.ner.runtime import SpacyNER
@@ -62,12 +84,13 @@ def load_scorer(model_dir: str | Path | None = None):
     Batch workers call it once per process and model directory (`nlp.batch` caches it), so
     loading may be slow but `process` does not reload anything.
     """
+    from models.persistence import ModelCardError
+    from models.predict import ItemPredictor
+
     parser = load_parser(model_dir)
     path = classifier_dir(model_dir)
-    if path is not None:
-        from models.predict import ItemPredictor
-
-        parser.predictor = ItemPredictor.load(path)
-    else:
-        log.warning("no classifier found; records will have no predictions")
+    if path is None:  # never a silent run without predictions
+        raise ModelCardError(f"no classifier in {model_dir or DEFAULT_MODEL_DIR} "
+                             "(expected classifier/model_card.json); `imr parse` reads letters without one")
+    parser.predictor = ItemPredictor.load(path)
     return parser
