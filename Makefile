@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 		echo "rebuilding $(VENV) for Python $(PY_VERSION)"; rm -rf $(VENV); fi
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test,report,dask]"
+	$(BIN)/pip install -q -e ".[test,report,dask,serve]"
 	touch $(STAMP)
 
 install: $(STAMP)
