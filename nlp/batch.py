@@ -23,6 +23,10 @@ The engine behind `imr score`:
   inputs are skipped (they are still read, not parsed) and the rest is appended. Keying on the
   position keeps "exactly one record per input" with duplicate ids, and the finished file is
   byte-identical to an uninterrupted run's.
+* **One writer per output.** The run holds `nlp.output.OutputLock` (an exclusive `flock` on
+  `<out>.lock`, which holds its pid) from start to finish: a second run on the same `out`
+  raises `OutputLocked` at once, before touching the journal. A killed run's lock goes with
+  its process; its stale lock file does not block the rerun.
 
 Never logs letter text: log lines carry counts, ids of batches and exception class names.
 """
@@ -40,7 +44,7 @@ from typing import Iterable, Iterator, TextIO
 
 from nlp import __version__, errors
 from nlp.errors import LetterError
-from nlp.output import FORMATS, Journal
+from nlp.output import FORMATS, Journal, OutputLock
 from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, iter_documents
 from nlp.record import error_record
 
@@ -331,13 +335,21 @@ def score(inputs: list[str], out: str | os.PathLike, fmt: str = "jsonl", model_d
           batch_size: int = DEFAULT_BATCH_SIZE, restart: bool = False,
           progress: Progress | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
     """Score `inputs` into `out` (see module doc); returns the summary of all records in `out`.
-    Raises `ResumeMismatch` when a journal from another run is in the way (use `restart`)."""
+    Raises `ResumeMismatch` when a journal from another run is in the way (use `restart`), and
+    `nlp.output.OutputLocked` when another live run is writing `out`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format: {fmt}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend: {backend}")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    with OutputLock(out):
+        return _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size,
+                             restart, progress, max_bytes)
+
+
+def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size, restart,
+                  progress, max_bytes) -> Summary:
     jobs = default_jobs() if jobs is None else max(1, jobs)
     progress = progress or Progress(enabled=False)
     journal = Journal(partial_path(out), sync_every=batch_size)

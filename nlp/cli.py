@@ -16,20 +16,33 @@ def _summary(counts: collections.Counter, errors: collections.Counter) -> str:
             f"failed={counts['failed']}" + (f" ({kinds})" if kinds else ""))
 
 
+def _locked_message(command: str, exc) -> str:
+    return f"imr {command}: refused: {exc}; wait for it to end or use another --out"
+
+
 def cmd_parse(args) -> int:
-    from nlp.output import write_records
+    from nlp.output import OutputLock, OutputLocked, write_records
     from nlp.reading import iter_documents
     from nlp.service import load_parser
 
-    parser = load_parser(args.model, ner=not args.no_ner)
+    lock = OutputLock(args.out)
+    try:
+        lock.acquire()
+    except OutputLocked as exc:
+        print(_locked_message("parse", exc), file=sys.stderr)
+        return 2
     counts, errs = collections.Counter(), collections.Counter()
-    for rec in write_records(parser.process(iter_documents(args.inputs)), args.out, args.format):
-        counts["letters"] += 1
-        counts["items"] += len(rec["items"])
-        counts["overturned"] += sum(i.get("decision") == "overturned" for i in rec["items"])
-        if rec.get("error"):
-            counts["failed"] += 1
-            errs[rec["error"]["type"]] += 1
+    try:
+        parser = load_parser(args.model, ner=not args.no_ner)
+        for rec in write_records(parser.process(iter_documents(args.inputs)), args.out, args.format):
+            counts["letters"] += 1
+            counts["items"] += len(rec["items"])
+            counts["overturned"] += sum(i.get("decision") == "overturned" for i in rec["items"])
+            if rec.get("error"):
+                counts["failed"] += 1
+                errs[rec["error"]["type"]] += 1
+    finally:
+        lock.release()
     print(_summary(counts, errs), file=sys.stderr)
     return 1 if counts["failed"] else 0
 
@@ -43,6 +56,7 @@ def _score_format(args) -> str:
 
 def cmd_score(args) -> int:
     from nlp.batch import Progress, ResumeMismatch, estimate_total, score
+    from nlp.output import OutputLocked
 
     fmt = _score_format(args)
     if args.backend != "dask" and args.scheduler:
@@ -55,6 +69,9 @@ def cmd_score(args) -> int:
         summary = score(args.inputs, args.out, fmt, model_dir=args.model, jobs=args.jobs,
                         backend=args.backend, scheduler=args.scheduler, batch_size=args.batch_size,
                         restart=args.restart, progress=progress)
+    except OutputLocked as exc:
+        print(_locked_message("score", exc), file=sys.stderr)
+        return 2
     except ResumeMismatch as exc:
         print(f"imr score: cannot resume: {exc}; rerun with --restart to start over", file=sys.stderr)
         return 2
@@ -98,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("parse", help="letters (txt, pdf, jsonl, datasets) → one JSON record per letter")
     p.add_argument("inputs", nargs="+", help="files, directories (recursive) or glob patterns")
-    p.add_argument("--out", required=True, help="output file (written atomically)")
+    p.add_argument("--out", required=True,
+                   help="output file (written atomically; one run per OUT at a time, else exit 2)")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="csv: one row per item")
     p.add_argument("--model", default=None, help="NER pipeline directory (default: the bundled one)")
     p.add_argument("--no-ner", action="store_true", help="layout parsing only, no entities")
@@ -110,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "score", help="letters → scored records, in parallel, streaming, resumable",
         description="Score letters into one record per input (csv/parquet: one row per item). "
                     "Records are appended to OUT.partial as they are done; OUT appears when the run "
-                    "is complete. Rerunning the same command after an interruption resumes.")
+                    "is complete. Rerunning the same command after an interruption resumes. One run per OUT "
+                    "at a time: a second run on the same OUT refuses at once (exit 2).")
     s.add_argument("inputs", nargs="+", help="files, directories (recursive) or glob patterns")
     s.add_argument("--out", required=True, help="output file")
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
@@ -134,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="output directory")
     r.add_argument("--top", type=_positive, default=25, help="most frequent requests to list (default: 25)")
     r.set_defaults(func=cmd_report)
+
+    from nlp.serve import add_subcommand as add_serve  # `imr serve` (issue 18; needs imr-nlp[serve])
+
+    add_serve(sub)
 
     from training.commands import add_subcommands
 

@@ -3,14 +3,27 @@ atomic: the file appears under its name only when complete.
 
 Resumable runs (`imr score`) write JSON Lines to a journal, `<out>.partial`, one whole record
 per line (see `Journal`); `<out>` itself appears only when the run is complete.
+
+One writer per output: `OutputLock` holds an exclusive `flock` on `<out>.lock` (holding the
+writer's pid) for the whole run, so a second run on the same `--out` refuses at once
+(`OutputLocked`); the kernel drops the lock of a killed run, so a stale lock file never blocks.
+The lock holder removes the hidden temporaries a killed run left beside `<out>`.
+
+Writers never fail on a character UTF-8 cannot encode (a lone surrogate): it is written as
+U+FFFD.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import errno
+import fcntl
 import json
 import logging
 import os
+import re
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -35,6 +48,25 @@ _INT_COLUMNS = {"patient_age", "item_index", "n_entities"}
 _FLOAT_COLUMNS = {"p_overturned", "forecast_p_overturned"}
 
 
+# Encoding error handler: a character UTF-8 cannot encode (a lone surrogate) becomes U+FFFD.
+REPLACE_UNENCODABLE = "imr_output_replace_unencodable"
+
+
+def _replace_unencodable(exc: UnicodeError):
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    # bytes: the UTF-8 encoder takes only ASCII str replacements
+    return "\ufffd".encode("utf-8") * (exc.end - exc.start), exc.end
+
+
+codecs.register_error(REPLACE_UNENCODABLE, _replace_unencodable)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    return text if _SURROGATE_RE.search(text) is None else _SURROGATE_RE.sub("\ufffd", text)
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator:
     """Open a temporary file beside `path`; rename it over `path` on success.
@@ -44,7 +76,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         text = "b" not in mode
-        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if text else {})) as fh:
+        kwargs = {"encoding": "utf-8", "newline": "", "errors": REPLACE_UNENCODABLE} if text else {}
+        with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -55,7 +88,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator:
 
 
 def json_line(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One JSON line; a lone surrogate anywhere in the record is written as U+FFFD, so the line
+    always encodes as UTF-8."""
+    return _clean(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
 
 
 def _cites(cites: list[dict]) -> str:
@@ -104,7 +139,7 @@ def parquet_schema(columns: list[str]):
 def _parquet_value(column: str, value):
     if value is None or column in _INT_COLUMNS or column in _FLOAT_COLUMNS:
         return value
-    return value if isinstance(value, str) else str(value)
+    return _clean(value if isinstance(value, str) else str(value))
 
 
 PARQUET_ROW_GROUP = 10_000
@@ -234,7 +269,7 @@ class Journal:
         return self
 
     def write(self, record: dict) -> None:
-        self._fh.write(json_line(record).encode("utf-8"))
+        self._fh.write(json_line(record).encode("utf-8", errors=REPLACE_UNENCODABLE))
         self._fh.flush()
         self._unsynced += 1
         if self._unsynced >= self.sync_every:
@@ -263,3 +298,126 @@ class Journal:
         else:
             convert_jsonl(self.path, out, fmt)
             self.path.unlink()
+
+
+# --------------------------------------------------------------------------- one writer per output
+
+def lock_path(out: str | os.PathLike) -> Path:
+    return Path(f"{os.fspath(out)}.lock")
+
+
+class OutputLocked(Exception):
+    """Another live run holds the lock of this output."""
+
+    def __init__(self, out: str | os.PathLike, pid: int | None):
+        self.out = os.fspath(out)
+        self.pid = pid
+        who = f"pid {pid}" if pid is not None else "pid unknown"
+        super().__init__(f"{self.out} is being written by another run ({who})")
+
+
+def _temporary_re(out: Path) -> re.Pattern:
+    # atomic_open's names: mkstemp(prefix=".<name>.", suffix=".tmp"), 8 random characters
+    return re.compile(r"\." + re.escape(out.name) + r"\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temporaries(out: str | os.PathLike) -> int:
+    """Remove the hidden temporary files of `out` that a killed writer left (call while holding
+    the output's lock: no live run owns one then). Returns how many were removed."""
+    out = Path(out)
+    pattern = _temporary_re(out)
+    removed = 0
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted run", removed)
+    return removed
+
+
+class OutputLock:
+    """Exclusive lock of one output (`<out>.lock`, holding the writer's pid), taken without
+    waiting: `acquire` raises `OutputLocked` (with the holder's pid) when another run holds it.
+    The lock is the kernel's `flock` on the open file, so a killed run's lock is gone with its
+    process and its leftover file (stale pid) does not block. `release` removes the file.
+    On a file system without `flock` the run goes on unlocked, with a warning."""
+
+    PID_WAIT = 1.0  # seconds to wait for a just-started holder to write its pid
+
+    def __init__(self, out: str | os.PathLike):
+        self.out = Path(out)
+        self.path = lock_path(out)
+        self._fd: int | None = None
+
+    def _holder(self, fd: int) -> int | None:
+        deadline = time.monotonic() + self.PID_WAIT
+        while True:
+            try:
+                raw = os.pread(fd, 32, 0).strip()
+            except OSError:
+                return None
+            if raw:
+                try:
+                    return int(raw)
+                except ValueError:
+                    return None
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def acquire(self) -> "OutputLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _attempt in range(100):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    pid = self._holder(fd)
+                    os.close(fd)
+                    raise OutputLocked(self.out, pid) from None
+                os.close(fd)
+                log.warning("cannot lock %s (%s): going on without the one-writer check",
+                            self.path.name, type(exc).__name__)
+                remove_stale_temporaries(self.out)
+                return self
+            try:  # the holder may have removed the file between our open and our flock
+                current = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+        else:  # pragma: no cover - the file vanished under us 100 times
+            raise OutputLocked(self.out, None)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+        remove_stale_temporaries(self.out)
+        return self
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                os.unlink(self.path)  # unlinked while still locked: see acquire's check
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> "OutputLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

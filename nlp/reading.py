@@ -29,14 +29,26 @@ Ids and sources:
 reading), a JSONL line's length, the UTF-8 length of a Parquet/dataset `text` value.
 
 All text is returned with line ends normalized to "\\n"; PDF pages are joined with "\\f".
+Characters that cannot be encoded as UTF-8 (lone surrogates, e.g. a JSON "\\udc80" escape or
+an undecodable file name) are replaced with U+FFFD in ids, sources and text, one for one, so
+string lengths and offsets are kept and every record can be written.
+
+Nothing blocks or loops: only regular files are opened (a FIFO, socket or device is never
+opened and gets `not_regular_file`), and directory walks and `**` globs enter each real
+directory once, keyed by (st_dev, st_ino), so a symlink loop (`sub/up -> ..`) is walked once.
+A Parquet file is read row group by row group: a corrupt group yields one `bad_record` per row
+it held (its row count is in the file's footer) and the other groups are read normally.
 """
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import glob
 import json
+import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -47,6 +59,7 @@ from nlp.errors import (
     ENCRYPTED_PDF,
     NO_TEXT_LAYER,
     NOT_FOUND,
+    NOT_REGULAR_FILE,
     TOO_LARGE,
     UNREADABLE_INPUT,
     UNREADABLE_PDF,
@@ -60,7 +73,10 @@ __all__ = [
     "decode_text",
     "read_pdf_text",
     "DIRECTORY_SUFFIXES",
+    "replace_unencodable",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10_000_000
 DIRECTORY_SUFFIXES = (".txt", ".pdf", ".jsonl", ".parquet")
@@ -98,6 +114,29 @@ class ReadingError(Exception):
 
 # --------------------------------------------------------------------------- text decoding
 
+# Code points that UTF-8 cannot encode: surrogates (in a Python str, always lone ones).
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def replace_unencodable(text: str) -> str:
+    """`text` with every surrogate code point replaced by U+FFFD, one for one: the length, and so
+    every offset, is unchanged, and the result always encodes as UTF-8."""
+    if _SURROGATE_RE.search(text) is None:
+        return text
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def _clean_document(doc: "RawDocument") -> "RawDocument":
+    changes = {}
+    for name in ("id", "source", "text"):
+        value = getattr(doc, name)
+        if isinstance(value, str):
+            clean = replace_unencodable(value)
+            if clean is not value:
+                changes[name] = clean
+    return dataclasses.replace(doc, **changes) if changes else doc
+
+
 def _utf8_fallback(exc: UnicodeError):
     """Error handler: bytes that are not UTF-8 are read as CP1252 (Latin-1 where CP1252 has
     no character), so CP1252/Latin-1 files and UTF-8 files with stray CP1252 bytes decode."""
@@ -124,6 +163,31 @@ _UTF8_MULTIBYTE = re.compile(
 )
 
 
+# UTF-16 without a BOM: within the first bytes, at least this share of the 2-byte units are an
+# ASCII printable/whitespace byte beside a NUL (the NUL at odd offsets: LE; at even: BE) ...
+UTF16_ASCII_SHARE = 0.6
+# ... and at most this share of the units is NUL on the other side (U+0000, U+xx00).
+UTF16_OTHER_NUL_SHARE = 0.05
+_UTF16_SAMPLE = 8192
+_PRINTABLE_ASCII = frozenset(range(0x20, 0x7F)) | frozenset(b"\t\n\x0b\x0c\r")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" / "utf-16-be" when `data` (no BOM) looks like UTF-16 text of mostly ASCII
+    characters: many NUL bytes at odd (LE) or even (BE) offsets, the others printable."""
+    sample = data[:_UTF16_SAMPLE]
+    units = len(sample) // 2
+    if units < 2 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0:units * 2:2], sample[1:units * 2:2]
+    for lo, hi, codec in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):
+        ascii_units = sum(1 for a, b in zip(lo, hi) if b == 0 and a in _PRINTABLE_ASCII)
+        if (ascii_units >= UTF16_ASCII_SHARE * units
+                and lo.count(0) <= UTF16_OTHER_NUL_SHARE * units):
+            return codec
+    return None
+
+
 def _normalize_newlines(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -133,16 +197,21 @@ def _normalize_newlines(text: str) -> str:
 def decode_text(data: bytes) -> str:
     """Bytes of any usual encoding → str, line ends normalized to "\\n". Never raises.
 
-    UTF-32/UTF-16 with a BOM and UTF-8 (with or without BOM) are decoded as such; bytes that
-    are not valid UTF-8 are read as CP1252, or Latin-1 for the five bytes CP1252 leaves
-    undefined — so CP1252 and Latin-1 files decode, and so does mostly-UTF-8 text with stray
-    CP1252 bytes.
+    UTF-32/UTF-16 with a BOM and UTF-8 (with or without BOM) are decoded as such; so is UTF-16
+    LE/BE without a BOM when it looks like it (mostly ASCII characters, i.e. NUL bytes at every
+    odd or every even offset with printable bytes beside them); bytes that are not valid UTF-8
+    are read as CP1252, or Latin-1 for the five bytes CP1252 leaves undefined — so CP1252 and
+    Latin-1 files decode, and so does mostly-UTF-8 text with stray CP1252 bytes. The result
+    never holds a surrogate.
     """
     data = bytes(data)
+    utf16 = None
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         text = data.decode("utf-32", errors="replace")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = data.decode("utf-16", errors="replace")
+    elif (utf16 := _utf16_without_bom(data)) is not None:
+        text = data.decode(utf16, errors="replace")
     else:
         if data.startswith(codecs.BOM_UTF8):
             data = data[len(codecs.BOM_UTF8):]
@@ -165,8 +234,9 @@ def _control_count(text: str) -> int:
 
 
 def _looks_binary(data: bytes, text: str) -> bool:
-    has_bom16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    if not has_bom16 and b"\x00" in data[:NUL_WINDOW]:
+    wide = (data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            or _utf16_without_bom(data) is not None)
+    if not wide and b"\x00" in data[:NUL_WINDOW]:
         return True
     if "\x00" in text[:NUL_WINDOW]:
         return True
@@ -234,7 +304,7 @@ def read_pdf_text(source: str | bytes | os.PathLike) -> str:
         ) from None
     finally:
         doc.close()
-    text = _normalize_newlines("\f".join(pages).replace("\ufffe", "-"))
+    text = replace_unencodable(_normalize_newlines("\f".join(pages).replace("\ufffe", "-")))
     if not text.strip():
         raise ReadingError(NO_TEXT_LAYER, f"no extractable text on {n_pages} page(s)")
     return text
@@ -281,7 +351,10 @@ def _record_text(doc_id: str, source: str, text, max_bytes: int | None) -> RawDo
 
 def _iter_jsonl(path: str, stem: str, max_bytes: int) -> Iterator[RawDocument]:
     try:
-        fh = open(path, "rb")
+        fh = _open_regular(path)
+    except _NotRegular as exc:
+        yield _not_regular(stem, path, exc.mode)
+        return
     except OSError as exc:
         yield _os_error(stem, path, exc)
         return
@@ -336,9 +409,10 @@ def _iter_jsonl(path: str, stem: str, max_bytes: int) -> Iterator[RawDocument]:
 # --------------------------------------------------------------------------- Parquet / datasets
 
 def _iter_rows(batches, columns: list[str], stem: str, label: str, base: str,
-               max_bytes: int) -> Iterator[RawDocument]:
-    """Rows of Arrow record batches → documents. label: "" (parquet) or a split name."""
-    row = 0
+               max_bytes: int, first_row: int = 0) -> Iterator[RawDocument]:
+    """Rows of Arrow record batches → documents. label: "" (parquet) or a split name;
+    first_row: the number of the first row (row groups after the first)."""
+    row = first_row
     has_id = "id" in columns
     for batch in batches:
         texts = batch.column(columns.index("text")).to_pylist()
@@ -356,13 +430,16 @@ def _iter_rows(batches, columns: list[str], stem: str, label: str, base: str,
 
 
 def _iter_parquet(path: str, stem: str, max_bytes: int) -> Iterator[RawDocument]:
+    """Rows of a Parquet file, row group by row group: a group that cannot be read yields one
+    `bad_record` per row it held that was not read yet (the footer has its row count), then
+    the next group is read."""
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    row_source = [0]
     try:
         # buffered reads: column chunks are streamed, not loaded whole
         pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
         names = pf.schema_arrow.names
+        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
     except Exception as exc:  # noqa: BLE001 - any pyarrow failure is a bad file
         yield _failed(stem, path, BAD_RECORD, f"Parquet file could not be read ({type(exc).__name__})")
         return
@@ -371,19 +448,26 @@ def _iter_parquet(path: str, stem: str, max_bytes: int) -> Iterator[RawDocument]
             yield _failed(stem, path, BAD_RECORD, f"no 'text' column ({len(names)} columns)")
             return
         columns = ["text"] + (["id"] if "id" in names else [])
-        batches = pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns)
-        rows = _iter_rows(batches, columns, stem, "", path, max_bytes)
-        while True:
+        first = 0
+        for group, n_rows in enumerate(groups):
+            done = 0
             try:
-                doc = next(rows)
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - corrupt data mid-file
-                yield _failed(f"{stem}-{row_source[0]}", f"{path}:{row_source[0]}", BAD_RECORD,
-                              f"Parquet data could not be read ({type(exc).__name__})")
-                return
-            row_source[0] += 1
-            yield doc
+                batches = pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[group], columns=columns)
+                rows = _iter_rows(batches, columns, stem, "", path, max_bytes, first)
+                while done < n_rows:
+                    doc = next(rows, None)
+                    if doc is None:
+                        break
+                    done += 1
+                    yield doc
+                if done != n_rows:
+                    raise ValueError("row count differs from the footer's")
+            except Exception as exc:  # noqa: BLE001 - corrupt data in this row group
+                kind = type(exc).__name__
+                for row in range(first + done, first + n_rows):
+                    yield _failed(f"{stem}-{row}", f"{path}:{row}", BAD_RECORD,
+                                  f"Parquet row group {group} could not be read ({kind})")
+            first += n_rows
     finally:
         pf.close()
 
@@ -444,6 +528,45 @@ def _os_error(doc_id: str, source: str, exc: OSError) -> RawDocument:
     return _failed(doc_id, source, UNREADABLE_INPUT, f"could not be read ({type(exc).__name__})")
 
 
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _not_regular(doc_id: str, source: str, mode: int) -> RawDocument:
+    return _failed(doc_id, source, NOT_REGULAR_FILE, f"{_file_kind(mode)}, not a regular file: not opened")
+
+
+class _NotRegular(Exception):
+    def __init__(self, mode: int):
+        super().__init__(_file_kind(mode))
+        self.mode = mode
+
+
+def _nonblocking_opener(path, flags):
+    # O_NONBLOCK: an open of a FIFO swapped in after the stat check returns at once instead of
+    # waiting for a writer; it changes nothing for regular files.
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _open_regular(path: str):
+    """`open(path, "rb")` that never blocks: raises `_NotRegular` unless it is a regular file."""
+    fh = open(path, "rb", opener=_nonblocking_opener)
+    try:
+        mode = os.fstat(fh.fileno()).st_mode
+    except BaseException:
+        fh.close()
+        raise
+    if not stat.S_ISREG(mode):
+        fh.close()
+        raise _NotRegular(mode)
+    return fh
+
+
 def _stem(path: str) -> str:
     name = os.path.basename(os.path.normpath(path))
     stem, _ext = os.path.splitext(name)
@@ -453,17 +576,21 @@ def _stem(path: str) -> str:
 def _iter_file(path: str, max_bytes: int) -> Iterator[RawDocument]:
     stem = _stem(path)
     suffix = os.path.splitext(path)[1].lower()
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        yield _os_error(stem, path, exc)
+        return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO, socket or device: opening it may block forever
+        yield _not_regular(stem, path, st.st_mode)
+        return
     if suffix == ".jsonl":
         yield from _iter_jsonl(path, stem, max_bytes)
         return
     if suffix == ".parquet":
         yield from _iter_parquet(path, stem, max_bytes)
         return
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        yield _os_error(stem, path, exc)
-        return
+    size = st.st_size
     if size > max_bytes:
         yield _failed(stem, path, TOO_LARGE, f"file is {size} bytes, over the limit of {max_bytes}")
         return
@@ -474,8 +601,11 @@ def _iter_file(path: str, max_bytes: int) -> Iterator[RawDocument]:
             yield _pdf_document(stem, path, path)
         return
     try:
-        with open(path, "rb") as fh:
+        with _open_regular(path) as fh:
             data = fh.read(max_bytes + 1)  # the file may have grown since stat
+    except _NotRegular as exc:
+        yield _not_regular(stem, path, exc.mode)
+        return
     except OSError as exc:
         yield _os_error(stem, path, exc)
         return
@@ -485,23 +615,53 @@ def _iter_file(path: str, max_bytes: int) -> Iterator[RawDocument]:
     yield _text_document(stem, path, data)
 
 
-def _iter_directory(directory: str, max_bytes: int) -> Iterator[RawDocument]:
+def _dir_key(path: str) -> tuple[int, int]:
+    st = os.stat(path or ".")
+    return st.st_dev, st.st_ino
+
+
+def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> Iterator[RawDocument]:
     """Depth-first; the entries of each directory in sorted name order (only names are held,
-    one directory listing per level); a saved dataset directory is one unit."""
-    try:
-        with os.scandir(directory) as it:
-            entries = sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
-    except OSError as exc:
-        yield _os_error(_stem(directory), directory, exc)
-        return
-    for name, is_dir in entries:
-        path = os.path.join(directory, name)
+    one directory listing per level); a saved dataset directory is one unit. Each real
+    directory is entered once (`seen`: (st_dev, st_ino) keys), so symlink loops end."""
+    seen = set() if seen is None else seen
+    stack: list[Iterator[tuple[str, bool]]] = []
+
+    def enter(path: str) -> RawDocument | None:
+        try:
+            key = _dir_key(path)
+            if key in seen:
+                log.debug("a directory reached again (symlink loop or alias) is skipped")
+                return None
+            seen.add(key)
+            with os.scandir(path) as it:
+                entries = sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+        except OSError as exc:
+            return _os_error(_stem(path), path, exc)
+        stack.append(iter([(os.path.join(path, name), is_dir) for name, is_dir in entries]))
+        return None
+
+    if (failed := enter(directory)) is not None:
+        yield failed
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path, is_dir = entry
         if is_dir:
             if _is_dataset_dir(path):
-                yield from _iter_dataset_dir(path, max_bytes)
-            else:
-                yield from _iter_directory(path, max_bytes)
-        elif os.path.splitext(name)[1].lower() in DIRECTORY_SUFFIXES:
+                try:
+                    key = _dir_key(path)
+                except OSError as exc:
+                    yield _os_error(_stem(path), path, exc)
+                    continue
+                if key not in seen:
+                    seen.add(key)
+                    yield from _iter_dataset_dir(path, max_bytes)
+            elif (failed := enter(path)) is not None:
+                yield failed
+        elif os.path.splitext(path)[1].lower() in DIRECTORY_SUFFIXES:
             yield from _iter_file(path, max_bytes)
 
 
@@ -515,23 +675,101 @@ def _iter_path(path: str, max_bytes: int) -> Iterator[RawDocument]:
         yield from _iter_file(path, max_bytes)
 
 
+def _dirs_below(base: str) -> Iterator[str]:
+    """`base` and every directory below it that a `**` matches (names not starting with "."),
+    depth-first in sorted order, each real directory once (symlinks followed, loops cut)."""
+    seen: set = set()
+    stack = [base]
+    while stack:
+        path = stack.pop()
+        try:
+            key = _dir_key(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            with os.scandir(path or ".") as it:
+                names = sorted(e.name for e in it if not e.name.startswith(".") and e.is_dir())
+        except OSError:
+            continue
+        yield path
+        stack.extend(os.path.join(path, name) for name in reversed(names))
+
+
+def _glob_matches(pattern: str) -> list[str]:
+    """Matches of a glob pattern (`**` recursive), sorted. Unlike `glob.glob`, a `**` enters
+    each real directory once, so a symlink loop cannot make the expansion endless, and a match
+    reached again through another path of the same real directory is dropped."""
+    parts = pattern.split(os.sep)
+    if "**" not in parts:
+        found = glob.iglob(pattern, recursive=True)
+    else:
+        i = parts.index("**")
+        head, rest = os.sep.join(parts[:i]), os.sep.join(parts[i + 1:])
+        if not head and pattern.startswith(os.sep):
+            head = os.sep
+        if not head:
+            bases = [""]
+        elif glob.has_magic(head):
+            bases = sorted(glob.iglob(head))
+        else:
+            bases = [head]
+        found = []
+        for base in bases:
+            if not os.path.isdir(base or "."):
+                continue
+            for directory in _dirs_below(base):
+                if parts[i + 1:] == [""]:  # "**/": directories only
+                    if directory:
+                        found.append(os.path.join(directory, ""))
+                    continue
+                if rest:
+                    found.extend(_glob_matches(os.path.join(glob.escape(directory), rest)))
+                    continue
+                if directory != base:
+                    found.append(directory)
+                elif base:
+                    found.append(os.path.join(base, ""))
+                try:
+                    with os.scandir(directory or ".") as it:
+                        found.extend(os.path.join(directory, e.name) for e in it
+                                     if not e.name.startswith(".") and not e.is_dir())
+                except OSError:
+                    pass
+    matches, seen = [], set()
+    for match in sorted(found):
+        parent, name = os.path.split(match)
+        try:
+            key = (os.path.realpath(parent or "."), name)
+        except (OSError, ValueError):
+            key = (match, "")
+        if key not in seen:
+            seen.add(key)
+            matches.append(match)
+    return matches
+
+
+def _iter_input(path: str, max_bytes: int) -> Iterator[RawDocument]:
+    if os.path.lexists(path):
+        yield from _iter_path(path, max_bytes)
+    elif _GLOB_CHARS.intersection(path):
+        matches = _glob_matches(path)
+        if not matches:
+            yield _failed(_stem(path), path, NOT_FOUND, "no file matches the pattern")
+        for match in matches:
+            yield from _iter_path(match, max_bytes)
+    else:
+        yield _failed(_stem(path), path, NOT_FOUND, "no such file or directory")
+
+
 def iter_documents(inputs: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument]:
     """Stream `RawDocument`s from files, directories and glob patterns (see module doc).
 
     Never raises for bad content; every unit yields exactly one document. Nothing is held
-    beyond the unit being read (one file, one JSONL line, one Arrow batch).
+    beyond the unit being read (one file, one JSONL line, one Arrow batch). Ids, sources and
+    texts never hold a character UTF-8 cannot encode (replaced by U+FFFD, one for one).
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     for item in inputs:
-        path = os.fspath(item)
-        if os.path.lexists(path):
-            yield from _iter_path(path, max_bytes)
-        elif _GLOB_CHARS.intersection(path):
-            matches = sorted(glob.iglob(path, recursive=True))
-            if not matches:
-                yield _failed(_stem(path), path, NOT_FOUND, "no file matches the pattern")
-            for match in matches:
-                yield from _iter_path(match, max_bytes)
-        else:
-            yield _failed(_stem(path), path, NOT_FOUND, "no such file or directory")
+        for doc in _iter_input(os.fspath(item), max_bytes):
+            yield _clean_document(doc)
