@@ -33,11 +33,14 @@ Never logs letter text: log lines carry counts, ids of batches and exception cla
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
@@ -141,7 +144,28 @@ def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 
 
     parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator",
                         pre_dispatch=str(2 * jobs), batch_size=1)
-    yield from parallel(delayed(task)(model_dir, batch) for batch in batches)
+    parent = os.getpid()
+    yield from parallel(delayed(_in_worker)(parent, task, model_dir, batch) for batch in batches)
+
+
+_WATCHED: list = []
+
+
+def _in_worker(parent: int, task, model_dir, batch):
+    """Run `task` in a worker process that exits when `parent` (the scoring run) is gone."""
+    if not _WATCHED:
+        _WATCHED.append(parent)
+        threading.Thread(target=_watch_parent, args=(parent,), name="imr-parent-watch", daemon=True).start()
+    return task(model_dir, batch)
+
+
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    """Exit this worker once the run that started it is gone (after kill -9 of the run, loky's
+    workers would otherwise live on): the worker is then re-parented."""
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: str | None = None,
@@ -343,9 +367,27 @@ def score(inputs: list[str], out: str | os.PathLike, fmt: str = "jsonl", model_d
         raise ValueError(f"unknown backend: {backend}")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    with OutputLock(out):
+    with OutputLock(out), _sigterm_as_interrupt():
         return _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size,
                              restart, progress, max_bytes)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops a run the way Ctrl-C does (KeyboardInterrupt: the journal is closed, the
+    worker pool shut down, exit 130), instead of killing it with its workers left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size, restart,
