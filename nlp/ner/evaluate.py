@@ -16,9 +16,15 @@ VARIANTS = {"combined": [], "model_only": ["drug_ruler", "entity_ruler", "imr_ci
 
 
 def gold_letters(letters_dir: str | Path, gold_dir: str | Path) -> Iterable[tuple[str, list[dict]]]:
-    """(normalized text, gold entities) of the hand-annotated letters."""
+    """(normalized text, gold entities) of the hand-annotated letters: `<id>.txt`, else `<id>.pdf`."""
+    from nlp.reading import iter_documents
+
     for g in sorted(Path(gold_dir).glob("*.json")):
-        raw = (Path(letters_dir) / f"{g.stem}.txt").read_text(encoding="utf-8")
+        txt = Path(letters_dir) / f"{g.stem}.txt"
+        if txt.is_file():
+            raw = txt.read_text(encoding="utf-8")
+        else:  # a published letter: its PDF, read as `imr parse` reads it
+            raw = next(iter_documents([str(Path(letters_dir) / f"{g.stem}.pdf")])).text
         yield normalize_text(raw), json.loads(g.read_text(encoding="utf-8"))["entities"]
 
 
