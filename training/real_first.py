@@ -30,7 +30,8 @@ from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
 from models.features import load_config
 from models.persistence import fingerprint
 from models.predict import coherent_rationale
-from training.classifier import ItemData, Trainer, _jobs, _parser, load_corpus_split, run_parallel, save_bundle
+from training.classifier import (ItemData, Trainer, _jobs, _parser, _serial, load_corpus_split, run_parallel,
+                                 save_bundle)
 from training.dataset_io import dataset_dir
 from training.real_corpus import hand_labels
 from training.real_protocol import bootstrap_auc, check_not_frozen, letter_folds, load_frozen, peer_tool_scores
@@ -185,7 +186,7 @@ def read_oof(cfg: dict, seed: int, data: ItemData, generated: ItemData | None, k
     tasks = []
     for j in range(k):
         tr = data.subset(np.flatnonzero(f != j))
-        tasks.append((_fold_heads, (_serial_cfg(cfg), seed, tr + generated if generated is not None else tr)))
+        tasks.append((_fold_heads, (_serial(cfg), seed, tr + generated if generated is not None else tr)))
     fitted = run_parallel(tasks, jobs)
     p_read = np.zeros(len(data))
     rationale = np.empty(len(data), dtype=object)
@@ -199,10 +200,6 @@ def read_oof(cfg: dict, seed: int, data: ItemData, generated: ItemData | None, k
         rationale[te] = coherent_rationale(rm.predict_proba(sub.X), rm.classes_, p >= 0.5,
                                            cfg["models"]["coherence"]["overturned"])
     return {"p_read": p_read, "rationale": rationale}
-
-
-def _serial_cfg(cfg: dict) -> dict:
-    return {**cfg, "training": {**cfg["training"], "fit_jobs": 1}}
 
 
 def read_metrics(data: ItemData, oof: dict, majority: str | None) -> dict:
