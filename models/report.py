@@ -67,6 +67,16 @@ def corpus_gold(corpus: str | Path, split: str, limit: int | None = None) -> Ite
         yield RawDocument(row["id"], f"{corpus}:{split}", row["text"], None), items, ents
 
 
+def gold_path(letter_id: str, gold_dir: Path = GOLD_DIR) -> Path | None:
+    """The gold file of a letter id, or None when the id is not a plain file name (an id comes
+    from the input, e.g. a JSON Lines `id`: "../../x" must not read a file outside `gold_dir`)."""
+    name = f"{letter_id}.json"
+    if not letter_id or "/" in letter_id or "\\" in letter_id or letter_id.startswith(".") or "\x00" in letter_id:
+        return None
+    path = gold_dir / name
+    return path if path.resolve().parent == gold_dir.resolve() else None
+
+
 def letters_gold(inputs: Iterable[str]) -> Iterator[tuple]:
     """(RawDocument, gold items or None, gold entities or None) of letters; decisions come
     from the records themselves (the letters' own words)."""
@@ -75,9 +85,9 @@ def letters_gold(inputs: Iterable[str]) -> Iterator[tuple]:
     labels = hand_labels()
     for doc in iter_documents(inputs):
         hand = {idx: row for (lid, idx), row in labels.items() if lid == doc.id}
-        gold_file = GOLD_DIR / f"{doc.id}.json"
+        gold_file = gold_path(doc.id)
         ents = items = None
-        if gold_file.is_file():
+        if gold_file is not None and gold_file.is_file():
             g = json.loads(gold_file.read_text(encoding="utf-8"))
             ents = g["entities"]
             items = {it["index"]: it for it in g["items"]}

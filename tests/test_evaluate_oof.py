@@ -230,3 +230,13 @@ def test_evaluate_with_real_oof_end_to_end(tmp_path):
     assert "out-of-fold (1 letters" in res.stderr and "held out (3 letters, 6 items)" in res.stderr
     page = (tmp_path / "rep" / "report.html").read_text()
     assert OOF_LABEL in _cards(page) and 'alt="reliability out-of-fold"' in page
+
+
+def test_gold_paths_never_leave_the_gold_folder(tmp_path):
+    from models.report import gold_path
+
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "secret.json").write_text("{}")
+    assert gold_path("000_9f49410813e2b735", tmp_path / "gold") == tmp_path / "gold" / "000_9f49410813e2b735.json"
+    for bad in ("../secret", "..", "a/b", "a\\b", "", ".hidden", "x\x00y"):
+        assert gold_path(bad, tmp_path / "gold") is None, bad
