@@ -34,7 +34,7 @@ def add_train_arguments(p) -> None:
     p.add_argument("--corpus", default=None, help="generated corpus (DatasetDict dir; default: configs/classifier.yaml training.corpus)")
     p.add_argument("--out", default=None, help="model directory to write (default: models/default/classifier)")
     p.add_argument("--config", default=None, help="classifier settings YAML (default: configs/classifier.yaml)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     p.add_argument("--max-letters", type=int, default=None, help="cap letters per corpus split (quick runs)")
     p.add_argument("--no-real", action="store_true", help="do not use the real letters")
     p.add_argument("--no-real-cv", action="store_true", help="skip the letter-grouped CV on the real letters")
@@ -46,10 +46,10 @@ def add_train_arguments(p) -> None:
 
 def add_evaluate_arguments(p) -> None:
     p.add_argument("--model", default=None, help="model directory (default: models/default/classifier)")
-    p.add_argument("--corpus", default=None)
-    p.add_argument("--config", default=None)
-    p.add_argument("--max-letters", type=int, default=None)
-    p.add_argument("--no-real", action="store_true")
+    p.add_argument("--corpus", default=None, help="generated corpus (default: configs/classifier.yaml training.corpus)")
+    p.add_argument("--config", default=None, help="classifier settings YAML (default: configs/classifier.yaml)")
+    p.add_argument("--max-letters", type=int, default=None, help="cap letters per corpus split (quick runs)")
+    p.add_argument("--no-real", action="store_true", help="do not score the real letters")
     p.add_argument("--metrics", default=None, help="write the metrics JSON here")
     p.add_argument("--ner", default=None, help="NER pipeline or bundle (default: the model bundle's own ner/, "
                                                "else the bundled one)")

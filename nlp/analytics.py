@@ -168,6 +168,33 @@ def _item_groups(record: dict, item: dict) -> dict[str, set[str]]:
     }
 
 
+class NotJsonLines(ValueError):
+    """A file `imr report` cannot read: not scored JSON Lines (one record per line)."""
+
+
+def check_jsonl(path: str | os.PathLike) -> None:
+    """Raise `NotJsonLines` unless the first non-blank line of `path` is a JSON object (a record):
+    CSV and Parquet outputs (one row per item) are refused, as is a file without any record."""
+    name = os.path.basename(os.fspath(path))
+    hint = "pass the JSON Lines output of imr score / imr parse (--out scored.jsonl)"
+    with open(path, "rb") as fh:
+        if fh.read(4) == b"PAR1":
+            raise NotJsonLines(f"{name} is a Parquet file, not JSON Lines; {hint}")
+        fh.seek(0)
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line.decode("utf-8", errors="replace"))
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict):
+                kind = "a CSV file, not" if name.lower().endswith(".csv") else "not"
+                raise NotJsonLines(f"{name} is {kind} scored JSON Lines; {hint}")
+            return
+    raise NotJsonLines(f"{name} holds no record; {hint}")
+
+
 def tally(path: str | os.PathLike) -> Tally:
     """Stream a scored JSON Lines file into counters."""
     t = Tally()

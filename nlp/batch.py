@@ -48,7 +48,7 @@ from typing import Iterable, Iterator, TextIO
 from nlp import __version__, errors
 from nlp.errors import LetterError
 from nlp.output import FORMATS, Journal, OutputLock
-from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, iter_documents
+from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, holding_letters, iter_documents
 from nlp.record import error_record
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ SLEEP_ENV = "IMR_BATCH_SLEEP"
 COUNT_LINES_LIMIT = 256 << 20
 
 _SCORERS: dict = {}
+
+
+class NoLetters(Exception):
+    """The inputs hold no letter at all (empty directories, patterns that match nothing)."""
 
 
 class ResumeMismatch(Exception):
@@ -359,8 +363,8 @@ def score(inputs: list[str], out: str | os.PathLike, fmt: str = "jsonl", model_d
           batch_size: int = DEFAULT_BATCH_SIZE, restart: bool = False,
           progress: Progress | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
     """Score `inputs` into `out` (see module doc); returns the summary of all records in `out`.
-    Raises `ResumeMismatch` when a journal from another run is in the way (use `restart`), and
-    `nlp.output.OutputLocked` when another live run is writing `out`."""
+    Raises `NoLetters` when the inputs hold no letter at all, `ResumeMismatch` when a journal
+    from another run is in the way (use `restart`), and `nlp.output.OutputLocked` when another live run is writing `out`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format: {fmt}")
     if backend not in BACKENDS:
@@ -397,11 +401,13 @@ def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_s
     journal = Journal(partial_path(out), sync_every=batch_size)
     meta_file = _meta_path(out)
     meta = {"version": __version__, "model": _model_key(model_dir), "inputs": [os.fspath(i) for i in inputs]}
+    docs = holding_letters(iter_documents(inputs, max_bytes=max_bytes))
+    if docs is None:  # before anything is written or discarded
+        raise NoLetters("no letter in the inputs (empty directories or patterns that match nothing)")
     if restart:
         journal.discard()
         meta_file.unlink(missing_ok=True)
     summary = Summary()
-    docs = iter_documents(inputs, max_bytes=max_bytes)
     if journal.exists():
         try:
             old = json.loads(meta_file.read_text(encoding="utf-8"))

@@ -44,6 +44,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import glob
+import itertools
 import json
 import logging
 import os
@@ -748,13 +749,32 @@ def _glob_matches(pattern: str) -> list[str]:
     return matches
 
 
+NO_MATCH = "no file matches the pattern"
+
+
+def _is_unmatched_pattern(doc: RawDocument) -> bool:
+    return doc.error is not None and doc.error.type == NOT_FOUND and doc.error.message == NO_MATCH
+
+
+def holding_letters(docs: Iterable[RawDocument]) -> Iterator[RawDocument] | None:
+    """`docs` unchanged, or None when they hold no letter at all (no input found anything: empty
+    directories, glob patterns that match nothing). Reads ahead only past unmatched patterns."""
+    docs = iter(docs)
+    held = []
+    for doc in docs:
+        held.append(doc)
+        if not _is_unmatched_pattern(doc):
+            return itertools.chain(held, docs)
+    return None
+
+
 def _iter_input(path: str, max_bytes: int) -> Iterator[RawDocument]:
     if os.path.lexists(path):
         yield from _iter_path(path, max_bytes)
     elif _GLOB_CHARS.intersection(path):
         matches = _glob_matches(path)
         if not matches:
-            yield _failed(_stem(path), path, NOT_FOUND, "no file matches the pattern")
+            yield _failed(_stem(path), path, NOT_FOUND, NO_MATCH)
         for match in matches:
             yield from _iter_path(match, max_bytes)
     else:
