@@ -185,16 +185,21 @@ def fingerprint(items) -> str:
 BUNDLE_PARTS = ("ner", "classifier")
 
 
+def tree_manifest(base: str | Path, prefix: str = "") -> dict:
+    """{`prefix` + relative path: SHA-256} of every file below `base` (caches left out)."""
+    base = Path(base)
+    return {prefix + f.relative_to(base).as_posix(): sha256_file(f)
+            for f in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts)}
+
+
 def bundle_manifest(root: str | Path) -> dict:
     """{relative path: SHA-256} of every file of a bundle's `ner/` and `classifier/` (a spaCy
     pipeline's config and weights are hashed like the classifier's pickles)."""
     root = Path(root)
     out = {}
     for part in BUNDLE_PARTS:
-        base = root / part
-        if base.is_dir():
-            for f in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-                out[f.relative_to(root).as_posix()] = sha256_file(f)
+        if (root / part).is_dir():
+            out.update(tree_manifest(root / part, f"{part}/"))
     return out
 
 

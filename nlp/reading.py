@@ -311,7 +311,8 @@ def read_pdf_text(source: str | bytes | os.PathLike) -> str:
     return text
 
 
-def _pdf_document(doc_id: str, source: str, path: str) -> RawDocument:
+def _pdf_document(doc_id: str, source: str, path: str | bytes) -> RawDocument:
+    """A PDF (path or bytes) → `RawDocument`, its reading errors typed, never raising."""
     try:
         return RawDocument(doc_id, source, read_pdf_text(path), None)
     except ReadingError as exc:

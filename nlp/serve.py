@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import html
 import json
 import logging
@@ -52,7 +51,7 @@ import time
 from pathlib import Path
 
 from nlp.config import configs_dir
-from nlp.errors import BAD_RECORD, EMPTY_INPUT, TOO_LARGE, UNREADABLE_PDF, LetterError
+from nlp.errors import BAD_RECORD, EMPTY_INPUT, TOO_LARGE, LetterError
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ def document_from_upload(filename: str | None, data: bytes, limit: int | None = 
     `limit` bytes → `too_large`; a PDF (by name or by its `%PDF` signature) → the PDF reader
     with its typed errors; anything else → the text decoder (encodings, `binary_input`,
     `empty_input`). It calls the reader's own helpers, so the rules cannot drift apart."""
-    from nlp.reading import RawDocument, ReadingError, _failed, _text_document, read_pdf_text
+    from nlp.reading import _failed, _pdf_document, _text_document
 
     limit = max_bytes() if limit is None else limit
     name = re.split(r"[\\/]", filename or "")[-1] or "upload"
@@ -137,12 +136,7 @@ def document_from_upload(filename: str | None, data: bytes, limit: int | None = 
     if name.lower().endswith(".pdf") or data[:1024].lstrip().startswith(b"%PDF"):
         if not data:
             return _failed(doc_id, name, EMPTY_INPUT, "no text (0 bytes)")
-        try:
-            return RawDocument(doc_id, name, read_pdf_text(bytes(data)), None)
-        except ReadingError as exc:
-            return RawDocument(doc_id, name, None, exc.to_letter_error())
-        except Exception as exc:  # noqa: BLE001 - a library failure on bad content is no crash
-            return _failed(doc_id, name, UNREADABLE_PDF, f"PDF could not be read ({type(exc).__name__})")
+        return _pdf_document(doc_id, name, bytes(data))
     return _text_document(doc_id, name, bytes(data))
 
 
@@ -157,18 +151,10 @@ def document_from_text(text, doc_id: str | None = None, limit: int | None = None
 
 # --------------------------------------------------------------------------- the service
 
-def _sha256_tree(root: Path) -> str:
-    """One SHA-256 over a directory's files (relative paths and contents, sorted)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
-
-
 def model_fingerprints(model_dir: str | Path | None = None) -> dict:
     """What `GET /api/health` says about the models: the classifier's card (created, format,
     training-data fingerprint, artifact hashes) and the NER pipeline's meta plus a hash of its files."""
+    from models.persistence import manifest_digest, tree_manifest
     from nlp.service import classifier_dir, ner_dir
 
     out: dict = {"ner": None, "classifier": None}
@@ -177,7 +163,7 @@ def model_fingerprints(model_dir: str | Path | None = None) -> dict:
         meta = json.loads((path / "meta.json").read_text(encoding="utf-8")) if (path / "meta.json").is_file() else {}
         perf = meta.get("performance") or {}
         out["ner"] = {
-            "path": str(path), "fingerprint": _sha256_tree(path),
+            "path": str(path), "fingerprint": manifest_digest(tree_manifest(path)),
             "name": meta.get("name"), "version": meta.get("version"),
             "spacy_version": meta.get("spacy_version"), "spacy_git_version": meta.get("spacy_git_version"),
             "pipeline": meta.get("pipeline"), "labels": (meta.get("labels") or {}).get("ner"),
