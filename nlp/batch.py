@@ -23,6 +23,17 @@ The engine behind `imr score`:
   inputs are skipped (they are still read, not parsed) and the rest is appended. Keying on the
   position keeps "exactly one record per input" with duplicate ids, and the finished file is
   byte-identical to an uninterrupted run's.
+* **Self-describing records.** Each record gets `provenance` (`imr_version` and the models'
+  fingerprints, `nlp.record.provenance`), computed once per run in the driver, and with
+  `include_text` its normalized `text` (computed in the worker). Both are part of the journal's
+  meta, so a resume never mixes records of two model versions.
+* **Model failures are run failures.** The models are checked in the driver before anything is
+  written (`check_models`) and a worker that cannot load them raises `ModelLoadError`; such a
+  run leaves no journal behind (nothing a rerun could resume), nor does any run that failed
+  before its first record.
+* **stdin / stdout.** The input `-` is one letter read from standard input (`read_stdin`);
+  `score_stream` yields records as they are done (for `--out -`: no journal, no lock). A run
+  reading stdin never resumes a journal: its input cannot be read again.
 * **One writer per output.** The run holds `nlp.output.OutputLock` (an exclusive `flock` on
   `<out>.lock`, which holds its pid) from start to finish: a second run on the same `out`
   raises `OutputLocked` at once, before touching the journal. A killed run's lock goes with
@@ -46,10 +57,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from nlp import __version__, errors
-from nlp.errors import LetterError
+from nlp.errors import LetterError, ModelLoadError
 from nlp.output import FORMATS, Journal, OutputLock
 from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, holding_letters, iter_documents
-from nlp.record import error_record
+from nlp.record import PROVENANCE_KEY, TEXT_KEY, error_record, provenance, record_text
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +70,11 @@ BACKENDS = ("loky", "dask")
 SLEEP_ENV = "IMR_BATCH_SLEEP"
 # Inputs larger than this are not scanned to count their records for the progress bar.
 COUNT_LINES_LIMIT = 256 << 20
+
+# `-` among the inputs: one letter from standard input; `--out -`: JSON Lines to standard output.
+STDIN = "-"
+STDIN_ID = "stdin"
+STDIN_SOURCE = "<stdin>"
 
 _SCORERS: dict = {}
 
@@ -82,14 +98,109 @@ def _model_key(model_dir) -> str | None:
     return None if model_dir is None else os.path.abspath(os.fspath(model_dir))
 
 
+def model_load_error(model_dir, exc: BaseException) -> ModelLoadError:
+    """The `ModelLoadError` of a failed model load (names the directory and the exception: model
+    files, never letter text)."""
+    where = os.fspath(model_dir) if model_dir is not None else "the bundled default"
+    detail = " ".join(str(exc).split())[:300]
+    return ModelLoadError(f"cannot load the models of {where}: {type(exc).__name__}" + (f": {detail}" if detail else ""))
+
+
 def get_scorer(model_dir=None):
-    """The scorer for `model_dir`, loaded once per process."""
+    """The scorer for `model_dir`, loaded once per process (`ModelLoadError` if it cannot be)."""
     key = _model_key(model_dir)
     if key not in _SCORERS:
         from nlp.service import load_scorer  # noqa: PLC0415 - workers import lazily
 
-        _SCORERS[key] = load_scorer(model_dir)
+        try:
+            _SCORERS[key] = load_scorer(model_dir)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the run cannot go on
+            raise model_load_error(model_dir, exc) from None
     return _SCORERS[key]
+
+
+def check_models(model_dir=None, ner: bool = True, classifier: bool = True) -> dict:
+    """Check, in the driver and before anything is written, that the models can be loaded (the
+    default bundle's pinned digest, the NER pipeline's presence, the classifier's model card and
+    artifact hashes; nothing is unpickled) and return their fingerprints
+    (`nlp.service.model_digests`). Raises `ModelLoadError`."""
+    from models.persistence import verify_artifacts  # noqa: PLC0415
+    from nlp.service import check_bundle, classifier_dir, model_digests, ner_dir  # noqa: PLC0415
+
+    try:
+        if ner or classifier:
+            check_bundle(model_dir)
+        if ner:
+            ner_dir(model_dir)  # raises for a --model without a pipeline
+        if classifier:
+            path = classifier_dir(model_dir)
+            if path is None:
+                raise FileNotFoundError("no classifier (classifier/model_card.json) in the bundle")
+            verify_artifacts(path)
+        return model_digests(model_dir, ner=ner, classifier=classifier)
+    except Exception as exc:  # noqa: BLE001
+        raise model_load_error(model_dir, exc) from None
+
+
+# --------------------------------------------------------------------------- inputs
+
+def read_stdin(stream=None, max_bytes: int = DEFAULT_MAX_BYTES) -> RawDocument:
+    """One letter from standard input (id `stdin`, source `<stdin>`): a PDF when the bytes start
+    with `%PDF`, else text decoded like a `.txt` file; typed errors as for a file (`too_large`
+    over `max_bytes`, `empty_input`, `binary_input`, `unreadable_pdf`...)."""
+    from nlp.reading import _clean_document, _failed, _pdf_document, _text_document  # noqa: PLC0415
+
+    stream = stream if stream is not None else sys.stdin.buffer
+    try:
+        data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        return _failed(STDIN_ID, STDIN_SOURCE, errors.UNREADABLE_INPUT, f"stdin could not be read ({type(exc).__name__})")
+    if len(data) > max_bytes:
+        return _failed(STDIN_ID, STDIN_SOURCE, errors.TOO_LARGE, f"stdin is over the limit of {max_bytes} bytes")
+    if data.lstrip(b"\x00\t\n\r ")[:5] == b"%PDF-":
+        return _clean_document(_pdf_document(STDIN_ID, STDIN_SOURCE, data))
+    return _clean_document(_text_document(STDIN_ID, STDIN_SOURCE, data))
+
+
+def iter_inputs(inputs: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, stdin=None) -> Iterator[RawDocument]:
+    """`nlp.reading.iter_documents`, where the input `-` is one letter read from `stdin`
+    (default: the process's standard input; a file named `-` is `./-`)."""
+    for item in inputs:
+        if os.fspath(item) == STDIN:
+            yield read_stdin(stdin, max_bytes)
+        else:
+            yield from iter_documents([item], max_bytes=max_bytes)
+
+
+def paired(process, docs: Iterable[RawDocument]) -> Iterator[tuple[RawDocument, dict]]:
+    """(document, record) pairs of `process(docs)`, which yields one record per document, in
+    order (`LetterParser.process`)."""
+    pending: collections.deque = collections.deque()
+
+    def feed():
+        for doc in docs:
+            pending.append(doc)
+            yield doc
+
+    for rec in process(feed()):
+        doc = pending.popleft()
+        if (rec.get("id"), rec.get("source")) != (doc.id, doc.source):
+            raise RuntimeError("a record does not match its input")
+        yield doc, rec
+
+
+def parse_records(parser, docs: Iterable[RawDocument], prov: dict, include_text: bool = False) -> Iterator[dict]:
+    """`imr parse`'s records: `parser.process(docs)` with `text` (when `include_text`) and
+    `provenance` added."""
+    if include_text:
+        for doc, rec in paired(parser.process, docs):
+            rec[TEXT_KEY] = record_text(doc)
+            rec[PROVENANCE_KEY] = prov
+            yield rec
+        return
+    for rec in parser.process(docs):
+        rec[PROVENANCE_KEY] = prov
+        yield rec
 
 
 def _matches(recs: list, docs: list[RawDocument]) -> bool:
@@ -123,6 +234,14 @@ def score_batch(model_dir, docs: list[RawDocument]) -> list[dict]:
             out.append(error_record(doc.id, doc.source,
                                     LetterError(errors.INTERNAL, f"scorer failed: {type(exc).__name__}")))
     return out
+
+
+def score_batch_with_text(model_dir, docs: list[RawDocument]) -> list[dict]:
+    """`score_batch` with each record's normalized `text` (`--include-text`)."""
+    recs = score_batch(model_dir, docs)
+    for rec, doc in zip(recs, docs):
+        rec[TEXT_KEY] = record_text(doc)
+    return recs
 
 
 def iter_batches(docs: Iterable[RawDocument], size: int) -> Iterator[list[RawDocument]]:
@@ -173,10 +292,13 @@ def _watch_parent(parent: int, every: float = 1.0) -> None:
 
 
 def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: str | None = None,
-             jobs: int = 2) -> Iterator[list[dict]]:
+             jobs: int = 2, task=None) -> Iterator[list[dict]]:
     """Records of each batch, in order, computed on a dask.distributed cluster (`scheduler`
-    address; None starts a local cluster of `jobs` single-threaded worker processes)."""
+    address; None starts a local cluster of `jobs` single-threaded worker processes); `task` as
+    for `run_local`."""
     from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    task = task or score_batch
 
     if not log.isEnabledFor(logging.INFO):  # distributed logs at INFO by default; -v shows it
         logging.getLogger("distributed").setLevel(logging.WARNING)
@@ -192,7 +314,7 @@ def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: st
         window = 2 * threads
         pending: collections.deque = collections.deque()
         for batch in batches:
-            pending.append(client.submit(score_batch, model_dir, batch, pure=False))
+            pending.append(client.submit(task, model_dir, batch, pure=False))
             if len(pending) >= window:
                 fut = pending.popleft()
                 yield fut.result()
@@ -342,6 +464,18 @@ def partial_path(out: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(out)}.partial")
 
 
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:  # absent, or its directory cannot be reached
+        return True
+
+
+def resumable_partial(out: str | os.PathLike) -> bool:
+    """Does `out` have a partial output (a journal holding records) that a rerun resumes?"""
+    return not _empty(partial_path(out))
+
+
 def _meta_path(out) -> Path:
     return Path(f"{os.fspath(out)}.partial.meta.json")
 
@@ -361,23 +495,58 @@ def _skip_done(docs: Iterator[RawDocument], journal: Journal, summary: Summary, 
 def score(inputs: list[str], out: str | os.PathLike, fmt: str = "jsonl", model_dir=None,
           jobs: int | None = None, backend: str = "loky", scheduler: str | None = None,
           batch_size: int = DEFAULT_BATCH_SIZE, restart: bool = False,
-          progress: Progress | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Summary:
+          progress: Progress | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+          include_text: bool = False) -> Summary:
     """Score `inputs` into `out` (see module doc); returns the summary of all records in `out`.
     Raises `NoLetters` when the inputs hold no letter at all, `ResumeMismatch` when a journal
-    from another run is in the way (use `restart`), and `nlp.output.OutputLocked` when another live run is writing `out`."""
+    from another run is in the way (use `restart`), `nlp.output.OutputLocked` when another live
+    run is writing `out`, and `ModelLoadError` when the models cannot be loaded (then, as after
+    any failure before the first record, no journal is left)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown output format: {fmt}")
+    _check_args(backend, batch_size)
+    with OutputLock(out), sigterm_as_interrupt():
+        return _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size,
+                             restart, progress, max_bytes, include_text)
+
+
+def _check_args(backend: str, batch_size: int) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend: {backend}")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    with OutputLock(out), _sigterm_as_interrupt():
-        return _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size,
-                             restart, progress, max_bytes)
+
+
+def _results(docs: Iterator[RawDocument], model_dir, jobs: int, backend: str, scheduler, batch_size: int,
+             include_text: bool) -> Iterator[list[dict]]:
+    batches = iter_batches(docs, batch_size)
+    task = score_batch_with_text if include_text else None
+    if backend == "dask":
+        return run_dask(batches, model_dir, scheduler, jobs, task=task)
+    return run_local(batches, model_dir, jobs, task=task)
+
+
+def score_stream(inputs: list[str], model_dir=None, jobs: int | None = None, backend: str = "loky",
+                 scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_bytes: int = DEFAULT_MAX_BYTES, include_text: bool = False) -> Iterator[dict]:
+    """Scored records of `inputs`, in input order, as they are done (`imr score --out -`): no
+    journal, no lock, nothing resumable. Raises (when iterated) `NoLetters` before any record and
+    `ModelLoadError` when the models cannot be loaded."""
+    _check_args(backend, batch_size)
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    docs = holding_letters(iter_inputs(inputs, max_bytes=max_bytes))
+    if docs is None:
+        raise NoLetters("no letter in the inputs (empty directories or patterns that match nothing)")
+    prov = provenance(check_models(model_dir))
+    with sigterm_as_interrupt():
+        for recs in _results(docs, model_dir, jobs, backend, scheduler, batch_size, include_text):
+            for rec in recs:
+                rec[PROVENANCE_KEY] = prov
+                yield rec
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def sigterm_as_interrupt():
     """SIGTERM stops a run the way Ctrl-C does (KeyboardInterrupt: the journal is closed, the
     worker pool shut down, exit 130), instead of killing it with its workers left behind."""
     if threading.current_thread() is not threading.main_thread():
@@ -394,17 +563,23 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, old)
 
 
+_sigterm_as_interrupt = sigterm_as_interrupt  # the former private name
+
+
 def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_size, restart,
-                  progress, max_bytes) -> Summary:
+                  progress, max_bytes, include_text=False) -> Summary:
     jobs = default_jobs() if jobs is None else max(1, jobs)
     progress = progress or Progress(enabled=False)
     journal = Journal(partial_path(out), sync_every=batch_size)
     meta_file = _meta_path(out)
-    meta = {"version": __version__, "model": _model_key(model_dir), "inputs": [os.fspath(i) for i in inputs]}
-    docs = holding_letters(iter_documents(inputs, max_bytes=max_bytes))
+    docs = holding_letters(iter_inputs(inputs, max_bytes=max_bytes))
     if docs is None:  # before anything is written or discarded
         raise NoLetters("no letter in the inputs (empty directories or patterns that match nothing)")
-    if restart:
+    prov = provenance(check_models(model_dir))  # once per run; before anything is written or discarded
+    meta = {"version": __version__, "model": _model_key(model_dir), "inputs": [os.fspath(i) for i in inputs],
+            "include_text": bool(include_text), PROVENANCE_KEY: prov}
+    resumable = STDIN not in meta["inputs"]  # stdin cannot be read again
+    if restart or not resumable:
         journal.discard()
         meta_file.unlink(missing_ok=True)
     summary = Summary()
@@ -415,29 +590,32 @@ def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_s
             old = None
         if old != meta:
             raise ResumeMismatch("the partial output was written by a run with other inputs, "
-                                 "model or version")
+                                 "models, options or version")
         done = journal.recover()
         log.info("resuming after %d records", done)
         _skip_done(docs, journal, summary, progress)
     else:
         meta_file.parent.mkdir(parents=True, exist_ok=True)
         meta_file.write_text(json.dumps(meta), encoding="utf-8")
-    batches = iter_batches(docs, batch_size)
-    if backend == "dask":
-        results = run_dask(batches, model_dir, scheduler, jobs)
-    else:
-        results = run_local(batches, model_dir, jobs)
-    journal.open()
     try:
-        for recs in results:
-            for rec in recs:
-                journal.write(rec)
-                summary.add(rec)
-            journal.sync()
-            progress.update(summary.letters)
-    finally:
-        journal.close()
-        progress.close(summary.letters)
+        results = _results(docs, model_dir, jobs, backend, scheduler, batch_size, include_text)
+        journal.open()
+        try:
+            for recs in results:
+                for rec in recs:
+                    rec[PROVENANCE_KEY] = prov
+                    journal.write(rec)
+                    summary.add(rec)
+                journal.sync()
+                progress.update(summary.letters)
+        finally:
+            journal.close()
+            progress.close(summary.letters)
+    except BaseException:
+        if not resumable or _empty(journal.path):  # nothing a rerun could resume: leave nothing
+            journal.discard()
+            meta_file.unlink(missing_ok=True)
+        raise
     journal.finish(out, fmt)
     meta_file.unlink(missing_ok=True)
     return summary.finish()

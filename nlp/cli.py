@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import logging
 import os
 import sys
@@ -45,36 +46,104 @@ def _locked_message(command: str, exc) -> str:
     return f"imr {command}: refused: {exc}; wait for it to end or use another --out"
 
 
+# Exit status of `imr parse` and `imr score` (README "Exit status").
+EXIT_OK = 0            # every letter read
+EXIT_LETTERS_FAILED = 1  # some letters failed; each has its record with a typed `error`
+EXIT_USAGE = 2         # refused before anything was written (bad arguments, nothing to do, OUT locked...)
+EXIT_RUN_FAILED = 3    # the run itself failed: a crash, models that cannot load, the output cannot be written
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+
+EXIT_STATUS_HELP = (
+    "exit status (parse, score): 0 every letter read; 1 some letters failed (each has its record with "
+    "a typed error); 2 usage error or refused before anything was written (bad arguments, no letter in "
+    "the inputs, OUT being written by another run, a partial output of other inputs); 3 the run itself "
+    "failed (a crash, models that cannot be loaded, an output that cannot be written); 130 interrupted. "
+    "Only an interrupted or failed `imr score` that left a partial output resumes when the same command "
+    "is run again.")
+
+
+def _io_usage_error(command: str, args, fmt: str) -> str | None:
+    """The usage error of the input/output options, if any (exit 2, before anything is done)."""
+    from nlp.batch import STDIN
+    from nlp.output import STDOUT
+
+    if sum(os.fspath(i) == STDIN for i in args.inputs) > 1:
+        return f"imr {command}: stdin (-) can be an input only once"
+    if args.out == STDOUT and fmt != "jsonl":
+        return f"imr {command}: --out - writes JSON Lines only (not {fmt})"
+    if args.include_text and fmt != "jsonl":
+        return f"imr {command}: --include-text needs JSON Lines output (not {fmt}: one row per item)"
+    if args.model is not None and not os.path.exists(args.model):
+        return f"imr {command}: --model {args.model}: no such file or directory"
+    return None
+
+
 def cmd_parse(args) -> int:
-    from nlp.output import OutputLock, OutputLocked, write_records
-    from nlp.reading import holding_letters, iter_documents
-    from nlp.service import load_parser
+    from nlp.batch import iter_inputs, model_load_error, parse_records, sigterm_as_interrupt
+    from nlp.errors import ModelLoadError
+    from nlp.output import STDOUT, OutputLock, OutputLocked, stdout_stream, write_jsonl_stream, write_records
+    from nlp.reading import holding_letters
+    from nlp.record import provenance
+    from nlp.service import load_parser, model_digests
 
     fmt = _output_format(args)
-    docs = holding_letters(iter_documents(args.inputs))
+    if msg := _io_usage_error("parse", args, fmt):
+        print(msg, file=sys.stderr)
+        return EXIT_USAGE
+    docs = holding_letters(iter_inputs(args.inputs))
     if docs is None:
         print(f"imr parse: {NO_LETTERS}", file=sys.stderr)
-        return 2
-    lock = OutputLock(args.out)
+        return EXIT_USAGE
+    to_stdout = args.out == STDOUT
+    lock = None if to_stdout else OutputLock(args.out)
     try:
-        lock.acquire()
+        if lock is not None:
+            lock.acquire()
     except OutputLocked as exc:
         print(_locked_message("parse", exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"imr parse: cannot write {args.out} ({type(exc).__name__}); nothing was written", file=sys.stderr)
+        return EXIT_RUN_FAILED
     counts, errs = collections.Counter(), collections.Counter()
+    where = "nothing was written to stdout after the last record" if to_stdout else f"{args.out} was not written"
     try:
-        parser = load_parser(args.model, ner=not args.no_ner)
-        for rec in write_records(parser.process(docs), args.out, fmt):
-            counts["letters"] += 1
-            counts["items"] += len(rec["items"])
-            counts["overturned"] += sum(i.get("decision") == "overturned" for i in rec["items"])
-            if rec.get("error"):
-                counts["failed"] += 1
-                errs[rec["error"]["type"]] += 1
+        with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
+            fh = stack.enter_context(stdout_stream()) if to_stdout else None  # from here fd 1 is stderr
+            try:
+                parser = load_parser(args.model, ner=not args.no_ner)
+                prov = provenance(model_digests(args.model, ner=not args.no_ner, classifier=False))
+            except Exception as exc:  # noqa: BLE001
+                raise model_load_error(args.model, exc) from None
+            records = parse_records(parser, docs, prov, include_text=args.include_text)
+            written = write_jsonl_stream(records, fh) if to_stdout else write_records(records, args.out, fmt)
+            for rec in written:
+                counts["letters"] += 1
+                counts["items"] += len(rec["items"])
+                counts["overturned"] += sum(i.get("decision") == "overturned" for i in rec["items"])
+                if rec.get("error"):
+                    counts["failed"] += 1
+                    errs[rec["error"]["type"]] += 1
+    except ModelLoadError as exc:
+        print(f"imr parse: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except KeyboardInterrupt:
+        print(f"imr parse: interrupted; {where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # the output: a full disk, a closed pipe, a denied directory
+        logging.getLogger("nlp.cli").info("parse failed", exc_info=True)
+        target = "stdout" if to_stdout else args.out
+        print(f"imr parse: cannot write {target} ({type(exc).__name__}); {where}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except Exception as exc:  # noqa: BLE001 - a crash: exit 3, one line (-v for the traceback)
+        logging.getLogger("nlp.cli").info("parse failed", exc_info=True)
+        print(f"imr parse: failed ({type(exc).__name__}); {where} (-v for details)", file=sys.stderr)
+        return EXIT_RUN_FAILED
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
     print(_summary(counts, errs), file=sys.stderr)
-    return 1 if counts["failed"] else 0
+    return EXIT_LETTERS_FAILED if counts["failed"] else EXIT_OK
 
 
 def _output_format(args) -> str:
@@ -87,43 +156,68 @@ def _output_format(args) -> str:
 
 
 def cmd_score(args) -> int:
-    from nlp.batch import NoLetters, Progress, ResumeMismatch, estimate_total, score
-    from nlp.output import OutputLocked
+    from nlp.batch import (NoLetters, Progress, ResumeMismatch, Summary, estimate_total, resumable_partial,
+                           score, score_stream)
+    from nlp.errors import ModelLoadError
+    from nlp.output import STDOUT, OutputLocked, stdout_stream, write_jsonl_stream
 
     fmt = _output_format(args)
+    if msg := _io_usage_error("score", args, fmt):
+        print(msg, file=sys.stderr)
+        return EXIT_USAGE
     if args.backend != "dask" and args.scheduler:
         print("imr score: --scheduler needs --backend dask", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.backend == "dask" and (msg := _need("score", "distributed")):
         print(msg, file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    to_stdout = args.out == STDOUT
     progress = Progress(enabled=None)
     if progress.enabled:
         progress.total = estimate_total(args.inputs)
+
+    def resume_hint() -> str:
+        if not to_stdout and resumable_partial(args.out):
+            return f"the records written so far are kept: run the same command again to resume into {args.out}"
+        return "nothing was written to stdout after the last record" if to_stdout else f"{args.out} was not written"
+
     try:
-        summary = score(args.inputs, args.out, fmt, model_dir=args.model, jobs=args.jobs,
-                        backend=args.backend, scheduler=args.scheduler, batch_size=args.batch_size,
-                        restart=args.restart, progress=progress)
+        if to_stdout:
+            summary = Summary()
+            with stdout_stream() as fh:
+                records = score_stream(args.inputs, model_dir=args.model, jobs=args.jobs, backend=args.backend,
+                                       scheduler=args.scheduler, batch_size=args.batch_size,
+                                       include_text=args.include_text)
+                for rec in write_jsonl_stream(records, fh):
+                    summary.add(rec)
+                    progress.update(summary.letters)
+            progress.close(summary.letters)
+            summary.finish()
+        else:
+            summary = score(args.inputs, args.out, fmt, model_dir=args.model, jobs=args.jobs,
+                            backend=args.backend, scheduler=args.scheduler, batch_size=args.batch_size,
+                            restart=args.restart, progress=progress, include_text=args.include_text)
     except OutputLocked as exc:
         print(_locked_message("score", exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except NoLetters:
         print(f"imr score: {NO_LETTERS}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except ResumeMismatch as exc:
         print(f"imr score: cannot resume: {exc}; rerun with --restart to start over", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except ModelLoadError as exc:  # a rerun cannot help: no resume hint
+        print(f"imr score: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except KeyboardInterrupt:
-        print(f"imr score: interrupted; run the same command again to resume into {args.out}",
-              file=sys.stderr)
-        return 130
+        print(f"imr score: interrupted; {resume_hint()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a dead worker, a lost cluster, a full disk: the journal is kept
         logging.getLogger("nlp.batch").info("score failed", exc_info=True)
-        print(f"imr score: failed ({type(exc).__name__}); the records written so far are kept, run the "
-              f"same command again to resume into {args.out} (-v for details)", file=sys.stderr)
-        return 3
+        print(f"imr score: failed ({type(exc).__name__}); {resume_hint()} (-v for details)", file=sys.stderr)
+        return EXIT_RUN_FAILED
     print(summary.line(), file=sys.stderr)
-    return 1 if summary.failed else 0
+    return EXIT_LETTERS_FAILED if summary.failed else EXIT_OK
 
 
 def cmd_report(args) -> int:
@@ -165,6 +259,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 VERBOSE_HELP = "log progress (never letter text); before or after the subcommand"
+INPUTS_HELP = ("files, directories (recursive) or glob patterns; - reads one letter (text, or a PDF by its "
+               "%%PDF magic) from stdin, with id 'stdin'")
+INCLUDE_TEXT_HELP = ("add the normalized letter text (the one every offset points into) to each record as "
+                     "'text' (JSON Lines only)")
 
 
 def _subparsers(parser: argparse.ArgumentParser):
@@ -186,7 +284,7 @@ def _finish(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="imr", description="IMR Final Determination Letters → structured records.",
-                                 formatter_class=HelpFormatter)
+                                 formatter_class=HelpFormatter, epilog=EXIT_STATUS_HELP)
     ap.add_argument("--version", action="version", version=f"imr-nlp {__version__}")
     ap.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -194,15 +292,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="letters (txt, pdf, jsonl, datasets) → one JSON record per letter",
                        description="Parse letters into one record per input (csv/parquet: one row per item). "
                                    "Inputs that hold no letter at all (an empty folder, a pattern that matches "
-                                   "nothing) are refused (exit 2).")
-    p.add_argument("inputs", nargs="+", help="files, directories (recursive) or glob patterns")
+                                   "nothing) are refused (exit 2). OUT appears only when the run is complete; a "
+                                   "killed run's hidden temporary file is removed by the next run on OUT.",
+                       epilog=EXIT_STATUS_HELP)
+    p.add_argument("inputs", nargs="+", help=INPUTS_HELP)
     p.add_argument("--out", required=True,
-                   help="output file (written atomically; one run per OUT at a time, else exit 2)")
+                   help="output file (written atomically; one run per OUT at a time, else exit 2); "
+                        "- writes JSON Lines to stdout as records are done")
     p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
                    help="default: from the --out suffix (.csv, .parquet), else jsonl; csv, parquet: one row "
                         "per item; when given it wins over the suffix")
     p.add_argument("--model", default=None, help="NER pipeline directory (default: the bundled one)")
     p.add_argument("--no-ner", action="store_true", help="layout parsing only, no entities")
+    p.add_argument("--include-text", action="store_true", help=INCLUDE_TEXT_HELP)
     p.set_defaults(func=cmd_parse)
 
     from nlp.batch import DEFAULT_BATCH_SIZE, default_jobs
@@ -213,9 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "Records are appended to OUT.partial as they are done; OUT appears when the run "
                     "is complete. Rerunning the same command after an interruption resumes. One run per OUT "
                     "at a time: a second run on the same OUT refuses at once (exit 2). Inputs that hold no letter "
-                    "at all (an empty folder, a pattern that matches nothing) are refused too (exit 2).")
-    s.add_argument("inputs", nargs="+", help="files, directories (recursive) or glob patterns")
-    s.add_argument("--out", required=True, help="output file")
+                    "at all (an empty folder, a pattern that matches nothing) are refused too (exit 2).",
+        epilog=EXIT_STATUS_HELP)
+    s.add_argument("inputs", nargs="+", help=INPUTS_HELP)
+    s.add_argument("--out", required=True,
+                   help="output file; - writes JSON Lines to stdout as records are done (no partial file, "
+                        "not resumable)")
     s.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
                    help="default: from the --out suffix (.csv, .parquet), else jsonl; when given it wins "
                         "over the suffix")
@@ -231,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="letters per task (default: %(default)s)")
     s.add_argument("--restart", action="store_true",
                    help="discard the partial output of an interrupted run instead of resuming it")
+    s.add_argument("--include-text", action="store_true", help=INCLUDE_TEXT_HELP)
     s.set_defaults(func=cmd_score)
 
     r = sub.add_parser("report", help="scored records → analytics.html + one CSV per table")

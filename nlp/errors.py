@@ -23,6 +23,11 @@ NER_FAILED = "ner_failed"  # the letter was read, its entities could not be foun
 CLASSIFIER_FAILED = "classifier_failed"  # the letter was parsed, its items could not be predicted
 INTERNAL = "internal_error"
 
+# Every `error.type` a record can carry (docs/record.schema.json lists the same).
+ERROR_TYPES = (EMPTY_INPUT, BINARY_INPUT, UNREADABLE_PDF, ENCRYPTED_PDF, NO_TEXT_LAYER, TOO_LARGE, BAD_RECORD,
+               NOT_FOUND, UNREADABLE_INPUT, NOT_REGULAR_FILE, UNKNOWN_LAYOUT, NO_ITEMS, NER_FAILED,
+               CLASSIFIER_FAILED, INTERNAL)
+
 
 @dataclass(frozen=True)
 class LetterError:
@@ -31,3 +36,19 @@ class LetterError:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# --------------------------------------------------------------------------- run failures
+# Not letter errors: these stop a whole `imr parse` / `imr score` run (exit 3). Their messages
+# name model directories and exception class names, never letter text.
+
+class RunFailed(Exception):
+    """The run itself failed (not one letter): `imr parse` / `imr score` exit 3."""
+
+
+class ModelLoadError(RunFailed):
+    """The models could not be loaded (a missing or damaged bundle, a refused default, an
+    unpicklable artifact). Rerunning the same command cannot help, so no resume hint is given."""
+
+    def __init__(self, message: str):  # one positional argument: pickles across worker processes
+        super().__init__(message)

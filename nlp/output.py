@@ -9,6 +9,10 @@ writer's pid) for the whole run, so a second run on the same `--out` refuses at 
 (`OutputLocked`); the kernel drops the lock of a killed run, so a stale lock file never blocks.
 The lock holder removes the hidden temporaries a killed run left beside `<out>`.
 
+`--out -` writes JSON Lines to standard output as records are done (`stdout_stream`,
+`write_jsonl_stream`): no temporary file, no lock, no journal; while it runs, file descriptor 1
+points at stderr so that only records reach the real standard output.
+
 Writers never fail on a character UTF-8 cannot encode (a lone surrogate): it is written as
 U+FFFD.
 """
@@ -22,6 +26,7 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -190,6 +195,46 @@ def write_records(records: Iterable[dict], path: str | os.PathLike, fmt: str = "
                 yield rec
         else:
             raise ValueError(f"unknown output format: {fmt}")
+
+
+STDOUT = "-"
+
+
+@contextmanager
+def stdout_stream() -> Iterator:
+    """The process's standard output as a binary stream for records only. Meanwhile file
+    descriptor 1 (and so `print`, a library's output, a worker process started now) points at
+    stderr, so nothing else can reach the records' stream. Restored on exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    saved = os.dup(1)
+    fh = None
+    try:
+        os.dup2(2, 1)
+        fh = os.fdopen(os.dup(saved), "wb")
+        yield fh
+    finally:
+        if fh is not None:
+            try:
+                fh.close()
+            except OSError:  # a reader that went away: the caller has the first error
+                pass
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def write_jsonl_stream(records: Iterable[dict], fh) -> Iterator[dict]:
+    """Write each record as one JSON line to the binary stream `fh`, flushed at once; yield it."""
+    for rec in records:
+        fh.write(json_line(rec).encode("utf-8", errors=REPLACE_UNENCODABLE))
+        fh.flush()
+        yield rec
 
 
 def read_jsonl_records(path: str | os.PathLike) -> Iterator[dict]:

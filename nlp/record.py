@@ -1,7 +1,16 @@
-"""Build the SPEC.md section 4 output record of one letter."""
+"""Build the SPEC.md section 4 output record of one letter.
+
+Besides the fields built here, `imr parse` and `imr score` add to every record (in this order,
+after `error`): `text` (only with `--include-text`: the normalized text every offset of the
+record points into; `record_text`) and `provenance` (`{"imr_version": ..., "models": {"ner":
+sha256, "classifier": sha256}}`: the package version and the fingerprints of the models that
+made the record, computed once per run; `provenance`). docs/record.schema.json describes it all.
+"""
 from __future__ import annotations
 
 import functools
+import importlib.metadata
+import re
 from typing import Callable, Iterable
 
 from nlp import errors
@@ -91,3 +100,47 @@ def parse_text(doc_id: str, source: str, raw_text: str) -> tuple[str, LetterLayo
     if not text.strip():
         return text, None, error_record(doc_id, source, LetterError(errors.EMPTY_INPUT, "no text after normalization"))
     return text, parse_layout(text), None
+
+
+# --------------------------------------------------------------------------- what runs add
+
+PACKAGE = "imr-nlp"
+TEXT_KEY = "text"
+PROVENANCE_KEY = "provenance"
+
+
+@functools.lru_cache(maxsize=1)
+def imr_version() -> str:
+    """The installed `imr-nlp` version (importlib.metadata), else the version in the source
+    tree's pyproject.toml, else `nlp.__version__`."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    from nlp import __version__
+    from nlp.config import REPO_ROOT
+
+    try:
+        text = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return __version__
+    project = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    found = project and re.search(r"""^version\s*=\s*["']([^"']+)["']""", project.group(1), re.M)
+    return found.group(1) if found else __version__
+
+
+def provenance(models: dict | None = None) -> dict:
+    """The `provenance` of a run's records: `imr_version` and `models` ({"ner": sha256,
+    "classifier": sha256} of the models used; `nlp.service.model_digests`)."""
+    return {"imr_version": imr_version(), "models": dict(models or {})}
+
+
+def record_text(doc) -> str | None:
+    """The normalized text a `RawDocument`'s record offsets point into (`parse_text`'s), or None
+    when the document could not be read."""
+    if doc.error is not None or doc.text is None:
+        return None
+    try:
+        return normalize_text(doc.text)
+    except Exception:  # noqa: BLE001 - the record already carries the parser's internal_error
+        return None

@@ -94,3 +94,19 @@ def load_scorer(model_dir: str | Path | None = None):
                              "(expected classifier/model_card.json); `imr parse` reads letters without one")
     parser.predictor = ItemPredictor.load(path)
     return parser
+
+
+def model_digests(model: str | Path | None = None, ner: bool = True, classifier: bool = True) -> dict:
+    """The fingerprints a record's `provenance.models` carries: {"ner": sha256, "classifier":
+    sha256}, each `manifest_digest(tree_manifest(dir))` (`models.persistence`: one SHA-256 over
+    the sorted `path sha256` lines of every file of that model directory; the NER one is the
+    `fingerprint` of `GET /api/health`). Only the models a run uses, and only those found. Hashes
+    about 5 MB for the bundled default: call it once per run."""
+    from models.persistence import manifest_digest, tree_manifest
+
+    out = {}
+    if ner and (path := ner_dir(model)) is not None:
+        out["ner"] = manifest_digest(tree_manifest(path))
+    if classifier and (path := classifier_dir(model)) is not None:
+        out["classifier"] = manifest_digest(tree_manifest(path))
+    return out
