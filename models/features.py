@@ -33,10 +33,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from models.examples import FORECAST_KEYS, REVIEW_KEYS
+from nlp.config import configs_dir
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_PATH = ROOT / "configs" / "classifier.yaml"
+CONFIG_PATH = configs_dir() / "classifier.yaml"  # as found at import; `load_config` looks again
 MODES = ("read", "forecast")
 TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline", "rationale")
 # fields computed from the projection (so from allowed keys only), available in both modes
@@ -51,7 +51,7 @@ def _load_yaml(path: str) -> dict:
 
 def load_config(path: str | Path | None = None) -> dict:
     """configs/classifier.yaml as a dict (a deep copy; callers may change it)."""
-    return copy.deepcopy(_load_yaml(str(path or CONFIG_PATH)))
+    return copy.deepcopy(_load_yaml(str(path or configs_dir() / "classifier.yaml")))
 
 
 def allowed_keys(mode: str) -> tuple[str, ...]:

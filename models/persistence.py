@@ -219,4 +219,6 @@ def verify_bundle(root: str | Path, digest: str) -> None:
 if __name__ == "__main__":  # python -m models.persistence BUNDLE: the digest to pin
     import sys
 
-    print(manifest_digest(bundle_manifest(sys.argv[1] if len(sys.argv) > 1 else "models/default")))
+    from nlp.config import default_model_dir
+
+    print(manifest_digest(bundle_manifest(sys.argv[1] if len(sys.argv) > 1 else default_model_dir())))

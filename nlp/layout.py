@@ -6,8 +6,10 @@ entities found later can be assigned to a section and an item.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
+import sys
 from dataclasses import dataclass, field
 
 from nlp.config import load_yaml
@@ -226,3 +228,62 @@ def parse_layout(text: str) -> LetterLayout:
         _fields(text, item)
         layout.items.append(item)
     return layout
+
+
+# --------------------------------------------------------------------- on a spaCy Doc
+# The NER pipeline keeps a letter's layout on `doc._.layout` (nlp/ner/components.py). spaCy
+# serializes a Doc's extension values with msgpack (`Doc.to_bytes`, `DocBin(store_user_data=True)`,
+# `nlp.pipe(..., n_process=2)`), so a `LetterLayout` travels as a plain dict with a marker key,
+# through srsly's msgpack encoder and decoder registries: entry points of the installed package
+# (pyproject.toml), and `register_msgpack()` for a process that imports this module after srsly.
+_MSGPACK_KEY = "__imr_letter_layout__"
+
+
+def _span_out(span: Span | None) -> list[int] | None:
+    return None if span is None else [span.start, span.end]
+
+
+def _span_in(value) -> Span | None:
+    return None if value is None else Span(int(value[0]), int(value[1]))
+
+
+def layout_to_dict(layout: LetterLayout) -> dict:
+    """`layout` as plain data (lists, strings, numbers); `layout_from_dict` reads it back."""
+    return {"format": layout.format, "header": _span_out(layout.header), "summary": _span_out(layout.summary),
+            "items_section": _span_out(layout.items_section),
+            "items": [{f.name: _span_out(getattr(it, f.name)) if "Span" in str(f.type) else getattr(it, f.name)
+                       for f in dataclasses.fields(ItemLayout)} for it in layout.items]}
+
+
+def layout_from_dict(data: dict) -> LetterLayout:
+    span_fields = {f.name for f in dataclasses.fields(ItemLayout) if "Span" in str(f.type)}
+    items = [ItemLayout(**{k: _span_in(v) if k in span_fields else v for k, v in it.items()})
+             for it in data.get("items") or []]
+    return LetterLayout(data["format"], _span_in(data["header"]), _span_in(data.get("summary")),
+                        _span_in(data.get("items_section")), items)
+
+
+def encode_msgpack(obj, chain=None):
+    """srsly msgpack encoder: a `LetterLayout` as a marked dict."""
+    if isinstance(obj, LetterLayout):
+        return {_MSGPACK_KEY: layout_to_dict(obj)}
+    return chain(obj) if chain is not None else obj
+
+
+def decode_msgpack(obj, chain=None):
+    """srsly msgpack decoder: a marked dict back to a `LetterLayout`."""
+    if isinstance(obj, dict) and _MSGPACK_KEY in obj:
+        return layout_from_dict(obj[_MSGPACK_KEY])
+    return chain(obj) if chain is not None else obj
+
+
+def register_msgpack() -> None:
+    """Register the encoder and decoder with srsly (idempotent; imports srsly)."""
+    import srsly
+
+    srsly.msgpack_encoders.register("imr_letter_layout", func=encode_msgpack)
+    srsly.msgpack_decoders.register("imr_letter_layout", func=decode_msgpack)
+
+
+if "srsly" in sys.modules:  # spaCy is loaded already: cheap, and covers an editable install
+    register_msgpack()

@@ -33,11 +33,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from nlp.config import configs_dir, read_yaml
+from nlp.config import configs_dir, read_config, read_yaml
 
+DRUGS = "lexicons/drugs.yaml"  # under configs/ (`nlp.config`, which finds them at each load)
+FILTERS = "lexicons/drug_name_filters.yaml"
+# where they were when this module was imported (for tools and tests that read the files)
 LEXICON_DIR = configs_dir() / "lexicons"
-DRUGS_PATH = LEXICON_DIR / "drugs.yaml"
-FILTERS_PATH = LEXICON_DIR / "drug_name_filters.yaml"
+DRUGS_PATH = configs_dir() / DRUGS
+FILTERS_PATH = configs_dir() / FILTERS
 
 _DOSE_RE = re.compile(
     r"""(?ix)
@@ -130,8 +133,10 @@ class DrugLexicon:
 
     # ------------------------------------------------------------------ public API
     @classmethod
-    def load(cls, path: Path | str = DRUGS_PATH, filters_path: Path | str = FILTERS_PATH) -> "DrugLexicon":
-        return cls(read_yaml(path), read_yaml(filters_path))
+    def load(cls, path: Path | str | None = None, filters_path: Path | str | None = None) -> "DrugLexicon":
+        """The lexicon of the given files; by default configs/lexicons/ (`nlp.config.read_config`)."""
+        return cls(read_yaml(path) if path else read_config(DRUGS),
+                   read_yaml(filters_path) if filters_path else read_config(FILTERS))
 
     def find_any(self, text: str) -> bool:
         """Does `text` contain a surface name of the lexicon as whole words (case-insensitive)?"""
@@ -296,7 +301,7 @@ class DrugLexicon:
 @lru_cache(maxsize=4)
 def get_lexicon(path: str | None = None) -> DrugLexicon:
     """Process-wide cached lexicon (default configs/lexicons/drugs.yaml)."""
-    return DrugLexicon.load(path or DRUGS_PATH)
+    return DrugLexicon.load(path)
 
 
 def lookup(text: str) -> tuple[str, str] | None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from nlp.config import REPO_ROOT
+from nlp.config import default_model_dir
 from nlp.pipeline import LetterParser
 
 log = logging.getLogger(__name__)
 
 
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
+DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout's models/default)
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "7512805a8536f13237205a4fef6410e5baa8dfa525f80dc2f40caa61cf11d1d7"
+DEFAULT_BUNDLE_DIGEST = "9f6db48fb4a41c7d6764f5d3b452f384a2a3c17e718040e3dbff3b550c13d1b8"
 _NOTICED: set = set()
 
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-LEX = ROOT / "configs" / "lexicons"
+from nlp.config import configs_dir
+
+LEX = configs_dir() / "lexicons"
 
 
 def load_package_dictionary() -> dict:

@@ -25,9 +25,10 @@ from pathlib import Path
 import yaml
 
 from training.generator import CATEGORIES, DECISIONS, LAYOUTS, RATIONALES, choose_holdout, generate_letter, load_kb
+from nlp.config import configs_dir
 from training.generator.kb import REPO
 
-DEFAULT_CONFIG = REPO / "configs" / "corpus.yaml"
+DEFAULT_CONFIG = configs_dir() / "corpus.yaml"
 SPLITS = ["train", "validation", "test", "test_unseen"]
 LABELS = ["DRUG", "SESSION_COUNT", "GUIDELINE"]
 SECTIONS = ["header", "summary", "item"]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.config import default_model_dir
 from training.generator import deciding_rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,7 @@ def run(corpus: Path, model: Path, seed: int = 0) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(ROOT / "data" / "corpus"))
-    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
+    ap.add_argument("--model", default=str(default_model_dir()))
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     print(json.dumps(run(Path(args.corpus), Path(args.model), args.seed), indent=1))

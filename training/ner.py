@@ -1,12 +1,12 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
 The assembled pipeline is: imr_sections → tok2vec → drug_ruler → ner → imr_citation_trimmer →
-entity_ruler → imr_citation_extender → imr_request_quantity → imr_entity_filter →
+entity_ruler → imr_citation_extender → imr_citation_documents → imr_count_shaper → imr_request_quantity → imr_entity_filter →
 imr_entity_normalizer.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
-add what it missed. docs/NER.md gives the measurements behind this order.
+add what it missed; the count grammar then sets where each count starts and ends. docs/NER.md gives the measurements behind this order.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import random
 import re
 from pathlib import Path
 
-from nlp.config import REPO_ROOT
+from nlp.config import configs_dir
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONFIG = REPO_ROOT / "configs" / "ner.cfg"
+DEFAULT_CONFIG = configs_dir() / "ner.cfg"
 SPLIT_FILES = {"train": "train.spacy", "validation": "dev.spacy", "test": "test.spacy", "test_unseen": "test_unseen.spacy"}
 
 
@@ -202,8 +202,9 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import (citation_tails, drug_duration_cues, guideline_single_words, guideline_stop_words,
-                                  request_quantity_pattern, ruler_patterns, unknown_drug_endings)
+    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_duration_cues, guideline_single_words,
+                                  guideline_stop_words, ordinary_words, request_quantity_pattern,
+                                  ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
 
@@ -220,14 +221,40 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
-                      after="imr_citation_extender")
+                      after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words()}, after="ner")
-    pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
-                                               "drug_duration_cues": drug_duration_cues(),
-                                               "unknown_drug_endings": unknown_drug_endings()})
+    entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
+                                                               "drug_duration_cues": drug_duration_cues(),
+                                                               "unknown_drug_endings": unknown_drug_endings()})
+    entity_filter.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     pipe.to_disk(out_dir)
     return out_dir
+PIPELINE_NAME = "imr_ner"  # `spacy package` makes it en_imr_ner
+
+
+def pipeline_meta() -> dict:
+    """The meta.json fields an assembled pipeline carries (`spacy package` reads them): its
+    version is the package's, and it requires the package, whose factories it names."""
+    from nlp.record import imr_version
+
+    version = imr_version()
+    try:
+        major, minor = (int(x) for x in version.split(".")[:2])
+        requirement = f"imr-nlp>={version},<{major}.{minor + 1}.0"
+    except ValueError:
+        requirement = f"imr-nlp=={version}"
+    return {"name": PIPELINE_NAME, "version": version, "license": "MIT", "author": "The imr-nlp authors",
+            "email": "", "url": "",
+            "description": "imr-nlp's spaCy pipeline for California workers' compensation IMR determination "
+                           "letters: DRUG, GUIDELINE and SESSION_COUNT entities with their section, item and "
+                           "normalized value (the components come with the imr-nlp package).",
+            "requirements": [requirement]}
+
+
+        pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
+        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_citation_documents")
+    pipe.meta.update(pipeline_meta())

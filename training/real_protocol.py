@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.config import REPO_ROOT
+from nlp.config import configs_dir
 
-FROZEN_CASES = REPO_ROOT / "configs" / "real" / "frozen_cases.json"
+FROZEN_CASES = configs_dir() / "real" / "frozen_cases.json"
 # `shared/tools/real_peer.py cv <the non-frozen letters> --out`: the peer's own out-of-fold scores
-PEER_FOLDS = REPO_ROOT / "configs" / "real" / "peer_dev_folds.jsonl"
+PEER_FOLDS = configs_dir() / "real" / "peer_dev_folds.jsonl"
 
 
 class FrozenLetterError(RuntimeError):

@@ -6,6 +6,10 @@
   a citation ("cited", "above", "recommend": configs/ner/ruler_patterns.yaml).
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
+- `imr_citation_documents`: one GUIDELINE per cited document; in a guideline field the citation
+  runs to its sentence's end, a drug named there included.
+- `imr_count_shaper`: gives each SESSION_COUNT the extent of the count grammar
+  (configs/ner/count_grammar.yaml) and drops frequencies and numbers that are no count.
 - `imr_request_quantity`: the "QUANTITY: 6.00" of a non-drug request's heading is a SESSION_COUNT.
 - `imr_entity_filter`: drops entities that cannot be what their label says.
 - `imr_entity_normalizer`: sets `span._.norm`, `span._.section` and `span._.item` on every
@@ -28,6 +32,7 @@ for _name in ("layout", "letter_text"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
+_SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$))*(?:\.(?=\s|$)|$)")  # "UpToDate.com" does not end one
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 
 
@@ -54,6 +59,17 @@ class SectionDetector:
         if doc._.layout is None:
             doc._.layout = parse_layout(letter_text(doc))
         return doc
+
+    def to_disk(self, path, *, exclude=()) -> None:  # the layout markers travel with the pipeline
+        from nlp.config import save_configs
+
+        save_configs(path, ("layouts.yaml",))
+
+    def from_disk(self, path, *, exclude=()) -> "SectionDetector":
+        from nlp.config import carry_configs
+
+        carry_configs(path)
+        return self
 
 
 @Language.factory("imr_sections")
@@ -95,6 +111,107 @@ class CitationExtender:
 @Language.factory("imr_citation_extender", default_config={"tails": []})
 def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> CitationExtender:
     return CitationExtender(tails)
+
+
+class CitationDocuments:
+    """One GUIDELINE per cited document (SPEC section 2), in two steps.
+
+    1. In an item's guideline fields ("MAXIMUS guideline: Decision based on ...") each sentence
+       after a lead-in (`lead_ins`: "Decision based on", "Non-MTUS Citation") is one citation
+       list. Where the model found a GUIDELINE in it, the citation runs to the sentence's end, and
+       a drug named there is the citation's topic, not a DRUG ("... Pain Chapter, Meloxicam").
+    2. Every GUIDELINE is split at a joiner (`joiners`: ", and", "and", ";") when both sides name
+       a guideline source and either the right side starts with a source's name (`source`) or the
+       left side is a whole citation with its sections, pages or year (`complete`): "California
+       MTUS and ACOEM Guidelines" and "... 2004, Section(s): Initial Care, and Shoulder Complaints
+       2004 ..." are two; "MTUS Neck and Upper Back Complaints", "MTUS Forearm, Wrist, and Hand
+       Complaints" and "MTUS/ACOEM" are one."""
+
+    def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str):
+        self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
+        self.joiners = re.compile(joiners)
+        self.source = re.compile(source)
+        self.complete = re.compile(complete)
+
+    def _field_citations(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
+        layout = doc._.layout
+        if layout is None or self.lead_in is None:
+            return ents
+        for item in layout.items:
+            for field in (item.claims_administrator, item.reviewer):
+                if field is None:
+                    continue
+                for sent in _SENTENCE.finditer(text, field.start, field.end):
+                    s, e = sent.span()
+                    if e == s:
+                        continue
+                    lead = None
+                    for m in self.lead_in.finditer(text, s, e):
+                        if text[s:m.start()].strip() == "" or lead is not None and m.start() == lead:
+                            lead = m.end()
+                    if lead is None:
+                        continue
+                    end = e - 1 if text[e - 1:e] == "." else e
+                    inside = [x for x in ents if x.start_char < end and lead < x.end_char]
+                    if not any(x.label_ == "GUIDELINE" for x in inside):
+                        continue  # the model decides whether this is a citation
+                    if any(x.start_char < lead or x.end_char > end for x in inside):
+                        continue  # an entity crosses the citation's bounds: leave it to the model
+                    spans = []
+                    for a, b in self._documents(text, lead, end):
+                        span = doc.char_span(a, b, label="GUIDELINE", alignment_mode="contract")
+                        if span is not None and len(span):
+                            spans.append(span)
+                    if spans:
+                        ents = [x for x in ents if x not in inside] + spans
+        return sorted(ents, key=lambda x: x.start)
+
+    def _documents(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """[start, end) cut where a joiner is followed by another lead-in ("... (ESI) and Other
+        Medical Treatment Guidelines www.mdguidelines.com"), each part without its lead-in."""
+        parts, pos = [], start
+        for m in self.joiners.finditer(text, start, end):
+            lead = self.lead_in.match(text, m.end(), end)
+            if lead and m.start() > pos:
+                parts.append((pos, m.start()))
+                pos = lead.end()
+        parts.append((pos, end))
+        return [(a, b) for a, b in parts if text[a:b].strip()]
+
+    def _split(self, doc: Doc, text: str, ent: Span) -> list[Span]:
+        from nlp.normalizers import normalize_guideline
+
+        named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
+        for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
+            left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
+            if not (self.source.match(right_text) or self.complete.search(left_text)):
+                continue  # "MTUS Neck and Upper Back", "Forearm, Wrist, and Hand": one document's name
+            if not (named(normalize_guideline(left_text)) and named(normalize_guideline(right_text))):
+                continue
+            a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
+            b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
+            if a is None or b is None or not len(a) or not len(b):
+                continue
+            return [a] + self._split(doc, text, b)
+        return [ent]
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        if not any(e.label_ == "GUIDELINE" for e in ents):
+            return doc
+        text = letter_text(doc)
+        out = self._field_citations(doc, text, ents)
+        out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
+        if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
+            doc.ents = out
+        return doc
+
+
+@Language.factory("imr_citation_documents",
+                  default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)"})
+def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
+                            complete: str) -> CitationDocuments:
+    return CitationDocuments(lead_ins, joiners, source, complete)
 
 
 class CitationTrimmer:
@@ -191,17 +308,100 @@ def make_request_quantity(nlp: Language, name: str, pattern: str) -> RequestQuan
     return RequestQuantity(pattern)
 
 
+class CountShaper:
+    """Give each SESSION_COUNT the extent of the count grammar (configs/ner/count_grammar.yaml):
+    the model decides whether a number is a session count, the grammar where its span starts and
+    ends ("1 to 2 visits", not "2 visits"; "two times a week for four weeks", and no further).
+
+    Of the `counts` forms that overlap a model span within its sentence, the longest replaces it
+    (absorbing other counts it covers, never another label). A span that overlaps no count form
+    but a `not_counts` form (a frequency alone, a dosing frequency), or no form and no unit word
+    at all ("6-8" of a pain scale, a date), is dropped."""
+
+    def __init__(self, counts: list[str], not_counts: list[str], unit_words: str):
+        self.counts = [re.compile(p, re.I) for p in counts]
+        self.not_counts = [re.compile(p, re.I) for p in not_counts]
+        self.unit_words = re.compile(unit_words, re.I)
+
+    @staticmethod
+    def _overlapping(patterns, text: str, window: tuple[int, int], span: tuple[int, int]) -> list[tuple[int, int]]:
+        out = []
+        for p in patterns:
+            for m in p.finditer(text, *window):
+                if m.start() < span[1] and span[0] < m.end() and m.end() > m.start():
+                    out.append(m.span())
+        return out
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        if not any(e.label_ == "SESSION_COUNT" for e in ents):
+            return doc
+        text = letter_text(doc)
+        out: list[Span] = []
+        changed = False
+        for ent in ents:
+            if ent.label_ != "SESSION_COUNT":
+                out.append(ent)
+                continue
+            window = _sentence_bounds(text, ent.start_char, ent.end_char)
+            here = (ent.start_char, ent.end_char)
+            forms = self._overlapping(self.counts, text, window, here)
+            if not forms:
+                if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text):
+                    changed = True  # not a count: dropped
+                else:
+                    out.append(ent)
+                continue
+            start, end = max(forms, key=lambda f: (f[1] - f[0], -f[0]))
+            span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
+            if span is None or (span.start, span.end) == (ent.start, ent.end):
+                out.append(ent)
+                continue
+            others = [e for e in ents if e is not ent and e.start < span.end and span.start < e.end]
+            if any(e.label_ != "SESSION_COUNT" for e in others):
+                out.append(ent)  # the grammar would swallow a drug or a citation: keep the model's span
+                continue
+            out = [e for e in out if not (e.start < span.end and span.start < e.end)]
+            out.append(span)
+            changed = True
+        if changed:
+            # a later count already covered by a shaped span is not added twice
+            kept: list[Span] = []
+            for e in sorted(out, key=lambda e: (e.start, -(e.end - e.start))):
+                if kept and e.start < kept[-1].end:
+                    continue
+                kept.append(e)
+            doc.ents = kept
+        return doc
+
+
+@Language.factory("imr_count_shaper", default_config={"counts": [], "not_counts": [], "unit_words": r"(?!)"})
+def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: list[str],
+                      unit_words: str) -> CountShaper:
+    return CountShaper(counts, not_counts, unit_words)
+
+
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both") or, unknown to the lexicon, in the header or not ending like a drug name; a one-word
-    GUIDELINE that names no guideline ("Chronic"); a bare duration after a drug-use word ("limit
-    use to 4 weeks")."""
+    ("Both") or, unknown to the lexicon, in the header, made of ordinary English words or not
+    ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is no web
+    address; a bare
+    duration after a drug-use word ("limit use to 4 weeks")."""
+
+    ORDINARY_WORDS = "ordinary_words.txt"
 
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
                  unknown_drug_endings: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.cues = tuple(" " + c.lower() + " " for c in drug_duration_cues)
         self.endings = tuple(e.lower() for e in unknown_drug_endings)
+        self.ordinary: frozenset[str] = frozenset()
+
+    def set_ordinary_words(self, words) -> None:
+        """Ordinary English words (configs/lexicons/ordinary_words.txt): an unknown DRUG made of
+        these only is dropped. Saved with the pipeline (`to_disk`), as spaCy's rulers keep their
+        patterns."""
+        self.ordinary = frozenset(w.strip().lower() for w in words if w.strip() and not w.startswith("#"))
 
     def _plausible_unknown_drug(self, ent: Span) -> bool:
         from nlp.lexicon import get_lexicon
@@ -211,6 +411,8 @@ class EntityFilter:
         layout = ent.doc._.layout
         if layout is not None and layout.locate(ent.start_char)[0] == "header":
             return False
+        if self.ordinary and all(t.is_punct or t.lower_ in self.ordinary for t in ent):
+            return False  # "prone", "control": ordinary words that end like drug names
         last = re.sub(r"[^a-z]", "", ent[-1].text.lower())
         return bool(self.endings) and len(last) >= 5 and last.endswith(self.endings)
 
@@ -218,7 +420,7 @@ class EntityFilter:
         if ent.label_ == "DRUG":
             return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_unknown_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
-            return ent.text.lower() in self.single
+            return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "SESSION_COUNT" and self.cues and _DURATION.match(ent.text):
             before = " " + ent.doc[max(0, ent.start - 3):ent.start].text.lower() + " "
             return not any(before.endswith(c) for c in self.cues)
@@ -230,6 +432,25 @@ class EntityFilter:
         if len(kept) != len(ents):
             doc.ents = kept
         return doc
+
+    def to_disk(self, path, *, exclude=()) -> None:  # the drug lexicon travels with the pipeline
+        from pathlib import Path
+
+        from nlp.config import save_configs
+
+        save_configs(path, ("lexicons/drugs.yaml", "lexicons/drug_name_filters.yaml"))
+        (Path(path) / self.ORDINARY_WORDS).write_text("\n".join(sorted(self.ordinary)) + "\n", encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=()) -> "EntityFilter":
+        from pathlib import Path
+
+        from nlp.config import carry_configs
+
+        carry_configs(path)
+        words = Path(path) / self.ORDINARY_WORDS
+        if words.is_file():
+            self.set_ordinary_words(words.read_text(encoding="utf-8").splitlines())
+        return self
 
 
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
@@ -266,6 +487,19 @@ class EntityNormalizer:
             hint = item.request if in_request else None
             return normalize_count(ent.text, role=role, unit_hint=hint)
         return None
+
+    def to_disk(self, path, *, exclude=()) -> None:  # the normalizers' lexicons travel with the pipeline
+        from nlp.config import save_configs
+
+        save_configs(path, ("layouts.yaml", "lexicons/drugs.yaml", "lexicons/drug_name_filters.yaml",
+                            "lexicons/guideline_documents.yaml", "lexicons/number_words.yaml",
+                            "lexicons/count_terms.yaml"))
+
+    def from_disk(self, path, *, exclude=()) -> "EntityNormalizer":
+        from nlp.config import carry_configs
+
+        carry_configs(path)
+        return self
 
 
 @Language.factory("imr_entity_normalizer")

@@ -3,7 +3,9 @@ surface form of the drug lexicon (configs/lexicons/drugs.yaml) as a phrase patte
 matches phrases on LOWER (`phrase_matcher_attr`), so case does not matter."""
 from __future__ import annotations
 
-from nlp.config import load_yaml
+import re
+
+from nlp.config import configs_dir, load_yaml
 from nlp.lexicon import get_lexicon
 
 
@@ -28,6 +30,13 @@ def citation_tails() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_TAILS"])
 
 
+def citation_documents() -> dict:
+    """Config of the imr_citation_documents component."""
+    cfg = load_yaml("ner/ruler_patterns.yaml")
+    return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
+            "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"]}
+
+
 def guideline_stop_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_STOP_WORDS"])
 
@@ -44,5 +53,46 @@ def request_quantity_pattern() -> str:
     return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
 
 
+def ordinary_words() -> list[str]:
+    """configs/lexicons/ordinary_words.txt (built by training/build_ordinary_words.py)."""
+    text = (configs_dir() / "lexicons" / "ordinary_words.txt").read_text(encoding="utf-8")
+    return [w for w in text.splitlines() if w and not w.startswith("#")]
+
+
 def unknown_drug_endings() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["UNKNOWN_DRUG_ENDINGS"])
+
+
+def _alternation(words) -> str:
+    """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
+    ws = sorted({str(w).lower() for w in words}, key=len, reverse=True)
+    return "|".join(r"\s*".join(re.escape(p) for p in w.split()) if w.strip() else re.escape(w) for w in ws)
+
+
+def count_grammar() -> dict[str, list[str]]:
+    """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
+    filled from the number and count-term lexicons: the config of the imr_count_shaper component
+    (`counts`, `not_counts`: lists of regular expressions; `unit_words`: one)."""
+    numbers = load_yaml("lexicons/number_words.yaml")
+    terms = load_yaml("lexicons/count_terms.yaml")
+    article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
+    ones = [w for w in numbers["units"] if w not in article]
+    digits = [w for w, v in numbers["units"].items() if 1 <= int(v) <= 9 and w not in article]
+    tens = _alternation(numbers["tens"])
+    word = rf"(?:(?:{tens})(?:[\s-]+(?:{_alternation(digits)}))?|{_alternation(ones)})"
+    num = rf"(?:\d+(?:\.\d+)?(?![\d.])|{word}(?![\w-]))(?:\s*\(\d+\))?"
+    over, per = _alternation(terms["over_words"]), _alternation(terms["per_words"])
+    fill = {
+        "num": num,
+        "range": rf"(?<![\w./-]){num}(?:\s*(?:-|–|to|or)\s*{num})?",
+        "article": r"(?<![\w-])(?:an?|single)",
+        "unit": rf"(?:{_alternation(terms['units'])})",
+        "freq": rf"(?:{_alternation(terms['frequency_words'])})",
+        "per": per,
+        "over": over,
+        "service": rf"(?:(?!(?:{over}|{per}|{word})\b)[a-z][a-z'/-]*\s+){{0,3}}?",
+    }
+    grammar = load_yaml("ner/count_grammar.yaml")
+    out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts")}
+    out["unit_words"] = grammar["unit_words"].format(**fill)
+    return out

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from nlp.layout import LetterLayout, Span, parse_layout
+from nlp.layout import LetterLayout, Span, parse_layout, register_msgpack
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ def load_pipeline(path: str):
     from nlp.ner.ops import use_configured_ops
 
     use_configured_ops(scoring=True)
+    register_msgpack()  # doc._.layout through Doc.to_bytes (nlp.pipe with n_process > 1)
     if sys.version_info < (3, 12):
         # spaCy's setup.py compiles with Cython `profile=True` below 3.12: its hooks take the GIL
         # in every call of the NER's transition loop (about 4x slower; benchmarks/README.md)

@@ -1,20 +1,32 @@
 """A registered tokenizer: spaCy's English rules plus the additions in configs/ner/tokenizer.yaml,
-with its chunk cache primed a paragraph at a time (`CachePrimingTokenizer`)."""
+with its chunk cache primed a paragraph at a time (`CachePrimingTokenizer`).
+
+A saved pipeline's tokenizer file holds its rules (spaCy's serialization) and its priming count,
+so a pipeline loads without configs/ner/tokenizer.yaml: the factory then starts from spaCy's
+rules, and `from_disk` puts the saved ones in place."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import srsly
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, registry
 
-from nlp.config import load_yaml
+from nlp.config import has_config, load_yaml
+from nlp.layout import register_msgpack
+
+register_msgpack()  # doc._.layout through Doc.to_bytes (spaCy is loaded here anyway)
+
+TOKENIZER_CONFIG = "ner/tokenizer.yaml"
+_PRIMING_KEY = "imr_cache_priming_texts"  # beside spaCy's keys in the tokenizer's msgpack
 
 # a line break followed by a non-space: no whitespace run and no chunk is cut here
 _PARAGRAPH_START = re.compile(r"(?<=\n)(?=\S)")
 
 
 def customize_tokenizer(tokenizer, nlp) -> None:
-    cfg = load_yaml("ner/tokenizer.yaml")
+    cfg = load_yaml(TOKENIZER_CONFIG)
     tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + cfg["infixes"]).finditer
     tokenizer.prefix_search = compile_prefix_regex(cfg["prefixes"] + list(nlp.Defaults.prefixes)).search
     for text, orths in cfg["special_cases"].items():
@@ -71,13 +83,22 @@ class CachePrimingTokenizer:
         self.tokenizer.add_special_case(string, substrings)
         self._restart_priming()
 
+    def to_bytes(self, **kwargs) -> bytes:
+        msg = srsly.msgpack_loads(self.tokenizer.to_bytes(**kwargs))
+        msg[_PRIMING_KEY] = self.prime_texts
+        return srsly.msgpack_dumps(msg)
+
+    def to_disk(self, path, **kwargs) -> None:
+        Path(path).write_bytes(self.to_bytes(**kwargs))
+
     def from_disk(self, path, **kwargs):
-        self.tokenizer.from_disk(path, **kwargs)
-        self._restart_priming()
-        return self
+        return self.from_bytes(Path(path).read_bytes(), **kwargs)
 
     def from_bytes(self, data, **kwargs):
-        self.tokenizer.from_bytes(data, **kwargs)
+        self.tokenizer.from_bytes(data, **kwargs)  # spaCy's reader skips the priming key
+        prime = srsly.msgpack_loads(data).get(_PRIMING_KEY)
+        if prime is not None:  # else a tokenizer saved before the key: keep the configured count
+            object.__setattr__(self, "prime_texts", int(prime))
         self._restart_priming()
         return self
 
@@ -103,8 +124,10 @@ def create_imr_tokenizer():
 
     def make_tokenizer(nlp):
         tokenizer = base(nlp)
+        if not has_config(TOKENIZER_CONFIG):  # a saved pipeline loading elsewhere: from_disk sets it up
+            return CachePrimingTokenizer(tokenizer, 0)
         customize_tokenizer(tokenizer, nlp)
-        return CachePrimingTokenizer(tokenizer, int(load_yaml("ner/tokenizer.yaml").get("cache_priming_texts", 0)))
+        return CachePrimingTokenizer(tokenizer, int(load_yaml(TOKENIZER_CONFIG).get("cache_priming_texts", 0)))
 
     return make_tokenizer
 
@@ -113,4 +136,5 @@ def blank_pipeline():
     """`spacy.blank("en")` with the IMR tokenizer (what the corpus DocBins are built with)."""
     import spacy
 
+    load_yaml(TOKENIZER_CONFIG)  # a new tokenizer needs the rules: raise here when they are missing
     return spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "imr.Tokenizer.v1"}}})

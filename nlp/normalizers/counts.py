@@ -17,6 +17,8 @@ unit words from configs/lexicons/count_terms.yaml):
   for "1-2 times ..."); the unit is the frequency's own noun (visits/sessions/treatments) or
   `session`. An explicit count in the same text wins over the product ("Four sessions ... two
   times a week times 2 weeks" -> 4 session over 2 week).
+- a count written as frequency times count: "two times four visits (8)" -> 8/8 visit (the total
+  in parentheses when stated, else the product).
 - quantities: "QUANTITY: 6.00", "QTY: 2", "#12" -> the number; unit from a unit word right after
   it ("QUANTITY: 24 WEEKS" -> week), else from `unit_hint`, else `unit`. `unit_hint` is either a
   unit name ("month") or the request text, read with `unit_hint_patterns`
@@ -78,6 +80,10 @@ def _data() -> dict:
         rf"{_range('f')}\s*{freq_noun}?\s*{per}?\s*(?P<fu>week|wk|month)s?\b"
         rf"(?:\s*(?:,|\()?\s*(?:{over_alt})?\s*(?:a\s+(?:period|course|total)\s+of\s+)?"
         rf"{_range('d')}\s*(?P<du>weeks?|wks?|months?)\b)?"
+    )
+    # "two times four visits (8)": a count written as frequency times count, its total in parentheses
+    rx["times_count"] = re.compile(
+        rf"(?<![\d.]){_range('f')}\s*(?:times|x|×)\s*{_range('c')}\s*(?P<cu>{unit_alt})\b(?:\s*\((?P<tot>\d+)\))?"
     )
     # bare "2 x 6", "2x6"
     rx["bare_x"] = re.compile(rf"(?<![\d.])(?P<fa>\d+)\s*[x×]\s*(?P<da>\d+)(?![\d.])(?!\s*(?:mg|mcg|g|ml|%))")
@@ -204,6 +210,16 @@ def _normalize(text: Any, role: str | None, unit_hint: str | None) -> dict:
     t = _prep(text[:2000])
     rx = _data()["rx"]
     out = _empty(role)
+
+    # "two times four visits (8)" -> 8 visits (the stated total, else the product)
+    tm = rx["times_count"].search(t)
+    if tm is not None and _unit(tm.group("cu")) in ("session", "visit", "treatment"):
+        fa, fb = _pair(tm, "f")
+        ca, cb = _pair(tm, "c")
+        if None not in (fa, fb, ca, cb):
+            total = _num(tm.group("tot"))
+            out.update(min=total or fa * ca, max=total or fb * cb, unit=_unit(tm.group("cu")))
+            return out
 
     # frequency x duration
     fm = None

@@ -1,0 +1,238 @@
+"""SPEC section 2 span rules that real letters need (issue 15): the count grammar, one GUIDELINE
+per cited document with drug topics inside citations, and ordinary words that are no drug."""
+import functools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlp.ner.components import CitationDocuments, CountShaper, EntityFilter
+from nlp.ner.patterns import citation_documents, count_grammar, ordinary_words
+from nlp.ner.tokenizer import blank_pipeline
+from nlp.normalizers import normalize_count
+
+
+@functools.lru_cache(maxsize=1)
+def _nlp():
+    nlp = blank_pipeline()
+    nlp.add_pipe("imr_sections")
+    return nlp
+
+
+@functools.lru_cache(maxsize=1)
+def _shaper():
+    return CountShaper(**count_grammar())
+
+
+def _doc(text: str, spans: list[tuple[str, str]]):
+    """`text` with entities at the first occurrence of each (span text, label)."""
+    doc = _nlp()(text)
+    ents = []
+    for span, label in spans:
+        start = text.index(span)
+        ents.append(doc.char_span(start, start + len(span), label, alignment_mode="expand"))
+    doc.ents = ents
+    return doc
+
+
+def _shaped(text: str, model_span: str) -> list[str]:
+    return [e.text for e in _shaper()(_doc(text, [(model_span, "SESSION_COUNT")])).ents]
+
+
+# --- the count grammar: the model says whether, the grammar says where -------------------------
+
+@pytest.mark.parametrize("text, model_span, expected", [
+    # a range the model cut short
+    ("She was approved for 1 to 2 visits with a wound care nurse.", "2 visits", ["1 to 2 visits"]),
+    ("A Two to three week trial of Acute Rehabilitation Unit.", "three week", ["Two to three week"]),
+    # a course that runs on into the next clause stops at its duration
+    ("Therapy two times a week for four weeks, and treatment may be extended only if improved.",
+     "two times a week for four weeks, and treatment", ["two times a week for four weeks"]),
+    # a course the model cut at the frequency gets its duration
+    ("Therapy 1-2 times per week for 3 weeks is recommended.", "1-2 times per week", ["1-2 times per week for 3 weeks"]),
+    # the parenthesized total belongs to the count; a number word inside is the count's own
+    ("Additional physical therapy two times four visits (8) for the lumbar spine.", "two times four visits",
+     ["two times four visits (8)"]),
+    ("She has completed at least five (5) physical therapy sessions.", "five (5) physical", ["five (5) physical therapy sessions"]),
+    ("The patient had a trial of four sessions.", "a trial of four sessions", ["four sessions"]),
+    ("Then 6 visits over 6 weeks are allowed.", "6 visits", ["6 visits over 6 weeks"]),
+    ("Request for physical therapy 2x6. Medication.", "2x6", ["2x6"]),
+    ("Massage therapy times 8 for the neck.", "times 8", ["times 8"]),
+    ("Physical therapy x 18 visits was requested.", "x 18 visits", ["18 visits"]),
+    # no count: a frequency alone, a dosing frequency, a pain scale, a date
+    ("Therapy three times per week, and treatment may be extended.", "three times per week", []),
+    ("Tramadol 50 mg three times a day was prescribed.", "three times a day", []),
+    ("Pain ranged from 6-8 out of 10.", "6-8", []),
+    ("The utilization review (1-3-17) non-certified the request.", "1-3-17) non-certified the", []),
+])
+def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, expected):
+    assert _shaped(text, model_span) == expected
+
+
+def test_count_shaper_never_swallows_another_label():
+    doc = _doc("Norco 2 times a week for 4 weeks.", [("Norco", "DRUG"), ("4 weeks", "SESSION_COUNT")])
+    out = _shaper()(doc)
+    assert [(e.text, e.label_) for e in out.ents] == [("Norco", "DRUG"), ("2 times a week for 4 weeks", "SESSION_COUNT")]
+    doc = _doc("Per MTUS 2004 guidelines 6 visits.", [("MTUS 2004 guidelines", "GUIDELINE"), ("6 visits", "SESSION_COUNT")])
+    assert [e.text for e in _shaper()(doc).ents] == ["MTUS 2004 guidelines", "6 visits"]
+
+
+NUMBER_WORDS = ["one", "two", "three", "four", "five", "six", "eight", "ten", "twelve"]
+_number = st.one_of(st.integers(1, 12).map(str), st.sampled_from(NUMBER_WORDS))
+_clause = st.sampled_from([", and treatment may be extended", " to the lumbar spine", ". The patient improved",
+                           "; the request is not supported", " with a home exercise program"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(freq=_number, dur=_number, per=st.sampled_from(["a week", "per week", "each week"]),
+       join=st.sampled_from(["for", "over", "x"]), unit=st.sampled_from(["weeks", "week"]),
+       cut=st.sampled_from(["frequency", "duration", "runaway"]), clause=_clause)
+def test_frequency_times_duration_is_one_span_that_ends_at_its_duration(freq, dur, per, join, unit, cut, clause):
+    course = f"{freq} times {per} {join} {dur} {unit}"
+    text = f"Physical therapy {course}{clause}."
+    model_span = {"frequency": f"{freq} times {per}", "duration": f"{dur} {unit}",
+                  "runaway": course + clause}[cut]
+    if cut == "duration" and text.index(model_span) != text.index(course) + len(course) - len(model_span):
+        model_span = course  # the duration's text also occurs earlier: let the model span the course
+    assert _shaped(text, model_span) == [course]
+    norm = normalize_count(course)
+    value = {w: i for i, w in enumerate(["zero"] + NUMBER_WORDS[:6], 0)} | {"eight": 8, "ten": 10, "twelve": 12}
+    f, d = (int(x) if x.isdigit() else value[x] for x in (freq, dur))
+    assert (norm["min"], norm["max"], norm["over"]["min"]) == (f * d, f * d, d)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.sampled_from(["the", "visits", "and", "6", "two", "times", "a", "week", "for", "-", "to",
+                                       "(8)", "sessions", ",", ".", "weeks", "months", "x", "daily", "pain", "QTY:"]),
+                      min_size=1, max_size=14),
+       start=st.integers(0, 13), length=st.integers(1, 5))
+def test_a_shaped_count_is_the_model_span_or_one_whole_form_of_the_grammar(words, start, length):
+    import re
+
+    text = " ".join(words)
+    doc = _nlp()(text)
+    start = min(start, len(doc) - 1)
+    from spacy.tokens import Span
+
+    before = Span(doc, start, min(len(doc), start + length), label="SESSION_COUNT")
+    doc.ents = [before]
+    (b0, b1), forms = (before.start_char, before.end_char), [re.compile(p, re.I) for p in count_grammar()["counts"]]
+    out = list(_shaper()(doc).ents)
+    assert len(out) <= 1
+    for e in out:
+        assert (e.start_char, e.end_char) == (b0, b1) or (
+            e.start_char < b1 and b0 < e.end_char and any(f.fullmatch(e.text) for f in forms))
+
+
+# --- one GUIDELINE per cited document; a drug topic is inside its citation ----------------------
+
+@functools.lru_cache(maxsize=1)
+def _documents():
+    return CitationDocuments(**citation_documents())
+
+
+@pytest.mark.parametrize("sentence, span, expected", [
+    ("The California MTUS and ACOEM Guidelines do not address it.", "California MTUS and ACOEM Guidelines",
+     ["California MTUS", "ACOEM Guidelines"]),
+    ("Decision based on MTUS Neck and Upper Back Complaints 2004, Section(s): Initial Care, and Shoulder "
+     "Complaints 2004, Section(s): Initial Care.",
+     "MTUS Neck and Upper Back Complaints 2004, Section(s): Initial Care, and Shoulder Complaints 2004, Section(s): Initial Care",
+     ["MTUS Neck and Upper Back Complaints 2004, Section(s): Initial Care",
+      "Shoulder Complaints 2004, Section(s): Initial Care"]),
+    ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
+     "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
+    ("The MTUS/ACOEM guidelines apply.", "MTUS/ACOEM guidelines", ["MTUS/ACOEM guidelines"]),
+])
+def test_one_guideline_per_cited_document(sentence, span, expected):
+    doc = _documents()(_doc(sentence, [(span, "GUIDELINE")]))
+    assert [(e.text, e.label_) for e in doc.ents] == [(x, "GUIDELINE") for x in expected]
+
+
+def _letter(field: str) -> str:
+    return ("IMR ISSUES, DECISIONS AND RATIONALES\n\nThe Final Determination was based on decisions for the "
+            "disputed items/services set forth below:\n\nMeloxicam 7.5mg #30: Upheld\n\n"
+            f"MAXIMUS guideline: {field}\n\nDecision rationale: The request is not medically necessary.\n")
+
+
+@pytest.mark.parametrize("field, model_ents, expected", [
+    # the model cut the citation at the drug the lexicon ruler had tagged
+    ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Pain Chapter, Meloxicam.",
+     [("Official Disability Guidelines (ODG), Pain Chapter,", "GUIDELINE"), ("Meloxicam.", "DRUG")],
+     ["Official Disability Guidelines (ODG), Pain Chapter, Meloxicam"]),
+    ("Decision based on Non-MTUS Citation Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016.",
+     [("Sildenafil", "DRUG"), ("UpToDate.com", "GUIDELINE")],
+     ["Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016"]),
+    ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid "
+     "Injection (ESI) and Other Medical Treatment Guidelines www.mdguidelines.com.",
+     [("Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI) and Other Medical "
+       "Treatment Guidelines www.mdguidelines.com", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI)", "www.mdguidelines.com"]),
+])
+def test_a_citation_in_a_guideline_field_runs_to_its_sentence_end_and_holds_its_drug_topic(field, model_ents, expected):
+    text = _letter(field)
+    doc = _nlp()(text)
+    start = text.index(field)
+    ents = []
+    for span, label in model_ents:
+        s = text.index(span, start)
+        ents.append(doc.char_span(s, s + len(span.rstrip(".")), label, alignment_mode="expand"))
+    doc.ents = ents
+    doc = _documents()(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [(x, "GUIDELINE") for x in expected]
+
+
+def test_no_guideline_in_a_field_sentence_means_no_citation():
+    text = _letter("Decision based on Non-MTUS Citation Sildenafil: Drug information.")
+    doc = _nlp()(text)
+    s = text.index("Sildenafil")
+    doc.ents = [doc.char_span(s, s + len("Sildenafil"), "DRUG")]
+    assert [(e.text, e.label_) for e in _documents()(doc).ents] == [("Sildenafil", "DRUG")]
+
+
+@pytest.mark.parametrize("field, citation", [
+    ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Pain Chapter, Meloxicam.",
+     "Official Disability Guidelines (ODG), Pain Chapter, Meloxicam"),
+    ("Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): Cyclobenzaprine (Flexeril).",
+     "MTUS Chronic Pain Medical Treatment 2016, Section(s): Cyclobenzaprine (Flexeril)"),
+])
+def test_a_drug_inside_a_citation_is_never_a_drug_in_the_bundled_pipeline(field, citation):
+    from nlp.ner.runtime import load_pipeline
+    from nlp.service import DEFAULT_MODEL_DIR
+
+    text = _letter(field)
+    doc = load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))(text)
+    lo, hi = text.index(field), text.index(field) + len(field)
+    in_field = [(e.text, e.label_) for e in doc.ents if lo <= e.start_char < hi]
+    assert in_field == [(citation, "GUIDELINE")]
+
+
+# --- a drug the lexicon does not know is no ordinary word --------------------------------------
+
+def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
+    doc = _doc("Pain lying prone; she takes Zorvolex and gabapentin; control of symptoms.",
+               [("prone", "DRUG"), ("Zorvolex", "DRUG"), ("gabapentin", "DRUG"), ("control", "DRUG")])
+    f = EntityFilter([], [], ["one", "ex", "ol", "ine"])
+    f.set_ordinary_words(ordinary_words())
+    assert [e.text for e in f(doc).ents] == ["Zorvolex", "gabapentin"]
+
+
+def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):
+    nlp = blank_pipeline()
+    f = nlp.add_pipe("imr_entity_filter", config={"guideline_single_words": [], "drug_duration_cues": [],
+                                                  "unknown_drug_endings": ["one"]})
+    f.set_ordinary_words(["prone", "# a comment", "level"])
+    nlp.to_disk(tmp_path / "p")
+    import spacy
+
+    loaded = spacy.load(tmp_path / "p").get_pipe("imr_entity_filter")
+    assert loaded.ordinary == frozenset({"prone", "level"})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("two times four visits (8)", (8, 8, "visit", None)),
+    ("1-2 times 3 sessions", (3, 6, "session", None)),
+    ("2x6", (12, 12, "session", {"min": 6, "max": 6, "unit": "week"})),
+])
+def test_a_count_written_as_frequency_times_count_is_their_product_or_its_stated_total(text, expected):
+    norm = normalize_count(text)
+    assert (norm["min"], norm["max"], norm["unit"], norm["over"]) == expected
