@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "9f6db48fb4a41c7d6764f5d3b452f384a2a3c17e718040e3dbff3b550c13d1b8"
+DEFAULT_BUNDLE_DIGEST = "6817573498e5ccdcbb3ac6ef7435e811f6f9b4797eface584acb4e93a02f1d20"
 _NOTICED: set = set()
 
 

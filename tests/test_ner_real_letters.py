@@ -1,6 +1,6 @@
 """The bundled NER on real published letters against the team's own gold
 (training/real_ner_gold/): exact entities where the pipeline is right, and floors under the strict
-F1 measured on each half (docs/NER.md). The held-back half was measured, never tuned on."""
+F1 measured on each half (docs/NER.md). The held-back half was measured, never trained or tuned on."""
 from __future__ import annotations
 
 import functools
@@ -18,9 +18,10 @@ from nlp.service import DEFAULT_MODEL_DIR
 GOLD = ROOT / "training" / "real_ner_gold"
 # develop letters whose every entity (span, section, item, normalized value) the bundled pipeline gets right
 EXACT = ["CM16-0237844", "CM16-0239607", "CM17-0008241", "CM17-0017104"]
-# strict F1 measured on 2026-12-04 (docs/NER.md), less 0.02
-FLOORS = {"develop": {"DRUG": 0.95, "SESSION_COUNT": 0.66, "GUIDELINE": 0.93, "micro": 0.90},
-          "heldback": {"DRUG": 0.95, "SESSION_COUNT": 0.94, "GUIDELINE": 0.83, "micro": 0.89}}
+# strict F1 measured on 2026-12-05 (docs/NER.md), less 0.02; the develop half is in the model's
+# training since then (a regression test there, not a measurement)
+FLOORS = {"develop": {"DRUG": 0.93, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "micro": 0.92},
+          "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.86, "micro": 0.90}}
 
 
 @functools.lru_cache(maxsize=1)

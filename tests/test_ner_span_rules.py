@@ -62,6 +62,8 @@ def _shaped(text: str, model_span: str) -> list[str]:
     # no count: a frequency alone, a dosing frequency, a pain scale, a date
     ("Therapy three times per week, and treatment may be extended.", "three times per week", []),
     ("Tramadol 50 mg three times a day was prescribed.", "three times a day", []),
+    ("Therapy three visits per week is recommended.", "three visits", []),
+    ("Then 3 visits per week for 2 weeks.", "3 visits", ["3 visits per week for 2 weeks"]),
     ("Pain ranged from 6-8 out of 10.", "6-8", []),
     ("The utilization review (1-3-17) non-certified the request.", "1-3-17) non-certified the", []),
 ])
@@ -207,6 +209,27 @@ def test_a_drug_inside_a_citation_is_never_a_drug_in_the_bundled_pipeline(field,
 
 
 # --- a drug the lexicon does not know is no ordinary word --------------------------------------
+
+@pytest.mark.parametrize("form, name", [
+    ("Terocin lotion", "Terocin"), ("Lidoderm patch", "Lidoderm"), ("lidocaine 5% patch", "lidocaine"),
+    ("Diclofenac ER", "Diclofenac ER"), ("Tiger Balm", "Tiger Balm"), ("Norco", "Norco"),
+])
+def test_drug_ruler_names_leave_dosage_forms_outside(form, name):
+    from nlp.ner.patterns import drug_name
+
+    assert drug_name(form) == name
+
+
+def test_a_dosage_form_after_a_drug_still_decides_its_product():
+    from nlp.ner.components import EntityNormalizer
+
+    text = "She uses Voltaren gel and takes Voltaren tablets."
+    doc = _doc(text, [("Voltaren", "DRUG")])
+    second = text.index("Voltaren", 10)
+    doc.ents = list(doc.ents) + [doc.char_span(second, second + 8, "DRUG")]
+    doc = EntityNormalizer()(doc)
+    assert [e._.norm["drug_class"] for e in doc.ents] == ["topical_analgesic", "nsaid"]
+
 
 def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
     doc = _doc("Pain lying prone; she takes Zorvolex and gabapentin; control of symptoms.",

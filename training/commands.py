@@ -5,11 +5,11 @@ import json
 import sys
 from pathlib import Path
 
-from nlp.config import REPO_ROOT
+from nlp.config import REPO_ROOT, configs_dir, default_model_dir
 from training.dataset_io import dataset_dir
 
 DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
-DEFAULT_MODEL = REPO_ROOT / "models" / "default"
+DEFAULT_MODEL = default_model_dir()
 RUNS = REPO_ROOT / "runs"
 
 
@@ -50,13 +50,34 @@ def train_ner(args) -> int:
     docbins = Path(args.docbins)
     if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
         limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
+        gold = [(args.gold_letters, g) for g in (getattr(args, "gold", None) or ())]
+        exclude = set()
+        for x in getattr(args, "real_exclude", None) or ():
+            exclude.update(_letter_ids(x))
         print(json.dumps(build_docbins(dataset_dir(args.corpus), docbins, limit=limit, seed=args.seed,
                                        real=args.real or (), real_repeat=args.real_repeat,
-                                       real_trust=args.real_trust)), file=sys.stderr)
+                                       real_trust=args.real_trust, gold=gold,
+                                       gold_repeat=getattr(args, "gold_repeat", 4), real_exclude=exclude)), file=sys.stderr)
     best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
     out = assemble(best, Path(args.out))
     print(f"NER pipeline saved to {out}", file=sys.stderr)
     return 0
+
+
+def _letter_ids(spec: str) -> set[str]:
+    """Letter ids from `spec`: a directory of gold files (their stems), a JSON file (a list of ids,
+    or an object whose list values are ids, e.g. `selection.json`'s "heldback" via FILE:KEY), or
+    one id."""
+    path, _, key = spec.partition(":") if ":" in spec and not Path(spec).exists() else (spec, "", "")
+    p = Path(path)
+    if p.is_dir():
+        return {g.stem for g in p.glob("*.json")}
+    if p.is_file():
+        data = json.loads(p.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = data[key] if key else [x for v in data.values() if isinstance(v, list) for x in v]
+        return {str(x) for x in data}
+    return {spec}
 
 
 def evaluate_ner(args) -> int:
@@ -141,7 +162,7 @@ def train_all(args) -> int:
     corpus = Path(args.corpus)
     if not (dataset_dir(corpus) / "dataset_dict.json").is_file():
         corpus_build(argparse.Namespace(n=args.n, seed=args.seed, out=str(corpus), docbins=False,  # the NER step builds its own
-                                        config=str(REPO_ROOT / "configs" / "corpus.yaml")))
+                                        config=str(configs_dir() / "corpus.yaml")))
     real = []
     if args.real:
         from nlp.service import ner_dir
@@ -155,7 +176,7 @@ def train_all(args) -> int:
             real = [str(real_out)]
     ner_args = argparse.Namespace(corpus=str(corpus), docbins=str(corpus.parent / "ner_docbins"),
                                   rebuild_docbins=True, max_letters=args.ner_letters, max_steps=args.ner_max_steps,
-                                  config=str(REPO_ROOT / "configs" / "ner.cfg"), runs=str(Path(args.runs) / "ner"),
+                                  config=str(configs_dir() / "ner.cfg"), runs=str(Path(args.runs) / "ner"),
                                   seed=args.seed, out=str(Path(args.out) / "ner"), real=real,
                                   real_repeat=args.real_repeat, real_trust="drugs")
     if train_ner(ner_args):
@@ -181,7 +202,7 @@ def add_subcommands(sub) -> None:
     p.add_argument("--n", type=int, default=20000, help="letters to generate")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
     p.add_argument("--out", default=str(DEFAULT_CORPUS), help="corpus directory to write")
-    p.add_argument("--config", default=str(REPO_ROOT / "configs" / "corpus.yaml"), help="corpus generator settings")
+    p.add_argument("--config", default=str(configs_dir() / "corpus.yaml"), help="corpus generator settings")
     p.add_argument("--no-docbins", dest="docbins", action="store_false",
                    help="skip the spaCy DocBins of every letter (imr train ner builds the ones it trains on)")
     p.set_defaults(func=corpus_build)
@@ -212,7 +233,17 @@ def add_subcommands(sub) -> None:
     p.add_argument("--real-repeat", type=int, default=4, help="times each real letter is added (default 4)")
     p.add_argument("--real-trust", choices=["drugs", "all"], default="drugs",
                    help="silver entities taken as annotated: DRUGs only, other entities' sentences missing (default), or all")
-    p.add_argument("--config", default=str(REPO_ROOT / "configs" / "ner.cfg"), help="spaCy training config")
+    p.add_argument("--gold", action="append", default=None, metavar="GOLD_DIR",
+                   help="hand-annotated real letters (SPEC §5 gold files, e.g. training/real_ner_gold/develop) "
+                        "to add to training with every entity trusted; repeatable. Never a held-back test half")
+    p.add_argument("--gold-letters", default=str(REPO_ROOT / "examples" / "real"),
+                   help="the letters of --gold (<id>.txt or <id>.pdf; default examples/real)")
+    p.add_argument("--gold-repeat", type=int, default=4, help="times each gold letter is added (default 4)")
+    p.add_argument("--real-exclude", action="append", default=None, metavar="IDS",
+                   help="letters left out of the --real silver sets: a gold directory, a JSON list of ids, "
+                        "FILE.json:KEY (e.g. training/real_ner_gold/selection.json:heldback) or one id; "
+                        "repeatable. Letters of --gold are always left out of the silver sets")
+    p.add_argument("--config", default=str(configs_dir() / "ner.cfg"), help="spaCy training config")
     p.add_argument("--runs", default=str(RUNS / "ner"), help="training runs (spaCy checkpoints)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", default=str(DEFAULT_MODEL / "ner"), help="assembled pipeline directory to write")

@@ -97,6 +97,39 @@ def _add_rows(db, nlp, rows, repeat: int = 1, trust: str = "all") -> tuple[int, 
     return letters, total, misaligned
 
 
+def gold_rows(letters_dir: str | Path, gold_dir: str | Path) -> tuple[list[dict], dict]:
+    """Hand-annotated real letters (SPEC §5 gold: entities in reading order, text without offsets)
+    as training rows: the letter's normalized text (`nlp.ner.evaluate.gold_letters`, read as
+    `imr parse` reads it) with each gold entity found in order (white space between its words may
+    differ: wrapped lines). Returns (rows, counts); an entity not found is left out and counted
+    (`entities_not_found`: check it is 0 before training on the rows)."""
+    from nlp.ner.evaluate import gold_letters
+
+    rows, found, lost = [], 0, 0
+    ids = [g.stem for g in sorted(Path(gold_dir).glob("*.json"))]
+    for case, (text, entities) in zip(ids, gold_letters(letters_dir, gold_dir)):
+        spans, pos = [], 0
+        for e in entities:
+            words = (e.get("text") or "").split()
+            if not words:
+                lost += 1
+                continue
+            rx = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)")
+            m = rx.search(text, pos) or re.compile(rx.pattern, re.I).search(text, pos)
+            if m is None:  # out of order in the gold file: anywhere that overlaps nothing taken
+                m = next((x for x in rx.finditer(text) if not any(x.start() < b and a < x.end() for a, b, _ in spans)), None)
+            if m is None:
+                lost += 1
+                continue
+            spans.append((m.start(), m.end(), e["label"]))
+            pos = m.end()
+            found += 1
+        spans.sort()
+        rows.append({"id": case, "text": text, "gold": True,
+                     "entities": [{"start": a, "end": b, "label": lab} for a, b, lab in spans]})
+    return rows, {"letters": len(rows), "entities_found": found, "entities_not_found": lost}
+
+
 _CHUNK = 400  # letters per worker task
 
 
@@ -135,7 +168,8 @@ def _docbin(rows, jobs: int, repeat: int = 1, trust: str = "all"):
 
 def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | None = None, seed: int = 0,
                   real: list[str | Path] = (), real_repeat: int = 1, real_trust: str = "drugs",
-                  jobs: int | None = None) -> dict:
+                  jobs: int | None = None, gold: list[tuple[str | Path, str | Path]] = (), gold_repeat: int = 4,
+                  real_exclude: set[str] | frozenset = frozenset()) -> dict:
     """Write one DocBin per split, tokenized with the IMR tokenizer, from normalized letter text.
 
     `real`: datasets built by `imr corpus from-letters` (silver entities of real letters), added
@@ -143,6 +177,11 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
     page furniture of real letters (self-training on the current pipeline's output);
     `real_trust` says which silver entities count (see `_add_rows`). `jobs` worker processes
     (None: one per core) tokenize the generated letters.
+
+    `gold`: (letters directory, gold directory) pairs of hand-annotated real letters
+    (`gold_rows`), added to the training DocBin `gold_repeat` times each with every entity
+    trusted. A letter that has gold is never also added as silver; `real_exclude` names further
+    letters (ids) left out of the silver sets, e.g. letters whose gold is held back for testing.
     """
     from datasets import load_from_disk
 
@@ -164,8 +203,20 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
         db, (_, total, misaligned) = _docbin(decoded_rows(ds), jobs)
         stats[split] = {"letters": n, "entities": total, "not_token_aligned": misaligned}
         if split == "train":
+            gold_ids = set()
+            for letters_dir, gold_dir in gold:
+                rows, counts = gold_rows(letters_dir, gold_dir)
+                gold_ids.update(r["id"] for r in rows)
+                gold_db, (k, t, m) = _docbin(rows, 1, repeat=gold_repeat, trust="all")
+                db.merge(gold_db)
+                stats[f"gold:{Path(gold_dir).name}"] = {**counts, "repeat": gold_repeat, "entities": t, "not_token_aligned": m}
+            skip = gold_ids | set(real_exclude)
             for path in real:
                 real_ds = load_from_disk(str(dataset_dir(path)))["real"]
+                if skip:
+                    keep = [i for i, case in enumerate(real_ds["id"]) if case not in skip]
+                    stats[f"real:{Path(path).name}:excluded"] = len(real_ds) - len(keep)
+                    real_ds = real_ds.select(keep)
                 real_db, (k, t, m) = _docbin(decoded_rows(real_ds), 1, repeat=real_repeat, trust=real_trust)
                 db.merge(real_db)
                 stats[f"real:{Path(path).name}"] = {"letters": k, "repeat": real_repeat, "trust": real_trust,
@@ -197,6 +248,28 @@ def train(corpus_spacy_dir: str | Path, output: str | Path, config: str | Path =
     return Path(output) / "model-best"
 
 
+PIPELINE_NAME = "imr_ner"  # `spacy package` makes it en_imr_ner
+
+
+def pipeline_meta() -> dict:
+    """The meta.json fields an assembled pipeline carries (`spacy package` reads them): its
+    version is the package's, and it requires the package, whose factories it names."""
+    from nlp.record import imr_version
+
+    version = imr_version()
+    try:
+        major, minor = (int(x) for x in version.split(".")[:2])
+        requirement = f"imr-nlp>={version},<{major}.{minor + 1}.0"
+    except ValueError:
+        requirement = f"imr-nlp=={version}"
+    return {"name": PIPELINE_NAME, "version": version, "license": "MIT", "author": "The imr-nlp authors",
+            "email": "", "url": "",
+            "description": "imr-nlp's spaCy pipeline for California workers' compensation IMR determination "
+                           "letters: DRUG, GUIDELINE and SESSION_COUNT entities with their section, item and "
+                           "normalized value (the components come with the imr-nlp package).",
+            "requirements": [requirement]}
+
+
 def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True) -> Path:
     """The full pipeline around a trained model (or, with `trained=None`, the ruler alone)."""
     import spacy
@@ -220,6 +293,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
+        pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
+        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_citation_documents")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
@@ -229,32 +304,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "unknown_drug_endings": unknown_drug_endings()})
     entity_filter.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
+    pipe.meta.update(pipeline_meta())
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     pipe.to_disk(out_dir)
     return out_dir
-PIPELINE_NAME = "imr_ner"  # `spacy package` makes it en_imr_ner
-
-
-def pipeline_meta() -> dict:
-    """The meta.json fields an assembled pipeline carries (`spacy package` reads them): its
-    version is the package's, and it requires the package, whose factories it names."""
-    from nlp.record import imr_version
-
-    version = imr_version()
-    try:
-        major, minor = (int(x) for x in version.split(".")[:2])
-        requirement = f"imr-nlp>={version},<{major}.{minor + 1}.0"
-    except ValueError:
-        requirement = f"imr-nlp=={version}"
-    return {"name": PIPELINE_NAME, "version": version, "license": "MIT", "author": "The imr-nlp authors",
-            "email": "", "url": "",
-            "description": "imr-nlp's spaCy pipeline for California workers' compensation IMR determination "
-                           "letters: DRUG, GUIDELINE and SESSION_COUNT entities with their section, item and "
-                           "normalized value (the components come with the imr-nlp package).",
-            "requirements": [requirement]}
-
-
-        pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
-        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_citation_documents")
-    pipe.meta.update(pipeline_meta())

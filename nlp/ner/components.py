@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from spacy.language import Language
@@ -315,8 +316,9 @@ class CountShaper:
 
     Of the `counts` forms that overlap a model span within its sentence, the longest replaces it
     (absorbing other counts it covers, never another label). A span that overlaps no count form
-    but a `not_counts` form (a frequency alone, a dosing frequency), or no form and no unit word
-    at all ("6-8" of a pain scale, a date), is dropped."""
+    but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
+    a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
+    and no unit word at all ("6-8" of a pain scale, a date), is dropped."""
 
     def __init__(self, counts: list[str], not_counts: list[str], unit_words: str):
         self.counts = [re.compile(p, re.I) for p in counts]
@@ -353,6 +355,10 @@ class CountShaper:
                     out.append(ent)
                 continue
             start, end = max(forms, key=lambda f: (f[1] - f[0], -f[0]))
+            if any(a <= start and end <= b and b - a > end - start
+                   for a, b in self._overlapping(self.not_counts, text, window, here)):
+                changed = True  # "three visits" of "three visits per week": a frequency, dropped
+                continue
             span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
             if span is None or (span.start, span.end) == (ent.start, ent.end):
                 out.append(ent)
@@ -460,6 +466,13 @@ def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[st
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings)
 
 
+@functools.lru_cache(maxsize=1)
+def _dosage_forms() -> frozenset[str]:
+    from nlp.ner.patterns import dosage_form_words
+
+    return dosage_form_words()
+
+
 class EntityNormalizer:
     """Normalize entities; counts get their role from where they stand in the letter."""
 
@@ -476,7 +489,11 @@ class EntityNormalizer:
     @staticmethod
     def normalize(ent: Span, text: str, layout, item_index: int | None) -> dict | None:
         if ent.label_ == "DRUG":
-            return normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": None}
+            # a dosage form after the name is outside the span but still says which product it is
+            # ("Voltaren gel" is a topical analgesic, "Voltaren" an oral NSAID)
+            form = re.match(r"\s+([A-Za-z]+)", text[ent.end_char:ent.end_char + 20])
+            with_form = normalize_drug(f"{ent.text} {form.group(1)}") if form and form.group(1).lower() in _dosage_forms() else None
+            return with_form or normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": None}
         if ent.label_ == "GUIDELINE":
             return normalize_guideline(ent.text)
         if ent.label_ == "SESSION_COUNT":

@@ -18,12 +18,37 @@ def ruler_patterns(tokenizer) -> list[dict]:
         patterns.extend({"label": label, "pattern": p} for p in plist)
     # Phrase patterns (matched on LOWER by the ruler's PhraseMatcher: fast for thousands of names).
     seen = set()
-    for form in sorted(get_lexicon().surface_forms()):
+    for form in sorted({drug_name(f) for f in get_lexicon().surface_forms()} - {""}):
         key = " ".join(t.lower_ for t in tokenizer(form))
         if key and key not in seen:
             seen.add(key)
             patterns.append({"label": "DRUG", "pattern": form})
     return patterns
+
+
+_STRENGTH = re.compile(r"\d+(?:\.\d+)?%")
+
+
+def drug_name(surface_form: str) -> str:
+    """A lexicon surface form as a DRUG span: without a trailing dosage-form word or strength
+    (SPEC section 2: "Terocin lotion" -> "Terocin", "lidocaine 5% patch" -> "lidocaine"; a release
+    suffix stays: "Diclofenac ER"). Dosage-form words: `topical_form_words` of
+    configs/lexicons/drug_name_filters.yaml."""
+    forms = dosage_form_words()
+    words = surface_form.split()
+    while len(words) > 1 and (words[-1].lower() in forms or _STRENGTH.fullmatch(words[-1])):
+        words.pop()
+    if not words or words[-1].lower() in forms:
+        return ""
+    name = " ".join(words)
+    # only where the name alone is a known drug ("Tiger Balm" is a name, not "Tiger" + a form)
+    return name if name == surface_form or get_lexicon().lookup(name) is not None else surface_form
+
+
+def dosage_form_words() -> frozenset[str]:
+    """`topical_form_words` of configs/lexicons/drug_name_filters.yaml (single words)."""
+    words = load_yaml("lexicons/drug_name_filters.yaml")["topical_form_words"]
+    return frozenset(w.lower() for w in words if " " not in w)
 
 
 def citation_tails() -> list[str]:

@@ -54,6 +54,15 @@ class KB:
     compiled: dict = field(default_factory=dict)  # cache of compiled KB strings
     drug_by_name: dict = field(default_factory=dict)  # lower-cased surface name -> lexicon entry
     kb_drug_mentions: frozenset = frozenset()  # generics the KB texts name ([[D:...]])
+    # real-letter forms (treatments.yaml count_forms / dosage_forms / drug_request_forms_dosing;
+    # citations.yaml drug_topic_forms / multi_document / paired_mentions); empty: not written
+    count_forms: dict = field(default_factory=dict)
+    dosage_forms: dict = field(default_factory=dict)
+    drug_request_forms_dosing: list = field(default_factory=list)
+    drug_topic_forms: list = field(default_factory=list)
+    drug_topic_share: float = 0.0
+    multi_document: dict = field(default_factory=dict)
+    paired_mentions: dict = field(default_factory=dict)
 
     def synonyms(self):
         """(compiled regex, table) of vocab.yaml `synonyms` (longest phrase first)."""
@@ -64,6 +73,19 @@ class KB:
             rx = _re.compile(r"(?<![\w-])(?:" + "|".join(_re.escape(k) for k in keys) + r")(?![\w-])") if keys else None
             self.compiled["_syn"] = (rx, table)
         return self.compiled["_syn"]
+
+    def split_dosage_form(self, name: str) -> tuple[str, str]:
+        """("Terocin", " lotion") for "Terocin lotion": a dosage-form word (`dosage_forms.words`),
+        with a strength before it ("lidocaine 5% patch"), is not part of the drug's name (SPEC §2)."""
+        if "_dosage" not in self.compiled:
+            import re as _re
+            words = sorted((self.dosage_forms or {}).get("words") or [], key=len, reverse=True)
+            self.compiled["_dosage"] = _re.compile(
+                r"^(?P<name>.*?\w)(?P<rest>(?:\s+\d+(?:\.\d+)?%)?\s+(?:" + "|".join(_re.escape(w) for w in words)
+                + r"))$", _re.I) if words else None
+        rx = self.compiled["_dosage"]
+        m = rx.match(name) if rx else None
+        return (m["name"], m["rest"]) if m else (name, "")
 
     def template_kinds(self) -> dict[str, str]:
         """Template id → its sentence kind (`summary_finding_met`, `r_gap`, ...)."""
@@ -89,8 +111,16 @@ class KB:
 
 
 def resolve(path: str | os.PathLike, base: Path = REPO) -> Path:
+    """`path` relative to `base` (the checkout); a `configs/...` path is under the configs
+    folder wherever `nlp.config.configs_dir()` finds it (an installed wheel, `IMR_CONFIGS`)."""
     p = Path(path)
-    return p if p.is_absolute() else base / p
+    if p.is_absolute():
+        return p
+    if base == REPO and p.parts[:1] == ("configs",):
+        from nlp.config import configs_dir
+
+        return configs_dir().joinpath(*p.parts[1:])
+    return base / p
 
 
 def load_kb(cfg: dict) -> KB:
@@ -165,7 +195,12 @@ def load_kb(cfg: dict) -> KB:
               drugs=drugs, drugs_by_class=by_class,
               drug_request_forms=tr["drug_request_forms"],
               compound_request_forms=tr["compound_request_forms"],
-              templates=templates, vocab=vocab, voices=sent["voices"])
+              templates=templates, vocab=vocab, voices=sent["voices"],
+              count_forms=tr.get("count_forms") or {}, dosage_forms=tr.get("dosage_forms") or {},
+              drug_request_forms_dosing=list(tr.get("drug_request_forms_dosing") or []),
+              drug_topic_forms=list(cit.get("drug_topic_forms") or []),
+              drug_topic_share=float(cit.get("drug_topic_share") or 0.0),
+              multi_document=cit.get("multi_document") or {}, paired_mentions=cit.get("paired_mentions") or {})
 
 
 @dataclass

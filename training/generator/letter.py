@@ -9,7 +9,7 @@ import re
 from . import artifacts
 from .case import Item, Sampler, deciding_rule, ends_in_single_letter, wchoice
 from .kb import KB, Holdout, expand_pages
-from .text import (Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
+from .text import (NUMBER_WORDS, Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
                    upper_pieces)
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -84,6 +84,10 @@ class LetterBuilder:
     # ------------------------------------------------------------------ counts
     def count_piece(self, n: int, unit: str, role: str, cap: bool = False, word: bool | None = None):
         rng = self.rng
+        cf = self.kb.count_forms
+        if (role == "requested" and cf.get("ranges") and n >= 3 and unit in ("session", "visit", "treatment")
+                and rng.random() < cf.get("range_share", 0.0)):
+            return self.range_piece(n - rng.choice([1, 2]), n, unit, role, cap)
         uw = rng.choice(_UNIT_WORDS.get(unit, ["sessions"]))
         if n == 1:
             uw = uw[:-1]
@@ -95,25 +99,75 @@ class LetterBuilder:
             txt = txt[0].upper() + txt[1:]
         return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": _WORD_UNIT[uw], "over": None, "role": role}))]
 
-    def freq_piece(self, n: int, unit: str, role: str):
+    def range_piece(self, a: int, b: int, unit: str, role: str, cap: bool = False):
+        """A count written as a range ("three to four sessions", "10-12 visits"): min a, max b."""
         rng = self.rng
+        uw = rng.choice(_UNIT_WORDS.get(unit, ["sessions"]))
+        forms = [f for f in self.kb.count_forms["ranges"]
+                 if "{A}" not in f or (a in NUMBER_WORDS and b in NUMBER_WORDS)]
+        txt = rng.choice(forms).format(a=a, b=b, A=num_word(a), B=num_word(b), u=uw)
+        if cap:
+            txt = txt[0].upper() + txt[1:]
+        return [(txt, ent("SESSION_COUNT", {"min": a, "max": b, "unit": _WORD_UNIT[uw], "over": None, "role": role}))]
+
+    def week_length_piece(self, n: int, role: str):
+        """A length of a service in weeks before its name ("Two to three week trial of ..."):
+        unit week, a range when n >= 2 and the form has one."""
+        rng = self.rng
+        forms = self.kb.count_forms.get("week_lengths") or ["{a} week"]
+        if n < 2:
+            forms = [f for f in forms if "{b}" not in f and "{B}" not in f] or ["{a} week"]
+        f = rng.choice(forms)
+        a = n - 1 if ("{b}" in f or "{B}" in f) else n
+        txt = f.format(a=a, b=n, A=num_word(a), B=num_word(n))
+        return [(txt, ent("SESSION_COUNT", {"min": a, "max": n, "unit": "week", "over": None, "role": role}))]
+
+    def times_piece(self, n: int, role: str):
+        """A quantity after a service without a unit word ("Massage therapy times 8"): unit "unit"."""
+        txt = self.rng.choice(self.kb.count_forms.get("times") or ["times {n}"]).format(n=n)
+        return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": "unit", "over": None, "role": role}))]
+
+    def freq_piece(self, n: int, unit: str, role: str):
+        """A frequency with its duration, one SESSION_COUNT normalized to the course (SPEC §2)."""
+        rng = self.rng
+        cf = self.kb.count_forms
         opts = [p for p in (1, 2, 3) if n % p == 0 and 1 <= n // p <= 12 and not (p == 1 and n > 8)]
         if not opts or unit not in ("session", "visit", "treatment"):
             return self.count_piece(n, unit, role)
         p = rng.choice(opts)
         w = n // p
-        forms = [f"{p} x {w}", f"{p}x{w}", f"{p} times a week for {w} weeks", f"{p} times per week for {w} weeks",
-                 f"{num_word(p)} times a week for {num_word(w)} weeks", f"{p} times a week x {w} weeks"]
-        if p == 2:
-            forms.append(f"twice a week for {num_word(w)} weeks")
-        if p == 1:
-            forms = [f"once a week for {num_word(w)} weeks", f"1 x {w}", f"one time a week for {num_word(w)} weeks"]
-        txt = rng.choice(forms)
+        lo = p
+        if p >= 2 and cf.get("freq_range_duration") and rng.random() < cf.get("freq_range_share", 0.0):
+            lo = p - 1
+            forms = cf["freq_range_duration"]
+        elif p == 1:
+            forms = cf.get("freq_duration_once") or ["once a week for {W} weeks"]
+        else:
+            forms = list(cf.get("freq_duration") or ["{p} times a week for {w} weeks"])
+            if p == 2:
+                forms += cf.get("freq_duration_twice") or []
+        f = rng.choice(forms)
+        if lo != p:
+            txt = f.format(p=lo, P=num_word(lo), p2=p, P2=num_word(p), w=w, W=num_word(w))
+        else:
+            txt = f.format(p=p, P=num_word(p), w=w, W=num_word(w))
         if w == 1:
             txt = txt.replace("weeks", "week")
-        norm = {"min": n, "max": n, "unit": "session",
+        norm = {"min": lo * w, "max": n, "unit": "session",
                 "over": {"min": w, "max": w, "unit": "week"}, "role": role}
         return [(txt, ent("SESSION_COUNT", norm))]
+
+    # ------------------------------------------------------------------ drugs
+    def drug_pieces(self, name: str, d: dict, upper: bool = False, cap: bool = False):
+        """A drug name as a DRUG entity; a dosage-form word it ends with ("Terocin lotion",
+        "lidocaine 5% patch") is written after the entity (SPEC §2)."""
+        stem, rest = self.kb.split_dosage_form(name)
+        if cap:
+            stem = stem[:1].upper() + stem[1:]
+        if upper:
+            stem, rest = stem.upper(), rest.upper()
+        e = ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]})
+        return [(stem, e)] + ([(rest, None)] if rest else [])
 
     # ------------------------------------------------------------------ requests
     def request_pieces(self, it: Item, n: int | None = None, role: str = "requested", name_idx: int | None = None):
@@ -141,6 +195,9 @@ class LetterBuilder:
             "freq": lambda: self.freq_piece(n, unit, role),
             "freq_m": lambda: [("for ", None)] + self.count_piece(n, "month", role, word=False),
             "wk": lambda: [(rng.choice([f"{n} WEEKS", f"{n} weeks"]), ent("SESSION_COUNT", {"min": n, "max": n, "unit": "week", "over": None, "role": role}))],
+            "times": lambda: self.times_piece(n, role),
+            "wtrial": lambda: self.week_length_piece(n, role),
+            "bfreq": lambda: it.facts.setdefault("bare_freq", rng.choice(kb.count_forms.get("bare_frequencies") or ["twice weekly"])),
             "n": str(n or rng.choice([2, 3, 5])),
             "body": region_body,
             "side": self.side(),
@@ -177,23 +234,37 @@ class LetterBuilder:
             form = cv["form"]
             ctx = {"g": cv["g"], "_count_role": None}
             for k, (d, name) in enumerate(it.compound, 1):
-                ctx[f"c{k}"] = [(name if k > 1 else name[0].upper() + name[1:], ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
+                ctx[f"c{k}"] = self.drug_pieces(name, d, cap=k == 1)
                 ctx[f"p{k}"] = cv["p"][k - 1]
             return self.r(kb.tpl(form), ctx)
         d = it.drug
-        forms = kb.drug_request_forms if d["strengths"] else [f for f in kb.drug_request_forms if "{str}" not in f.lower()]
-        form = it.facts.get("drug_form") or rng.choice(forms)
-        it.facts["drug_form"] = form
         name = it.drug_name
+        form = it.facts.get("drug_form")
+        if form is None:
+            df = kb.dosage_forms
+            no_str = (lambda fs: fs if d["strengths"] else [f for f in fs if "{str}" not in f.lower()])
+            r = rng.random()
+            if (d["class"] in (df.get("classes") or ()) and df.get("request_forms")
+                    and not kb.split_dosage_form(name)[1] and r < df.get("share", 0.0)):
+                forms = no_str(df["request_forms"])
+            elif kb.drug_request_forms_dosing and r > 0.8:
+                forms = no_str(kb.drug_request_forms_dosing)
+            else:
+                forms = no_str(kb.drug_request_forms)
+            form = rng.choice(forms)
+        it.facts["drug_form"] = form
         vals = it.facts.get("drug_values")
         if vals is None:
             vals = it.facts["drug_values"] = {
                 "str": rng.choice(d["strengths"]) if d["strengths"] else "",
                 "pills": str(rng.choice([30, 60, 90, 120, 10, 20, 40])), "refills": str(rng.choice([1, 2, 3, 5]))}
+        if "dosing" not in vals:  # letters of older corpora have none: drawn once, then kept
+            vals["dosing"] = rng.choice(kb.count_forms.get("dosing_frequencies") or ["twice a day"])
+            vals["dform"] = rng.choice(kb.dosage_forms.get("topical") or ["cream"])
         st = vals["str"]
-        e = ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]})
-        ctx = {"drug": [(name, e)], "DRUG": [(name.upper(), e)], "str": st, "STR": st.upper(),
-               "pills": vals["pills"], "refills": vals["refills"], "date": self.date(self.d_rfa)}
+        ctx = {"drug": self.drug_pieces(name, d), "DRUG": self.drug_pieces(name, d, upper=True), "str": st, "STR": st.upper(),
+               "pills": vals["pills"], "refills": vals["refills"], "date": self.date(self.d_rfa),
+               "dosing": vals["dosing"], "dform": vals["dform"]}
         return capfirst(self.r(kb.tpl(form), ctx))
 
     def body_for(self, region: str) -> str:
@@ -219,15 +290,63 @@ class LetterBuilder:
         if cap:
             text = text[:1].upper() + text[1:]
         if it.drug is None or it.compound:
-            return [(text, None)] if it.drug is None else [
-                (it.compound[0][1], ent("DRUG", {"generic": it.compound[0][0]["generic"],
-                                                 "drug_class": it.compound[0][0]["class"]}))]
-        return [(text, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))]
+            return [(text, None)] if it.drug is None else self.drug_pieces(it.compound[0][1], it.compound[0][0])
+        return self.drug_pieces(text, it.drug)
 
     # ------------------------------------------------------------------ citations
-    def cite(self, ref_id: str, era: int):
+    def drug_topic_cite(self, ref_id: str, era: int, it: Item | None):
+        """A citation whose topic is the item's drug ("... (ODG), Pain Chapter, Meloxicam",
+        "... 2016, Section(s): Cyclobenzaprine (Flexeril)"): one GUIDELINE, no DRUG inside; None
+        when no drug-topic form fits (`drug_topic_forms`, chance `drug_topic_share`)."""
+        rng, kb = self.rng, self.kb
+        if it is None or it.drug is None or it.compound or not kb.drug_topic_forms or rng.random() >= kb.drug_topic_share:
+            return None
+        ref = kb.refs[ref_id]
+        kind = {"MTUS": "mtus", "ODG": "odg"}.get(kb.documents[ref["doc"]]["source"])
+        forms = [f for f in kb.drug_topic_forms if f["kind"] == kind and era in f["era"]
+                 and ("{Topic}" not in f["text"] or (ref["doc"] == f["doc"] and ref.get("topic")))
+                 and (not f.get("pages") or (ref["doc"] == f["doc"] and ref.get("pages")))]
+        if not forms:
+            return None
+        f = rng.choice(forms)
+        self.template_ids.append(f["id"])
+        doc = kb.documents[f["doc"]]
+        d = it.drug
+        drug = d["generic"][:1].upper() + d["generic"][1:]
+        brand = f" ({rng.choice(d['brands'])})" if d.get("brands") and rng.random() < 0.5 else ""
+        fill = {"{Drug}": drug, "{brand}": brand, "{Topic}": ref.get("topic") or "", "{pages}": ref.get("pages") or "",
+                "{chapter}": rng.choice(doc.get("chapter") or [""]),
+                "{name16}": rng.choice(doc.get("names_2016") or [""]), "{name}": rng.choice(doc.get("names_2014") or [""])}
+        txt, topic = f["text"], f["topic"]
+        for k, v in fill.items():
+            txt, topic = txt.replace(k, v), topic.replace(k, v)
+        norm = {"source": doc["source"], "document": f["doc"] if doc["source"] == "MTUS" else doc.get("document"),
+                "topic": topic.lower(), "pages": expand_pages(ref.get("pages")) if f.get("pages") else []}
+        return [(txt, ent("GUIDELINE", norm))], dict(text=txt, **norm)
+
+    def companion_cite(self, first_doc: str):
+        """A second MTUS ACOEM chapter cited after the first ("..., and Shoulder Complaints 2004,
+        Section(s): Initial Care"): its own GUIDELINE (SPEC §2: one per cited document)."""
+        rng, kb = self.rng, self.kb
+        md = kb.multi_document
+        cands = [r for r in md.get("companions") or () if kb.refs[r]["doc"] != first_doc and kb.refs[r].get("topic")]
+        if not cands:
+            return None
+        ref = kb.refs[rng.choice(cands)]
+        doc = kb.documents[ref["doc"]]
+        name = rng.choice(doc.get("names_2016") or doc.get("names_2014"))
+        if name.startswith("MTUS ") and rng.random() < md.get("drop_source", 0.5):
+            name = name[len("MTUS "):]
+        txt = f"{name}, Section(s): {ref['topic']}"
+        norm = {"source": "MTUS", "document": ref["doc"], "topic": ref["topic"].lower(), "pages": []}
+        return [(txt, ent("GUIDELINE", norm))], dict(text=txt, **norm)
+
+    def cite(self, ref_id: str, era: int, it: Item | None = None):
         """One GUIDELINE citation -> (pieces, citation dict)."""
         rng, kb = self.rng, self.kb
+        dt_cite = self.drug_topic_cite(ref_id, era, it)
+        if dt_cite is not None:
+            return dt_cite
         ref = kb.refs[ref_id]
         doc = kb.documents[ref["doc"]]
         src = doc["source"]
@@ -262,7 +381,7 @@ class LetterBuilder:
         cit = dict(text=txt, **norm)
         return [(txt, ent("GUIDELINE", norm))], cit
 
-    def guideline_paragraph(self, role: str, mtus: list, other: list, era: int):
+    def guideline_paragraph(self, role: str, mtus: list, other: list, era: int, it: Item | None = None):
         rng, kb = self.rng, self.kb
         avail = set()
         if mtus:
@@ -285,9 +404,16 @@ class LetterBuilder:
         ctx = {}
         for need in p["needs"]:
             ref = rng.choice(mtus if need == "mtus" else other)
-            pieces, c = self.cite(ref, era)
+            pieces, c = self.cite(ref, era, it)
             ctx[need] = pieces
             cits.append(c)
+            md = kb.multi_document
+            if (need == "mtus" and md and self.template_ids[-1] == "cf_m16_section"
+                    and kb.refs[ref]["doc"].startswith("acoem_ch") and rng.random() < md.get("share", 0.0)):
+                second = self.companion_cite(kb.refs[ref]["doc"])
+                if second is not None:
+                    ctx[need] = pieces + [(rng.choice(md.get("joiners") or [", and "]), None)] + second[0]
+                    cits.append(second[1])
         if "needs" in p and not p["needs"] and "{" in p["text"]:
             pass
         pieces = self.r(kb.tpl(p["text"]), ctx)
@@ -296,6 +422,9 @@ class LetterBuilder:
     def mention(self, cits: list):
         """A GUIDELINE mention (rationale) of the reviewer's main cited document."""
         rng, kb = self.rng, self.kb
+        pm = kb.paired_mentions
+        if pm.get("forms") and rng.random() < pm.get("share", 0.0):
+            return self.r(kb.tpl(rng.choice(pm["forms"])), {})
         for c in cits:
             if c["source"] == "MTUS" and c["document"] in kb.documents and kb.documents[c["document"]].get("mentions") and rng.random() < 0.7:
                 txt = rng.choice(kb.documents[c["document"]]["mentions"])
@@ -321,7 +450,7 @@ class LetterBuilder:
             "criterion": kb.tpl(f.get("criterion") or rng.choice(topic.get("criteria") or ["the clinical findings that support the request"])),
             "condition": f.get("condition") or topic.get("condition") or "an exceptional indication",
             "missing": rng.choice(kb.vocab["missing_drug"] if it.drug is not None else kb.vocab["missing_service"]),
-            "drug": [(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] if it.drug else [("the medication", None)],
+            "drug": self.drug_pieces(it.drug_name, it.drug) if it.drug else [("the medication", None)],
             "rcnt": lambda: self.count_piece(it.n, unit, "requested") if it.n else [("the requested sessions", None)],
             "pcnt": lambda: self.count_piece(it.prior, unit, "completed") if it.prior and it.prior > 0 else [("the sessions", None)],
             "_count_role": "recommended",
@@ -332,7 +461,7 @@ class LetterBuilder:
         ctx["exam"] = lambda: ", ".join(self.fill_vocab(x) for x in rng.sample(rv["exam"], k=min(len(rv["exam"]), rng.randint(1, 3))))
         if it.compound:
             d, name = it.compound[0]
-            ctx["drug"] = [(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))]
+            ctx["drug"] = self.drug_pieces(name, d)
         if it.parent and it.parent in items_by_index:
             ctx["surgery"] = kb.treatments[items_by_index[it.parent].tid]["short"]
         elif "certified_surgery" in f:
@@ -506,7 +635,7 @@ class LetterBuilder:
                 if states(it, kind):
                     name = it.drug_name if not it.compound else it.compound[0][1]
                     d = it.drug if not it.compound else it.compound[0][0]
-                    add(kind, drug=[(name, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))])
+                    add(kind, drug=self.drug_pieces(name, d))
             if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6 and states(it, fi_kind):
                 add(fi_kind, tshort=self.tshort_pieces(it))
             if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev.get("criteria", 0.45) + 0.1 * length:
@@ -524,14 +653,14 @@ class LetterBuilder:
             add("summary_surgery_certified", surgery=certified[0])
         if rng.random() < 0.6:
             drugs = [it for it in items if it.drug is not None and not it.compound]
-            names = [[(it.drug_name, ent("DRUG", {"generic": it.drug["generic"], "drug_class": it.drug["class"]}))] for it in drugs]
+            names = [self.drug_pieces(it.drug_name, it.drug) for it in drugs]
             pool = [d for d in kb.drugs if (self.unseen or d["generic"] not in self.ho.drugs)]
             for d in rng.sample(pool, k=min(len(pool), rng.randint(0, 3))):
                 nm = Sampler(kb, self.cfg, self.ho, rng, self.unseen).drug_name(d)
                 if ends_in_single_letter(nm):
                     continue
                 if all(d["generic"] != x.drug["generic"] for x in drugs):
-                    names.append([(nm, ent("DRUG", {"generic": d["generic"], "drug_class": d["class"]}))])
+                    names.append(self.drug_pieces(nm, d))
             if names:
                 rng.shuffle(names)
                 add("summary_meds", drug_list=join_list(names))
@@ -632,8 +761,8 @@ class LetterBuilder:
                 mtus, other = list(t.get("mtus", [])), list(t.get("other", []))
             if not mtus and not other:
                 other = ["uptodate_ref"]
-            ca, ca_c = self.guideline_paragraph("ca", mtus, other, era)
-            rv, rv_c = self.guideline_paragraph("reviewer", mtus, other, era)
+            ca, ca_c = self.guideline_paragraph("ca", mtus, other, era, it)
+            rv, rv_c = self.guideline_paragraph("reviewer", mtus, other, era, it)
             prepared.append((it, req, ca, ca_c, rv, rv_c))
 
         # ---------------- header

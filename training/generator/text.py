@@ -20,12 +20,19 @@ NUMBER_WORDS = {
     24: "twenty-four", 30: "thirty", 36: "thirty-six", 50: "fifty",
 }
 WORD_NUMBERS = {v: k for k, v in NUMBER_WORDS.items()}
+WORD_NUMBERS.update({"a": 1, "an": 1, "once": 1, "twice": 2})
 _UNIT_NORM = {"session": "session", "sessions": "session", "visit": "visit", "visits": "visit",
               "treatment": "treatment", "treatments": "treatment", "week": "week", "weeks": "week",
               "month": "month", "months": "month"}
+_RANGE = r"(?P<{0}>[\w]+)(?:\s*(?:-|\bto\b)\s*(?P<{1}>\w+))?"
 _COUNT_RE = re.compile(
-    r"^(?P<a>[\w]+)(?:\s*-\s*(?P<b>\w+))?\s+(?:[A-Za-z-]+\s+){0,2}?(?P<u>visits?|sessions?|treatments?|weeks?|months?)"
-    r"(?:\s+over\s+(?P<oa>\w+)(?:\s*-\s*(?P<ob>\w+))?\s+(?P<ou>weeks?|months?))?$", re.I)
+    r"^" + _RANGE.format("a", "b") + r"\s+(?:[A-Za-z-]+\s+){0,2}?(?P<u>visits?|sessions?|treatments?|weeks?|months?)"
+    r"(?:\s+over\s+" + _RANGE.format("oa", "ob") + r"\s+(?P<ou>weeks?|months?))?$", re.I)
+# a frequency with its duration ("two times a week for four weeks", "1 to 2 times per week for
+# 3 weeks", "twice a week for 6 weeks", "2x/week x 6 weeks"): one SESSION_COUNT, the course
+_FREQ_RE = re.compile(
+    r"^(?:" + _RANGE.format("fa", "fb") + r"\s*(?:times|x)|(?P<fw>once|twice))\s*(?:a|per|/)\s*week,?\s+(?:for|x)\s+"
+    + _RANGE.format("wa", "wb") + r"\s+weeks?$", re.I)
 
 
 def _num(tok: str) -> int:
@@ -34,7 +41,16 @@ def _num(tok: str) -> int:
 
 
 def parse_count(text: str, role: str | None) -> dict:
-    """Normalized value of a count the KB writes itself ("6 visits over 6 weeks")."""
+    """Normalized value of a count the KB writes itself ("6 visits over 6 weeks", "three to four
+    sessions", "a month", "1 to 2 times per week for 3 weeks" = 3-6 sessions over 3 weeks)."""
+    m = _FREQ_RE.match(text.strip())
+    if m:
+        fa = _num(m["fw"] or m["fa"])
+        fb = _num(m["fb"]) if m["fb"] else fa
+        wa = _num(m["wa"])
+        wb = _num(m["wb"]) if m["wb"] else wa
+        return {"min": fa * wa, "max": fb * wb, "unit": "session",
+                "over": {"min": wa, "max": wb, "unit": "week"}, "role": role}
     m = _COUNT_RE.match(text.strip())
     if not m:
         raise ValueError(f"unparseable KB count: {text!r}")
