@@ -59,7 +59,7 @@ from typing import Iterable, Iterator, TextIO
 from nlp import __version__, errors
 from nlp.errors import LetterError, ModelLoadError
 from nlp.output import FORMATS, Journal, OutputLock
-from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, holding_letters, iter_documents
+from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, count_documents, holding_letters, iter_documents
 from nlp.record import PROVENANCE_KEY, TEXT_KEY, error_record, provenance, record_text
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ DEFAULT_BATCH_SIZE = 64
 BACKENDS = ("loky", "dask")
 # Test hook: seconds each batch sleeps in its worker (to make runs slow enough to kill).
 SLEEP_ENV = "IMR_BATCH_SLEEP"
-# Inputs larger than this are not scanned to count their records for the progress bar.
+# JSON Lines inputs are scanned to count their records for the progress bar up to this many bytes
+# in all (beyond: no total).
 COUNT_LINES_LIMIT = 256 << 20
 
 # `-` among the inputs: one letter from standard input; `--out -`: JSON Lines to standard output.
@@ -331,83 +332,84 @@ def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: st
 
 # --------------------------------------------------------------------------- progress & summary
 
-def estimate_total(inputs: Iterable[str]) -> int | None:
-    """Number of letters when cheap to know: plain files count 1, Parquet files their row count
-    (footer metadata), JSON Lines files up to 256 MB their non-blank lines; directories, globs,
-    datasets and anything else make it unknown (None)."""
+def estimate_total(inputs: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES) -> int | None:
+    """Number of letters the inputs hold, when cheap to know (`nlp.reading.count_documents`: the
+    reader's own walk of folders and globs, files counted without being read; JSON Lines lines
+    counted up to 256 MB of them in all; Parquet and dataset row counts from their metadata);
+    `-` (stdin) is one letter. None when unknown."""
     total = 0
     for item in inputs:
-        path = os.fspath(item)
-        if not os.path.isfile(path):
-            return None
-        suffix = os.path.splitext(path)[1].lower()
-        try:
-            if suffix == ".parquet":
-                import pyarrow.parquet as pq  # noqa: PLC0415
-
-                total += pq.ParquetFile(path).metadata.num_rows
-            elif suffix == ".jsonl":
-                if os.path.getsize(path) > COUNT_LINES_LIMIT:
-                    return None
-                with open(path, "rb") as fh:
-                    total += sum(1 for line in fh if line.strip())
-            else:
-                total += 1
-        except Exception:  # noqa: BLE001 - unreadable: the reader will report it
+        if os.fspath(item) == STDIN:
             total += 1
+            continue
+        n = count_documents([item], max_bytes=max_bytes, scan_limit=COUNT_LINES_LIMIT)
+        if n is None:
+            return None
+        total += n
     return total
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class Progress:
-    """One-line progress on a terminal (stderr by default): letters done, letters/s and, when
-    the total is known, percent and ETA. Silent when the stream is not a TTY."""
+    """Progress of a run on stderr, drawn by tqdm: letters done, letters/s and, when the total is
+    known, percent and ETA (counts only, never letter text). `enabled=None`: on only when the
+    stream is a terminal (`imr ... --quiet` passes False). Call sites give the number of letters
+    done so far (`update(done)`); `skipped` letters (a resumed run's) count as done but not in the
+    rate. The bar opens at `start()` or the first `update`."""
 
     def __init__(self, total: int | None = None, stream: TextIO | None = None,
-                 enabled: bool | None = None, min_interval: float = 0.25):
+                 enabled: bool | None = None, desc: str = "imr score", min_interval: float = 0.25):
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled if enabled is not None else bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled if enabled is not None else _isatty(self.stream)
         self.total = total
+        self.desc = desc
         self.min_interval = min_interval
-        self.start = time.monotonic()
-        self._last = 0.0
-        self._width = 0
         self.skipped = 0
+        self._bar = None
 
-    def text(self, done: int, now: float | None = None) -> str:
-        now = time.monotonic() if now is None else now
-        elapsed = max(now - self.start, 1e-9)
-        rate = (done - self.skipped) / elapsed
-        if self.total:
-            pct = min(100.0, 100.0 * done / self.total)
-            left = max(self.total - done, 0)
-            eta = _duration(left / rate) if rate > 0 else "?"
-            return f"imr score: {done:,}/{self.total:,} letters {pct:5.1f}%  {rate:,.1f} letters/s  ETA {eta}"
-        return f"imr score: {done:,} letters  {rate:,.1f} letters/s  {_duration(elapsed)}"
+    def loading(self) -> None:
+        """The line `<desc>: loading models ...` (when enabled), before the models load."""
+        if self.enabled and self._bar is None:
+            self.stream.write(f"{self.desc}: loading models ...\n")
+            self.stream.flush()
+
+    def start(self) -> None:
+        if not self.enabled or self._bar is not None:
+            return
+        from tqdm import tqdm  # noqa: PLC0415
+
+        class Bar(tqdm):
+            monitor_interval = 0  # no monitor thread in the driver
+
+        self._bar = Bar(total=self.total, initial=self.skipped, desc=self.desc, unit="letter",
+                        file=self.stream, mininterval=self.min_interval, leave=True)
 
     def update(self, done: int, force: bool = False) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if not force and now - self._last < self.min_interval:
-            return
-        self._last = now
-        line = self.text(done, now)
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
-        self._width = len(line)
+        self.start()
+        bar = self._bar
+        if bar.total is not None and done > bar.total:  # inputs grew since they were counted
+            bar.total = done
+        if done != bar.n:
+            bar.update(done - bar.n)
+        if force:
+            bar.refresh()
 
-    def close(self, done: int) -> None:
-        if self.enabled:
-            self.update(done, force=True)
-            self.stream.write("\n")
-            self.stream.flush()
+    def close(self, done: int | None = None) -> None:
+        """Draw the last count and end the bar's line (nothing when no bar was opened)."""
+        if self._bar is None:
+            return
+        if done is not None:
+            self.update(done)
+        self._bar.close()
+        self._bar = None
 
 
 class Summary:
@@ -528,16 +530,20 @@ def _results(docs: Iterator[RawDocument], model_dir, jobs: int, backend: str, sc
 
 def score_stream(inputs: list[str], model_dir=None, jobs: int | None = None, backend: str = "loky",
                  scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-                 max_bytes: int = DEFAULT_MAX_BYTES, include_text: bool = False) -> Iterator[dict]:
+                 max_bytes: int = DEFAULT_MAX_BYTES, include_text: bool = False,
+                 progress: Progress | None = None) -> Iterator[dict]:
     """Scored records of `inputs`, in input order, as they are done (`imr score --out -`): no
     journal, no lock, nothing resumable. Raises (when iterated) `NoLetters` before any record and
-    `ModelLoadError` when the models cannot be loaded."""
+    `ModelLoadError` when the models cannot be loaded. `progress`: only its loading line is shown
+    here (the caller updates it as it writes the records)."""
     _check_args(backend, batch_size)
     jobs = default_jobs() if jobs is None else max(1, jobs)
     docs = holding_letters(iter_inputs(inputs, max_bytes=max_bytes))
     if docs is None:
         raise NoLetters("no letter in the inputs (empty directories or patterns that match nothing)")
     prov = provenance(check_models(model_dir))
+    if progress is not None:
+        progress.loading()  # the models load with the first batch (in the workers)
     with sigterm_as_interrupt():
         for recs in _results(docs, model_dir, jobs, backend, scheduler, batch_size, include_text):
             for rec in recs:
@@ -598,6 +604,7 @@ def _score_locked(inputs, out, fmt, model_dir, jobs, backend, scheduler, batch_s
         meta_file.parent.mkdir(parents=True, exist_ok=True)
         meta_file.write_text(json.dumps(meta), encoding="utf-8")
     try:
+        progress.loading()  # the models load with the first batch (in the workers)
         results = _results(docs, model_dir, jobs, backend, scheduler, batch_size, include_text)
         journal.open()
         try:

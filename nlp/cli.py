@@ -108,13 +108,17 @@ def cmd_parse(args) -> int:
     counts, errs = collections.Counter(), collections.Counter()
     where = "nothing was written to stdout after the last record" if to_stdout else f"{args.out} was not written"
     try:
+        progress = _progress("imr parse", args)
         with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
             fh = stack.enter_context(stdout_stream()) if to_stdout else None  # from here fd 1 is stderr
+            stack.callback(lambda: progress.close(counts["letters"]))  # ends the bar before any message
+            progress.loading()
             try:
                 parser = load_parser(args.model, ner=not args.no_ner)
                 prov = provenance(model_digests(args.model, ner=not args.no_ner, classifier=False))
             except Exception as exc:  # noqa: BLE001
                 raise model_load_error(args.model, exc) from None
+            progress.start()
             records = parse_records(parser, docs, prov, include_text=args.include_text)
             written = write_jsonl_stream(records, fh) if to_stdout else write_records(records, args.out, fmt)
             for rec in written:
@@ -124,6 +128,7 @@ def cmd_parse(args) -> int:
                 if rec.get("error"):
                     counts["failed"] += 1
                     errs[rec["error"]["type"]] += 1
+                progress.update(counts["letters"])
     except ModelLoadError as exc:
         print(f"imr parse: {exc}; nothing was written", file=sys.stderr)
         return EXIT_RUN_FAILED
@@ -146,6 +151,17 @@ def cmd_parse(args) -> int:
     return EXIT_LETTERS_FAILED if counts["failed"] else EXIT_OK
 
 
+def _progress(desc: str, args):
+    """The run's progress bar on stderr (`nlp.batch.Progress`): on when stderr is a terminal and
+    not `--quiet`; then the inputs are counted first for its total."""
+    from nlp.batch import Progress, estimate_total
+
+    progress = Progress(desc=desc, enabled=False if args.quiet else None)
+    if progress.enabled:
+        progress.total = estimate_total(args.inputs)
+    return progress
+
+
 def _output_format(args) -> str:
     """`--format` when given, else from the `--out` suffix (.csv, .parquet), else jsonl
     (`imr parse` and `imr score`)."""
@@ -156,8 +172,7 @@ def _output_format(args) -> str:
 
 
 def cmd_score(args) -> int:
-    from nlp.batch import (NoLetters, Progress, ResumeMismatch, Summary, estimate_total, resumable_partial,
-                           score, score_stream)
+    from nlp.batch import NoLetters, ResumeMismatch, Summary, resumable_partial, score, score_stream
     from nlp.errors import ModelLoadError
     from nlp.output import STDOUT, OutputLocked, stdout_stream, write_jsonl_stream
 
@@ -172,9 +187,6 @@ def cmd_score(args) -> int:
         print(msg, file=sys.stderr)
         return EXIT_USAGE
     to_stdout = args.out == STDOUT
-    progress = Progress(enabled=None)
-    if progress.enabled:
-        progress.total = estimate_total(args.inputs)
 
     def resume_hint() -> str:
         if not to_stdout and resumable_partial(args.out):
@@ -182,16 +194,19 @@ def cmd_score(args) -> int:
         return "nothing was written to stdout after the last record" if to_stdout else f"{args.out} was not written"
 
     try:
+        progress = _progress("imr score", args)
         if to_stdout:
             summary = Summary()
             with stdout_stream() as fh:
                 records = score_stream(args.inputs, model_dir=args.model, jobs=args.jobs, backend=args.backend,
                                        scheduler=args.scheduler, batch_size=args.batch_size,
-                                       include_text=args.include_text)
-                for rec in write_jsonl_stream(records, fh):
-                    summary.add(rec)
-                    progress.update(summary.letters)
-            progress.close(summary.letters)
+                                       include_text=args.include_text, progress=progress)
+                try:
+                    for rec in write_jsonl_stream(records, fh):
+                        summary.add(rec)
+                        progress.update(summary.letters)
+                finally:
+                    progress.close(summary.letters)  # ends the bar before any message
             summary.finish()
         else:
             summary = score(args.inputs, args.out, fmt, model_dir=args.model, jobs=args.jobs,
@@ -259,6 +274,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 VERBOSE_HELP = "log progress (never letter text); before or after the subcommand"
+QUIET_HELP = ("no progress bar and no 'loading models' line (both appear only when stderr is a terminal); "
+              "errors and the final summary line are still printed")
 INPUTS_HELP = ("files, directories (recursive) or glob patterns; - reads one letter (text, or a PDF by its "
                "%%PDF magic) from stdin, with id 'stdin'")
 INCLUDE_TEXT_HELP = ("add the normalized letter text (the one every offset points into) to each record as "
@@ -305,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="NER pipeline directory (default: the bundled one)")
     p.add_argument("--no-ner", action="store_true", help="layout parsing only, no entities")
     p.add_argument("--include-text", action="store_true", help=INCLUDE_TEXT_HELP)
+    p.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_parse)
 
     from nlp.batch import DEFAULT_BATCH_SIZE, default_jobs
@@ -337,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--restart", action="store_true",
                    help="discard the partial output of an interrupted run instead of resuming it")
     s.add_argument("--include-text", action="store_true", help=INCLUDE_TEXT_HELP)
+    s.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     s.set_defaults(func=cmd_score)
 
     r = sub.add_parser("report", help="scored records → analytics.html + one CSV per table")

@@ -38,6 +38,9 @@ opened and gets `not_regular_file`), and directory walks and `**` globs enter ea
 directory once, keyed by (st_dev, st_ino), so a symlink loop (`sub/up -> ..`) is walked once.
 A Parquet file is read row group by row group: a corrupt group yields one `bad_record` per row
 it held (its row count is in the file's footer) and the other groups are read normally.
+
+`count_documents` says how many documents `iter_documents` yields, by the same walk (the units
+it hands over: files, dataset directories, ready error records), without reading any letter.
 """
 from __future__ import annotations
 
@@ -71,6 +74,7 @@ __all__ = [
     "RawDocument",
     "ReadingError",
     "iter_documents",
+    "count_documents",
     "decode_text",
     "read_pdf_text",
     "DIRECTORY_SUFFIXES",
@@ -622,7 +626,13 @@ def _dir_key(path: str) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> Iterator[RawDocument]:
+# The walk yields units, each read into documents by `_read_unit` (or counted by
+# `count_documents`): (_FILE, path), (_DATASET, path) or (_DOCUMENT, a RawDocument already made,
+# e.g. the error of a directory that cannot be listed).
+_FILE, _DATASET, _DOCUMENT = "file", "dataset", "document"
+
+
+def _walk_directory(directory: str, seen: set | None = None) -> Iterator[tuple[str, object]]:
     """Depth-first; the entries of each directory in sorted name order (only names are held,
     one directory listing per level); a saved dataset directory is one unit. Each real
     directory is entered once (`seen`: (st_dev, st_ino) keys), so symlink loops end."""
@@ -644,7 +654,7 @@ def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> 
         return None
 
     if (failed := enter(directory)) is not None:
-        yield failed
+        yield _DOCUMENT, failed
     while stack:
         entry = next(stack[-1], None)
         if entry is None:
@@ -656,25 +666,44 @@ def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> 
                 try:
                     key = _dir_key(path)
                 except OSError as exc:
-                    yield _os_error(_stem(path), path, exc)
+                    yield _DOCUMENT, _os_error(_stem(path), path, exc)
                     continue
                 if key not in seen:
                     seen.add(key)
-                    yield from _iter_dataset_dir(path, max_bytes)
+                    yield _DATASET, path
             elif (failed := enter(path)) is not None:
-                yield failed
+                yield _DOCUMENT, failed
         elif os.path.splitext(path)[1].lower() in DIRECTORY_SUFFIXES:
-            yield from _iter_file(path, max_bytes)
+            yield _FILE, path
+
+
+def _read_unit(kind: str, value, max_bytes: int) -> Iterator[RawDocument]:
+    if kind == _FILE:
+        return _iter_file(value, max_bytes)
+    if kind == _DATASET:
+        return _iter_dataset_dir(value, max_bytes)
+    return iter((value,))
+
+
+def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> Iterator[RawDocument]:
+    """The documents of a directory walk (`_walk_directory`)."""
+    for kind, value in _walk_directory(directory, seen):
+        yield from _read_unit(kind, value, max_bytes)
+
+
+def _path_units(path: str) -> Iterator[tuple[str, object]]:
+    if os.path.isdir(path):
+        if _is_dataset_dir(path):
+            yield _DATASET, path
+        else:
+            yield from _walk_directory(path)
+    else:
+        yield _FILE, path
 
 
 def _iter_path(path: str, max_bytes: int) -> Iterator[RawDocument]:
-    if os.path.isdir(path):
-        if _is_dataset_dir(path):
-            yield from _iter_dataset_dir(path, max_bytes)
-        else:
-            yield from _iter_directory(path, max_bytes)
-    else:
-        yield from _iter_file(path, max_bytes)
+    for kind, value in _path_units(path):
+        yield from _read_unit(kind, value, max_bytes)
 
 
 def _dirs_below(base: str) -> Iterator[str]:
@@ -769,17 +798,22 @@ def holding_letters(docs: Iterable[RawDocument]) -> Iterator[RawDocument] | None
     return None
 
 
-def _iter_input(path: str, max_bytes: int) -> Iterator[RawDocument]:
+def _input_units(path: str) -> Iterator[tuple[str, object]]:
     if os.path.lexists(path):
-        yield from _iter_path(path, max_bytes)
+        yield from _path_units(path)
     elif _GLOB_CHARS.intersection(path):
         matches = _glob_matches(path)
         if not matches:
-            yield _failed(_stem(path), path, NOT_FOUND, NO_MATCH)
+            yield _DOCUMENT, _failed(_stem(path), path, NOT_FOUND, NO_MATCH)
         for match in matches:
-            yield from _iter_path(match, max_bytes)
+            yield from _path_units(match)
     else:
-        yield _failed(_stem(path), path, NOT_FOUND, "no such file or directory")
+        yield _DOCUMENT, _failed(_stem(path), path, NOT_FOUND, "no such file or directory")
+
+
+def _iter_input(path: str, max_bytes: int) -> Iterator[RawDocument]:
+    for kind, value in _input_units(path):
+        yield from _read_unit(kind, value, max_bytes)
 
 
 def iter_documents(inputs: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument]:
@@ -794,3 +828,121 @@ def iter_documents(inputs: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES)
     for item in inputs:
         for doc in _iter_input(os.fspath(item), max_bytes):
             yield _clean_document(doc)
+
+
+# --------------------------------------------------------------------------- counting
+
+class _Unknown(Exception):
+    """The count is not cheap to know."""
+
+
+def count_documents(inputs: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                    scan_limit: int = 256 << 20) -> int | None:
+    """How many documents `iter_documents(inputs, max_bytes=max_bytes)` yields, found by the same
+    walk (`_input_units`: the same suffixes, hidden names, dataset directories, globs, each real
+    directory once) without reading any letter:
+
+    * a text or PDF file (or any other file the walk hands over) counts 1 and is not even
+      stat-ed: the reader yields one document for it whatever it holds or whatever fails;
+    * a JSON Lines file (regular, checked with stat; opened without blocking) its lines that
+      are not blank or are over `max_bytes`, scanned in 1 MB chunks; up to `scan_limit` bytes
+      of JSON Lines in all, beyond which the count is unknown (None);
+    * a Parquet file the row count of its footer (1 when unreadable or without a `text` column);
+    * a saved dataset the rows of each split with a `text` column (1 for a split without one,
+      1 when it cannot be loaded): loaded memory-mapped, no row is read;
+    * a FIFO, socket or device, a missing path, an unmatched pattern, a directory that cannot
+      be listed: 1 (the reader's one error record), never opened.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    budget = [scan_limit]
+    total = 0
+    try:
+        for item in inputs:
+            for kind, value in _input_units(os.fspath(item)):
+                if kind == _FILE:
+                    total += _count_file(value, max_bytes, budget)
+                elif kind == _DATASET:
+                    total += _count_dataset(value)
+                else:
+                    total += 1
+    except _Unknown:
+        return None
+    return total
+
+
+def _count_file(path: str, max_bytes: int, budget: list) -> int:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".jsonl", ".parquet"):
+        return 1
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 1
+    if not stat.S_ISREG(st.st_mode):
+        return 1
+    if suffix == ".parquet":
+        return _count_parquet(path)
+    budget[0] -= st.st_size
+    if budget[0] < 0:
+        raise _Unknown
+    return _count_jsonl(path, max_bytes)
+
+
+def _count_jsonl(path: str, max_bytes: int) -> int:
+    """The records `_iter_jsonl` yields: lines whose content (without "\\n" and one "\\r") is not
+    blank or is over `max_bytes`."""
+    try:
+        fh = _open_regular(path)
+    except (_NotRegular, OSError):
+        return 1
+    count = 0
+    blank, length, cr = True, 0, False  # the current line so far
+
+    def ends_record() -> bool:
+        return not blank or length - cr > max_bytes
+
+    with fh:
+        try:
+            while chunk := fh.read(1 << 20):
+                parts = chunk.split(b"\n")
+                for i, part in enumerate(parts):
+                    if part:
+                        blank = blank and not part.strip()
+                        length += len(part)
+                        cr = part.endswith(b"\r")
+                    if i < len(parts) - 1:  # a line ends here
+                        count += ends_record()
+                        blank, length, cr = True, 0, False
+        except OSError:
+            return count + 1
+    return count + ends_record()
+
+
+def _count_parquet(path: str) -> int:
+    try:
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        pf = pq.ParquetFile(path)
+    except Exception:  # noqa: BLE001 - the reader yields one bad_record
+        return 1
+    try:
+        if "text" not in pf.schema_arrow.names:
+            return 1
+        meta = pf.metadata
+        return sum(meta.row_group(g).num_rows for g in range(meta.num_row_groups))
+    except Exception:  # noqa: BLE001
+        return 1
+    finally:
+        pf.close()
+
+
+def _count_dataset(path: str) -> int:
+    try:
+        import datasets  # noqa: PLC0415
+
+        loaded = datasets.load_from_disk(path)
+    except Exception:  # noqa: BLE001 - the reader yields one bad_record
+        return 1
+    splits = loaded.values() if isinstance(loaded, datasets.DatasetDict) else [loaded]
+    return sum(ds.num_rows if "text" in ds.column_names else 1 for ds in splits)

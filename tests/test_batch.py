@@ -252,14 +252,12 @@ def test_journal_recover_truncates_a_torn_or_corrupt_tail(tmp_path):
 
 
 def test_progress_line_and_total_estimate(tmp_path):
-    buf = io.StringIO()
+    buf = io.StringIO()  # the bar is tqdm's (tests/test_progress.py has the rest)
     p = batch.Progress(total=10, stream=buf, enabled=True)
-    assert p.text(5, now=p.start + 2.0) == "imr score: 5/10 letters  50.0%  2.5 letters/s  ETA 2s"
-    p.total = None
-    assert p.text(150, now=p.start + 75.0) == "imr score: 150 letters  2.0 letters/s  1m15s"
-    p.update(3, force=True)
-    p.close(4)
-    assert buf.getvalue().startswith("\rimr score: 3 letters") and buf.getvalue().endswith("\n")
+    p.update(5, force=True)
+    assert "imr score:  50%" in buf.getvalue() and "5/10" in buf.getvalue()
+    p.close(10)
+    assert "10/10" in buf.getvalue() and buf.getvalue().endswith("\n")
     quiet = batch.Progress(total=10, stream=io.StringIO())  # StringIO is not a TTY
     quiet.update(5, force=True)
     quiet.close(5)
@@ -270,5 +268,5 @@ def test_progress_line_and_total_estimate(tmp_path):
         fh.write("\n\n")
     txt = LETTERS / f"{LETTER_IDS[0]}.txt"
     assert batch.estimate_total([str(src), str(txt)]) == 8
-    assert batch.estimate_total([str(LETTERS)]) is None
-    assert batch.estimate_total([str(tmp_path / "*.jsonl")]) is None
+    assert batch.estimate_total([str(LETTERS)]) == 3  # folders and globs are counted by the reader's walk
+    assert batch.estimate_total([str(tmp_path / "*.jsonl")]) == 7
