@@ -138,15 +138,31 @@ def verify_artifacts(model_dir: str | Path, card: dict | None = None) -> dict:
     return card
 
 
+PICKLE_LIBRARIES = ("scikit-learn", "numpy")  # whose objects the pickled estimators hold
+
+
+class LibraryVersionError(ModelLoadError):
+    """The model was saved with another major version of a library its pickles hold."""
+
+
 def library_mismatch(card: dict, installed: dict | None = None) -> str | None:
-    """A one-line notice when the card's scikit-learn major.minor differs from the installed one
-    (pickled estimators are only guaranteed within a release), else None."""
-    want = (card.get("library_versions") or {}).get("scikit-learn")
-    have = (installed or library_versions()).get("scikit-learn")
-    if want and have and want.split(".")[:2] != have.split(".")[:2]:
-        return (f"the model was saved with scikit-learn {want}, this environment has {have}: predictions may "
-                f"differ; install scikit-learn=={'.'.join(want.split('.')[:2])}.* or retrain the model")
-    return None
+    """A one-line notice when the card's scikit-learn or numpy major.minor differs from the
+    installed one (pickled estimators are only guaranteed within a release), else None. A
+    different major version is refused (`LibraryVersionError`): its pickles may not load, or may
+    load and predict wrongly."""
+    have_all = installed or library_versions()
+    notices = []
+    for lib in PICKLE_LIBRARIES:
+        want = (card.get("library_versions") or {}).get(lib)
+        have = have_all.get(lib)
+        if not (want and have) or want.split(".")[:2] == have.split(".")[:2]:
+            continue
+        if want.split(".")[0] != have.split(".")[0]:
+            raise LibraryVersionError(f"the model was saved with {lib} {want}, this environment has {have}: a "
+                                      f"different major version; install {lib}=={want.split('.')[0]}.* or retrain the model")
+        notices.append(f"the model was saved with {lib} {want}, this environment has {have}: predictions may "
+                       f"differ; install {lib}=={'.'.join(want.split('.')[:2])}.* or retrain the model")
+    return "; ".join(notices) or None
 
 
 def load_artifacts(model_dir: str | Path, names=None) -> tuple[dict, dict]:

@@ -351,14 +351,31 @@ def test_parallel_baselines_hgb_and_real_cv_equal_serial(real_parsed):
     assert r1 == r2 and r1["generated_plus_real"]["read_decision_agreement"] is not None
 
 
-def test_loading_warns_when_scikit_learn_differs(tmp_path, caplog):
+def test_loading_warns_when_a_pickled_library_differs_and_refuses_another_major_version(tmp_path, caplog):
     from models.persistence import library_mismatch, load_artifacts, save_artifacts
 
     card = save_artifacts(tmp_path, {"x": [1, 2]}, {})
     assert library_mismatch(card) is None
     assert "1.0.2" in library_mismatch({"library_versions": {"scikit-learn": "1.0.2"}})
-    card["library_versions"]["scikit-learn"] = "0.1.0"
+    import numpy
+
+    numpy_major = int(numpy.__version__.split(".")[0])
+    assert "numpy" in library_mismatch({"library_versions": {"numpy": f"{numpy_major}.999.0"}})
+    from models.persistence import LibraryVersionError
+
+    with pytest.raises(LibraryVersionError, match="major version"):
+        library_mismatch({"library_versions": {"numpy": f"{numpy_major + 1}.0.0"}})
+    with pytest.raises(LibraryVersionError, match="scikit-learn 0.24"):
+        library_mismatch({"library_versions": {"scikit-learn": "0.24.2"}})
+    import sklearn
+
+    same_major = sklearn.__version__.split(".")[0] + ".0.1"
+    card["library_versions"]["scikit-learn"] = same_major
     (tmp_path / "model_card.json").write_text(json.dumps(card))
     with caplog.at_level("WARNING", logger="models.persistence"):
         _, objs = load_artifacts(tmp_path)
-    assert objs["x"] == [1, 2] and "scikit-learn 0.1.0" in caplog.text
+    assert objs["x"] == [1, 2] and f"scikit-learn {same_major}" in caplog.text
+    card["library_versions"]["scikit-learn"] = "0.1.0"  # another major version: refused, nothing unpickled
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    with pytest.raises(LibraryVersionError):
+        load_artifacts(tmp_path)
