@@ -92,7 +92,7 @@ def alive(pid: int, started: float) -> bool:
 
 # ------------------------------------------------------------------ runs
 def imr(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "nlp", *args]
+    return [sys.executable, "-m", "imr", *args]
 
 
 def run(args: list[str], cwd: Path) -> tuple[int, float, str]:

@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from nlp.reading import RawDocument, iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
 
     base = [d.text for d in iter_documents([str(ROOT / "examples" / "letters"), str(ROOT / "examples" / "real")])
             if d.text]

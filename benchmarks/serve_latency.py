@@ -1,4 +1,4 @@
-"""Latency of `imr serve` (nlp/serve.py): start-up time, then POST /api/score of the 3 shared
+"""Latency of `imr serve` (imr/serve.py): start-up time, then POST /api/score of the 3 shared
 letters (.txt uploads) and a shared real PDF, N times each, with Starlette's test client (the
 whole app: body reading, multipart parsing, PDF reading, scoring, JSON). Prints the median and
 95th percentile per letter and over all requests.
@@ -34,7 +34,7 @@ def main() -> int:
     t0 = time.perf_counter()
     from starlette.testclient import TestClient
 
-    from nlp.serve import create_app
+    from imr.serve import create_app
 
     app = create_app()
     startup = time.perf_counter() - t0

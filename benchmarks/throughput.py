@@ -95,7 +95,7 @@ def time_stages(inp: Path, limit: int | None = None) -> dict:
     from nlp.layout import parse_layout
     from nlp.reading import iter_documents
     from nlp.record import build_record
-    from nlp.service import load_scorer
+    from models.bundle import load_scorer
     from nlp.textnorm import normalize_text
 
     t0 = time.perf_counter()
@@ -188,7 +188,7 @@ def peer_drug_tagger(texts: list[str]) -> dict:
     instead of the NER) over the same texts: speed and mentions found. Its DRUG F1 against gold
     is in `imr evaluate ner` (docs/NER.md)."""
     from nlp.layout import parse_layout
-    from nlp.ner.evaluate import _peer_drugs
+    from training.ner_evaluate import _peer_drugs
     from nlp.textnorm import normalize_text
 
     norm = [normalize_text(x) for x in texts]

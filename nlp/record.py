@@ -131,7 +131,7 @@ def imr_version() -> str:
 
 def provenance(models: dict | None = None) -> dict:
     """The `provenance` of a run's records: `imr_version` and `models` ({"ner": sha256,
-    "classifier": sha256} of the models used; `nlp.service.model_digests`)."""
+    "classifier": sha256} of the models used; `models.bundle.model_digests`)."""
     return {"imr_version": imr_version(), "models": dict(models or {})}
 
 

@@ -1,4 +1,4 @@
-"""`imr score` / nlp.batch: order, formats, parallel backends, resume after a kill, progress."""
+"""`imr score` / imr.batch: order, formats, parallel backends, resume after a kill, progress."""
 import csv
 import io
 import json
@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import LETTERS, REAL
-from nlp import batch
+from imr import batch
 from nlp.output import Journal
 from nlp.reading import RawDocument
 
@@ -21,7 +21,7 @@ ITEMS_PER_LETTER = [2, 3, 1]  # items of the 3 shared letters; letter 001's item
 
 
 def imr(*args, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "imr", *map(str, args)], capture_output=True, text=True,
                           timeout=300, env={**os.environ, **(env or {})}, **kw)
 
 
@@ -183,7 +183,7 @@ def test_sigkilled_run_resumes_to_the_same_file(tmp_path):
     batch.score([str(src)], ref, jobs=1, batch_size=64)
     out = tmp_path / "out.jsonl"
     partial = batch.partial_path(out)
-    cmd = [sys.executable, "-m", "nlp", "score", str(src), "--out", str(out), "--jobs", "2", "--batch-size", "4"]
+    cmd = [sys.executable, "-m", "imr", "score", str(src), "--out", str(out), "--jobs", "2", "--batch-size", "4"]
     proc = subprocess.Popen(cmd, env={**os.environ, batch.SLEEP_ENV: "0.1"}, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -220,7 +220,7 @@ def test_dask_cluster_gives_the_same_file(tmp_path):
                   "--batch-size", 4)
         assert res.returncode == 0, res.stderr
         with distributed.Client(cluster) as client:  # both workers took part
-            processed = client.run(eval, "len(__import__('nlp.batch', fromlist=['x'])._SCORERS)")
+            processed = client.run(eval, "len(__import__('imr.batch', fromlist=['x'])._SCORERS)")
     assert remote.read_bytes() == local.read_bytes()
     assert len(read_ids(remote)) == 40
     assert sorted(processed.values()) == [1, 1]  # each worker loaded the scorer exactly once

@@ -78,7 +78,7 @@ def ink(png: Path) -> float:
 
 
 def imr(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "imr", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, timeout=600)
 
 

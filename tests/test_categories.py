@@ -16,7 +16,7 @@ from nlp.config import load_yaml
 
 @pytest.fixture(scope="module")
 def has_drug():
-    from nlp.service import has_drug
+    from models.bundle import has_drug
 
     return has_drug
 

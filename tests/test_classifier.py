@@ -45,7 +45,7 @@ def tiny_cfg() -> dict:
 @pytest.fixture(scope="module")
 def real_parsed():
     from nlp.reading import iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from nlp.textnorm import normalize_text
 
     labels = [json.loads(l) for l in REAL_LABELS.read_text(encoding="utf-8").splitlines() if l.strip()]
@@ -245,7 +245,7 @@ def test_commands_argument_parsing_and_refusal(trained, tmp_path, capsys):
     import argparse
     import shutil
 
-    from models.commands import add_evaluate_arguments, add_train_arguments, evaluate_classifier, train_classifier
+    from imr.classifier_commands import add_evaluate_arguments, add_train_arguments, evaluate_classifier, train_classifier
 
     p = argparse.ArgumentParser()
     add_train_arguments(p)
@@ -264,7 +264,7 @@ def test_commands_argument_parsing_and_refusal(trained, tmp_path, capsys):
 
 
 def test_score_documents(trained, real_parsed):
-    from nlp.service import load_parser
+    from models.bundle import load_parser
 
     out, *_ = trained
     docs = real_parsed[0][:5]
@@ -276,7 +276,7 @@ def test_score_documents(trained, real_parsed):
 def test_process_parser_matches_the_serial_parser():
     # training parses in worker processes (`training.parse_jobs`): same records, same order
     from nlp.reading import iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from training.classifier import ProcessParser, _jobs, _parser
 
     docs = list(iter_documents([str(REAL)]))[:40]

@@ -12,7 +12,7 @@ SECRET = "ZZPATIENTNAMEZZ"
 
 
 def imr(*args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "imr", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 

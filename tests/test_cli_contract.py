@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from conftest import LETTERS
-from nlp import batch
-from nlp.cli import build_parser
+from imr import batch
+from imr.cli import build_parser
 from nlp.output import Journal
 from test_cli import imr
 
@@ -20,7 +20,7 @@ LETTER_IDS = ["000_9f49410813e2b735", "001_37e0e7a9dfbd6631", "002_9c890e9297bca
 
 def imr_without(module, *args):
     """`imr ARGS` in a subprocess where importing `module` fails (an extra not installed)."""
-    code = (f"import sys; sys.modules[{module!r}] = None; from nlp.cli import main; "
+    code = (f"import sys; sys.modules[{module!r}] = None; from imr.cli import main; "
             f"sys.exit(main(sys.argv[1:]))")
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
                           timeout=300)
@@ -170,7 +170,7 @@ def test_serve_without_uvicorn_names_the_extra():
 
 
 def test_an_extra_missing_deeper_in_a_command_is_caught_at_the_cli(monkeypatch, capsys):
-    from nlp import cli
+    from imr import cli
 
     def needs_matplotlib(args):
         import matplotlib  # noqa: F401

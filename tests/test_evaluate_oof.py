@@ -8,7 +8,7 @@ import pytest
 
 from conftest import LETTERS, REAL, ROOT
 from models.persistence import ArtifactIntegrityError, ArtifactMissingError, save_artifacts
-from models.report import (GROUPS, OOF_FILE, OOFFormatError, apply_threshold, compute_metrics, explanation_html,
+from imr.report import (GROUPS, OOF_FILE, OOFFormatError, apply_threshold, compute_metrics, explanation_html,
                            load_real_oof, render, split_rows, summary_line)
 from test_cli import imr
 
@@ -191,7 +191,7 @@ def test_report_headlines_out_of_fold_not_in_sample():
 
 
 def test_threshold_option_parsed():
-    from nlp.cli import build_parser
+    from imr.cli import build_parser
 
     ap = build_parser()
     assert ap.parse_args(["evaluate", "--data", "x", "--threshold", "0.3"]).threshold == 0.3
@@ -233,7 +233,7 @@ def test_evaluate_with_real_oof_end_to_end(tmp_path):
 
 
 def test_gold_paths_never_leave_the_gold_folder(tmp_path):
-    from models.report import gold_path
+    from imr.report import gold_path
 
     (tmp_path / "gold").mkdir()
     (tmp_path / "secret.json").write_text("{}")

@@ -3,7 +3,7 @@ import json
 import re
 
 from conftest import LETTERS
-from models.report import compute_metrics
+from imr.report import compute_metrics
 from test_cli import imr
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import LETTERS
-from nlp import batch, cli
+from imr import batch, cli
 from test_batch import letters_jsonl
 from test_cli import imr
 
@@ -87,12 +87,12 @@ def test_a_model_that_fails_to_load_exits_3_without_a_resume_hint(tmp_path, comm
 
 
 def test_a_model_that_fails_in_the_worker_exits_3_and_leaves_nothing(tmp_path, capsys, monkeypatch):
-    import nlp.service
+    import models.bundle
 
     def broken(model_dir=None):
         raise ValueError("unpickling failed")
 
-    monkeypatch.setattr(nlp.service, "load_scorer", broken)  # passes the driver's checks, fails to load
+    monkeypatch.setattr(models.bundle, "load_scorer", broken)  # passes the driver's checks, fails to load
     monkeypatch.setattr(batch, "_SCORERS", {})
     out = tmp_path / "o.jsonl"
     code, _, err = run(capsys, "score", LETTERS, "--out", out, "--jobs", 1)
@@ -192,7 +192,7 @@ def test_a_killed_parse_leaves_a_temporary_that_the_rerun_removes(tmp_path):
     src = tmp_path / "in.jsonl"
     ids = letters_jsonl(src, 200)
     out = tmp_path / "o.jsonl"
-    cmd = [sys.executable, "-m", "nlp", "parse", str(src), "--out", str(out)]
+    cmd = [sys.executable, "-m", "imr", "parse", str(src), "--out", str(out)]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -217,7 +217,7 @@ def test_sigterm_stops_a_parse_with_130_and_no_temporary(tmp_path):
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 200)
     out = tmp_path / "o.jsonl"
-    cmd = [sys.executable, "-m", "nlp", "parse", str(src), "--out", str(out)]
+    cmd = [sys.executable, "-m", "imr", "parse", str(src), "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(tmp_path.glob(".o.jsonl.*.tmp")):

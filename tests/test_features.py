@@ -24,7 +24,7 @@ from conftest import REAL
 @pytest.fixture(scope="module")
 def real_examples():
     from nlp.reading import iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from nlp.textnorm import normalize_text
 
     names = ["CM16-0221706", "CM16-0235869", "CM16-0228949", "CM16-0233794", "CM17-0001749",

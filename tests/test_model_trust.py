@@ -8,12 +8,12 @@ import shutil
 
 import pytest
 
-import nlp.service as service
+import models.bundle as service
 from models.persistence import BundleIntegrityError, ModelCardError, bundle_manifest, manifest_digest
 
 
 def test_the_pinned_digest_is_the_bundled_defaults():
-    # after retraining models/default: pin `python -m models.persistence models/default` in nlp/service.py
+    # after retraining models/default: pin `python -m models.persistence models/default` in models/bundle.py
     manifest = bundle_manifest(service.DEFAULT_MODEL_DIR)
     assert {"ner/config.cfg", "ner/ner/model", "classifier/model_card.json", "classifier/decision_forecast.joblib"} <= set(manifest)
     assert manifest_digest(manifest) == service.DEFAULT_BUNDLE_DIGEST
@@ -51,7 +51,7 @@ def test_another_bundle_is_an_explicit_choice_with_a_notice(tmp_path, caplog):
     other = tmp_path / "mine"
     shutil.copytree(service.DEFAULT_MODEL_DIR, other)
     (other / "classifier" / "metrics.json").write_text("{}")  # differs from the default: not pinned
-    with caplog.at_level(logging.WARNING, logger="nlp.service"):
+    with caplog.at_level(logging.WARNING, logger="models.bundle"):
         service.check_bundle(other)
         service.check_bundle(other)
     assert caplog.text.count("explicit choice") == 1 and "run code" in caplog.text

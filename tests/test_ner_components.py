@@ -168,7 +168,7 @@ def test_bundled_pipeline_multiplies_with_the_configured_backend():
 
     from nlp.config import load_yaml
     from nlp.ner.runtime import load_pipeline
-    from nlp.service import ner_dir
+    from models.bundle import ner_dir
 
     use_blis = load_yaml("ner/ops.yaml")["use_blis"]
     nlp = load_pipeline(str(ner_dir(None)))

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import GOLD, LETTERS
 from nlp.reading import iter_documents
-from nlp.service import load_parser
+from models.bundle import load_parser
 
 
 def _key(e):

@@ -15,7 +15,7 @@ from nlp.ner.components import EntityFilter, letter_text
 from nlp.ner.runtime import SpacyNER, piece_bounds
 from nlp.pipeline import LetterParser
 from nlp.reading import RawDocument
-from nlp.service import has_drug, ner_dir
+from models.bundle import has_drug, ner_dir
 from nlp.textnorm import normalize_text
 
 SHARED = {p.stem: p.read_text(encoding="utf-8") for p in sorted(LETTERS.glob("*.txt"))}
@@ -77,7 +77,7 @@ def test_cut_sentence_letter_from_the_command_line(tmp_path):
         (d / f"{k}.txt").write_text(t, encoding="utf-8")
     (d / "cut.txt").write_text(_cut_letter(), encoding="utf-8")
     out = tmp_path / "x.jsonl"
-    res = subprocess.run([sys.executable, "-m", "nlp", "parse", str(d), "--out", str(out)],
+    res = subprocess.run([sys.executable, "-m", "imr", "parse", str(d), "--out", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "NER failed" not in res.stderr and "failed=0" in res.stderr
@@ -158,7 +158,7 @@ def test_batch_sizes(ner, alone, boom, batch_size):
 
 
 def test_a_failing_letter_makes_the_run_exit_1(tmp_path, boom, capsys):
-    from nlp.cli import main
+    from imr.cli import main
 
     d = tmp_path / "in"
     d.mkdir()

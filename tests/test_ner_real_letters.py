@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 
 from conftest import REAL, ROOT
-from nlp.ner.evaluate import gold_letters
+from training.ner_evaluate import gold_letters
 from nlp.ner.runtime import entity_dicts, load_pipeline
 from nlp.ner.scoring import EntityScore
-from nlp.service import DEFAULT_MODEL_DIR
+from models.bundle import DEFAULT_MODEL_DIR
 
 GOLD = ROOT / "training" / "real_ner_gold"
 # develop letters whose every entity (span, section, item, normalized value) the bundled pipeline gets right

@@ -199,7 +199,7 @@ def test_no_guideline_in_a_field_sentence_means_no_citation():
 ])
 def test_a_drug_inside_a_citation_is_never_a_drug_in_the_bundled_pipeline(field, citation):
     from nlp.ner.runtime import load_pipeline
-    from nlp.service import DEFAULT_MODEL_DIR
+    from models.bundle import DEFAULT_MODEL_DIR
 
     text = _letter(field)
     doc = load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))(text)

@@ -9,7 +9,7 @@ import time
 
 import psutil
 
-from nlp import batch
+from imr import batch
 from test_batch import letters_jsonl
 
 
@@ -17,7 +17,7 @@ def _start(tmp_path):
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 200)
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "nlp", "score", str(src), "--out", str(out), "--jobs", "2", "--batch-size", "2"]
+    cmd = [sys.executable, "-m", "imr", "score", str(src), "--out", str(out), "--jobs", "2", "--batch-size", "2"]
     proc = subprocess.Popen(cmd, env={**os.environ, batch.SLEEP_ENV: "0.2"}, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     partial = batch.partial_path(out)
@@ -53,7 +53,7 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert _gone_within(workers, 10)
     assert batch.partial_path(out).exists() and not out.exists()
-    res = subprocess.run([sys.executable, "-m", "nlp", "score", str(tmp_path / "in.jsonl"), "--out", str(out),
+    res = subprocess.run([sys.executable, "-m", "imr", "score", str(tmp_path / "in.jsonl"), "--out", str(out),
                           "--jobs", "1"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert " resumed=" in res.stderr.splitlines()[-1] and out.read_text().count("\n") == 200

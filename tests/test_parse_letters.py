@@ -195,7 +195,7 @@ def test_item_spans_lie_inside_the_text(lines):
 
 
 def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
-    from nlp.service import load_parser
+    from models.bundle import load_parser
 
     (rec,) = [r for r in load_parser().process(iter_documents([str(LETTERS / "001_37e0e7a9dfbd6631.txt")]))]
     reviewer = rec["items"][0]["guidelines"]["reviewer"]

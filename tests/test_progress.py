@@ -17,8 +17,8 @@ import time
 import pytest
 
 from conftest import LETTERS
-from nlp import batch
-from nlp.cli import build_parser
+from imr import batch
+from imr.cli import build_parser
 from nlp.reading import count_documents, iter_documents
 
 LETTER_IDS = sorted(p.stem for p in LETTERS.glob("*.txt"))
@@ -221,12 +221,12 @@ def test_quiet_is_documented_on_parse_and_score():
 # ------------------------------------------------------------------ end to end
 
 def imr_pty(*args, cols=100, timeout=300):
-    """`python -m nlp ARGS` with stderr on a pseudo-terminal (of `cols` columns) and stdout to a
+    """`python -m imr ARGS` with stderr on a pseudo-terminal (of `cols` columns) and stdout to a
     file: (exit status, stderr as the terminal got it, stdout)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([sys.executable, "-m", "nlp", *map(str, args)], stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-m", "imr", *map(str, args)], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=slave)
         os.close(slave)
         chunks, deadline, idle = [], time.monotonic() + timeout, 0
@@ -298,7 +298,7 @@ def test_score_on_a_terminal_shows_loading_and_the_bar_and_stdout_stays_records(
 
 
 def test_parse_without_a_terminal_prints_the_summary_only(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "nlp", "parse", str(LETTERS), "--out", str(tmp_path / "a.jsonl"),
+    res = subprocess.run([sys.executable, "-m", "imr", "parse", str(LETTERS), "--out", str(tmp_path / "a.jsonl"),
                           "--no-ner"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert res.stderr == "letters=3 items=6 overturned=1 failed=0\n" and res.stdout == ""

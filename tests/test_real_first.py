@@ -150,7 +150,7 @@ def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):
 def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):
     from models.predict import ItemPredictor
     from nlp.reading import iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from nlp.textnorm import normalize_text
 
     root, _, _ = tiny_bundle
@@ -175,7 +175,7 @@ def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):
 
 
 def test_frozen_letters_are_routed_away_from_training():
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from training.real_first import real_items
 
     train, held = real_items([str(REAL / "CM16-0240259.pdf"), str(REAL / "CM16-0221706.pdf")], load_parser(None),

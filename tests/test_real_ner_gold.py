@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import REAL, ROOT
-from nlp.ner.evaluate import gold_letters
+from training.ner_evaluate import gold_letters
 from training.real_protocol import load_frozen
 
 GOLD = ROOT / "training" / "real_ner_gold"

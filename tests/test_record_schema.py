@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import LAYOUTS, LETTERS, ROOT
-from nlp import batch, errors, record
-from nlp.service import model_digests
+from imr import batch
+from nlp import errors, record
+from models.bundle import model_digests
 from test_batch import letters_jsonl
 from test_cli import imr
 
@@ -152,16 +153,16 @@ def test_imr_version_falls_back_to_pyproject(monkeypatch):
 
 
 def test_fingerprints_are_computed_once_per_run(tmp_path, monkeypatch):
-    import nlp.service
+    import models.bundle
 
     calls = []
-    real = nlp.service.model_digests
+    real = models.bundle.model_digests
 
     def counting(*args, **kw):
         calls.append(1)
         return real(*args, **kw)
 
-    monkeypatch.setattr(nlp.service, "model_digests", counting)
+    monkeypatch.setattr(models.bundle, "model_digests", counting)
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 7)
     out = tmp_path / "o.jsonl"

@@ -32,12 +32,12 @@ HEADING = "Prosom 2mg, #30 with 2 refills"  # the item heading of letter 002
 
 
 def imr(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "imr", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def popen_imr(*args, env=None):
-    return subprocess.Popen([sys.executable, "-m", "nlp", *map(str, args)], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "imr", *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
 
 

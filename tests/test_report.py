@@ -126,7 +126,7 @@ def test_report_tables_are_exact(scored, tmp_path):
 
 def test_report_html_is_self_contained(scored, tmp_path):
     out = tmp_path / "rep"
-    res = subprocess.run([sys.executable, "-m", "nlp", "report", str(scored), "--out", str(out), "--top", "2"],
+    res = subprocess.run([sys.executable, "-m", "imr", "report", str(scored), "--out", str(out), "--top", "2"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stderr.strip() == f"report: 5 items from 4 letters -> {out / 'analytics.html'} (8 tables)"

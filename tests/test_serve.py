@@ -1,4 +1,4 @@
-"""`imr serve` (nlp/serve.py): the JSON API with Starlette's test client, the page's HTML, and
+"""`imr serve` (imr/serve.py): the JSON API with Starlette's test client, the page's HTML, and
 the whole flow in headless Chromium (the real PDF dropped on the page's file input).
 
 The browser test drives Chromium over the DevTools protocol on a pipe (`--remote-debugging-pipe`,
@@ -27,7 +27,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from conftest import LETTERS, REAL, ROOT
-from nlp import serve
+from imr import serve
 from nlp.reading import DEFAULT_MAX_BYTES, iter_documents
 
 PDF = REAL / "CM16-0221706.pdf"
@@ -311,7 +311,7 @@ def test_letter_html_is_escaped_and_overlaps_are_dropped():
 
 
 def test_cli_has_serve_bound_to_localhost_by_default():
-    from nlp.cli import build_parser
+    from imr.cli import build_parser
 
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.model) == ("127.0.0.1", 8000, None)
@@ -320,7 +320,7 @@ def test_cli_has_serve_bound_to_localhost_by_default():
 
 
 def test_serve_refuses_a_missing_model_without_a_traceback(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "nlp", "serve", "--model", str(tmp_path / "none"), "--port", "1"],
+    res = subprocess.run([sys.executable, "-m", "imr", "serve", "--model", str(tmp_path / "none"), "--port", "1"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert res.returncode == 2 and "cannot load the models" in res.stderr and "Traceback" not in res.stderr
 
@@ -428,7 +428,7 @@ def server(tmp_path_factory):
     port = _free_port()
     log_path = tmp_path_factory.mktemp("serve") / "server.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "nlp", "serve", "--port", str(port)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "imr", "serve", "--port", str(port)], cwd=ROOT,
                                 stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -16,7 +16,7 @@ PDF = REAL / "CM16-0221706.pdf"
 
 def piped(*args, data: bytes = b"", cwd=None) -> subprocess.CompletedProcess:
     """`imr ARGS` with `data` on stdin; stdout kept as bytes."""
-    return subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], input=data, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "imr", *map(str, args)], input=data, capture_output=True,
                           timeout=300, cwd=cwd)
 
 

@@ -121,8 +121,8 @@ def empty(tmp_path) -> Path:
 
 
 def test_the_new_environment_runs_the_wheel_not_the_checkout(venv, empty):
-    probe = ("import json, importlib.metadata as md, configs, models, nlp, nlp.config as c\n"
-             "print(json.dumps({'files': [nlp.__file__, configs.__file__, models.__file__],\n"
+    probe = ("import json, importlib.metadata as md, configs, imr, models, nlp, nlp.config as c\n"
+             "print(json.dumps({'files': [nlp.__file__, configs.__file__, models.__file__, imr.__file__],\n"
              "                  'configs': str(c.configs_dir()), 'models': str(c.default_model_dir()),\n"
              "                  'dist': str(md.distribution('imr-nlp').locate_file(''))}))")
     got = json.loads(venv.run([venv.python, "-c", probe], cwd=empty).stdout)
@@ -147,7 +147,7 @@ def test_imr_parse_and_score_from_an_empty_folder(venv, empty, tmp_path):
     assert rec["error"] is None and rec["items"]
     assert rec["entities"] and {e["label"] for e in rec["entities"]} <= LABELS
     # the same record as the checkout makes of the letter
-    _run([sys.executable, "-m", "nlp", "parse", empty / "letter.txt", "--out", tmp_path / "ref.jsonl"], cwd=ROOT)
+    _run([sys.executable, "-m", "imr", "parse", empty / "letter.txt", "--out", tmp_path / "ref.jsonl"], cwd=ROOT)
     (ref,) = _records(tmp_path / "ref.jsonl")
     assert (rec["entities"], rec["items"]) == (ref["entities"], ref["items"])
 

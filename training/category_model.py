@@ -58,7 +58,7 @@ def real_items(split: str = "dev", labels: Path = LABELS, pdfs: Path = REAL_PDFS
 
 
 def _has_drug():
-    from nlp.service import has_drug
+    from models.bundle import has_drug
 
     return has_drug
 

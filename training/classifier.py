@@ -6,7 +6,7 @@
 Data: the generated corpus (`datasets.DatasetDict` saved to disk; splits train / validation /
 test / test_unseen; rows `id`, `text`, `items` with gold labels) and the real letters
 (examples/real/*.pdf with training/real_labels/real_items.jsonl). Letters are parsed with the
-project's parser (`nlp.service.load_parser`, NER included when a model is installed), item
+project's parser (`models.bundle.load_parser`, NER included when a model is installed), item
 examples are built with `models.examples.item_examples`, and gold labels are joined by letter
 id and item index; a parsed request that differs from the gold request is counted (and the item
 dropped when `training.drop_request_mismatch`).
@@ -547,7 +547,7 @@ _WORKER_PARSERS: dict = {}
 
 def _parse_batch(ner_model, docs) -> list[dict]:
     """Worker task of `ProcessParser`: one record per document, the parser loaded once per process."""
-    from nlp.service import load_parser
+    from models.bundle import load_parser
 
     key = None if ner_model is None else str(ner_model)
     if key not in _WORKER_PARSERS:
@@ -557,7 +557,7 @@ def _parse_batch(ner_model, docs) -> list[dict]:
 
 class ProcessParser:
     """`LetterParser.process` spread over `jobs` worker processes (the batch engine's
-    `nlp.batch.run_local`), records in input order. Training parses about 11,000 letters, 80% of that in the NER, which runs in one core."""
+    `nlp.parallel.run_local`), records in input order. Training parses about 11,000 letters, 80% of that in the NER, which runs in one core."""
 
     def __init__(self, ner_model=None, jobs: int = 2, batch_size: int = 64):
         self.ner_model = ner_model
@@ -565,7 +565,7 @@ class ProcessParser:
         self.batch_size = batch_size
 
     def process(self, docs):
-        from nlp.batch import iter_batches, run_local
+        from nlp.parallel import iter_batches, run_local
 
         for recs in run_local(iter_batches(docs, self.batch_size), self.ner_model, self.jobs, task=_parse_batch):
             yield from recs
@@ -573,7 +573,7 @@ class ProcessParser:
 
 def _jobs(cfg: dict, key: str) -> int:
     """Worker processes `training.<key>` (`parse_jobs`, `fit_jobs`; 0: one per core)."""
-    from nlp.batch import default_jobs
+    from nlp.parallel import default_jobs
 
     n = int(cfg["training"].get(key) or 0)
     return n if n > 0 else default_jobs()
@@ -583,7 +583,7 @@ def _parser(ner_model: str | Path | None = None, jobs: int = 1):
     """The letter parser whose entities the features read: `ner_model` (a bundle or spaCy
     pipeline), else the bundled NER. Train and score with the same NER. `jobs` > 1 parses in
     that many worker processes."""
-    from nlp.service import load_parser
+    from models.bundle import load_parser
 
     if jobs > 1:
         return ProcessParser(ner_model, jobs)

@@ -363,7 +363,7 @@ def compare_to_real(corpus_dir, real_dir, max_generated: int = 2000) -> list[dic
     guideline paragraphs, either side, that use each form).
     """
     from nlp.record import build_record, parse_text
-    from nlp.service import has_drug
+    from models.bundle import has_drug
 
     def metrics(docs):
         n = chars = 0

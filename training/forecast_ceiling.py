@@ -96,7 +96,7 @@ def run(corpus: Path, model: Path, seed: int = 0) -> dict:
 
     from models.features import load_config
     from models.predict import ItemPredictor
-    from nlp.service import classifier_dir, load_parser
+    from models.bundle import classifier_dir, load_parser
     from training.classifier import _p_over, load_corpus_split
     from training.corpus import DEFAULT_CONFIG
     from training.corpus import load_config as corpus_config

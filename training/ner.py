@@ -99,11 +99,11 @@ def _add_rows(db, nlp, rows, repeat: int = 1, trust: str = "all") -> tuple[int, 
 
 def gold_rows(letters_dir: str | Path, gold_dir: str | Path) -> tuple[list[dict], dict]:
     """Hand-annotated real letters (SPEC §5 gold: entities in reading order, text without offsets)
-    as training rows: the letter's normalized text (`nlp.ner.evaluate.gold_letters`, read as
+    as training rows: the letter's normalized text (`training.ner_evaluate.gold_letters`, read as
     `imr parse` reads it) with each gold entity found in order (white space between its words may
     differ: wrapped lines). Returns (rows, counts); an entity not found is left out and counted
     (`entities_not_found`: check it is 0 before training on the rows)."""
-    from nlp.ner.evaluate import gold_letters
+    from training.ner_evaluate import gold_letters
 
     rows, found, lost = [], 0, 0
     ids = [g.stem for g in sorted(Path(gold_dir).glob("*.json"))]
@@ -142,7 +142,7 @@ def _blank():
 
 
 def _docbin_chunk(_model_dir, rows: list, repeat: int = 1, trust: str = "all") -> tuple[bytes, tuple[int, int, int]]:
-    """Batch-engine task (`nlp.batch.run_local`): a serialized DocBin of `rows` and `_add_rows`'
+    """Batch-engine task (`nlp.parallel.run_local`): a serialized DocBin of `rows` and `_add_rows`'
     counts."""
     from spacy.tokens import DocBin
 
@@ -156,7 +156,7 @@ def _docbin(rows, jobs: int, repeat: int = 1, trust: str = "all"):
     input order: the same documents as one process's `_add_rows`."""
     from spacy.tokens import DocBin
 
-    from nlp.batch import iter_batches, run_local
+    from nlp.parallel import iter_batches, run_local
 
     task = functools.partial(_docbin_chunk, repeat=repeat, trust=trust)
     db, totals = DocBin(store_user_data=False), [0, 0, 0]
@@ -185,7 +185,7 @@ def build_docbins(corpus_dir: str | Path, out_dir: str | Path, limit: dict | Non
     """
     from datasets import load_from_disk
 
-    from nlp.batch import default_jobs
+    from nlp.parallel import default_jobs
     from training.dataset_io import dataset_dir, decoded_rows
 
     jobs = default_jobs() if jobs is None else jobs

@@ -84,7 +84,7 @@ def build_from_letters(inputs: list[str], out: str | Path, model: str | None = N
     from datasets import Dataset, DatasetDict
 
     from nlp.reading import iter_documents
-    from nlp.service import load_parser
+    from models.bundle import load_parser
     from nlp.textnorm import normalize_text
     from training.corpus import features
 

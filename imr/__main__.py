@@ -1,3 +1,3 @@
-from nlp.cli import main
+from imr.cli import main
 
 raise SystemExit(main())

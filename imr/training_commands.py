@@ -1,4 +1,4 @@
-"""Handlers of `imr corpus`, `imr train` and `imr evaluate` (wired in nlp/cli.py)."""
+"""Handlers of `imr corpus`, `imr train` and `imr evaluate` (wired in imr/cli.py)."""
 from __future__ import annotations
 
 import json
@@ -81,8 +81,8 @@ def _letter_ids(spec: str) -> set[str]:
 
 
 def evaluate_ner(args) -> int:
-    from nlp.ner.evaluate import corpus_letters, evaluate, gold_letters
-    from nlp.service import ner_dir
+    from training.ner_evaluate import corpus_letters, evaluate, gold_letters
+    from models.bundle import ner_dir
 
     pipeline = ner_dir(args.model)
     if pipeline is None:
@@ -92,7 +92,7 @@ def evaluate_ner(args) -> int:
     if args.letters and args.gold:
         results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
     for real in args.real or ():
-        from nlp.ner.evaluate import real_letters
+        from training.ner_evaluate import real_letters
 
         results[f"real_silver:{Path(real).name}"] = evaluate(pipeline, list(real_letters(real)), peer=False)
     for split in args.splits:
@@ -100,7 +100,7 @@ def evaluate_ner(args) -> int:
         results[split] = evaluate(pipeline, letters)
         holdout = Path(args.corpus) / "holdout.json"
         if split == "test_unseen" and holdout.is_file():
-            from nlp.ner.evaluate import heldout_drug_recall
+            from training.ner_evaluate import heldout_drug_recall
 
             names = set(json.loads(holdout.read_text())["drug_names"])
             results["test_unseen_heldout_drug_recall"] = heldout_drug_recall(pipeline, letters, names)
@@ -116,7 +116,7 @@ def evaluate_ner(args) -> int:
 
 
 def evaluate_report(args) -> int:
-    from models.report import corpus_gold, evaluate_to_dir, letters_gold, summary_line
+    from imr.report import corpus_gold, evaluate_to_dir, letters_gold, summary_line
 
     if not args.data:
         print("imr evaluate: --data is required (a corpus build, or letters)", file=sys.stderr)
@@ -157,7 +157,7 @@ def train_all(args) -> int:
     """corpus (unless it exists) → NER → classifier, each from its config in configs/."""
     import argparse
 
-    from models import commands as clf
+    from imr import classifier_commands as clf
 
     corpus = Path(args.corpus)
     if not (dataset_dir(corpus) / "dataset_dict.json").is_file():
@@ -165,7 +165,7 @@ def train_all(args) -> int:
                                         config=str(configs_dir() / "corpus.yaml")))
     real = []
     if args.real:
-        from nlp.service import ner_dir
+        from models.bundle import ner_dir
         from training.real_corpus import build_from_letters
 
         if ner_dir(None) is None:  # silver entities need a current pipeline
@@ -194,7 +194,7 @@ def train_all(args) -> int:
 
 def add_subcommands(sub) -> None:
     """`imr corpus ...`, `imr train ...`, `imr evaluate ...`."""
-    from models import commands as clf
+    from imr import classifier_commands as clf
 
     c = sub.add_parser("corpus", help="build, import and compare training corpora")
     csub = c.add_subparsers(dest="corpus_command", required=True)

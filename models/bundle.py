@@ -81,7 +81,7 @@ def load_scorer(model_dir: str | Path | None = None):
     one SPEC §4 record per document, in order, never raising; each item gets
     `item["prediction"]` when the bundle has a classifier.
 
-    Batch workers call it once per process and model directory (`nlp.batch` caches it), so
+    Batch workers call it once per process and model directory (`imr.batch` caches it), so
     loading may be slow but `process` does not reload anything.
     """
     from models.persistence import ModelCardError

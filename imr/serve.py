@@ -155,7 +155,7 @@ def model_fingerprints(model_dir: str | Path | None = None) -> dict:
     """What `GET /api/health` says about the models: the classifier's card (created, format,
     training-data fingerprint, artifact hashes) and the NER pipeline's meta plus a hash of its files."""
     from models.persistence import manifest_digest, tree_manifest
-    from nlp.service import classifier_dir, ner_dir
+    from models.bundle import classifier_dir, ner_dir
 
     out: dict = {"ner": None, "classifier": None}
     path = ner_dir(model_dir)
@@ -194,7 +194,7 @@ class LetterService:
     def __init__(self, model_dir: str | Path | None = None, scorer=None, warm_up: bool = True):
         t0 = time.perf_counter()
         if scorer is None:
-            from nlp.service import load_scorer
+            from models.bundle import load_scorer
 
             scorer = load_scorer(model_dir)
         self.scorer = scorer
@@ -662,7 +662,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, model: str | None 
 
 
 def add_subcommand(sub) -> None:
-    """`imr serve` on the `imr` argument parser (nlp/cli.py)."""
+    """`imr serve` on the `imr` argument parser (imr/cli.py)."""
     p = sub.add_parser("serve", help="a local web view of one letter at a time (needs imr-nlp[serve])",
                        description="Serve the one-letter web view and its JSON API; models are loaded once at start-up.")
     p.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s, this machine only)")

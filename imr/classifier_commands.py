@@ -1,6 +1,6 @@
-"""Handlers for `imr train classifier` and `imr evaluate classifier` (wired by nlp/cli.py).
+"""Handlers for `imr train classifier` and `imr evaluate classifier` (wired by imr/cli.py).
 
-    from models.commands import add_train_arguments, add_evaluate_arguments, train_classifier, evaluate_classifier
+    from imr.classifier_commands import add_train_arguments, add_evaluate_arguments, train_classifier, evaluate_classifier
     p = sub.add_parser("classifier"); add_train_arguments(p); p.set_defaults(func=train_classifier)
 
 Each handler takes the argparse namespace and returns an exit code (0 ok, 2 bad input, 3 a model

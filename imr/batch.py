@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import itertools
 import json
 import logging
 import os
@@ -59,6 +58,7 @@ from typing import Iterable, Iterator, TextIO
 from nlp import __version__, errors
 from nlp.errors import LetterError, ModelLoadError
 from nlp.output import FORMATS, Journal, OutputLock
+from nlp.parallel import default_jobs, iter_batches, run_local
 from nlp.reading import DEFAULT_MAX_BYTES, RawDocument, count_documents, holding_letters, iter_documents
 from nlp.record import PROVENANCE_KEY, TEXT_KEY, error_record, provenance, record_text
 
@@ -88,13 +88,6 @@ class ResumeMismatch(Exception):
     """The journal of an interrupted run does not belong to these inputs / this model."""
 
 
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _model_key(model_dir) -> str | None:
     return None if model_dir is None else os.path.abspath(os.fspath(model_dir))
 
@@ -111,7 +104,7 @@ def get_scorer(model_dir=None):
     """The scorer for `model_dir`, loaded once per process (`ModelLoadError` if it cannot be)."""
     key = _model_key(model_dir)
     if key not in _SCORERS:
-        from nlp.service import load_scorer  # noqa: PLC0415 - workers import lazily
+        from models.bundle import load_scorer  # noqa: PLC0415 - workers import lazily
 
         try:
             _SCORERS[key] = load_scorer(model_dir)
@@ -124,9 +117,9 @@ def check_models(model_dir=None, ner: bool = True, classifier: bool = True) -> d
     """Check, in the driver and before anything is written, that the models can be loaded (the
     default bundle's pinned digest, the NER pipeline's presence, the classifier's model card and
     artifact hashes; nothing is unpickled) and return their fingerprints
-    (`nlp.service.model_digests`). Raises `ModelLoadError`."""
+    (`models.bundle.model_digests`). Raises `ModelLoadError`."""
     from models.persistence import verify_artifacts  # noqa: PLC0415
-    from nlp.service import check_bundle, classifier_dir, model_digests, ner_dir  # noqa: PLC0415
+    from models.bundle import check_bundle, classifier_dir, model_digests, ner_dir  # noqa: PLC0415
 
     try:
         if ner or classifier:
@@ -245,52 +238,8 @@ def score_batch_with_text(model_dir, docs: list[RawDocument]) -> list[dict]:
     return recs
 
 
-def iter_batches(docs: Iterable[RawDocument], size: int) -> Iterator[list[RawDocument]]:
-    it = iter(docs)
-    while batch := list(itertools.islice(it, size)):
-        yield batch
-
-
 # --------------------------------------------------------------------------- executors
-
-def run_local(batches: Iterable[list[RawDocument]], model_dir=None, jobs: int = 1,
-              task=None) -> Iterator[list[dict]]:
-    """Records (or other results) of each batch, in order: `task(model_dir, batch)` (a
-    module-level function or a `functools.partial` of one, so workers can import it; default
-    `score_batch`, looked up at call time). jobs > 1: joblib/loky worker processes; joblib keeps
-    2 × jobs batches dispatched (`pre_dispatch`) and dispatches the next as one completes."""
-    task = task or score_batch
-    if jobs <= 1:
-        for batch in batches:
-            yield task(model_dir, batch)
-        return
-    from joblib import Parallel, delayed  # noqa: PLC0415
-
-    parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator",
-                        pre_dispatch=str(2 * jobs), batch_size=1)
-    parent = os.getpid()
-    yield from parallel(delayed(_in_worker)(parent, task, model_dir, batch) for batch in batches)
-
-
-_WATCHED: list = []
-
-
-def _in_worker(parent: int, task, model_dir, batch):
-    """Run `task` in a worker process that exits when `parent` (the scoring run) is gone."""
-    if not _WATCHED:
-        _WATCHED.append(parent)
-        threading.Thread(target=_watch_parent, args=(parent,), name="imr-parent-watch", daemon=True).start()
-    return task(model_dir, batch)
-
-
-def _watch_parent(parent: int, every: float = 1.0) -> None:
-    """Exit this worker once the run that started it is gone (after kill -9 of the run, loky's
-    workers would otherwise live on): the worker is then re-parented."""
-    while True:
-        time.sleep(every)
-        if os.getppid() != parent:
-            os._exit(1)
-
+# run_local: nlp.parallel (the loky executor, shared with training); run_dask below
 
 def run_dask(batches: Iterable[list[RawDocument]], model_dir=None, scheduler: str | None = None,
              jobs: int = 2, task=None) -> Iterator[list[dict]]:
@@ -522,7 +471,7 @@ def _check_args(backend: str, batch_size: int) -> None:
 def _results(docs: Iterator[RawDocument], model_dir, jobs: int, backend: str, scheduler, batch_size: int,
              include_text: bool) -> Iterator[list[dict]]:
     batches = iter_batches(docs, batch_size)
-    task = score_batch_with_text if include_text else None
+    task = score_batch_with_text if include_text else score_batch
     if backend == "dask":
         return run_dask(batches, model_dir, scheduler, jobs, task=task)
     return run_local(batches, model_dir, jobs, task=task)

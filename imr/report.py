@@ -687,7 +687,7 @@ def evaluate_to_dir(pairs: Iterable[tuple], model_dir: str | Path | None, out_di
     (default: the model card's). `real_oof`: use the bundle's real_oof.json (letters; a corpus
     split is none of its letters)."""
     from nlp.output import atomic_open
-    from nlp.service import classifier_dir, load_scorer
+    from models.bundle import classifier_dir, load_scorer
 
     scorer = load_scorer(model_dir)
     card_path = classifier_dir(model_dir)

@@ -64,7 +64,7 @@ EXIT_STATUS_HELP = (
 
 def _io_usage_error(command: str, args, fmt: str) -> str | None:
     """The usage error of the input/output options, if any (exit 2, before anything is done)."""
-    from nlp.batch import STDIN
+    from imr.batch import STDIN
     from nlp.output import STDOUT
 
     if sum(os.fspath(i) == STDIN for i in args.inputs) > 1:
@@ -79,12 +79,12 @@ def _io_usage_error(command: str, args, fmt: str) -> str | None:
 
 
 def cmd_parse(args) -> int:
-    from nlp.batch import iter_inputs, model_load_error, parse_records, sigterm_as_interrupt
+    from imr.batch import iter_inputs, model_load_error, parse_records, sigterm_as_interrupt
     from nlp.errors import ModelLoadError
     from nlp.output import STDOUT, OutputLock, OutputLocked, stdout_stream, write_jsonl_stream, write_records
     from nlp.reading import holding_letters
     from nlp.record import provenance
-    from nlp.service import load_parser, model_digests
+    from models.bundle import load_parser, model_digests
 
     fmt = _output_format(args)
     if msg := _io_usage_error("parse", args, fmt):
@@ -136,12 +136,12 @@ def cmd_parse(args) -> int:
         print(f"imr parse: interrupted; {where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # the output: a full disk, a closed pipe, a denied directory
-        logging.getLogger("nlp.cli").info("parse failed", exc_info=True)
+        logging.getLogger("imr.cli").info("parse failed", exc_info=True)
         target = "stdout" if to_stdout else args.out
         print(f"imr parse: cannot write {target} ({type(exc).__name__}); {where}", file=sys.stderr)
         return EXIT_RUN_FAILED
     except Exception as exc:  # noqa: BLE001 - a crash: exit 3, one line (-v for the traceback)
-        logging.getLogger("nlp.cli").info("parse failed", exc_info=True)
+        logging.getLogger("imr.cli").info("parse failed", exc_info=True)
         print(f"imr parse: failed ({type(exc).__name__}); {where} (-v for details)", file=sys.stderr)
         return EXIT_RUN_FAILED
     finally:
@@ -152,9 +152,9 @@ def cmd_parse(args) -> int:
 
 
 def _progress(desc: str, args):
-    """The run's progress bar on stderr (`nlp.batch.Progress`): on when stderr is a terminal and
+    """The run's progress bar on stderr (`imr.batch.Progress`): on when stderr is a terminal and
     not `--quiet`; then the inputs are counted first for its total."""
-    from nlp.batch import Progress, estimate_total
+    from imr.batch import Progress, estimate_total
 
     progress = Progress(desc=desc, enabled=False if args.quiet else None)
     if progress.enabled:
@@ -172,7 +172,7 @@ def _output_format(args) -> str:
 
 
 def cmd_score(args) -> int:
-    from nlp.batch import NoLetters, ResumeMismatch, Summary, resumable_partial, score, score_stream
+    from imr.batch import NoLetters, ResumeMismatch, Summary, resumable_partial, score, score_stream
     from nlp.errors import ModelLoadError
     from nlp.output import STDOUT, OutputLocked, stdout_stream, write_jsonl_stream
 
@@ -228,7 +228,7 @@ def cmd_score(args) -> int:
         print(f"imr score: interrupted; {resume_hint()}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a dead worker, a lost cluster, a full disk: the journal is kept
-        logging.getLogger("nlp.batch").info("score failed", exc_info=True)
+        logging.getLogger("imr.batch").info("score failed", exc_info=True)
         print(f"imr score: failed ({type(exc).__name__}); {resume_hint()} (-v for details)", file=sys.stderr)
         return EXIT_RUN_FAILED
     print(summary.line(), file=sys.stderr)
@@ -290,7 +290,7 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 def _finish(parser: argparse.ArgumentParser) -> None:
     """Every subcommand, at any depth (including those added by training/, models/ and
-    nlp/serve.py): the help formatter, and -v/--verbose after the subcommand too. Its default
+    imr/serve.py): the help formatter, and -v/--verbose after the subcommand too. Its default
     is SUPPRESS so a subcommand that is not given -v leaves the top-level value alone."""
     for p in _subparsers(parser):
         p.formatter_class = HelpFormatter
@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help=QUIET_HELP)
     p.set_defaults(func=cmd_parse)
 
-    from nlp.batch import DEFAULT_BATCH_SIZE, default_jobs
+    from imr.batch import DEFAULT_BATCH_SIZE, default_jobs
 
     s = sub.add_parser(
         "score", help="letters → scored records, in parallel, streaming, resumable",
@@ -365,11 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top", type=_positive, default=25, help="most frequent requests to list (default: %(default)s)")
     r.set_defaults(func=cmd_report)
 
-    from nlp.serve import add_subcommand as add_serve  # `imr serve` (issue 18; needs imr-nlp[serve])
+    from imr.serve import add_subcommand as add_serve  # `imr serve` (issue 18; needs imr-nlp[serve])
 
     add_serve(sub)
 
-    from training.commands import add_subcommands
+    from imr.training_commands import add_subcommands
 
     add_subcommands(sub)
     _finish(ap)
