@@ -26,7 +26,8 @@ The engine behind `imr score`:
 * **Self-describing records.** Each record gets `provenance` (`imr_version` and the models'
   fingerprints, `nlp.record.provenance`), computed once per run in the driver, and with
   `include_text` its normalized `text` (computed in the worker). Both are part of the journal's
-  meta, so a resume never mixes records of two model versions.
+  meta, so a resume never mixes records of two model versions. CSV and Parquet outputs, converted
+  from the journal, carry the provenance in their last columns (`nlp.output.PROVENANCE_COLUMNS`).
 * **Model failures are run failures.** The models are checked in the driver before anything is
   written (`check_models`) and a worker that cannot load them raises `ModelLoadError`; such a
   run leaves no journal behind (nothing a rerun could resume), nor does any run that failed

@@ -72,7 +72,8 @@ def _io_usage_error(command: str, args, fmt: str) -> str | None:
     if args.out == STDOUT and fmt != "jsonl":
         return f"imr {command}: --out - writes JSON Lines only (not {fmt})"
     if args.include_text and fmt != "jsonl":
-        return f"imr {command}: --include-text needs JSON Lines output (not {fmt}: one row per item)"
+        return (f"imr {command}: --include-text needs JSON Lines output, not {fmt} (one row per item, without the "
+                f"letter text): use --format jsonl or an --out ending in .jsonl")
     if args.model is not None and not os.path.exists(args.model):
         return f"imr {command}: --model {args.model}: no such file or directory"
     return None

@@ -17,8 +17,11 @@ Endpoints (the contract; docs in README.md):
 * `POST /api/score` — a letter as a multipart upload (a `file` part, or a `text` field) or as JSON
   `{"text": "...", "id": "optional"}`; answers the SPEC §4 record (with `item["prediction"]`)
   plus `"text"`: the normalized text that the entity offsets and item spans point into (null
-  when the letter could not be read).
-* `GET /api/health` — status, start-up time, size limit and the models' fingerprints.
+  when the letter could not be read), then `"provenance"`: the same object `imr score` writes
+  (`nlp.record.provenance`: the package version and the fingerprints of the models loaded,
+  computed once at start-up). Refused requests' records (4xx, 500) carry both too.
+* `GET /api/health` — status, start-up time, size limit, the models' fingerprints and the
+  `provenance` every record carries.
 
 Status codes of `POST /api/score` and `POST /view` — every answer of /api/score is a record; the
 status says whether a letter was received, the record's `error` says what went wrong with it:
@@ -185,6 +188,16 @@ def model_fingerprints(model_dir: str | Path | None = None) -> dict:
     return out
 
 
+def service_provenance(model_dir: str | Path | None = None) -> dict:
+    """The `provenance` of the records `imr serve` answers: the package version and the
+    fingerprints of the NER pipeline and classifier of `model_dir`, as `imr score` computes them
+    (`nlp.record.provenance`, `models.bundle.model_digests`)."""
+    from models.bundle import model_digests
+    from nlp.record import provenance
+
+    return provenance(model_digests(model_dir, ner=True, classifier=True))
+
+
 class LetterService:
     """The scorer of `imr score`, loaded once; `score(doc)` → the record plus `"text"`.
 
@@ -200,6 +213,7 @@ class LetterService:
         self.scorer = scorer
         self.model_dir = model_dir
         self.fingerprints = model_fingerprints(model_dir)
+        self.provenance = service_provenance(model_dir)
         self.load_seconds = time.perf_counter() - t0
         self.lock = threading.Lock()
         t1 = time.perf_counter()
@@ -215,11 +229,13 @@ class LetterService:
                  "yes" if self.fingerprints["ner"] else "no", "yes" if self.fingerprints["classifier"] else "no")
 
     def score(self, doc) -> dict:
-        """The record of a `RawDocument`, plus "text": its normalized text (None if unread)."""
+        """The record of a `RawDocument`, plus "text": its normalized text (None if unread), and
+        "provenance" (`self.provenance`), as `imr score --include-text` writes it."""
         return self.read_and_score(lambda: doc)
 
     def read_and_score(self, make_doc) -> dict:
         """`make_doc()` (reading a PDF, decoding bytes) and the scoring, under the lock."""
+        from nlp.record import PROVENANCE_KEY
         from nlp.textnorm import normalize_text
 
         with self.lock:
@@ -227,6 +243,7 @@ class LetterService:
             record = next(iter(self.scorer.process([doc])))
         out = dict(record)
         out["text"] = normalize_text(doc.text) if doc.text is not None else None
+        out[PROVENANCE_KEY] = self.provenance
         return out
 
     def health(self) -> dict:
@@ -234,14 +251,18 @@ class LetterService:
 
         return {"status": "ok", "version": __version__, "startup_seconds": round(self.startup_seconds, 3),
                 "load_seconds": round(self.load_seconds, 3), "warmup_seconds": round(self.warmup_seconds, 3),
-                "max_bytes": max_bytes(), "models": self.fingerprints}
+                "max_bytes": max_bytes(), "models": self.fingerprints, "provenance": self.provenance}
 
 
-def rejected_record(exc: RequestRejected) -> dict:
-    from nlp.record import error_record
+def rejected_record(exc: RequestRejected, provenance: dict | None = None) -> dict:
+    """The record of a refused request: a typed error, "text" null and, when given, the
+    service's "provenance"."""
+    from nlp.record import PROVENANCE_KEY, error_record
 
     rec = error_record(exc.doc_id, exc.source, LetterError(exc.type, exc.message))
     rec["text"] = None
+    if provenance is not None:
+        rec[PROVENANCE_KEY] = provenance
     return rec
 
 
@@ -386,13 +407,14 @@ async def score_request(service: LetterService, request) -> tuple[dict, int]:
         make_doc = await letter_from_request(request)
     except RequestRejected as exc:
         log.info("request refused: HTTP %d %s", exc.status, exc.type)
-        return rejected_record(exc), exc.status
+        return rejected_record(exc, service.provenance), exc.status
     try:
         record = await run_in_threadpool(service.read_and_score, make_doc)
     except Exception as exc:  # noqa: BLE001 - the scorer never raises; this is a last guard
         log.warning("scoring failed: %s", type(exc).__name__)
         from nlp.errors import INTERNAL
-        return rejected_record(RequestRejected(500, INTERNAL, f"scoring failed ({type(exc).__name__})")), 500
+        return rejected_record(RequestRejected(500, INTERNAL, f"scoring failed ({type(exc).__name__})"),
+                               service.provenance), 500
     err = (record.get("error") or {}).get("type")
     log.info("scored a letter: %d chars, %d items, error=%s, %.0f ms", len(record.get("text") or ""),
              len(record.get("items") or []), err, (time.perf_counter() - t0) * 1000)

@@ -1,6 +1,11 @@
 """Record writers: JSON Lines, or CSV / Parquet flattened to one row per item. Writes are
 atomic: the file appears under its name only when complete.
 
+CSV and Parquet rows end with the record's `provenance`, flattened (`PROVENANCE_COLUMNS`:
+`imr_version`, `model_ner`, `model_classifier`; the same on every row of a run, empty / null
+for a model the run did not use). They never carry the letter text (`--include-text` is JSON
+Lines only).
+
 Resumable runs (`imr score`) write JSON Lines to a journal, `<out>.partial`, one whole record
 per line (see `Journal`); `<out>` itself appears only when the run is complete.
 
@@ -49,6 +54,8 @@ PREDICTION_COLUMNS = [
     "predicted_decision", "p_overturned", "predicted_rationale", "forecast_decision",
     "forecast_p_overturned",
 ]
+# The record's `provenance`, flattened; always the last columns of a CSV / Parquet output.
+PROVENANCE_COLUMNS = ["imr_version", "model_ner", "model_classifier"]
 _INT_COLUMNS = {"patient_age", "item_index", "n_entities"}
 _FLOAT_COLUMNS = {"p_overturned", "forecast_p_overturned"}
 
@@ -102,8 +109,24 @@ def _cites(cites: list[dict]) -> str:
     return " | ".join(c.get("text") or "" for c in cites)
 
 
+def provenance_columns(record: dict) -> dict:
+    """The `PROVENANCE_COLUMNS` of a record: its `provenance` flattened (None where absent)."""
+    prov = record.get("provenance") or {}
+    models = prov.get("models") or {}
+    return {"imr_version": prov.get("imr_version"), "model_ner": models.get("ner"),
+            "model_classifier": models.get("classifier")}
+
+
+def output_columns(extra_columns: list[str] | None = None) -> list[str]:
+    """The columns of a CSV / Parquet output: `CSV_COLUMNS`, then `extra_columns` (the
+    prediction columns of `imr score`), then `PROVENANCE_COLUMNS`."""
+    extra = [c for c in (extra_columns or []) if c not in PROVENANCE_COLUMNS]
+    return CSV_COLUMNS + extra + PROVENANCE_COLUMNS
+
+
 def csv_rows(record: dict) -> Iterator[dict]:
-    """One row per item; a letter without items still gets one row."""
+    """One row per item; a letter without items still gets one row. Every row carries the
+    record's provenance (`provenance_columns`)."""
     d, p, err = record.get("dates") or {}, record.get("patient") or {}, record.get("error") or {}
     base = {
         "id": record["id"], "source": record.get("source"), "format": record.get("format"),
@@ -114,6 +137,7 @@ def csv_rows(record: dict) -> Iterator[dict]:
         "patient_age": p.get("age"), "patient_sex": p.get("sex"), "patient_date_of_injury": p.get("date_of_injury"),
         "n_entities": len(record.get("entities") or []),
         "error_type": err.get("type"), "error_message": err.get("message"),
+        **provenance_columns(record),
     }
     items = record.get("items") or []
     if not items:
@@ -178,9 +202,10 @@ def _write_parquet(records: Iterable[dict], path, columns: list[str]) -> Iterato
 def write_records(records: Iterable[dict], path: str | os.PathLike, fmt: str = "jsonl",
                   extra_columns: list[str] | None = None) -> Iterator[dict]:
     """Write records atomically, yielding each one after it is written (for progress/summary).
-    jsonl: one record per line; csv / parquet: one row per item (`csv_rows`)."""
+    jsonl: one record per line; csv / parquet: one row per item (`csv_rows`), in the columns
+    `output_columns(extra_columns)` (the provenance ones last)."""
     if fmt == "parquet":
-        yield from _write_parquet(records, path, CSV_COLUMNS + list(extra_columns or []))
+        yield from _write_parquet(records, path, output_columns(extra_columns))
         return
     with atomic_open(path) as fh:
         if fmt == "jsonl":
@@ -188,7 +213,7 @@ def write_records(records: Iterable[dict], path: str | os.PathLike, fmt: str = "
                 fh.write(json_line(rec))
                 yield rec
         elif fmt == "csv":
-            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS + list(extra_columns or []), extrasaction="ignore")
+            writer = csv.DictWriter(fh, fieldnames=output_columns(extra_columns), extrasaction="ignore")
             writer.writeheader()
             for rec in records:
                 writer.writerows(csv_rows(rec))

@@ -4,7 +4,10 @@ Besides the fields built here, `imr parse` and `imr score` add to every record (
 after `error`): `text` (only with `--include-text`: the normalized text every offset of the
 record points into; `record_text`) and `provenance` (`{"imr_version": ..., "models": {"ner":
 sha256, "classifier": sha256}}`: the package version and the fingerprints of the models that
-made the record, computed once per run; `provenance`). docs/record.schema.json describes it all.
+made the record, computed once per run; `provenance`). `imr serve` adds both to the records it
+answers (its provenance computed once at start-up), and CSV / Parquet rows carry the provenance
+flattened in their last columns (`nlp.output.PROVENANCE_COLUMNS`). docs/record.schema.json
+describes it all.
 """
 from __future__ import annotations
 

@@ -74,10 +74,37 @@ def test_real_pdf_upload_gives_the_record_imr_score_writes(client, app):
     assert {e["label"] for e in rec["entities"]} == {"DRUG", "SESSION_COUNT", "GUIDELINE"}
     # the same reader and scorer as `imr score`: the record equals the CLI's, but for the source
     expected = next(app.state.service.scorer.process(iter_documents([str(PDF)])))
-    got = {k: v for k, v in rec.items() if k != "text"}
+    got = {k: v for k, v in rec.items() if k not in ("text", "provenance")}
     assert got.pop("source") == PDF.name
     expected.pop("source")
     assert got == json.loads(json.dumps(expected))
+    assert list(rec)[-2:] == ["text", "provenance"]  # as `imr score --include-text` writes them
+
+
+def test_records_carry_the_provenance_of_imr_score_and_follow_the_schema(client, app):
+    """Every answer of /api/score is a record of docs/record.schema.json's `score_record`, with
+    the `provenance` `imr score` writes: computed once at start-up from the loaded models."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from imr.batch import check_models
+    from models.bundle import model_digests
+    from nlp.record import imr_version, provenance
+
+    schema = json.loads((ROOT / "docs" / "record.schema.json").read_text(encoding="utf-8"))
+    check = jsonschema.Draft202012Validator({**schema, "$ref": "#/$defs/score_record"})
+    expected = {"imr_version": imr_version(), "models": model_digests()}
+    assert set(expected["models"]) == {"ner", "classifier"}
+    assert expected == provenance(check_models())  # what `imr score` writes
+    assert app.state.service.provenance == expected
+    answers = [upload(client, PDF), upload(client, TXT[0]), client.post("/api/score", json={"text": "  "}),
+               client.post("/api/score", json={"text": 42}), client.post("/api/score", content=b"x",
+                                                                       headers={"content-type": "text/csv"})]
+    assert [a.status_code for a in answers] == [200, 200, 200, 400, 415]
+    for res in answers:
+        rec = res.json()
+        assert [f"{list(e.absolute_path)}: {e.message[:200]}" for e in check.iter_errors(rec)] == []
+        assert rec["provenance"] == expected
+    assert answers[0].json()["items"] and all("prediction" in it for it in answers[0].json()["items"])
+    assert client.get("/api/health").json()["provenance"] == expected
 
 
 @pytest.mark.parametrize("path", TXT, ids=[p.stem for p in TXT])
