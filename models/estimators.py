@@ -268,11 +268,11 @@ def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = No
     """Features → calibrated binary classifier (classes upheld / overturned)."""
     cfg = cfg or load_config()
     m = cfg["models"]["decision"]
-    kind = kind or m.get("kind", "logistic")
-    seed = cfg.get("seed", 0) if seed is None else seed
-    cal = m.get("calibration") or {}
+    kind = kind or m["kind"]
+    seed = cfg["seed"] if seed is None else seed
+    cal = m["calibration"]
     if kind == "logistic":
-        base = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", max_iter=m.get("max_iter", 2000))
+        base = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", max_iter=m["max_iter"])
         steps = [("features", _features(mode, cfg))]
     elif kind == "hgb":
         h = cfg["models"]["hgb"]
@@ -282,7 +282,7 @@ def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = No
         steps = [("features", _features(mode, cfg, text=False)), ("dense", Densify())]
     else:
         raise ValueError(f"unknown decision model kind {kind!r}")
-    steps.append(("clf", CalibratedDecision(base, method=cal.get("method", "sigmoid"), cv=cal.get("cv", 3),
+    steps.append(("clf", CalibratedDecision(base, method=cal["method"], cv=cal["cv"],
                                             random_state=seed)))
     return Pipeline(steps)
 
@@ -298,10 +298,10 @@ def make_real_forecast_model(cfg: dict | None = None, prior=None, seed: int | No
     t = f["tfidf"]
     text = Pipeline([("fields", FieldsText(tuple(f["fields"]))),
                      ("tfidf", TfidfVectorizer(ngram_range=tuple(t["ngram_range"]), min_df=t["min_df"],
-                                               sublinear_tf=t.get("sublinear_tf", True), dtype=np.float64))])
-    features = text if prior is None else FeatureUnion([("text", text), ("prior", PriorLogit(prior, f.get("prior_scale", 1.0)))])
-    seed = cfg.get("seed", 0) if seed is None else seed
-    clf = PlattLogistic(C=f["C"], cv=f.get("calibration_folds", 5) if calibrate else 0, max_iter=f.get("max_iter", 3000), random_state=seed,
+                                               sublinear_tf=t["sublinear_tf"], dtype=np.float64))])
+    features = text if prior is None else FeatureUnion([("text", text), ("prior", PriorLogit(prior, f["prior_scale"]))])
+    seed = cfg["seed"] if seed is None else seed
+    clf = PlattLogistic(C=f["C"], cv=f["calibration_folds"] if calibrate else 0, max_iter=f["max_iter"], random_state=seed,
                         positive="overturned")
     return Pipeline([("features", features), ("clf", clf)])
 
@@ -320,8 +320,8 @@ def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = N
     """Features → multinomial logistic regression over the primary rationale."""
     cfg = cfg or load_config()
     m = cfg["models"]["rationale"]
-    clf = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m.get("solver", "lbfgs"),
-                             tol=m.get("tol", 1e-4), max_iter=m.get("max_iter", 2000), random_state=cfg.get("seed", 0))
+    clf = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m["solver"],
+                             tol=m["tol"], max_iter=m["max_iter"], random_state=cfg["seed"])
     return Pipeline([("features", _features(mode, cfg)), ("clf", clf)])
 
 
@@ -329,8 +329,8 @@ def make_multilabel_model(mode: str, cfg: dict | None = None, C: float | None = 
     """Features → one-vs-rest head over `rationale_labels` (Y: 0/1 matrix, columns = label set)."""
     cfg = cfg or load_config()
     m = cfg["models"]["rationale"]
-    head = MultiLabelHead(C=C or m["C_grid"][0], max_iter=m.get("max_iter", 2000),
-                          threshold=m.get("multilabel_threshold", 0.5))
+    head = MultiLabelHead(C=C or m["C_grid"][0], max_iter=m["max_iter"],
+                          threshold=m["multilabel_threshold"])
     return Pipeline([("features", _features(mode, cfg)), ("clf", head)])
 
 

@@ -20,11 +20,9 @@ from __future__ import annotations
 import copy
 import math
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
@@ -33,7 +31,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from models.examples import FORECAST_KEYS, REVIEW_KEYS
-from nlp.config import configs_dir
+from nlp.config import config_copy, configs_dir, read_yaml
+from nlp.config import load_config as _packaged_config
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
 CONFIG_PATH = configs_dir() / "classifier.yaml"  # as found at import; `load_config` looks again
@@ -43,15 +42,11 @@ TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims
 DERIVED = ("item_summary",)
 
 
-@lru_cache(maxsize=4)
-def _load_yaml(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
 def load_config(path: str | Path | None = None) -> dict:
-    """configs/classifier.yaml as a dict (a deep copy; callers may change it)."""
-    return copy.deepcopy(_load_yaml(str(path or configs_dir() / "classifier.yaml")))
+    """configs/classifier.yaml, or the file a user names (`--config PATH`), through the one
+    config loader (`nlp.config`): a strict mapping (a missing key raises `ConfigError`), a
+    copy the caller may change."""
+    return read_yaml(path) if path else config_copy(_packaged_config("classifier.yaml"))
 
 
 def allowed_keys(mode: str) -> tuple[str, ...]:
@@ -171,9 +166,9 @@ def item_summary_sentences(ex: dict, settings: dict | None = None) -> list[str]:
     summary = ex.get("summary") or ""
     if not summary.strip():
         return []
-    cfg = (settings or {}).get("item_summary") or {}
-    min_len = int(cfg.get("min_word_len", 4))
-    stop = set(cfg.get("stop_words") or [])
+    cfg = (settings if settings is not None else load_config()["features"])["item_summary"]
+    min_len = int(cfg["min_word_len"])
+    stop = set(cfg["stop_words"])
     words = set()
     texts = [ex.get("request") or "", ex.get("original_request") or ""]
     for e in ex.get("request_entities") or []:
@@ -217,21 +212,21 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
 
     def _compile(self):
         s = self.settings or load_config()["features"]
-        self.cues_ = compile_cues(s.get("cues"))
-        self.work_ = compile_cues(s.get("work_status"))
-        self.request_cues_ = compile_cues(s.get("request_cues"))
-        self.letter_context_ = s.get("letter_context")
-        c = s.get("conclusion") or {}
-        self.concl_sentence_ = compile_cue(c.get("sentence", "medically necessary"))
-        self.concl_weak_ = compile_cue(c.get("weak_sentence") or c.get("sentence", "medically necessary"))
-        self.concl_negative_ = compile_cue(c.get("negative", r"\bnot\b"))
-        self.caps_ = dict(s.get("numeric_caps") or {"count": 60, "ratio": 5.0, "years": 40, "age": 100})
-        self.bins_ = list(s.get("count_bins") or [3, 6, 8, 10, 12, 18, 24])
+        self.cues_ = compile_cues(s["cues"])
+        self.work_ = compile_cues(s["work_status"])
+        self.request_cues_ = compile_cues(s["request_cues"])
+        self.letter_context_ = s["letter_context"]
+        c = s["conclusion"]
+        self.concl_sentence_ = compile_cue(c["sentence"])
+        self.concl_weak_ = compile_cue(c["weak_sentence"])
+        self.concl_negative_ = compile_cue(c["negative"])
+        self.caps_ = dict(s["numeric_caps"])
+        self.bins_ = list(s["count_bins"])
         self.allow_ = [(compile_cue(a["pattern"]), float(a["trial"]), float(a["max"]))
-                       for a in (s.get("guideline_allowances") or [])]
-        self.summary_cues_ = compile_cues(s.get("summary_cues"))
-        self.item_cues_ = compile_cues((s.get("item_summary") or {}).get("cues"))
-        self.cue_unless_ = dict((s.get("item_summary") or {}).get("unless") or {})
+                       for a in s["guideline_allowances"]]
+        self.summary_cues_ = compile_cues(s["summary_cues"])
+        self.item_cues_ = compile_cues(s["item_summary"]["cues"])
+        self.cue_unless_ = dict(s["item_summary"]["unless"])
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -498,8 +493,8 @@ class ItemFeatures(TransformerMixin, BaseEstimator):
             parts.append(("structured", Pipeline([("extract", StructuredFeatures(settings)),
                                                   ("vec", DictVectorizer(sparse=True))])))
         if self.text:
-            fields = self.text_fields if self.text_fields is not None else (settings.get("text_fields") or {}).get(self.mode, [])
-            tf = self.tfidf if self.tfidf is not None else settings.get("tfidf") or {}
+            fields = self.text_fields if self.text_fields is not None else settings["text_fields"][self.mode]
+            tf = self.tfidf if self.tfidf is not None else settings["tfidf"]
             for field in fields:
                 if (field not in keys and field not in DERIVED) or field not in TEXT_FIELDS:
                     continue  # a field the mode may not read is never vectorized

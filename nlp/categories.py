@@ -133,7 +133,7 @@ class _KB:
 def _kb() -> _KB:
     vocab = load_yaml(VOCABULARY)
     prec = load_yaml(PRECEDENCE)
-    families = {name: _compile_family(name, spec) for name, spec in (vocab.get("families") or {}).items()}
+    families = {name: _compile_family(name, spec) for name, spec in vocab["families"].items()}
     rules = []
     for r in prec["rules"]:
         fam = r.get("family")
@@ -147,14 +147,14 @@ def _kb() -> _KB:
             raise ValueError(f"{PRECEDENCE}: rule for {fam!r} gives no category")
         rules.append(_Rule(fam, category, tuple(r.get("with") or ()), tuple(r.get("unless") or ()),
                            bool(r.get("drug_lexicon")), bool(r.get("codes"))))
-    codes = vocab.get("codes") or {}
-    cpt = tuple((int(c["from"]), int(c["to"]), c["category"]) for c in codes.get("cpt") or [])
-    hcpcs = tuple(sorted(((str(c["prefix"]), c["category"]) for c in codes.get("hcpcs") or []),
+    codes = vocab["codes"]
+    cpt = tuple((int(c["from"]), int(c["to"]), c["category"]) for c in codes["cpt"])
+    hcpcs = tuple(sorted(((str(c["prefix"]), c["category"]) for c in codes["hcpcs"]),
                          key=lambda pc: -len(pc[0])))
     for c in [c for *_, c in cpt] + [c for _, c in hcpcs]:
         if c not in CATEGORIES:
             raise ValueError(f"{VOCABULARY}: unknown category {c!r} in codes")
-    prefixes = re.compile(r"^\s*(?:(?:" + "|".join(prec.get("strip_prefixes") or ["(?!)"]) + r")\s*)+", re.I)
+    prefixes = re.compile(r"^\s*(?:(?:" + "|".join(prec["strip_prefixes"] or ["(?!)"]) + r")\s*)+", re.I)
     return _KB(prefixes, families, tuple(rules), cpt, hcpcs)
 
 

@@ -109,13 +109,13 @@ class DrugLexicon:
         for e in self.entries:
             if e.components and not e.product_only:
                 self._by_components.setdefault(frozenset(e.components), e)
-        self._salt = {w.lower() for w in filters.get("salt_form_words", [])}
-        self._stop = {str(w).lower() for w in filters.get("ignored_words", [])}
-        self._topical = {w.lower() for w in filters.get("topical_form_words", []) if " " not in w}
-        self._abbrev = {k.lower(): v.lower() for k, v in (filters.get("component_abbreviations") or {}).items()}
-        prio = filters.get("combination_class_priority") or []
+        self._salt = {w.lower() for w in filters["salt_form_words"]}
+        self._stop = {str(w).lower() for w in filters["ignored_words"]}
+        self._topical = {w.lower() for w in filters["topical_form_words"] if " " not in w}
+        self._abbrev = {k.lower(): v.lower() for k, v in filters["component_abbreviations"].items()}
+        prio = filters["combination_class_priority"]
         self._prio = {c: i for i, c in enumerate(prio)}
-        self._topical_keeps = set(filters.get("topical_keeps_class") or [])
+        self._topical_keeps = set(filters["topical_keeps_class"])
         # misspellings are matched only against generics, seed brands and hand-added names,
         # not against the package's foreign synonyms ("fluid" is not "fluxid")
         fuzzy_keys = set()

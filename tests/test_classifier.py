@@ -285,7 +285,9 @@ def test_process_parser_matches_the_serial_parser():
     assert [r["id"] for r in parallel] == [d.id for d in docs]
     assert parallel == serial and any(r["entities"] for r in serial)
     assert isinstance(_parser(None, 2), ProcessParser)
-    assert _jobs({"training": {"parse_jobs": 3}}, "parse_jobs") == 3 and _jobs({"training": {}}, "parse_jobs") >= 1
+    assert _jobs({"training": {"parse_jobs": 3}}, "parse_jobs") == 3 and _jobs({"training": {"parse_jobs": 0}}, "parse_jobs") >= 1
+    with pytest.raises(KeyError):  # no fallback in code: the key must be in the config (issue 17)
+        _jobs({"training": {}}, "parse_jobs")
 
 
 def _real_items(real_parsed):

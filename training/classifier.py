@@ -171,7 +171,7 @@ def load_corpus_split(corpus: str | Path, split: str, parser, cfg: dict, max_let
     for row in decoded_rows(ds.select_columns(["id", "text", "items"])):
         docs.append(RawDocument(id=str(row["id"]), source=f"{corpus}:{split}:{row['id']}", text=row["text"], error=None))
         gold[str(row["id"])] = {int(it["index"]): it for it in row["items"]}
-    return _join(_parse(docs, parser), gold, 1.0, "generated", cfg["training"].get("drop_request_mismatch", True), stats)
+    return _join(_parse(docs, parser), gold, 1.0, "generated", cfg["training"]["drop_request_mismatch"], stats)
 
 
 def load_real(letters: str | Path, labels: str | Path, parser, cfg: dict, stats: Counter | None = None) -> ItemData:
@@ -183,8 +183,8 @@ def load_real(letters: str | Path, labels: str | Path, parser, cfg: dict, stats:
     for (letter, index), it in hand_labels(Path(labels)).items():
         gold.setdefault(letter, {})[int(index)] = it
     docs = [d for d in iter_documents([str(letters)]) if d.id in gold]
-    w = float(cfg["training"].get("real_weight", 1.0))
-    return _join(_parse(docs, parser), gold, w, "real", cfg["training"].get("drop_request_mismatch", True), stats)
+    w = float(cfg["training"]["real_weight"])
+    return _join(_parse(docs, parser), gold, w, "real", cfg["training"]["drop_request_mismatch"], stats)
 
 
 # =========================================================================== metrics
@@ -313,22 +313,22 @@ class Trainer:
 
     def _decision_head(self, C, M, y, w):
         m = self.cfg["models"]["decision"]
-        cal = m.get("calibration") or {}
-        base = LogisticRegression(C=C, class_weight="balanced", max_iter=m.get("max_iter", 2000))
-        return CalibratedDecision(base, method=cal.get("method", "sigmoid"), cv=cal.get("cv", 3),
+        cal = m["calibration"]
+        base = LogisticRegression(C=C, class_weight="balanced", max_iter=m["max_iter"])
+        return CalibratedDecision(base, method=cal["method"], cv=cal["cv"],
                                   random_state=self.seed).fit(M, y, sample_weight=w)
 
     def _rationale_head(self, C, M, y, w):
         m = self.cfg["models"]["rationale"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return LogisticRegression(C=C, class_weight="balanced", solver=m.get("solver", "lbfgs"), tol=m.get("tol", 1e-4),
-                                      max_iter=m.get("max_iter", 2000), random_state=self.seed).fit(M, y, sample_weight=w)
+            return LogisticRegression(C=C, class_weight="balanced", solver=m["solver"], tol=m["tol"],
+                                      max_iter=m["max_iter"], random_state=self.seed).fit(M, y, sample_weight=w)
 
     def _multilabel_head(self, C, M, Y, w):
         m = self.cfg["models"]["rationale"]
-        return MultiLabelHead(C=C, max_iter=m.get("max_iter", 2000),
-                              threshold=m.get("multilabel_threshold", 0.5)).fit(M, Y, sample_weight=w)
+        return MultiLabelHead(C=C, max_iter=m["max_iter"],
+                              threshold=m["multilabel_threshold"]).fit(M, Y, sample_weight=w)
 
     def _fit_head(self, head: str, C: float, M, y, w):
         fit = {"decision": self._decision_head, "rationale": self._rationale_head, "labels": self._multilabel_head}[head]
@@ -401,7 +401,7 @@ def evaluate_models(models: dict, data: ItemData, cfg: dict) -> dict:
             out[key] = rationale_metrics(data.rationale, pred, classes)
             if mode == "read" and "rationale_labels" in models:
                 P = models["rationale_labels"].predict_proba(data.X)
-                thr = cfg["models"]["rationale"].get("multilabel_threshold", 0.5)
+                thr = cfg["models"]["rationale"]["multilabel_threshold"]
                 out["rationale_labels_read"] = multilabel_metrics(
                     label_matrix(data.labels, classes), _multilabel_predict(P, pred, classes, thr))
     return out
@@ -433,7 +433,7 @@ def evaluate_baselines(baselines: dict, data: ItemData, cfg: dict) -> dict:
 def compare_hgb(train: ItemData, evals: dict, cfg: dict, seed: int) -> dict:
     """HistGradientBoosting (structured features, dense) vs the calibrated logistic model."""
     out = {}
-    cap = cfg["models"]["hgb"].get("max_train_items")
+    cap = cfg["models"]["hgb"]["max_train_items"]
     if cap and len(train) > cap:
         train = train.subset(np.random.RandomState(seed).choice(len(train), int(cap), replace=False))
     out["train_items"] = len(train)
@@ -474,7 +474,7 @@ def real_cv(generated: ItemData, real: ItemData, cfg: dict, seed: int, chosen: d
     """Letter-grouped CV on the real items: models trained on generated + real training folds
     (and, for comparison, on generated data alone), scored on the held-out letters."""
     classes = list(cfg["labels"]["rationale"])
-    k = min(int(cfg["training"].get("real_cv_folds", 5)), len(set(real.groups)))
+    k = min(int(cfg["training"]["real_cv_folds"]), len(set(real.groups)))
     gkf = GroupKFold(n_splits=k)
     n = len(real)
     variants = {"generated_plus_real": {}, "generated_only": {}} if len(generated) else {"real_only": {}}
@@ -575,7 +575,7 @@ def _jobs(cfg: dict, key: str) -> int:
     """Worker processes `training.<key>` (`parse_jobs`, `fit_jobs`; 0: one per core)."""
     from nlp.parallel import default_jobs
 
-    n = int(cfg["training"].get(key) or 0)
+    n = int(cfg["training"][key] or 0)  # null: as 0
     return n if n > 0 else default_jobs()
 
 
@@ -605,11 +605,11 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
     """Train, evaluate, save. Returns the metrics dict (also written to `metrics_path`)."""
     cfg = cfg or load_config()
     tr = cfg["training"]
-    seed = cfg.get("seed", 0) if seed is None else seed
+    seed = cfg["seed"] if seed is None else seed
     np.random.seed(seed)
     corpus = corpus if corpus is not None else (ROOT / tr["corpus"])
     out = Path(out or ROOT / tr["out"])
-    max_letters = max_letters if max_letters is not None else tr.get("max_letters")
+    max_letters = max_letters if max_letters is not None else tr["max_letters"]
     t0 = time.time()
     parser = _parser(ner_model, _jobs(cfg, "parse_jobs"))
     splits = _corpus_splits(corpus)
@@ -652,8 +652,8 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
     # 2. real letters: letter-grouped CV
     if real and real_cv_enabled and len(realdata):
         log.info("real-letter CV (%.0f s)", time.time() - t0)
-        cap = tr.get("real_cv_generated_max")
-        draws = max(1, int(tr.get("real_cv_draws") or 1)) if cap and len(train) > cap else 1
+        cap = tr["real_cv_generated_max"]  # null: all
+        draws = max(1, int(tr["real_cv_draws"] or 1)) if cap and len(train) > cap else 1
         runs = []
         for draw in range(draws):  # draw 0 is the reported `real_cv`; more draws give its spread
             gen_cv = train
@@ -685,7 +685,7 @@ def run_training(cfg: dict | None = None, corpus: str | Path | None = None, out:
         "labels": {"decision": list(cfg["labels"]["decision"]), "rationale": [str(c) for c in artifacts["rationale"].classes_],
                    "rationale_labels": list(cfg["labels"]["rationale"])},
         "thresholds": {"decision_read": 0.5, "decision_forecast": 0.5,
-                       "rationale_labels": cfg["models"]["rationale"].get("multilabel_threshold", 0.5)},
+                       "rationale_labels": cfg["models"]["rationale"]["multilabel_threshold"]},
         "training_data": {"fingerprint": fingerprint(
             {"id": g, "index": ex["index"], "request": ex["request"], "decision": d, "rationale": r, "labels": ls, "w": w}
             for ex, g, d, r, ls, w in zip(final_train.X, final_train.groups, final_train.decision,

@@ -25,7 +25,8 @@ from pathlib import Path
 import yaml
 
 from training.generator import CATEGORIES, DECISIONS, LAYOUTS, RATIONALES, choose_holdout, generate_letter, load_kb
-from nlp.config import configs_dir
+from nlp.config import config_copy, configs_dir, plain, read_yaml
+from nlp.config import load_config as _packaged_config
 from training.generator.kb import REPO
 
 DEFAULT_CONFIG = configs_dir() / "corpus.yaml"
@@ -35,8 +36,10 @@ SECTIONS = ["header", "summary", "item"]
 
 
 def load_config(config: Path | str | None = None) -> dict:
-    with open(config or DEFAULT_CONFIG, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """configs/corpus.yaml, or the file a user names (`--config PATH`), through the one config
+    loader (`nlp.config`): a strict mapping (a missing key raises `ConfigError`), a copy the
+    caller may change."""
+    return read_yaml(config) if config else config_copy(_packaged_config("corpus.yaml"))
 
 
 # ---------------------------------------------------------------------------- generation
@@ -54,8 +57,8 @@ def _gen_chunk(args):
 
 
 def split_sizes(n: int, cfg: dict) -> dict:
-    shares = cfg.get("splits", {"train": 0.8, "validation": 0.1, "test": 0.05, "test_unseen": 0.05})
-    sizes = {s: int(n * float(shares.get(s, 0))) for s in SPLITS}
+    shares = cfg["splits"]
+    sizes = {s: int(n * float(shares[s])) for s in SPLITS}
     sizes["train"] += n - sum(sizes.values())
     return sizes
 
@@ -63,7 +66,7 @@ def split_sizes(n: int, cfg: dict) -> dict:
 def generate_splits(n: int, seed: int, cfg: dict, workers: int | None = None) -> dict:
     """{split: [letter dicts]} — deterministic for (n, seed, cfg) whatever the worker count."""
     sizes = split_sizes(n, cfg)
-    workers = max(1, int(workers or cfg.get("workers", 1)))
+    workers = max(1, int(workers or cfg["workers"]))
     jobs, owner, lo = [], [], 0
     chunk = 250
     for s in SPLITS:
@@ -287,7 +290,7 @@ def _card(stats: dict, cfg: dict, seed: int, n: int, ho: dict, spacy_report: dic
         lines.append(f"| {k} | {v['letters']} | {v['entities']} | {v['not_token_aligned']} |")
     if not spacy_report:
         lines.append("| (not built: `imr corpus build --no-docbins`; `imr train ner` builds its own) | | | |")
-    lines += ["", "## Generator settings", "", "```yaml", yaml.safe_dump(cfg, sort_keys=False).strip(), "```", "",
+    lines += ["", "## Generator settings", "", "```yaml", yaml.safe_dump(plain(cfg), sort_keys=False).strip(), "```", "",
               f"Seed: {seed}. Distinct-bigram ratio (first 3,000 train letters): {stats['distinct_bigram_ratio']:.4f}.", ""]
     return "\n".join(lines)
 
@@ -301,7 +304,7 @@ def build_corpus(n: int, seed: int, out: Path, config: Path = DEFAULT_CONFIG, do
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
-    workers = int(cfg.get("workers", 1))
+    workers = int(cfg["workers"])
     kb = load_kb(cfg)
     ho = choose_holdout(kb, seed, cfg)
     letters = generate_splits(n, seed, cfg, workers)

@@ -231,7 +231,7 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
         p = gen_model.predict_proba(data.X)[:, list(gen_model.classes_).index("overturned")]
         oof["generated_only"] = np.tile(p, (repeats, 1))
         oof["both"] = forecast_oof(data, _Make("real", cfg, prior=gen_model), repeats, k, jobs)
-    shaped = np.array([g not in set(rf.get("shaped_generator") or ()) for g in data.groups])
+    shaped = np.array([g not in set(rf["shaped_generator"] or ()) for g in data.groups])
     tool = peer_tool_scores([(g, ex["index"]) for g, ex in zip(data.groups, data.X)])
     if tool is not None and len(tool) >= repeats:  # the shared tool's own scores, same folds
         oof["peer_tool"] = tool[:repeats]
@@ -262,7 +262,7 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     majority = majority[0][0] if majority else None
     ro = read_oof(cfg, seed, data, gen, k, jobs)
     metrics["read_cv"] = {("generated_plus_real" if gen is not None else "real_only"): read_metrics(data, ro, majority)}
-    if gen is not None and rf.get("read_ablation", True):
+    if gen is not None and rf["read_ablation"]:
         metrics["read_cv"]["real_only"] = read_metrics(data, read_oof(cfg, seed, data, None, k, jobs), majority)
     timings["read_cv_s"] = round(time.time() - t, 1)
 
@@ -280,7 +280,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     t0 = time.time()
     cfg = cfg or load_config()
     rf = cfg["real_first"]
-    seed = cfg.get("seed", 13) if seed is None else seed
+    seed = cfg["seed"] if seed is None else seed
     real = list(real or [ROOT / cfg["training"]["real_letters"]])
     out = Path(out) if out is not None else ROOT / cfg["training"]["out"]
     k = int(rf["folds"])
@@ -362,7 +362,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
                    "rationale": [str(c) for c in heads["rationale_read"].classes_],
                    "rationale_labels": list(cfg["labels"]["rationale"])},
         "thresholds": {"decision_read": 0.5, "decision_forecast": float(rf["threshold"]),
-                       "rationale_labels": cfg["models"]["rationale"].get("multilabel_threshold", 0.5)},
+                       "rationale_labels": cfg["models"]["rationale"]["multilabel_threshold"]},
         "coherence": cfg["models"]["coherence"],
         "forecast": {"variant": variant, "explanation_terms": cfg["models"]["forecast"]["explanation_terms"]},
         "features": {"read": {"reads_keys": list(FORECAST_KEYS + REVIEW_KEYS)},

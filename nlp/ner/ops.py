@@ -15,13 +15,13 @@ def use_configured_ops(scoring: bool = False) -> bool:
     """Make `NumpyOps(use_blis=...)` current; with `scoring`, also cap the BLAS threads.
     Returns whether BLIS is used."""
     cfg = load_yaml("ner/ops.yaml")
-    use_blis = bool(cfg.get("use_blis", True))
+    use_blis = bool(cfg["use_blis"])
     if _applied.get("use_blis") is not use_blis:
         from thinc.api import NumpyOps, set_current_ops
 
         set_current_ops(NumpyOps(use_blis=use_blis))
         _applied["use_blis"] = use_blis
-    threads = cfg.get("scoring_blas_threads")
+    threads = cfg["scoring_blas_threads"]
     if scoring and threads and _applied.get("threads") != threads:
         from threadpoolctl import threadpool_limits
 

@@ -127,7 +127,7 @@ def create_imr_tokenizer():
         if not has_config(TOKENIZER_CONFIG):  # a saved pipeline loading elsewhere: from_disk sets it up
             return CachePrimingTokenizer(tokenizer, 0)
         customize_tokenizer(tokenizer, nlp)
-        return CachePrimingTokenizer(tokenizer, int(load_yaml(TOKENIZER_CONFIG).get("cache_priming_texts", 0)))
+        return CachePrimingTokenizer(tokenizer, int(load_yaml(TOKENIZER_CONFIG)["cache_priming_texts"]))
 
     return make_tokenizer
 

@@ -97,9 +97,9 @@ def _data() -> dict:
     )
     rx["qty"] = re.compile(rf"(?:{qty_alt})\s*[:#=]?\s*{_range('q')}(?:\s*(?P<qu>{unit_alt})\b)?")
     rx["bare"] = re.compile(rf"(?<![\d.]){_range('n')}(?:\s*(?P<nu>{unit_alt})\b)?")
-    hints = [(str(a).lower(), str(b)) for a, b in terms.get("unit_hint_patterns", [])]
+    hints = [(str(a).lower(), str(b)) for a, b in terms["unit_hint_patterns"]]
     cues = {
-        role: sorted({str(c).lower() for c in terms["role_cues"].get(role, [])}, key=len, reverse=True)
+        role: sorted({str(c).lower() for c in terms["role_cues"][role]}, key=len, reverse=True)
         for role in ROLES
     }
     cue_re = {

@@ -70,12 +70,12 @@ def _data() -> dict:
     chapters = {int(k): [str(a) for a in v] for k, v in cfg["acoem_chapters"].items()}
     chapter_names = compile_aliases({f"acoem_ch{k}": v for k, v in chapters.items()})
     docs = {
-        "MTUS": compile_aliases(cfg.get("mtus_documents", {})) + chapter_names,
-        "ODG": compile_aliases(cfg.get("odg_documents", {})),
-        "ACOEM": compile_aliases(cfg.get("acoem_documents", {})),
+        "MTUS": compile_aliases(cfg["mtus_documents"]) + chapter_names,
+        "ODG": compile_aliases(cfg["odg_documents"]),
+        "ACOEM": compile_aliases(cfg["acoem_documents"]),
         "OTHER": [],
     }
-    fillers = sorted({str(f).lower() for f in cfg.get("topic_fillers", [])}, key=len, reverse=True)
+    fillers = sorted({str(f).lower() for f in cfg["topic_fillers"]}, key=len, reverse=True)
     filler_alt = "|".join(
         re.escape(f) + (r"(?![a-z])" if f[-1].isalnum() else "") for f in fillers
     )
@@ -85,8 +85,8 @@ def _data() -> dict:
         rf"(?:[\s,.:;\-/]+|\([^()]{{0,60}}\)|(?:19|20)\d{{2}}(?![0-9])|(?:{filler_alt})|(?:{src_alt})|"
         rf"non{_SEP}mtus|annual|edition|\d+(?:st|nd|rd|th)|work{_SEP}loss{_SEP}data{_SEP}institute)*"
     )
-    notes_alt = "|".join(re.escape(str(n).lower()) for n in cfg.get("topic_parenthetical_notes", ["updated"]))
-    stops = [str(s).lower() for s in cfg.get("topic_stops", [])]
+    notes_alt = "|".join(re.escape(str(n).lower()) for n in cfg["topic_parenthetical_notes"])
+    stops = [str(s).lower() for s in cfg["topic_stops"]]
     stop_re = re.compile("|".join(_alias_re(s) if s[-1].isalnum() else re.escape(s) for s in stops))
     return {
         "sources": sources,

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from nlp.config import read_yaml
 
 from .text import Template
 
@@ -14,8 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _load(path: Path):
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(path)  # the one config loader: a missing key raises ConfigError
 
 
 def expand_pages(pages: str | None) -> list[int]:
@@ -124,14 +123,14 @@ def resolve(path: str | os.PathLike, base: Path = REPO) -> Path:
 
 
 def load_kb(cfg: dict) -> KB:
-    kbdir = resolve(cfg.get("kb_dir", "configs/kb"))
-    tdir = resolve(cfg.get("templates_dir", "configs/templates"))
+    kbdir = resolve(cfg["kb_dir"])
+    tdir = resolve(cfg["templates_dir"])
     tr = _load(kbdir / "treatments.yaml")
     rules = _load(kbdir / "rules.yaml")
     cit = _load(kbdir / "citations.yaml")
     sent = _load(tdir / "sentences.yaml")
     vocab = _load(tdir / "vocab.yaml")
-    drug_path = os.environ.get("IMR_DRUG_LEXICON") or cfg.get("drug_lexicon", "configs/lexicons/drugs.yaml")
+    drug_path = os.environ.get("IMR_DRUG_LEXICON") or cfg["drug_lexicon"]
     lex = _load(resolve(drug_path))
 
     treatments = {}
@@ -191,16 +190,16 @@ def load_kb(cfg: dict) -> KB:
     return KB(drug_by_name=by_name, kb_drug_mentions=mentioned, treatments=treatments, by_cat=by_cat, topics=rules["topics"],
               documents=cit["documents"], refs=cit["refs"], forms=cit["forms"],
               paragraphs=cit["paragraphs"], generic=generic,
-              drug_classes=rules["drug_classes"], drug_overrides=rules.get("drug_overrides", {}),
+              drug_classes=rules["drug_classes"], drug_overrides=rules["drug_overrides"],
               drugs=drugs, drugs_by_class=by_class,
               drug_request_forms=tr["drug_request_forms"],
               compound_request_forms=tr["compound_request_forms"],
               templates=templates, vocab=vocab, voices=sent["voices"],
-              count_forms=tr.get("count_forms") or {}, dosage_forms=tr.get("dosage_forms") or {},
-              drug_request_forms_dosing=list(tr.get("drug_request_forms_dosing") or []),
-              drug_topic_forms=list(cit.get("drug_topic_forms") or []),
-              drug_topic_share=float(cit.get("drug_topic_share") or 0.0),
-              multi_document=cit.get("multi_document") or {}, paired_mentions=cit.get("paired_mentions") or {})
+              count_forms=tr["count_forms"], dosage_forms=tr["dosage_forms"],
+              drug_request_forms_dosing=list(tr["drug_request_forms_dosing"]),
+              drug_topic_forms=list(cit["drug_topic_forms"]),
+              drug_topic_share=float(cit["drug_topic_share"]),
+              multi_document=cit["multi_document"], paired_mentions=cit["paired_mentions"])
 
 
 @dataclass
@@ -223,10 +222,10 @@ class Holdout:
 
 def choose_holdout(kb: KB, seed: int, cfg: dict) -> Holdout:
     rng = random.Random(f"holdout:{seed}")
-    hcfg = cfg.get("holdout", {})
-    f_tr = float(hcfg.get("treatments", 0.12))
-    f_dn = float(hcfg.get("drug_names", 0.17))
-    per_kind = int(hcfg.get("templates_per_kind", 1))
+    hcfg = cfg["holdout"]
+    f_tr = float(hcfg["treatments"])
+    f_dn = float(hcfg["drug_names"])
+    per_kind = int(hcfg["templates_per_kind"])
 
     # treatments: stratified by category, never surgeries / associated services, never a
     # category's last treatments (every category must stay in train)
