@@ -35,7 +35,6 @@ from nlp.config import config_copy, configs_dir, read_yaml
 from nlp.config import load_config as _packaged_config
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
-CONFIG_PATH = configs_dir() / "classifier.yaml"  # as found at import; `load_config` looks again
 MODES = ("read", "forecast")
 TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline", "rationale")
 # fields computed from the projection (so from allowed keys only), available in both modes
