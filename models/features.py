@@ -31,7 +31,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from models.examples import FORECAST_KEYS, REVIEW_KEYS
-from nlp.config import config_copy, configs_dir, read_yaml
+from nlp.config import config_copy, read_yaml
 from nlp.config import load_config as _packaged_config
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
