@@ -191,7 +191,7 @@ class Sampler:
                 region = it.region
             items.append(it)
             t = kb.treatments.get(it.tid)
-            if t and t.get("surgery") and len(items) < n_items + 2 and rng.random() < cfg.get("associated_services", 0.6):
+            if t and t.get("surgery") and len(items) < n_items + 2 and rng.random() < cfg["associated_services"]:
                 assoc = [a for a in kb.treatments.values() if a.get("assoc") and self.treatment_ok(a["id"])
                          and (it.region in a["regions"] or "any" in a["regions"])]
                 subs = []
@@ -204,9 +204,9 @@ class Sampler:
                         sub.unit = a.get("unit", "session")
                     items.append(sub)
                     subs.append(sub)
-                cert = cfg.get("certified_surgery") or {}
+                cert = cfg["certified_surgery"]
                 alone = not any(x.cat == "surgery" for x in items if x is not it)
-                if subs and alone and not it.held and rng.random() < cert.get("share", 0.0):
+                if subs and alone and not it.held and rng.random() < cert["share"]:
                     # UR certified the surgery; only its associated services are disputed
                     items.remove(it)
                     certified = True
@@ -336,7 +336,7 @@ class Sampler:
                 f["long_term"] = rng.random() < 0.6
             f["rule_decision"] = dec
             f["disagreement"] = False
-            if rng.random() < self.cfg.get("disagreement", 0.05) and "depends_on_denied_request" not in labels:
+            if rng.random() < self.cfg["disagreement"] and "depends_on_denied_request" not in labels:
                 f["disagreement"] = True
                 if dec == "upheld":
                     dec, labels = "overturned", ["guideline_criteria_met"]
@@ -345,6 +345,6 @@ class Sampler:
             it.decision, it.labels = dec, labels
             it.rationale = labels[0]
             # partial authorization: a counted request the claims administrator cut down
-            if it.n and it.unit in ("session", "visit") and it.n >= 6 and not it.assoc and rng.random() < self.cfg.get("partial_authorization", 0.12):
+            if it.n and it.unit in ("session", "visit") and it.n >= 6 and not it.assoc and rng.random() < self.cfg["partial_authorization"]:
                 auth = max(1, it.n // rng.choice([2, 3]))
                 it.partial = {"original": it.n + auth, "authorized": auth}

@@ -61,7 +61,7 @@ class LetterBuilder:
                    and not (avoid and t.slots() & set(avoid))]
         if self.unseen:
             held = [t for t in allowed if t.id in self.ho.templates]
-            if held and rng.random() < self.cfg.get("unseen_template_preference", 0.5):
+            if held and rng.random() < self.cfg["unseen_template_preference"]:
                 allowed = held
         t = rng.choice(allowed)
         self.template_ids.append(t.id)
@@ -85,8 +85,8 @@ class LetterBuilder:
     def count_piece(self, n: int, unit: str, role: str, cap: bool = False, word: bool | None = None):
         rng = self.rng
         cf = self.kb.count_forms
-        if (role == "requested" and cf.get("ranges") and n >= 3 and unit in ("session", "visit", "treatment")
-                and rng.random() < cf.get("range_share", 0.0)):
+        if (role == "requested" and cf["ranges"] and n >= 3 and unit in ("session", "visit", "treatment")
+                and rng.random() < cf["range_share"]):
             return self.range_piece(n - rng.choice([1, 2]), n, unit, role, cap)
         uw = rng.choice(_UNIT_WORDS.get(unit, ["sessions"]))
         if n == 1:
@@ -114,7 +114,7 @@ class LetterBuilder:
         """A length of a service in weeks before its name ("Two to three week trial of ..."):
         unit week, a range when n >= 2 and the form has one."""
         rng = self.rng
-        forms = self.kb.count_forms.get("week_lengths") or ["{a} week"]
+        forms = self.kb.count_forms["week_lengths"]
         if n < 2:
             forms = [f for f in forms if "{b}" not in f and "{B}" not in f] or ["{a} week"]
         f = rng.choice(forms)
@@ -124,7 +124,7 @@ class LetterBuilder:
 
     def times_piece(self, n: int, role: str):
         """A quantity after a service without a unit word ("Massage therapy times 8"): unit "unit"."""
-        txt = self.rng.choice(self.kb.count_forms.get("times") or ["times {n}"]).format(n=n)
+        txt = self.rng.choice(self.kb.count_forms["times"]).format(n=n)
         return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": "unit", "over": None, "role": role}))]
 
     def freq_piece(self, n: int, unit: str, role: str):
@@ -137,15 +137,15 @@ class LetterBuilder:
         p = rng.choice(opts)
         w = n // p
         lo = p
-        if p >= 2 and cf.get("freq_range_duration") and rng.random() < cf.get("freq_range_share", 0.0):
+        if p >= 2 and cf["freq_range_duration"] and rng.random() < cf["freq_range_share"]:
             lo = p - 1
             forms = cf["freq_range_duration"]
         elif p == 1:
-            forms = cf.get("freq_duration_once") or ["once a week for {W} weeks"]
+            forms = cf["freq_duration_once"]
         else:
-            forms = list(cf.get("freq_duration") or ["{p} times a week for {w} weeks"])
+            forms = list(cf["freq_duration"])
             if p == 2:
-                forms += cf.get("freq_duration_twice") or []
+                forms += cf["freq_duration_twice"]
         f = rng.choice(forms)
         if lo != p:
             txt = f.format(p=lo, P=num_word(lo), p2=p, P2=num_word(p), w=w, W=num_word(w))
@@ -197,7 +197,7 @@ class LetterBuilder:
             "wk": lambda: [(rng.choice([f"{n} WEEKS", f"{n} weeks"]), ent("SESSION_COUNT", {"min": n, "max": n, "unit": "week", "over": None, "role": role}))],
             "times": lambda: self.times_piece(n, role),
             "wtrial": lambda: self.week_length_piece(n, role),
-            "bfreq": lambda: it.facts.setdefault("bare_freq", rng.choice(kb.count_forms.get("bare_frequencies") or ["twice weekly"])),
+            "bfreq": lambda: it.facts.setdefault("bare_freq", rng.choice(kb.count_forms["bare_frequencies"])),
             "n": str(n or rng.choice([2, 3, 5])),
             "body": region_body,
             "side": self.side(),
@@ -244,8 +244,8 @@ class LetterBuilder:
             df = kb.dosage_forms
             no_str = (lambda fs: fs if d["strengths"] else [f for f in fs if "{str}" not in f.lower()])
             r = rng.random()
-            if (d["class"] in (df.get("classes") or ()) and df.get("request_forms")
-                    and not kb.split_dosage_form(name)[1] and r < df.get("share", 0.0)):
+            if (d["class"] in df["classes"] and df["request_forms"]
+                    and not kb.split_dosage_form(name)[1] and r < df["share"]):
                 forms = no_str(df["request_forms"])
             elif kb.drug_request_forms_dosing and r > 0.8:
                 forms = no_str(kb.drug_request_forms_dosing)
@@ -259,8 +259,8 @@ class LetterBuilder:
                 "str": rng.choice(d["strengths"]) if d["strengths"] else "",
                 "pills": str(rng.choice([30, 60, 90, 120, 10, 20, 40])), "refills": str(rng.choice([1, 2, 3, 5]))}
         if "dosing" not in vals:  # letters of older corpora have none: drawn once, then kept
-            vals["dosing"] = rng.choice(kb.count_forms.get("dosing_frequencies") or ["twice a day"])
-            vals["dform"] = rng.choice(kb.dosage_forms.get("topical") or ["cream"])
+            vals["dosing"] = rng.choice(kb.count_forms["dosing_frequencies"])
+            vals["dform"] = rng.choice(kb.dosage_forms["topical"])
         st = vals["str"]
         ctx = {"drug": self.drug_pieces(name, d), "DRUG": self.drug_pieces(name, d, upper=True), "str": st, "STR": st.upper(),
                "pills": vals["pills"], "refills": vals["refills"], "date": self.date(self.d_rfa),
@@ -329,13 +329,13 @@ class LetterBuilder:
         Section(s): Initial Care"): its own GUIDELINE (SPEC §2: one per cited document)."""
         rng, kb = self.rng, self.kb
         md = kb.multi_document
-        cands = [r for r in md.get("companions") or () if kb.refs[r]["doc"] != first_doc and kb.refs[r].get("topic")]
+        cands = [r for r in md["companions"] if kb.refs[r]["doc"] != first_doc and kb.refs[r].get("topic")]
         if not cands:
             return None
         ref = kb.refs[rng.choice(cands)]
         doc = kb.documents[ref["doc"]]
         name = rng.choice(doc.get("names_2016") or doc.get("names_2014"))
-        if name.startswith("MTUS ") and rng.random() < md.get("drop_source", 0.5):
+        if name.startswith("MTUS ") and rng.random() < md["drop_source"]:
             name = name[len("MTUS "):]
         txt = f"{name}, Section(s): {ref['topic']}"
         norm = {"source": "MTUS", "document": ref["doc"], "topic": ref["topic"].lower(), "pages": []}
@@ -389,7 +389,7 @@ class LetterBuilder:
         if other:
             avail.add("other")
         paras = [p for p in kb.paragraphs if p["role"] == role and era in p["era"] and set(p["needs"]) <= avail]
-        p_none = self.cfg.get("ca_no_citation_2016", 0.3) if era == 2016 else self.cfg.get("ca_no_citation", 0.1)
+        p_none = self.cfg["ca_no_citation_2016"] if era == 2016 else self.cfg["ca_no_citation"]
         if role == "ca" and avail and rng.random() > p_none:
             paras = [p for p in paras if p["needs"]] or paras
         if role == "reviewer":
@@ -409,10 +409,10 @@ class LetterBuilder:
             cits.append(c)
             md = kb.multi_document
             if (need == "mtus" and md and self.template_ids[-1] == "cf_m16_section"
-                    and kb.refs[ref]["doc"].startswith("acoem_ch") and rng.random() < md.get("share", 0.0)):
+                    and kb.refs[ref]["doc"].startswith("acoem_ch") and rng.random() < md["share"]):
                 second = self.companion_cite(kb.refs[ref]["doc"])
                 if second is not None:
-                    ctx[need] = pieces + [(rng.choice(md.get("joiners") or [", and "]), None)] + second[0]
+                    ctx[need] = pieces + [(rng.choice(md["joiners"]), None)] + second[0]
                     cits.append(second[1])
         if "needs" in p and not p["needs"] and "{" in p["text"]:
             pass
@@ -423,7 +423,7 @@ class LetterBuilder:
         """A GUIDELINE mention (rationale) of the reviewer's main cited document."""
         rng, kb = self.rng, self.kb
         pm = kb.paired_mentions
-        if pm.get("forms") and rng.random() < pm.get("share", 0.0):
+        if pm["forms"] and rng.random() < pm["share"]:
             return self.r(kb.tpl(rng.choice(pm["forms"])), {})
         for c in cits:
             if c["source"] == "MTUS" and c["document"] in kb.documents and kb.documents[c["document"]].get("mentions") and rng.random() < 0.7:
@@ -609,15 +609,15 @@ class LetterBuilder:
         if rng.random() < 0.7:
             add("summary_prior")
         # per-item facts (what a forecast can see)
-        ev = self.cfg.get("summary_evidence") or {}
-        deciding = self.cfg.get("evidence_slots") or {}
+        ev = self.cfg["summary_evidence"]
+        deciding = self.cfg["evidence_slots"]
 
         def states(it, kind) -> bool:
             """A reviewer who departs from the rule decided a case whose record is ambiguous: its
             summary states the rule's deciding finding only with chance `summary_evidence.disagreement`."""
             if not it.facts.get("disagreement"):
                 return True
-            return kind not in deciding.get(deciding_rule(it.rule, it.facts), ()) or rng.random() < ev.get("disagreement", 1.0)
+            return kind not in deciding.get(deciding_rule(it.rule, it.facts), ()) or rng.random() < ev["disagreement"]
 
         for it in items:
             ts = self.tshort(it)
@@ -638,18 +638,18 @@ class LetterBuilder:
                     add(kind, drug=self.drug_pieces(name, d))
             if it.drug is not None and it.rule == "ongoing_fi" and rng.random() < 0.6 and states(it, fi_kind):
                 add(fi_kind, tshort=self.tshort_pieces(it))
-            if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev.get("criteria", 0.45) + 0.1 * length:
+            if it.rule in ("criteria",) and "criterion" in it.facts and rng.random() < ev["criteria"] + 0.1 * length:
                 kind = "summary_finding_met" if it.facts.get("path") == "criteria_met" else "summary_finding_gap"
                 if states(it, kind):
                     add(kind, tshort=self.tshort_pieces(it), criterion=kb.tpl(it.facts["criterion"]))
             elif it.rule == "not_recommended" and "condition" in it.facts and not it.assoc and rng.random() < (
-                    ev.get("exception", 0.0) if it.facts.get("path") == "exception" else ev.get("exception_claimed", 0.0)):
+                    ev["exception"] if it.facts.get("path") == "exception" else ev["exception_claimed"]):
                 if states(it, "summary_condition"):
                     add("summary_condition", tshort=self.tshort_pieces(it), condition=it.facts["condition"])
-            elif not it.assoc and rng.random() < ev.get("reason", 0.0):
+            elif not it.assoc and rng.random() < ev["reason"]:
                 add("summary_reason", tshort=self.tshort_pieces(it))
         certified = [it.facts["certified_surgery"] for it in items if "certified_surgery" in it.facts]
-        if certified and rng.random() < (self.cfg.get("certified_surgery") or {}).get("summary", 0.0):
+        if certified and rng.random() < self.cfg["certified_surgery"]["summary"]:
             add("summary_surgery_certified", surgery=certified[0])
         if rng.random() < 0.6:
             drugs = [it for it in items if it.drug is not None and not it.compound]
@@ -691,14 +691,14 @@ class LetterBuilder:
         rng, kb, cfg = self.rng, self.kb, self.cfg
         layout = wchoice(rng, cfg["layout_mix"])
         if layout == "dwc_2014":
-            era = 2016 if rng.random() < cfg.get("published_share", 0.5) else 2014
+            era = 2016 if rng.random() < cfg["published_share"] else 2014
         elif layout == "dwc_2013_notice":
             era = 2013
         else:
             era = 2015
         self.layout, self.era = layout, era
         rx, table = kb.synonyms()
-        self.syn = (rx, table, rng, cfg.get("synonym_rate", 0.5)) if rx is not None and cfg.get("synonym_rate", 0.5) > 0 else None
+        self.syn = (rx, table, rng, cfg["synonym_rate"]) if rx is not None and cfg["synonym_rate"] > 0 else None
         self.voice = rng.choice(sorted(kb.voices))
         if era == 2016:
             self.voice = rng.choice(["b", "c", "d", "d"])
@@ -720,7 +720,7 @@ class LetterBuilder:
         self.stated = {}
         art = rng.random() < cfg["artifacts"]["share"]
         self.artifacts = []
-        self.redact = art and rng.random() < cfg["artifacts"].get("redaction", 0.5)
+        self.redact = art and rng.random() < cfg["artifacts"]["redaction"]
         year = {2013: 2013, 2014: rng.choice([2013, 2014, 2014, 2015]), 2015: rng.choice([2015, 2016]), 2016: rng.choice([2016, 2017])}[era]
         self.d_decision = dt.date(year, rng.randint(1, 12), rng.randint(1, 28))
         self.d_assigned = self.d_decision - dt.timedelta(days=rng.randint(20, 45))
@@ -743,7 +743,7 @@ class LetterBuilder:
         specs = rng.sample(specs, k=min(len(specs), rng.choice([1, 1, 2, 2, 3])))
         self.specialties = [s[1] for s in specs]
 
-        w = Writer(typo_rate=cfg["artifacts"].get("typo_rate", 0.02) if art else 0.0, rng=rng)
+        w = Writer(typo_rate=cfg["artifacts"]["typo_rate"] if art else 0.0, rng=rng)
         P = "\n\n"
         item_recs = []
 
@@ -930,10 +930,10 @@ class LetterBuilder:
         inserts = []
         if art:
             mode = rng.choice(["blank", "pdf"])
-            width = rng.randint(cfg["artifacts"].get("wrap_min", 85), cfg["artifacts"].get("wrap_max", 100))
-            page = cfg["artifacts"].get("page_chars", 3000) if rng.random() < cfg["artifacts"].get("page_breaks", 0.7) else 0
+            width = rng.randint(cfg["artifacts"]["wrap_min"], cfg["artifacts"]["wrap_max"])
+            page = cfg["artifacts"]["page_chars"] if rng.random() < cfg["artifacts"]["page_breaks"] else 0
             inserts = artifacts.plan(clean, rng, mode, width, page, protect,
-                                     no_break_inside_entities=not cfg["artifacts"].get("wrap_inside_entities", True))
+                                     no_break_inside_entities=not cfg["artifacts"]["wrap_inside_entities"])
             self.artifacts.append("wrap_" + mode)
             if page:
                 self.artifacts.append("page_breaks")
