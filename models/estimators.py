@@ -259,13 +259,22 @@ class MultiLabelHead(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X) >= self.threshold).astype(int)
 
 
-def _features(mode: str, cfg: dict, **kw) -> ItemFeatures:
-    return ItemFeatures(mode=mode, settings=cfg["features"], **kw)
+def make_features(mode: str, cfg: dict | None = None, text: bool = True) -> ItemFeatures:
+    """The item features of `mode` (`features` settings); `text=False`: structured features only."""
+    cfg = cfg or load_config()
+    return ItemFeatures(mode=mode, settings=cfg["features"], text=text)
 
 
-def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = None,
-                        kind: str | None = None, seed: int | None = None) -> Pipeline:
-    """Features → calibrated binary classifier (classes upheld / overturned)."""
+def assemble(features, clf) -> Pipeline:
+    """Features → classifier, with the step names every model of this module has (`features`,
+    `clf`: `fit_pipeline`, models.predict and models.explain read them). training.classifier
+    fits the features once per mode and joins each fitted head to them this way."""
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def make_decision_head(cfg: dict | None = None, C: float | None = None, kind: str | None = None,
+                       seed: int | None = None) -> CalibratedDecision:
+    """The decision classifier (`models.decision`; `kind="hgb"`: `models.hgb`), calibrated."""
     cfg = cfg or load_config()
     m = cfg["models"]["decision"]
     kind = kind or m["kind"]
@@ -273,18 +282,27 @@ def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = No
     cal = m["calibration"]
     if kind == "logistic":
         base = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", max_iter=m["max_iter"])
-        steps = [("features", _features(mode, cfg))]
     elif kind == "hgb":
         h = cfg["models"]["hgb"]
         base = HistGradientBoostingClassifier(max_iter=h["max_iter"], learning_rate=h["learning_rate"],
                                               max_leaf_nodes=h["max_leaf_nodes"], class_weight="balanced",
                                               random_state=seed)
-        steps = [("features", _features(mode, cfg, text=False)), ("dense", Densify())]
     else:
         raise ValueError(f"unknown decision model kind {kind!r}")
-    steps.append(("clf", CalibratedDecision(base, method=cal["method"], cv=cal["cv"],
-                                            random_state=seed)))
-    return Pipeline(steps)
+    return CalibratedDecision(base, method=cal["method"], cv=cal["cv"], random_state=seed)
+
+
+def make_decision_model(mode: str, cfg: dict | None = None, C: float | None = None,
+                        kind: str | None = None, seed: int | None = None, text: bool = True) -> Pipeline:
+    """Features → calibrated binary classifier (classes upheld / overturned). HGB reads the
+    structured features (dense); `text=False` gives the logistic model the same features (the
+    like-for-like pair of training.classifier.compare_hgb)."""
+    cfg = cfg or load_config()
+    kind = kind or cfg["models"]["decision"]["kind"]
+    clf = make_decision_head(cfg, C=C, kind=kind, seed=seed)
+    if kind == "hgb":
+        return Pipeline([("features", make_features(mode, cfg, text=False)), ("dense", Densify()), ("clf", clf)])
+    return assemble(make_features(mode, cfg, text=text), clf)
 
 
 def make_real_forecast_model(cfg: dict | None = None, prior=None, seed: int | None = None,
@@ -316,22 +334,31 @@ def make_peer_model(cfg: dict | None = None) -> Pipeline:
                      ("clf", LogisticRegression(max_iter=b["max_iter"], class_weight="balanced", C=b["C"]))])
 
 
-def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = None) -> Pipeline:
-    """Features → multinomial logistic regression over the primary rationale."""
+def make_rationale_head(cfg: dict | None = None, C: float | None = None, seed: int | None = None) -> LogisticRegression:
+    """Multinomial logistic regression over the primary rationale (`models.rationale`)."""
     cfg = cfg or load_config()
     m = cfg["models"]["rationale"]
-    clf = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m["solver"],
-                             tol=m["tol"], max_iter=m["max_iter"], random_state=cfg["seed"])
-    return Pipeline([("features", _features(mode, cfg)), ("clf", clf)])
+    return LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m["solver"],
+                              tol=m["tol"], max_iter=m["max_iter"], random_state=cfg["seed"] if seed is None else seed)
+
+
+def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = None, seed: int | None = None) -> Pipeline:
+    """Features → multinomial logistic regression over the primary rationale."""
+    cfg = cfg or load_config()
+    return assemble(make_features(mode, cfg), make_rationale_head(cfg, C=C, seed=seed))
+
+
+def make_multilabel_head(cfg: dict | None = None, C: float | None = None) -> MultiLabelHead:
+    """One-vs-rest head over `rationale_labels` (`models.rationale`)."""
+    cfg = cfg or load_config()
+    m = cfg["models"]["rationale"]
+    return MultiLabelHead(C=C or m["C_grid"][0], max_iter=m["max_iter"], threshold=m["multilabel_threshold"])
 
 
 def make_multilabel_model(mode: str, cfg: dict | None = None, C: float | None = None) -> Pipeline:
     """Features → one-vs-rest head over `rationale_labels` (Y: 0/1 matrix, columns = label set)."""
     cfg = cfg or load_config()
-    m = cfg["models"]["rationale"]
-    head = MultiLabelHead(C=C or m["C_grid"][0], max_iter=m["max_iter"],
-                          threshold=m["multilabel_threshold"])
-    return Pipeline([("features", _features(mode, cfg)), ("clf", head)])
+    return assemble(make_features(mode, cfg), make_multilabel_head(cfg, C=C))
 
 
 def make_baseline(kind: str, mode: str, cfg: dict | None = None, multilabel: bool = False):

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -40,17 +39,19 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
 
 from models.estimators import (
-    CalibratedDecision,
-    MultiLabelHead,
-    make_baseline,
-    make_decision_model,
+    assemble,
     fit_pipeline,
+    make_baseline,
+    make_decision_head,
+    make_decision_model,
+    make_features,
+    make_multilabel_head,
+    make_rationale_head,
 )
 from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
-from models.features import ItemFeatures, load_config
+from models.features import load_config
 from models.persistence import fingerprint, save_artifacts
 from training.dataset_io import dataset_dir, decoded_rows
 from training.real_corpus import hand_labels
@@ -286,9 +287,9 @@ def _serial(cfg: dict) -> dict:
     return {**cfg, "training": {**cfg["training"], "fit_jobs": 1}}
 
 
-def _fit_features(mode: str, settings: dict, X: list) -> tuple:
+def _fit_features(mode: str, cfg: dict, X: list) -> tuple:
     """(fitted ItemFeatures, training matrix) of one mode: a worker task of `Trainer.features`."""
-    feats = ItemFeatures(mode=mode, settings=settings)
+    feats = make_features(mode, cfg)
     return feats, feats.fit_transform(X)
 
 
@@ -304,7 +305,7 @@ class Trainer:
     def features(self, train: ItemData) -> tuple[dict, dict]:
         """Fitted ItemFeatures per mode and the training matrices (the modes in parallel)."""
         t = time.time()
-        fitted = run_parallel([(_fit_features, (m, self.cfg["features"], train.X)) for m in MODES],
+        fitted = run_parallel([(_fit_features, (m, self.cfg, train.X)) for m in MODES],
                               _jobs(self.cfg, "fit_jobs"))
         feats = {m: f for m, (f, _) in zip(MODES, fitted)}
         mats = {m: M for m, (_, M) in zip(MODES, fitted)}
@@ -312,23 +313,15 @@ class Trainer:
         return feats, mats
 
     def _decision_head(self, C, M, y, w):
-        m = self.cfg["models"]["decision"]
-        cal = m["calibration"]
-        base = LogisticRegression(C=C, class_weight="balanced", max_iter=m["max_iter"])
-        return CalibratedDecision(base, method=cal["method"], cv=cal["cv"],
-                                  random_state=self.seed).fit(M, y, sample_weight=w)
+        return make_decision_head(self.cfg, C=C, kind="logistic", seed=self.seed).fit(M, y, sample_weight=w)
 
     def _rationale_head(self, C, M, y, w):
-        m = self.cfg["models"]["rationale"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return LogisticRegression(C=C, class_weight="balanced", solver=m["solver"], tol=m["tol"],
-                                      max_iter=m["max_iter"], random_state=self.seed).fit(M, y, sample_weight=w)
+            return make_rationale_head(self.cfg, C=C, seed=self.seed).fit(M, y, sample_weight=w)
 
     def _multilabel_head(self, C, M, Y, w):
-        m = self.cfg["models"]["rationale"]
-        return MultiLabelHead(C=C, max_iter=m["max_iter"],
-                              threshold=m["multilabel_threshold"]).fit(M, Y, sample_weight=w)
+        return make_multilabel_head(self.cfg, C=C).fit(M, Y, sample_weight=w)
 
     def _fit_head(self, head: str, C: float, M, y, w):
         fit = {"decision": self._decision_head, "rationale": self._rationale_head, "labels": self._multilabel_head}[head]
@@ -379,12 +372,11 @@ class Trainer:
                 scores[name] = {str(C): round(float(scorers[head](fitted[(mode, head, C)], mode)), 4) for C in Cs}
                 chosen[name] = max(Cs, key=lambda C: scores[name][str(C)])  # first of equals, as before
             best = fitted[(mode, head, chosen.get(name, Cs[0]))]
-            models[name] = Pipeline([("features", feats[mode]), ("clf", best)])
+            models[name] = assemble(feats[mode], best)
         if labels_C is None:
             labels_C = chosen.get("rationale_read", self.cfg["models"]["rationale"]["C_grid"][0])
             fitted[("read", "labels", labels_C)] = self._fit_head("labels", labels_C, mats["read"], Y, w)
-        models["rationale_labels"] = Pipeline([("features", feats["read"]),
-                                               ("clf", fitted[("read", "labels", labels_C)])])
+        models["rationale_labels"] = assemble(feats["read"], fitted[("read", "labels", labels_C)])
         self.timings["heads_fit_s"] = round(time.time() - t, 1)
         return models, chosen, scores
 
@@ -442,8 +434,7 @@ def compare_hgb(train: ItemData, evals: dict, cfg: dict, seed: int) -> dict:
     for mode in MODES:
         calls.append((_timed_fit, (make_decision_model(mode, cfg, kind="hgb", seed=seed), train.X, train.decision, train.w())))
         # the logistic model on the same sample, same structured features (a like-for-like pair)
-        lin = Pipeline([("features", ItemFeatures(mode=mode, settings=cfg["features"], text=False)),
-                        ("clf", make_decision_model(mode, cfg, C=C, seed=seed).named_steps["clf"])])
+        lin = make_decision_model(mode, cfg, C=C, kind="logistic", seed=seed, text=False)
         calls.append((_timed_fit, (lin, train.X, train.decision, train.w())))
     fitted = iter(run_parallel(calls, _jobs(cfg, "fit_jobs")))
     for mode in MODES:
