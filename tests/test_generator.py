@@ -373,3 +373,65 @@ def test_multi_document_citations(real_form_letters):
                 mentions += 1
         single += sum(e["text"] in ("MTUS/ACOEM", "CA MTUS/ACOEM Guidelines", "MTUS/ACOEM guidelines") for e in gl)
     assert pairs > 20 and mentions > 20 and single > 5
+
+
+# ---------------------------------------------------------------- one source for layout markers
+def test_generator_markers_come_from_the_parser_configs():
+    """The headings, field labels, decision words, unit words and specialties the generator writes
+    are the ones the parser's configs list (training/generator/markers.py reads them there)."""
+    from pathlib import Path
+
+    from nlp.config import load_yaml
+    from nlp.letter_fields import canonical_specialty
+    from training.generator import DECISIONS, letter, markers
+
+    cfg = load_yaml("layouts.yaml")
+    assert set(LAYOUTS) == set(cfg["layouts"]) == set(cfg["sections"])
+    assert DECISIONS == list(cfg["decision_words"])
+    for layout in LAYOUTS:
+        for part in ("summary", "items"):
+            assert markers.section_heading(layout, part).rstrip(":") in cfg["sections"][layout][part]
+        for role, label in zip(markers.FIELD_ROLES, markers.field_labels(layout)):
+            assert label in cfg["item_fields"][role]
+    for decision in DECISIONS:
+        assert markers.decision_word(decision) == cfg["decision_words"][decision]
+    # every fixed marker letter.py writes, in branches a sample may not reach too
+    src = Path(letter.__file__).read_text(encoding="utf-8")
+    fixed = re.findall(r"markers\.written\('([^']+)'\)", src)
+    assert fixed and all(m in cfg["headings"] or m in cfg["line_starts"] for m in fixed)
+    assert "markers.written(" not in re.sub(r"markers\.written\('[^']+'\)", "", src)
+    # unit words: each word (and its singular) a count_terms unit word
+    units = load_yaml("lexicons/count_terms.yaml")["units"]
+    for unit, words in letter._UNIT_WORDS.items():
+        for w in words:
+            assert w in units and w[:-1] in units and units[w] == units[w[:-1]]
+    # specialties: vocab.yaml's canonical column is the parser's canonical name; every name written
+    # is in the parser's lexicon, but "Acupuncturist" (the parser keeps it by its title-case fallback)
+    spec = load_yaml("lexicons/specialties.yaml")
+    listed = {a.lower() for a in spec["aliases"]} | {k.lower() for k in spec["known"]}
+    written = [s for s, _ in load_yaml("templates/vocab.yaml")["specialties"]]
+    for s, canon in load_yaml("templates/vocab.yaml")["specialties"]:
+        assert canonical_specialty(s) == canon
+    assert {s for s in written if s.lower() not in listed} == {"Acupuncturist"}
+    pools = [*letter._SPEC_DEFAULT, *(s for p in letter._SPEC_BY_CAT.values() for s in p)]
+    assert set(pools) <= set(written)
+
+
+def test_parser_reads_the_layout_the_generator_writes(letters):
+    """A generated letter, normalized, parses to its layout, its items, their three fields and decisions;
+    every all-capitals line it writes is a heading of configs/layouts.yaml."""
+    from nlp.config import load_yaml
+    from nlp.layout import parse_layout
+    from nlp.textnorm import normalize_text
+
+    headings = {h.lower().rstrip(":") for h in load_yaml("layouts.yaml")["headings"]}
+    for L in letters[:300]:
+        lay = parse_layout(normalize_text(L["clean_text"]))
+        assert lay.format == L["layout"] and len(lay.items) == len(L["items"]), L["id"]
+        for got, gold in zip(lay.items, L["items"]):
+            assert got.claims_administrator and got.reviewer and got.rationale, L["id"]
+            assert got.decision in (None, gold["decision"]), L["id"]
+        for line in L["clean_text"].split("\n"):
+            s = line.strip()
+            if s and s == s.upper() and any(ch.isalpha() for ch in s):
+                assert s.lower().rstrip(":") in headings, L["id"]

@@ -6,7 +6,7 @@ import hashlib
 import random
 import re
 
-from . import artifacts
+from . import artifacts, markers
 from .case import Item, Sampler, deciding_rule, ends_in_single_letter, wchoice
 from .kb import KB, Holdout, expand_pages
 from .text import (NUMBER_WORDS, Template, Writer, capfirst, ent, join_list, num_word, pieces_text, render,
@@ -14,13 +14,10 @@ from .text import (NUMBER_WORDS, Template, Writer, capfirst, ent, join_list, num
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
+# unit -> the unit words a count of it is written with (the generator's choice; each word, and
+# its singular, is a unit word of configs/lexicons/count_terms.yaml, which gives its unit: markers.unit_of)
 _UNIT_WORDS = {"session": ["sessions", "visits"], "visit": ["visits"], "treatment": ["treatments", "sessions"],
                "week": ["weeks"], "month": ["months"]}
-_WORD_UNIT = {"sessions": "session", "visits": "visit", "treatments": "treatment", "weeks": "week", "months": "month",
-              "session": "session", "visit": "visit", "treatment": "treatment", "week": "week", "month": "month"}
-_HINTS = [("(in months)", "month"), ("(in weeks)", "week"), ("(in visits)", "visit"), ("(in sessions)", "session"),
-          ("sessions", "session"), ("session", "session"), ("visits", "visit"), ("visit", "visit"),
-          ("treatments", "treatment"), ("monthly", "month"), ("per month", "month"), ("weekly", "week")]
 _SPEC_DEFAULT = ["Occupational Medicine", "Preventive Medicine", "Preventative Medicine", "Family Practice", "Internal Medicine",
                  "Anesthesiology", "Pain Management", "Physical Medicine & Rehabilitation", "Physical Medicine and Rehabilitation",
                  "Emergency Medicine", "Hospice & Palliative Medicine", "Pulmonary Diseases"]
@@ -97,7 +94,7 @@ class LetterBuilder:
         txt = f"{num} {uw}"
         if cap:
             txt = txt[0].upper() + txt[1:]
-        return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": _WORD_UNIT[uw], "over": None, "role": role}))]
+        return [(txt, ent("SESSION_COUNT", {"min": n, "max": n, "unit": markers.unit_of(uw), "over": None, "role": role}))]
 
     def range_piece(self, a: int, b: int, unit: str, role: str, cap: bool = False):
         """A count written as a range ("three to four sessions", "10-12 visits"): min a, max b."""
@@ -108,7 +105,7 @@ class LetterBuilder:
         txt = rng.choice(forms).format(a=a, b=b, A=num_word(a), B=num_word(b), u=uw)
         if cap:
             txt = txt[0].upper() + txt[1:]
-        return [(txt, ent("SESSION_COUNT", {"min": a, "max": b, "unit": _WORD_UNIT[uw], "over": None, "role": role}))]
+        return [(txt, ent("SESSION_COUNT", {"min": a, "max": b, "unit": markers.unit_of(uw), "over": None, "role": role}))]
 
     def week_length_piece(self, n: int, role: str):
         """A length of a service in weeks before its name ("Two to three week trial of ..."):
@@ -217,7 +214,7 @@ class LetterBuilder:
         pieces = self.r(tpl, ctx)
         if qty_slot:
             low = pieces_text(pieces).lower()
-            for hint, u in _HINTS:
+            for hint, u in markers.unit_hints():
                 if hint in low:
                     qty_slot[0]["norm"]["unit"] = u
                     break
@@ -741,7 +738,7 @@ class LetterBuilder:
         pool = _SPEC_BY_CAT.get(items[0].cat if items else "", _SPEC_DEFAULT)
         specs = [s for s in kb.vocab["specialties"] if s[0] in pool]
         specs = rng.sample(specs, k=min(len(specs), rng.choice([1, 1, 2, 2, 3])))
-        self.specialties = [s[1] for s in specs]
+        self.specialties = [markers.canonical_specialty(s[0]) for s in specs]
 
         w = Writer(typo_rate=cfg["artifacts"]["typo_rate"] if art else 0.0, rng=rng)
         P = "\n\n"
@@ -767,13 +764,13 @@ class LetterBuilder:
 
         # ---------------- header
         if layout == "dwc_2014" and era == 2016:
-            w.add(f"Case Number: {self.case_number}\nDate Assigned: {_fmt_date(self.d_assigned, 'slash')} Date of Injury: {_fmt_date(self.doi, 'slash')}\n"
-                  f"Decision Date: {_fmt_date(self.d_decision, 'slash')} UR Denial Date: {_fmt_date(self.d_ur, 'slash')}\n"
+            w.add(f"{markers.written('Case Number:')} {self.case_number}\nDate Assigned: {_fmt_date(self.d_assigned, 'slash')} Date of Injury: {_fmt_date(self.doi, 'slash')}\n"
+                  f"{markers.written('Decision Date:')} {_fmt_date(self.d_decision, 'slash')} UR Denial Date: {_fmt_date(self.d_ur, 'slash')}\n"
                   f"Priority: Standard Application \nReceived: \n{_fmt_date(self.d_received, 'slash')}{P}")
             self.stated.update(header_dates=True)
         elif layout == "dwc_2013_notice":
-            w.add(f"Notice of Independent Medical Review Determination{P}Dated: {_fmt_date(self.d_decision, 'slash')}{P}"
-                  f"IMR Case Number: {self.case_number}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
+            w.add(f"{markers.written('Notice of Independent Medical Review Determination')}{P}{markers.written('Dated:')} {_fmt_date(self.d_decision, 'slash')}{P}"
+                  f"{markers.written('IMR Case Number:')} {self.case_number}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
                   f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nIMR Application Received: {_fmt_date(self.d_received, 'slash')}\n"
                   f"Treatment(s) in Dispute Listed on IMR Application: ")
             self.dispute_list(w, prepared)
@@ -781,22 +778,22 @@ class LetterBuilder:
             fd, what = (("OVERTURN", "all of") if all(ov) else ("UPHOLD", "none of") if not any(ov) else ("OVERTURN", "some of"))
             w.add(f"{P}Dear {'' if self.redact else 'Sir or Madam'},{P}MAXIMUS Federal Services, Inc. has completed the Independent Medical Review (IMR) "
                   f"of the above workers' compensation case. This letter provides you with the IMR Final Determination and explains how the determination was made.{P}"
-                  f"Final Determination: {fd}. This means we decided that {what} the disputed items/services are medically necessary and appropriate. "
+                  f"{markers.written('Final Determination:')} {fd}. This means we decided that {what} the disputed items/services are medically necessary and appropriate. "
                   f"A detailed explanation of the decision for each of the disputed items/services is provided later in this letter.{P}"
                   f"This decision is final and binding on all parties. The Administrative Director of the Division of Workers' Compensation has adopted the determination.{P}"
-                  f"INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE{P}The Independent Medical Review decision was made based on the following:{P}")
+                  f"{markers.section_heading(layout, 'items')}{P}The Independent Medical Review decision was made based on the following:{P}")
             for k, (it, req, *_rest) in enumerate(prepared, 1):
                 neg = "" if it.decision == "overturned" else "not "
-                w.add(f"{k}. MAXIMUS Federal Services, Inc. has determined the request for ")
+                w.add(f"{k}. {markers.written('MAXIMUS Federal Services, Inc. has determined')} the request for ")
                 w.add_pieces(req)
                 w.add(f" is {neg}medically necessary and appropriate.{P}")
-            w.add(f"Medical Qualifications of the Expert Reviewer:{P}The expert reviewer is Board Certified in {' and '.join(s[0] for s in specs)}, "
+            w.add(f"{markers.written('Medical Qualifications of the Expert Reviewer:')}{P}The expert reviewer is Board Certified in {' and '.join(s[0] for s in specs)}, "
                   f"and is licensed to practice in California. The expert reviewer has been in active clinical practice for more than five years "
                   f"and is currently working at least 24 hours a week in active practice.{P}")
             self.stated.update(header_dates=True)
         elif layout == "dwc_2015":
-            w.add(f"MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\nP.O. Box 138009\nSacramento, CA 95813-8009{P}"
-                  f"Dated: {_fmt_date(self.d_decision, 'slash')}{P}IMR Case Number: {self.case_number}\n"
+            w.add(f"{markers.written('MAXIMUS FEDERAL SERVICES, INC.')}\n{markers.written('Independent Medical Review')}\nP.O. Box 138009\nSacramento, CA 95813-8009{P}"
+                  f"{markers.written('Dated:')} {_fmt_date(self.d_decision, 'slash')}{P}{markers.written('IMR Case Number:')} {self.case_number}\n"
                   f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
                   f"IMR Application Received: {_fmt_date(self.d_received, 'slash')}\nTreatment(s) in Dispute: ")
             self.dispute_list(w, prepared)
@@ -806,16 +803,16 @@ class LetterBuilder:
         if layout != "dwc_2013_notice":
             reviewer = rng.choice(["an expert reviewer", "a physician reviewer"])
             rn = reviewer.split(" ", 1)[1]
-            w.add(f"{rng.choice(['', ' '])}HOW THE IMR FINAL DETERMINATION WAS MADE{P}MAXIMUS Federal Services sent the complete case file to {reviewer}. "
+            w.add(f"{rng.choice(['', ' '])}{markers.written('HOW THE IMR FINAL DETERMINATION WAS MADE')}{P}MAXIMUS Federal Services sent the complete case file to {reviewer}. "
                   f"He/she has no affiliation with the employer, employee, providers or the claims administrator. ")
             if era == 2016:
                 w.add("He/she has been in active clinical practice for more than five years and is currently working at least 24 hours a week in active practice. "
                       f"The {rn} was selected based on his/her clinical experience, education, background, and expertise in the same or similar specialties "
                       "that evaluate and/or treat the medical condition and disputed items/Service. He/she is familiar with governing laws and regulations, "
                       "including the strength of evidence hierarchy that applies to Independent Medical Review determinations."
-                      f"{P}The Expert Reviewer has the following credentials:\nState(s) of Licensure: "
+                      f"{P}{markers.written('The Expert Reviewer has the following credentials:')}\n{markers.written('State(s) of Licensure:')} "
                       f"{','.join(['California'] + rng.sample(kb.vocab['states'][1:], k=rng.randint(0, 2)))}\n"
-                      f"Certification(s)/Specialty: {', '.join(s[0] for s in specs)}{P}")
+                      f"{markers.written('Certification(s)/Specialty:')} {', '.join(s[0] for s in specs)}{P}")
             else:
                 if len(specs) > 1 and rng.random() < 0.5:
                     cred = f"Board Certified in {specs[0][0]}, has a subspecialty in {' and '.join(s[0] for s in specs[1:])}"
@@ -827,16 +824,16 @@ class LetterBuilder:
                       "items/services. He/she is familiar with governing laws and regulations, including the strength of evidence hierarchy that applies "
                       f"to Independent Medical Review determinations.{P}")
             if layout == "dwc_2015":
-                w.add(f"DOCUMENTS REVIEWED{P}Application of Independent Medical Review, dated {_fmt_date(self.d_received, 'slash')}\n"
+                w.add(f"{markers.written('DOCUMENTS REVIEWED')}{P}Application of Independent Medical Review, dated {_fmt_date(self.d_received, 'slash')}\n"
                       f"Utilization Review Determination, dated {_fmt_date(self.d_ur, 'slash')}\n"
                       f"Medical records from {_fmt_date(self.d_prior, 'slash')} through {_fmt_date(self.d_rfa, 'slash')}{P}")
 
         # ---------------- summary
         w.section = "summary"
         if layout == "dwc_2013_notice":
-            w.add(f"Expert Reviewer Case Summary:{P}")
+            w.add(f"{markers.section_heading(layout, 'summary')}{P}")
         else:
-            w.add(f"CLINICAL CASE SUMMARY{P}The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:{P}")
+            w.add(f"{markers.section_heading(layout, 'summary')}{P}The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:{P}")
         s_start = w.pos()
         w.add_pieces(self.summary(items))
         s_end = w.pos()
@@ -846,16 +843,16 @@ class LetterBuilder:
         w.section = "item"
         if layout == "dwc_2014":
             w.section = "header"
-            w.add(f"IMR ISSUES, DECISIONS AND RATIONALES{P}The Final Determination was based on decisions for the disputed items/services set forth below:{P}")
+            w.add(f"{markers.section_heading(layout, 'items')}{P}{markers.written('The Final Determination was based on decisions')} for the disputed items/services set forth below:{P}")
         elif layout == "dwc_2015":
             w.section = "header"
-            w.add(f"IMR DECISION(S) AND RATIONALE(S){P}The Final Determination was based on decisions for the disputed items/services set forth below:{P}")
+            w.add(f"{markers.section_heading(layout, 'items')}{P}{markers.written('The Final Determination was based on decisions')} for the disputed items/services set forth below:{P}")
         else:
             w.section = "header"
         w.section = "item"
         for k, (it, req, ca, ca_c, rv, rv_c) in enumerate(prepared, 1):
             w.item = it.index
-            word = "Overturned" if it.decision == "overturned" else "Upheld"
+            word = markers.decision_word(it.decision)
             rec = {"index": it.index}
             h0 = w.pos()
             orig_text = None
@@ -892,18 +889,14 @@ class LetterBuilder:
                 r1 = w.pos()
                 w.add(f" is {neg}medically necessary and appropriate.")
             else:
-                w.add(f"{k}) Regarding the request for ")
+                w.add(f"{k}) {markers.written('Regarding the request for')} ")
                 r0 = w.pos()
                 w.add_pieces(req)
                 r1 = w.pos()
                 w.add(":")
             h1 = w.pos()
             w.add(P)
-            if layout == "dwc_2013_notice":
-                labels = ("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator: ",
-                          "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: ", "Rationale for the Decision: ")
-            else:
-                labels = ("Claims Administrator guideline: ", "MAXIMUS guideline: ", "Decision rationale: ")
+            labels = [label + " " for label in markers.field_labels(layout)]
             w.add(labels[0])
             c0 = w.pos()
             w.add_pieces(ca)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .markers import unit_of  # unit word -> unit: configs/lexicons/count_terms.yaml, as the parser reads it
+
 _TOKEN = re.compile(r"\{(\w+)\}|\[\[(G|C|D):(.+?)\]\]")
 
 NUMBER_WORDS = {
@@ -21,9 +23,6 @@ NUMBER_WORDS = {
 }
 WORD_NUMBERS = {v: k for k, v in NUMBER_WORDS.items()}
 WORD_NUMBERS.update({"a": 1, "an": 1, "once": 1, "twice": 2})
-_UNIT_NORM = {"session": "session", "sessions": "session", "visit": "visit", "visits": "visit",
-              "treatment": "treatment", "treatments": "treatment", "week": "week", "weeks": "week",
-              "month": "month", "months": "month"}
 _RANGE = r"(?P<{0}>[\w]+)(?:\s*(?:-|\bto\b)\s*(?P<{1}>\w+))?"
 _COUNT_RE = re.compile(
     r"^" + _RANGE.format("a", "b") + r"\s+(?:[A-Za-z-]+\s+){0,2}?(?P<u>visits?|sessions?|treatments?|weeks?|months?)"
@@ -59,8 +58,8 @@ def parse_count(text: str, role: str | None) -> dict:
     over = None
     if m["oa"]:
         oa = _num(m["oa"])
-        over = {"min": oa, "max": _num(m["ob"]) if m["ob"] else oa, "unit": _UNIT_NORM[m["ou"].lower()]}
-    return {"min": a, "max": b, "unit": _UNIT_NORM[m["u"].lower()], "over": over, "role": role}
+        over = {"min": oa, "max": _num(m["ob"]) if m["ob"] else oa, "unit": unit_of(m["ou"])}
+    return {"min": a, "max": b, "unit": unit_of(m["u"]), "over": over, "role": role}
 
 
 def num_word(n: int) -> str:
