@@ -1,7 +1,7 @@
 """A wheel that works anywhere (issue 17): from a copy of the source tree (what a fresh clone holds),
 `pip wheel .`, install it into a new virtual environment outside the checkout, and from an
-empty folder run `imr parse` and `imr score` with the bundled models; `spacy package` the
-installed NER pipeline and `spacy.load` it by name there.
+empty folder run `imr parse` (also `cat letter.txt | imr parse - --out -`) and `imr score` with
+the bundled models; `spacy package` the installed NER pipeline and `spacy.load` it by name there.
 
 The new environment gets the wheel alone (`--no-deps`); the dependencies come from this test's
 own environment through a .pth file, which adds its site-packages as a plain path (so neither
@@ -150,6 +150,12 @@ def test_imr_parse_and_score_from_an_empty_folder(venv, empty, tmp_path):
     _run([sys.executable, "-m", "imr", "parse", empty / "letter.txt", "--out", tmp_path / "ref.jsonl"], cwd=ROOT)
     (ref,) = _records(tmp_path / "ref.jsonl")
     assert (rec["entities"], rec["items"]) == (ref["entities"], ref["items"])
+    # cat letter.txt | imr parse - --out -: records on stdout, nothing else
+    piped = subprocess.run(["imr", "parse", "-", "--out", "-"], input=(empty / "letter.txt").read_bytes(),
+                           capture_output=True, cwd=empty, env=venv.env(), timeout=600)
+    assert piped.returncode == 0, piped.stderr.decode(errors="replace")[-2000:]
+    (streamed,) = [json.loads(line) for line in piped.stdout.decode().splitlines() if line.strip()]
+    assert (streamed["entities"], streamed["items"]) == (ref["entities"], ref["items"])
 
     venv.run(["imr", "score", "some.pdf", "--out", "scored.jsonl"], cwd=empty)
     (rec,) = _records(empty / "scored.jsonl")
