@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from nlp.config import configs_dir
+from nlp.config import configs_dir, plain, read_yaml
 
 LEX = configs_dir() / "lexicons"
 
@@ -44,11 +44,11 @@ def _norm(name: str) -> str:
 
 class SynonymFilter:
     def __init__(self, filters: dict):
-        self.salt_words = {w.lower() for w in filters.get("salt_form_words", [])}
-        self.blocked = {w.lower() for w in filters.get("blocked_names", [])}
-        self.first_words = {w.lower() for w in filters.get("blocked_first_words", [])}
-        self.min_len = int(filters.get("min_pulled_length", 4))
-        frags = filters.get("chemical_fragments", [])
+        self.salt_words = {w.lower() for w in filters["salt_form_words"]}
+        self.blocked = {w.lower() for w in filters["blocked_names"]}
+        self.first_words = {w.lower() for w in filters["blocked_first_words"]}
+        self.min_len = int(filters["min_pulled_length"])
+        frags = filters["chemical_fragments"]
         self.chem = re.compile("|".join(re.escape(f) for f in frags)) if frags else None
 
     def keep(self, variant: str, generic: str) -> bool:
@@ -78,8 +78,8 @@ class SynonymFilter:
 
 
 def build(seed_path: Path, filters_path: Path) -> tuple[dict, dict]:
-    seed = yaml.safe_load(seed_path.read_text())
-    filters = yaml.safe_load(filters_path.read_text())
+    seed = read_yaml(seed_path)
+    filters = read_yaml(filters_path)
     flt = SynonymFilter(filters)
     pkgd = load_package_dictionary()
     v2c: dict[str, list[str]] = pkgd["drug_variant_to_canonical"]
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=LEX / "drugs.yaml")
     args = ap.parse_args(argv)
     lexicon, report = build(args.seed, args.filters)
-    text = HEADER + yaml.safe_dump(lexicon, sort_keys=False, allow_unicode=False, width=100, default_flow_style=None)
+    text = HEADER + yaml.safe_dump(plain(lexicon), sort_keys=False, allow_unicode=False, width=100, default_flow_style=None)
     args.out.write_text(text)
     n_names = sum(len(d["names"]) for d in lexicon["drugs"])
     generics = {d["generic"] for d in lexicon["drugs"]}
