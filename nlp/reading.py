@@ -685,12 +685,6 @@ def _read_unit(kind: str, value, max_bytes: int) -> Iterator[RawDocument]:
     return iter((value,))
 
 
-def _iter_directory(directory: str, max_bytes: int, seen: set | None = None) -> Iterator[RawDocument]:
-    """The documents of a directory walk (`_walk_directory`)."""
-    for kind, value in _walk_directory(directory, seen):
-        yield from _read_unit(kind, value, max_bytes)
-
-
 def _path_units(path: str) -> Iterator[tuple[str, object]]:
     if os.path.isdir(path):
         if _is_dataset_dir(path):
@@ -699,11 +693,6 @@ def _path_units(path: str) -> Iterator[tuple[str, object]]:
             yield from _walk_directory(path)
     else:
         yield _FILE, path
-
-
-def _iter_path(path: str, max_bytes: int) -> Iterator[RawDocument]:
-    for kind, value in _path_units(path):
-        yield from _read_unit(kind, value, max_bytes)
 
 
 def _dirs_below(base: str) -> Iterator[str]:
