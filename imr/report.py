@@ -354,9 +354,7 @@ def confusion_png(gold, pred, labels, title) -> str:
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title(title, fontsize=10)
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _figure_png(fig)
 
 
 def curves_png(y, scores: dict, kind: str) -> str:
@@ -385,9 +383,7 @@ def curves_png(y, scores: dict, kind: str) -> str:
         ax.set_ylabel("observed share overturned")
         ax.set_title("Reliability, overturn", fontsize=10)
     ax.legend(fontsize=8)
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _figure_png(fig)
 
 
 def reliability_png(bins: list[dict], title: str) -> str:
@@ -408,9 +404,7 @@ def reliability_png(bins: list[dict], title: str) -> str:
     ax.set_ylabel("observed share overturned")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _figure_png(fig)
 
 
 def f1_bars_png(per_class: dict, baseline: dict) -> str:
@@ -425,9 +419,7 @@ def f1_bars_png(per_class: dict, baseline: dict) -> str:
     ax.set_ylabel("F1")
     ax.set_title("Rationale, per-class F1", fontsize=10)
     ax.legend(fontsize=8)
-    png = _figure_png(fig)
-    plt.close(fig)
-    return png
+    return _figure_png(fig)
 
 
 # ------------------------------------------------------------------------------ HTML

@@ -290,8 +290,12 @@ def html_table(rows: list[dict], label: str = "Group") -> str:
 
 
 def _figure_png(fig) -> str:
+    """`fig` as a base64 PNG; the figure is closed (pyplot keeps every open figure alive)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -147,6 +147,26 @@ def test_interrupted_run_resumes_to_the_same_file(tmp_path, monkeypatch):
         23, 8, ref_summary.items, 1, {"bad_record": 1})
 
 
+class RunStopped(Exception):
+    """Raised inside a batch to stop a run the way a crash does (`interrupted_score`)."""
+
+
+def interrupted_score(monkeypatch, inputs: list[str], out, *args, stop_at: str, **kwargs) -> None:
+    """`batch.score(inputs, out, *args, **kwargs)` stopped by a crash in the batch whose first
+    letter is `stop_at`: the records before it stay in OUT.partial."""
+    real = batch.score_batch
+
+    def dying(model_dir, docs):
+        if docs[0].id == stop_at:
+            raise RunStopped()
+        return real(model_dir, docs)
+
+    monkeypatch.setattr(batch, "score_batch", dying)
+    with pytest.raises(RunStopped):
+        batch.score(inputs, out, *args, **kwargs)
+    monkeypatch.setattr(batch, "score_batch", real)
+
+
 def test_resume_refuses_a_journal_of_other_inputs(tmp_path, monkeypatch):
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 6)

@@ -13,7 +13,7 @@ from conftest import LETTERS
 from imr import batch, cli
 from models.bundle import model_digests
 from nlp.output import CSV_COLUMNS, PREDICTION_COLUMNS, PROVENANCE_COLUMNS
-from test_batch import letters_jsonl
+from test_batch import interrupted_score, letters_jsonl
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -97,27 +97,13 @@ def test_failed_letters_rows_carry_the_provenance_too(tmp_path, digests):
     assert provenance_of(rows, "csv") == {(VERSION, digests["ner"], digests["classifier"])}
 
 
-class _Stop(Exception):
-    pass
-
-
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_resumed_csv_or_parquet_run_is_byte_identical(tmp_path, monkeypatch, fmt):
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 6)
     ref, out = tmp_path / f"ref.{fmt}", tmp_path / f"o.{fmt}"
     batch.score([str(src)], ref, fmt, jobs=1)
-    real = batch.score_batch
-
-    def dying(model_dir, docs):
-        if docs[0].id == "L00004":
-            raise _Stop()
-        return real(model_dir, docs)
-
-    monkeypatch.setattr(batch, "score_batch", dying)
-    with pytest.raises(_Stop):
-        batch.score([str(src)], out, fmt, jobs=1, batch_size=2)
-    monkeypatch.setattr(batch, "score_batch", real)
+    interrupted_score(monkeypatch, [str(src)], out, fmt, jobs=1, batch_size=2, stop_at="L00004")
     assert not out.exists() and batch.partial_path(out).exists()
     s = batch.score([str(src)], out, fmt, jobs=1, batch_size=3)
     assert s.resumed == 4 and s.letters == 6

@@ -14,7 +14,7 @@ from conftest import LAYOUTS, LETTERS, ROOT
 from imr import batch
 from nlp import errors, record
 from models.bundle import model_digests
-from test_batch import letters_jsonl
+from test_batch import interrupted_score, letters_jsonl
 from test_cli import imr
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -171,26 +171,12 @@ def test_fingerprints_are_computed_once_per_run(tmp_path, monkeypatch):
     assert len({json.dumps(r["provenance"]) for r in read(out)}) == 1
 
 
-class _Stop(Exception):
-    pass
-
-
 def test_a_resume_is_byte_identical_and_refuses_other_models(tmp_path, monkeypatch):
     src = tmp_path / "in.jsonl"
     letters_jsonl(src, 6)
     ref, out = tmp_path / "ref.jsonl", tmp_path / "o.jsonl"
     batch.score([str(src)], ref, jobs=1, include_text=True)
-    real = batch.score_batch
-
-    def dying(model_dir, docs):
-        if docs[0].id == "L00004":
-            raise _Stop()
-        return real(model_dir, docs)
-
-    monkeypatch.setattr(batch, "score_batch", dying)
-    with pytest.raises(_Stop):
-        batch.score([str(src)], out, jobs=1, batch_size=2, include_text=True)
-    monkeypatch.setattr(batch, "score_batch", real)
+    interrupted_score(monkeypatch, [str(src)], out, jobs=1, batch_size=2, include_text=True, stop_at="L00004")
     assert len(read(batch.partial_path(out))) == 4
     with pytest.raises(batch.ResumeMismatch):  # same inputs, without the text: another run
         batch.score([str(src)], out, jobs=1, batch_size=2)

@@ -180,8 +180,6 @@ class CitationDocuments:
         return [(a, b) for a, b in parts if text[a:b].strip()]
 
     def _split(self, doc: Doc, text: str, ent: Span) -> list[Span]:
-        from nlp.normalizers import normalize_guideline
-
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
