@@ -27,11 +27,18 @@ def real_examples():
     from models.bundle import load_parser
     from nlp.textnorm import normalize_text
 
+    # development letters only: none of configs/real/frozen_cases.json (test_fixture_letters_are_not_frozen)
     names = ["CM16-0221706", "CM16-0235869", "CM16-0228949", "CM16-0233794", "CM17-0001749",
-             "CM17-0003619", "CM17-0005177", "CM16-0248233", "CM17-0010420", "CM17-0006797"]
+             "CM16-0239190", "CM16-0248233", "CM17-0010420", "CM17-0015957"]
     docs = list(iter_documents([str(REAL / f"{n}.pdf") for n in names]))
     recs = list(load_parser(ner=False).process(docs))
     return {r["id"]: item_examples(r, normalize_text(d.text)) for d, r in zip(docs, recs)}
+
+
+def test_fixture_letters_are_not_frozen(real_examples):
+    from training.real_protocol import load_frozen
+
+    assert real_examples and not set(real_examples) & load_frozen()
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +210,10 @@ def test_associated_services_with_and_without_the_surgery_in_dispute(real_exampl
     assert f["request_cue=associated"] == 1.0 and f["request_cue=associated|surgery_not_in_letter"] == 1.0
     assert "request_cue=associated|surgery_in_letter" not in f
     assert f["summary_cue=surgery_planned"] == 1.0  # "The treatment plan included scheduling laparoscopic ..."
-    # CM17-0006797: the shoulder arthroscopy is item 1; its clearance and DME follow it
-    items = real_examples["CM17-0006797"]
-    assert items[0]["treatment_category"] == "surgery" and len(items) == 5
-    g = fc(items[1])  # "Preoperative Medical Clearance"
+    # CM17-0015957: the knee arthroscopy is item 1; its pre-operative clearance follows it
+    items = real_examples["CM17-0015957"]
+    assert items[0]["treatment_category"] == "surgery" and len(items) == 3
+    g = fc(items[1])  # "Pre-op Clearance"
     assert g["request_cue=associated|surgery_in_letter"] == 1.0
     assert not any(k.startswith("request_cue=associated") for k in fc(items[0]))  # the surgery itself
     # the hand-built example's other items
