@@ -736,9 +736,9 @@ class LetterBuilder:
         upper = layout == "dwc_2014" and era == 2014 and rng.random() < 0.15
 
         pool = _SPEC_BY_CAT.get(items[0].cat if items else "", _SPEC_DEFAULT)
-        specs = [s for s in kb.vocab["specialties"] if s[0] in pool]
+        specs = [s for s in kb.vocab["specialties"] if s in pool]
         specs = rng.sample(specs, k=min(len(specs), rng.choice([1, 1, 2, 2, 3])))
-        self.specialties = [markers.canonical_specialty(s[0]) for s in specs]
+        self.specialties = [markers.canonical_specialty(s) for s in specs]
 
         w = Writer(typo_rate=cfg["artifacts"]["typo_rate"] if art else 0.0, rng=rng)
         P = "\n\n"
@@ -787,7 +787,7 @@ class LetterBuilder:
                 w.add(f"{k}. {markers.written('MAXIMUS Federal Services, Inc. has determined')} the request for ")
                 w.add_pieces(req)
                 w.add(f" is {neg}medically necessary and appropriate.{P}")
-            w.add(f"{markers.written('Medical Qualifications of the Expert Reviewer:')}{P}The expert reviewer is Board Certified in {' and '.join(s[0] for s in specs)}, "
+            w.add(f"{markers.written('Medical Qualifications of the Expert Reviewer:')}{P}The expert reviewer is Board Certified in {' and '.join(specs)}, "
                   f"and is licensed to practice in California. The expert reviewer has been in active clinical practice for more than five years "
                   f"and is currently working at least 24 hours a week in active practice.{P}")
             self.stated.update(header_dates=True)
@@ -812,12 +812,12 @@ class LetterBuilder:
                       "including the strength of evidence hierarchy that applies to Independent Medical Review determinations."
                       f"{P}{markers.written('The Expert Reviewer has the following credentials:')}\n{markers.written('State(s) of Licensure:')} "
                       f"{','.join(['California'] + rng.sample(kb.vocab['states'][1:], k=rng.randint(0, 2)))}\n"
-                      f"{markers.written('Certification(s)/Specialty:')} {', '.join(s[0] for s in specs)}{P}")
+                      f"{markers.written('Certification(s)/Specialty:')} {', '.join(specs)}{P}")
             else:
                 if len(specs) > 1 and rng.random() < 0.5:
-                    cred = f"Board Certified in {specs[0][0]}, has a subspecialty in {' and '.join(s[0] for s in specs[1:])}"
+                    cred = f"Board Certified in {specs[0]}, has a subspecialty in {' and '.join(specs[1:])}"
                 else:
-                    cred = f"Board Certified in {' and '.join(s[0] for s in specs)}"
+                    cred = f"Board Certified in {' and '.join(specs)}"
                 w.add(f"The {rn} is {cred} and is licensed to practice in California. He/she has been in active clinical practice for more than five years "
                       f"and is currently working at least 24 hours a week in active practice. The {rn} was selected based on his/her clinical experience, "
                       "education, background, and expertise in the same or similar specialties that evaluate and/or treat the medical condition and disputed "
