@@ -45,8 +45,12 @@ def corpus_compare(args) -> int:
 
 # ------------------------------------------------------------------------------ NER
 def train_ner(args) -> int:
-    from training.ner import assemble, build_docbins, train
+    from training.ner import assemble, build_docbins, reassemble, train
 
+    if getattr(args, "reassemble", None):
+        out = reassemble(args.reassemble, args.out)
+        print(f"NER pipeline reassembled into {out}", file=sys.stderr)
+        return 0
     docbins = Path(args.docbins)
     if not (docbins / "train.spacy").is_file() or args.rebuild_docbins:
         limit = {"train": args.max_letters, "validation": max(50, args.max_letters // 10)} if args.max_letters else None
@@ -247,6 +251,9 @@ def add_subcommands(sub) -> None:
     p.add_argument("--runs", default=str(RUNS / "ner"), help="training runs (spaCy checkpoints)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", default=str(DEFAULT_MODEL / "ner"), help="assembled pipeline directory to write")
+    p.add_argument("--reassemble", metavar="PIPELINE", default=None,
+                   help="no training: take the trained tok2vec and ner of this assembled pipeline and assemble "
+                        "them anew with the current configs (tokenizer rules, span rules, lexicons) into --out")
     p.set_defaults(func=train_ner)
     p = tsub.add_parser("all", help="every stage: corpus (if missing) → NER → classifier")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="generated corpus directory (built if missing)")

@@ -69,6 +69,12 @@ class DrugEntry:
     product_only: bool = False
 
 
+def trailing_words(filters: dict) -> set[str]:
+    """Salt, release and dosage-form words of drug_name_filters.yaml: dropped from the end of a
+    name when looking it up ("Oxycodone HCL ER", "oral tablet")."""
+    return {str(w).lower() for key in ("salt_words", "release_words", "form_words") for w in filters[key]}
+
+
 def _norm(text: str) -> str:
     text = _JUNK_RE.sub(" ", text.lower())
     return _WS_RE.sub(" ", text).strip(_TOKEN_STRIP + " -")
@@ -109,7 +115,7 @@ class DrugLexicon:
         for e in self.entries:
             if e.components and not e.product_only:
                 self._by_components.setdefault(frozenset(e.components), e)
-        self._salt = {w.lower() for w in filters["salt_form_words"]}
+        self._salt = trailing_words(filters)
         self._stop = {str(w).lower() for w in filters["ignored_words"]}
         self._topical = {w.lower() for w in filters["topical_form_words"] if " " not in w}
         self._abbrev = {k.lower(): v.lower() for k, v in filters["component_abbreviations"].items()}

@@ -35,6 +35,8 @@ def ruler_pipeline(tmp_path_factory):
     ("PT 2x6", ["PT", "2", "x", "6"]),
     ("QTY: 2", ["QTY", ":", "2"]),
     ("flurbiprofen 20%/cyclobenzaprine", ["flurbiprofen", "20", "%", "/", "cyclobenzaprine"]),
+    ("10%-Cyclobenzaprine 3%-Gabapentin", ["10", "%", "-", "Cyclobenzaprine", "3", "%", "-", "Gabapentin"]),
+    ("a 10%-20% range", ["a", "10%-20", "%", "range"]),
     ("Non-MTUS Citation", ["Non-MTUS", "Citation"]),
     ("Section(s): Special", ["Section(s)", ":", "Special"]),
 ])
@@ -45,7 +47,7 @@ def test_tokenizer(text, tokens):
 def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
     assert nlp.pipe_names == ["imr_sections", "drug_ruler", "entity_ruler", "imr_citation_extender",
-                              "imr_citation_documents", "imr_count_shaper", "imr_request_quantity",
+                              "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_request_quantity",
                               "imr_entity_filter", "imr_entity_normalizer"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
@@ -57,6 +59,22 @@ def test_pipeline_order_and_extensions(ruler_pipeline):
     assert by_text[("MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127", "item", 2)] == {
         "source": "MTUS", "document": "chronic_pain", "topic": None, "pages": [100, 101, 102, 127]}
     assert ("MTUS", "item", 2) not in by_text  # "Non-MTUS Citation" names no guideline
+
+
+def test_reassembling_keeps_the_trained_model_and_takes_the_current_rules(tmp_path):
+    """`imr train ner --reassemble`: the bundled tok2vec and ner unchanged, the rules from configs/."""
+    from models.bundle import DEFAULT_MODEL_DIR
+    from training.ner import reassemble
+
+    bundled = DEFAULT_MODEL_DIR / "ner"
+    out = reassemble(bundled, tmp_path / "ner")
+    for part in ("tok2vec/model", "ner/model"):
+        assert (out / part).read_bytes() == (bundled / part).read_bytes()
+    a, b = spacy.load(bundled), spacy.load(out)
+    assert a.pipe_names == b.pipe_names
+    text = "Venlafaxine HCl ER per the California MTUS 2016 Chronic Pain Guidelines; therapy 2 times a week for 6 weeks (12 sessions)."
+    assert [(e.text, e.label_) for e in a(text).ents] == [(e.text, e.label_) for e in b(text).ents]
+    assert b.get_pipe("imr_count_shaper").counts and b.get_pipe("imr_drug_name_suffixes").words
 
 
 def test_saved_pipeline_loads_in_a_fresh_process(ruler_pipeline):
@@ -130,16 +148,21 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("Per MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127.",
      "MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127", "MTUS Chronic Pain Treatment Guidelines Page(s): 100-102, 127"),
     ("Official Disability Guidelines were cited.", "Official Disability Guidelines were cited", "Official Disability Guidelines"),
+    # lead words the model took in
+    ("As noted per MTUS, it is not indicated.", "per MTUS", "MTUS"),
+    ("Non-MTUS Official Disability Guidelines (ODG), Pain.", "Non-MTUS Official Disability Guidelines (ODG), Pain",
+     "Official Disability Guidelines (ODG), Pain"),
+    ("The MTUS states it.", "The MTUS states", "MTUS"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
     from nlp.ner.components import CitationTrimmer
-    from nlp.ner.patterns import guideline_stop_words
+    from nlp.ner.patterns import guideline_lead_words, guideline_stop_words
 
     nlp = blank_pipeline()
     doc = nlp(sentence)
     start = sentence.index(span)
     doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
-    doc = CitationTrimmer(guideline_stop_words())(doc)
+    doc = CitationTrimmer(guideline_stop_words(), guideline_lead_words())(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
 
 

@@ -16,12 +16,17 @@ from nlp.ner.scoring import EntityScore
 from models.bundle import DEFAULT_MODEL_DIR
 
 GOLD = ROOT / "training" / "real_ner_gold"
-# develop letters whose every entity (span, section, item, normalized value) the bundled pipeline gets right
-EXACT = ["CM16-0237844", "CM16-0239607", "CM17-0008241", "CM17-0017104"]
-# strict F1 measured on 2026-12-05 (docs/NER.md), less 0.02; the develop half is in the model's
-# training since then (a regression test there, not a measurement)
-FLOORS = {"develop": {"DRUG": 0.93, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "micro": 0.92},
-          "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.86, "micro": 0.90}}
+# development letters whose every entity (span, section, item, normalized value) the bundled pipeline gets right
+EXACT = [("develop", "CM16-0237844"), ("develop", "CM16-0239607"), ("develop", "CM17-0008241"),
+         ("develop", "CM17-0017104"), ("develop_b", "CM16-0236380"), ("develop_b", "CM16-0248471"),
+         ("develop_b", "CM17-0015957")]
+# strict F1 measured on 2026-12-05 (docs/NER.md), less 0.02. The develop half is in the model's
+# training and the span rules were designed on develop_b's errors (regression tests there, not
+# measurements); heldback_b was scored once, after the rules were built.
+FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "micro": 0.93},
+          "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.89, "micro": 0.91},
+          "develop_b": {"DRUG": 0.98, "SESSION_COUNT": 0.93, "GUIDELINE": 0.98, "micro": 0.97},
+          "heldback_b": {"DRUG": 0.92, "SESSION_COUNT": 0.92, "GUIDELINE": 0.90, "micro": 0.91}}
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,7 +34,7 @@ def _nlp():
     return load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def _half(half: str) -> list[tuple[str, list[dict], list[dict]]]:
     ids = sorted(p.stem for p in (GOLD / half).glob("*.json"))
     letters = list(gold_letters(REAL, GOLD / half))
@@ -42,13 +47,13 @@ def _key(e: dict) -> tuple:
     return e["label"], e["section"], e["item"], " ".join(e["text"].split()), json.dumps(norm, sort_keys=True)
 
 
-@pytest.mark.parametrize("case", EXACT)
-def test_exact_entities_on_real_letters(case):
-    (_, gold, pred), = [x for x in _half("develop") if x[0] == case]
+@pytest.mark.parametrize("half, case", EXACT)
+def test_exact_entities_on_real_letters(half, case):
+    (_, gold, pred), = [x for x in _half(half) if x[0] == case]
     assert Counter(map(_key, pred)) == Counter(map(_key, gold))
 
 
-@pytest.mark.parametrize("half", ["develop", "heldback"])
+@pytest.mark.parametrize("half", sorted(FLOORS))
 def test_strict_f1_on_real_letters_stays_above_its_floor(half):
     score = EntityScore()
     for _, gold, pred in _half(half):

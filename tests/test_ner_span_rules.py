@@ -56,6 +56,13 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("She has completed at least five (5) physical therapy sessions.", "five (5) physical", ["five (5) physical therapy sessions"]),
     ("The patient had a trial of four sessions.", "a trial of four sessions", ["four sessions"]),
     ("Then 6 visits over 6 weeks are allowed.", "6 visits", ["6 visits over 6 weeks"]),
+    # a course's total restated in parentheses, with or without its unit
+    ("Therapy 2 times a week for 6 weeks (12 sessions) was requested.", "2 times a week for 6 weeks",
+     ["2 times a week for 6 weeks (12 sessions)"]),
+    ("Therapy 2 times a week for 6 weeks (12 sessions) was requested.", "12 sessions",
+     ["2 times a week for 6 weeks (12 sessions)"]),
+    # a year is no count
+    ("She was seen at the December 2016 visit.", "2016 visit", []),
     ("Request for physical therapy 2x6. Medication.", "2x6", ["2x6"]),
     ("Massage therapy times 8 for the neck.", "times 8", ["times 8"]),
     ("Physical therapy x 18 visits was requested.", "x 18 visits", ["18 visits"]),
@@ -144,10 +151,30 @@ def _documents():
     ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
      "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
     ("The MTUS/ACOEM guidelines apply.", "MTUS/ACOEM guidelines", ["MTUS/ACOEM guidelines"]),
+    # "and" between two section titles of one document, after its Section(s): one citation
+    ("Decision based on MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
+     "Treatment: Overview.", "MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
+     "Treatment: Overview", ["MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
+                              "Treatment: Overview"]),
 ])
 def test_one_guideline_per_cited_document(sentence, span, expected):
     doc = _documents()(_doc(sentence, [(span, "GUIDELINE")]))
     assert [(e.text, e.label_) for e in doc.ents] == [(x, "GUIDELINE") for x in expected]
+
+
+@pytest.mark.parametrize("sentence, spans, expected", [
+    # a document named with its year, split by the model at the year
+    ("Per the California MTUS 2016 Chronic Pain Guidelines, it is not indicated.",
+     ["California MTUS", "Chronic Pain Guidelines"], ["California MTUS 2016 Chronic Pain Guidelines"]),
+    # two documents side by side stay two: the right one starts with a source
+    ("Both MTUS 2016 ODG Pain Chapter apply.", ["MTUS", "ODG Pain Chapter"], ["MTUS", "ODG Pain Chapter"]),
+    # more than a year between them: two
+    ("The MTUS and in 2016 Chronic Pain Guidelines apply.", ["MTUS", "Chronic Pain Guidelines"],
+     ["MTUS", "Chronic Pain Guidelines"]),
+])
+def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected):
+    doc = _documents()(_doc(sentence, [(s, "GUIDELINE") for s in spans]))
+    assert [e.text for e in doc.ents] == expected
 
 
 def _letter(field: str) -> str:
@@ -181,6 +208,29 @@ def test_a_citation_in_a_guideline_field_runs_to_its_sentence_end_and_holds_its_
     doc.ents = ents
     doc = _documents()(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [(x, "GUIDELINE") for x in expected]
+
+
+def test_a_numbered_section_does_not_end_the_citation_sentence():
+    field = ("Decision based on MTUS Opioid Treatment 2016, Section(s): 3. Opioids for Chronic Pain and Chronic "
+             "Opioid Treatment: Overview of recommendations, 4.1 Tapering Opioids: Indications for Tapering Opioids.")
+    text = _letter(field)
+    doc = _nlp()(text)
+    ents = []
+    for span in ("MTUS Opioid Treatment 2016, Section(s): 3", "Chronic Opioid Treatment: Overview of recommendations"):
+        s = text.index(span)
+        ents.append(doc.char_span(s, s + len(span), "GUIDELINE", alignment_mode="expand"))
+    doc.ents = ents
+    assert [e.text for e in _documents()(doc).ents] == [field[len("Decision based on "):-1]]
+
+
+def test_a_model_span_that_took_in_the_lead_in_is_the_citation_after_it():
+    field = "Decision based on Non-MTUS Official Disability Guidelines (ODG), Pain Chapter, Meloxicam."
+    text = _letter(field)
+    doc = _nlp()(text)
+    s = text.index("Non-MTUS Official")
+    e = text.index(", Meloxicam")
+    doc.ents = [doc.char_span(s, e, "GUIDELINE", alignment_mode="expand")]
+    assert [x.text for x in _documents()(doc).ents] == ["Official Disability Guidelines (ODG), Pain Chapter, Meloxicam"]
 
 
 def test_no_guideline_in_a_field_sentence_means_no_citation():
@@ -218,6 +268,24 @@ def test_drug_ruler_names_leave_dosage_forms_outside(form, name):
     from nlp.ner.patterns import drug_name
 
     assert drug_name(form) == name
+
+
+@pytest.mark.parametrize("text, drugs", [
+    ("She takes Venlafaxine HCl ER 75mg daily.", ["Venlafaxine HCl ER"]),
+    ("Orphenadrine citrate ER 100mg #60 was requested.", ["Orphenadrine citrate ER"]),
+    ("Tramadol extended-release 100mg.", ["Tramadol extended-release"]),
+    ("Terocin lotion was applied.", ["Terocin"]),
+    ("Norco, per Dr. Smith.", ["Norco"]),
+])
+def test_a_drug_span_takes_in_its_salt_and_release_words_not_its_dosage_form(text, drugs):
+    """SPEC section 2: a release suffix stays inside the span ("Diclofenac ER"), a dosage form outside;
+    salts sit between the name and its suffix ("Venlafaxine HCl ER"). Bundled pipeline."""
+    from nlp.ner.runtime import load_pipeline
+    from models.bundle import DEFAULT_MODEL_DIR
+
+    doc = load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))(text)
+    assert [e.text for e in doc.ents if e.label_ == "DRUG"] == drugs
+    assert all(e._.norm["generic"] for e in doc.ents if e.label_ == "DRUG")
 
 
 def test_a_dosage_form_after_a_drug_still_decides_its_product():

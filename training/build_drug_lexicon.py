@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from nlp.config import configs_dir, plain, read_yaml
+from nlp.lexicon import trailing_words
 
 LEX = configs_dir() / "lexicons"
 
@@ -44,7 +45,7 @@ def _norm(name: str) -> str:
 
 class SynonymFilter:
     def __init__(self, filters: dict):
-        self.salt_words = {w.lower() for w in filters["salt_form_words"]}
+        self.salt_words = trailing_words(filters)
         self.blocked = {w.lower() for w in filters["blocked_names"]}
         self.first_words = {w.lower() for w in filters["blocked_first_words"]}
         self.min_len = int(filters["min_pulled_length"])

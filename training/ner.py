@@ -270,12 +270,41 @@ def pipeline_meta() -> dict:
             "requirements": [requirement]}
 
 
+TRAINED_COMPONENTS = ("tok2vec", "ner")
+
+
+def reassemble(pipeline_dir: str | Path, out_dir: str | Path) -> Path:
+    """The trained components of an assembled pipeline (tok2vec and ner) in a pipeline assembled
+    anew with the current configs (tokenizer rules, span rules, lexicons): they change without
+    retraining. `out_dir` may be `pipeline_dir`; it is replaced only once the new one is saved."""
+    import shutil
+    import tempfile
+
+    import spacy
+
+    import nlp.ner.components  # noqa: F401
+
+    pipe = spacy.load(pipeline_dir)
+    pipe.tokenizer = spacy.util.registry.tokenizers.get("imr.Tokenizer.v1")()(pipe)  # the current rules
+    for name in [n for n in pipe.pipe_names if n not in TRAINED_COMPONENTS]:
+        pipe.remove_pipe(name)
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory(dir=out_dir.parent if out_dir.parent.is_dir() else None) as tmp:
+        pipe.to_disk(Path(tmp) / "trained")
+        assemble(Path(tmp) / "trained", Path(tmp) / "assembled")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        shutil.move(str(Path(tmp) / "assembled"), str(out_dir))
+    return out_dir
+
+
 def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True) -> Path:
     """The full pipeline around a trained model (or, with `trained=None`, the ruler alone)."""
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_duration_cues, guideline_single_words,
+    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_duration_cues,
+                                  drug_name_suffixes, guideline_lead_words, guideline_single_words,
                                   guideline_stop_words, ordinary_words, request_quantity_pattern,
                                   ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -294,11 +323,14 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
-        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_citation_documents")
+        pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},
+                      after="imr_citation_documents")
+        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_drug_name_suffixes")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
-        pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words()}, after="ner")
+        pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
+                                                      "lead_words": guideline_lead_words()}, after="ner")
     entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                                "drug_duration_cues": drug_duration_cues(),
                                                                "unknown_drug_endings": unknown_drug_endings()})

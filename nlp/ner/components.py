@@ -8,6 +8,7 @@
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
 - `imr_citation_documents`: one GUIDELINE per cited document; in a guideline field the citation
   runs to its sentence's end, a drug named there included.
+- `imr_drug_name_suffixes`: a DRUG entity takes in the salt and release words after it.
 - `imr_count_shaper`: gives each SESSION_COUNT the extent of the count grammar
   (configs/ner/count_grammar.yaml) and drops frequencies and numbers that are no count.
 - `imr_request_quantity`: the "QUANTITY: 6.00" of a non-drug request's heading is a SESSION_COUNT.
@@ -117,22 +118,60 @@ def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> Citati
 class CitationDocuments:
     """One GUIDELINE per cited document (SPEC section 2), in two steps.
 
+    0. Two GUIDELINE entities with only a year between them (`year_gap`) are one document named
+       with its year ("California MTUS 2016 Chronic Pain Guidelines").
     1. In an item's guideline fields ("MAXIMUS guideline: Decision based on ...") each sentence
        after a lead-in (`lead_ins`: "Decision based on", "Non-MTUS Citation") is one citation
        list. Where the model found a GUIDELINE in it, the citation runs to the sentence's end, and
        a drug named there is the citation's topic, not a DRUG ("... Pain Chapter, Meloxicam").
+       ("Section(s): 3. Opioids ..." goes on: `continues`).
     2. Every GUIDELINE is split at a joiner (`joiners`: ", and", "and", ";") when both sides name
-       a guideline source and either the right side starts with a source's name (`source`) or the
-       left side is a whole citation with its sections, pages or year (`complete`): "California
+       a guideline source and either the right side starts with a source's name (`source`) or
+       both sides are whole citations with their sections, pages or year (`complete`): "California
        MTUS and ACOEM Guidelines" and "... 2004, Section(s): Initial Care, and Shoulder Complaints
        2004 ..." are two; "MTUS Neck and Upper Back Complaints", "MTUS Forearm, Wrist, and Hand
        Complaints" and "MTUS/ACOEM" are one."""
 
-    def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str):
+    def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
+                 year_gap: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
+        self.continues = re.compile(continues)
+        self.year_gap = re.compile(year_gap)
+
+    def _sentences(self, text: str, start: int, end: int):
+        """The sentences of [start, end), one that ends like `continues` joined to the next."""
+        pending = None
+        for sent in _SENTENCE.finditer(text, start, end):
+            s, e = sent.span()
+            if e == s:
+                continue
+            if pending is not None:
+                s = pending
+            if self.continues.search(text, s, e) and e < end:
+                pending = s
+                continue
+            pending = None
+            yield s, e
+        if pending is not None:
+            yield pending, end
+
+    def _join_years(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
+        """"California MTUS" + "2016" + "Chronic Pain Guidelines": one document named with its year."""
+        out: list[Span] = []
+        for ent in ents:
+            prev = out[-1] if out else None
+            if (prev is not None and prev.label_ == ent.label_ == "GUIDELINE"
+                    and self.year_gap.fullmatch(text, prev.end_char, ent.start_char)
+                    and not self.source.match(ent.text)):
+                joined = doc.char_span(prev.start_char, ent.end_char, label="GUIDELINE")
+                if joined is not None:
+                    out[-1] = joined
+                    continue
+            out.append(ent)
+        return out
 
     def _field_citations(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
         layout = doc._.layout
@@ -142,10 +181,7 @@ class CitationDocuments:
             for field in (item.claims_administrator, item.reviewer):
                 if field is None:
                     continue
-                for sent in _SENTENCE.finditer(text, field.start, field.end):
-                    s, e = sent.span()
-                    if e == s:
-                        continue
+                for s, e in self._sentences(text, field.start, field.end):
                     lead = None
                     for m in self.lead_in.finditer(text, s, e):
                         if text[s:m.start()].strip() == "" or lead is not None and m.start() == lead:
@@ -156,8 +192,8 @@ class CitationDocuments:
                     inside = [x for x in ents if x.start_char < end and lead < x.end_char]
                     if not any(x.label_ == "GUIDELINE" for x in inside):
                         continue  # the model decides whether this is a citation
-                    if any(x.start_char < lead or x.end_char > end for x in inside):
-                        continue  # an entity crosses the citation's bounds: leave it to the model
+                    if any(x.start_char < s or x.end_char > end for x in inside):
+                        continue  # an entity crosses the sentence's bounds: leave it to the model
                     spans = []
                     for a, b in self._documents(text, lead, end):
                         span = doc.char_span(a, b, label="GUIDELINE", alignment_mode="contract")
@@ -183,7 +219,7 @@ class CitationDocuments:
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
-            if not (self.source.match(right_text) or self.complete.search(left_text)):
+            if not (self.source.match(right_text) or self.complete.search(left_text) and self.complete.search(right_text)):
                 continue  # "MTUS Neck and Upper Back", "Forearm, Wrist, and Hand": one document's name
             if not (named(normalize_guideline(left_text)) and named(normalize_guideline(right_text))):
                 continue
@@ -199,7 +235,7 @@ class CitationDocuments:
         if not any(e.label_ == "GUIDELINE" for e in ents):
             return doc
         text = letter_text(doc)
-        out = self._field_citations(doc, text, ents)
+        out = self._field_citations(doc, text, self._join_years(doc, text, ents))
         out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
         if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
             doc.ents = out
@@ -207,19 +243,22 @@ class CitationDocuments:
 
 
 @Language.factory("imr_citation_documents",
-                  default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)"})
+                  default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
+                                  "continues": r"(?!)", "year_gap": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
-                            complete: str) -> CitationDocuments:
-    return CitationDocuments(lead_ins, joiners, source, complete)
+                            complete: str, continues: str, year_gap: str) -> CitationDocuments:
+    return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap)
 
 
 class CitationTrimmer:
     """Cut a GUIDELINE entity at the first of `stop_words` after its first token: "the ODG cited
-    above recommend office visits" names "ODG", not what the sentence says of it. The freed tokens
-    are left for the patterns that run next (a count inside them is still found)."""
+    above recommend office visits" names "ODG", not what the sentence says of it; and start it
+    after leading `lead_words` ("per MTUS" cites "MTUS"). The freed tokens are left for the
+    patterns that run next (a count inside them is still found)."""
 
-    def __init__(self, stop_words: list[str]):
+    def __init__(self, stop_words: list[str], lead_words: list[str] = ()):
         self.stop_words = {w.lower() for w in stop_words}
+        self.lead_words = {w.lower() for w in lead_words}
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -227,6 +266,12 @@ class CitationTrimmer:
         for k, ent in enumerate(ents):
             if ent.label_ != "GUIDELINE":
                 continue
+            start = ent.start
+            while start < ent.end - 1 and doc[start].lower_ in self.lead_words:
+                start += 1
+            if start > ent.start:
+                ent = ents[k] = Span(doc, start, ent.end, label="GUIDELINE")
+                changed = True
             for i in range(ent.start + 1, ent.end):
                 if doc[i].lower_ in self.stop_words:
                     end = i
@@ -240,9 +285,51 @@ class CitationTrimmer:
         return doc
 
 
-@Language.factory("imr_citation_trimmer", default_config={"stop_words": []})
-def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str]) -> CitationTrimmer:
-    return CitationTrimmer(stop_words)
+@Language.factory("imr_citation_trimmer", default_config={"stop_words": [], "lead_words": []})
+def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str], lead_words: list[str]) -> CitationTrimmer:
+    return CitationTrimmer(stop_words, lead_words)
+
+
+class DrugNameSuffixes:
+    """Extend each DRUG entity over the salt and release words right after it (`suffix_words`):
+    they are part of the name a letter writes (SPEC section 2: "Diclofenac ER", "Venlafaxine HCl
+    ER"); dosage forms stay outside. A DRUG entity made of such words alone is dropped (the model
+    tags "ER" on its own). A hyphen between two such words is taken too
+    ("extended-release"); "Dr." after a drug is a doctor, not delayed release."""
+
+    def __init__(self, suffix_words: list[str]):
+        self.words = {w.lower() for w in suffix_words}
+
+    def _suffix(self, doc: Doc, i: int, limit: int) -> int:
+        t = doc[i]
+        if t.lower_ in self.words and not (t.text == "Dr" and i + 1 < len(doc) and doc[i + 1].text == "."):
+            return 1
+        if t.text == "-" and i + 1 < limit and doc[i + 1].lower_ in self.words and not doc[i - 1].whitespace_:
+            return 2
+        return 0
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = [e for e in doc.ents
+                if not (e.label_ == "DRUG" and all(t.lower_ in self.words or t.text == "-" for t in e))]
+        changed = len(ents) < len(doc.ents)  # a suffix alone ("ER") is no drug: it joins the one before
+        for k, ent in enumerate(ents):
+            if ent.label_ != "DRUG":
+                continue
+            limit = ents[k + 1].start if k + 1 < len(ents) else len(doc)
+            end = ent.end
+            while end < limit and (step := self._suffix(doc, end, limit)):
+                end += step
+            if end > ent.end:
+                ents[k] = Span(doc, ent.start, end, label="DRUG")
+                changed = True
+        if changed:
+            doc.ents = ents
+        return doc
+
+
+@Language.factory("imr_drug_name_suffixes", default_config={"suffix_words": []})
+def make_drug_name_suffixes(nlp: Language, name: str, suffix_words: list[str]) -> DrugNameSuffixes:
+    return DrugNameSuffixes(suffix_words)
 
 
 _DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
@@ -472,7 +559,9 @@ def _dosage_forms() -> frozenset[str]:
 
 
 class EntityNormalizer:
-    """Normalize entities; counts get their role from where they stand in the letter."""
+    """Normalize entities; counts get their role from where they stand in the letter: the request
+    heading -> requested, else the nearest cue word of the sentence; a course with its period in
+    the reviewer's fields that no cue explains -> recommended."""
 
     def __call__(self, doc: Doc) -> Doc:
         text = letter_text(doc)
@@ -491,7 +580,9 @@ class EntityNormalizer:
             # ("Voltaren gel" is a topical analgesic, "Voltaren" an oral NSAID)
             form = re.match(r"\s+([A-Za-z]+)", text[ent.end_char:ent.end_char + 20])
             with_form = normalize_drug(f"{ent.text} {form.group(1)}") if form and form.group(1).lower() in _dosage_forms() else None
-            return with_form or normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": None}
+            # a drug the lexicon does not know (its names cover the drugs these letters dispute) is
+            # one of the others: "lisinopril", "gadolinium" (SPEC: the class set is closed)
+            return with_form or normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": "other"}
         if ent.label_ == "GUIDELINE":
             return normalize_guideline(ent.text)
         if ent.label_ == "SESSION_COUNT":
@@ -500,7 +591,13 @@ class EntityNormalizer:
             s, e = _sentence_bounds(text, ent.start_char, ent.end_char)
             role = infer_count_role(text[s:e], in_request, (ent.start_char - s, ent.end_char - s))
             hint = item.request if in_request else None
-            return normalize_count(ent.text, role=role, unit_hint=hint)
+            norm = normalize_count(ent.text, role=role, unit_hint=hint)
+            if norm is not None and norm.get("role") is None and norm.get("over") and item is not None and any(
+                    f is not None and f.start <= ent.start_char < f.end for f in (item.reviewer, item.rationale)):
+                # a course with its period in the reviewer's own fields, no cue near it: the reviewer
+                # quotes what a guideline allows ("Myalgia: 9-10 visits over 8 weeks")
+                norm["role"] = "recommended"
+            return norm
         return None
 
     def to_disk(self, path, *, exclude=()) -> None:  # the normalizers' lexicons travel with the pipeline

@@ -59,11 +59,22 @@ def citation_documents() -> dict:
     """Config of the imr_citation_documents component."""
     cfg = load_yaml("ner/ruler_patterns.yaml")
     return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
-            "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"]}
+            "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
+            "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"]}
 
 
 def guideline_stop_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_STOP_WORDS"])
+
+
+def guideline_lead_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_LEAD_WORDS"])
+
+
+def drug_name_suffixes() -> list[str]:
+    """Salt and release words of configs/lexicons/drug_name_filters.yaml: inside a DRUG span."""
+    filters = load_yaml("lexicons/drug_name_filters.yaml")
+    return [str(w).lower() for key in ("salt_words", "release_words") for w in filters[key]]
 
 
 def guideline_single_words() -> list[str]:
@@ -105,13 +116,14 @@ def count_grammar() -> dict[str, list[str]]:
     digits = [w for w, v in numbers["units"].items() if 1 <= int(v) <= 9 and w not in article]
     tens = _alternation(numbers["tens"])
     word = rf"(?:(?:{tens})(?:[\s-]+(?:{_alternation(digits)}))?|{_alternation(ones)})"
-    num = rf"(?:\d+(?:\.\d+)?(?![\d.])|{word}(?![\w-]))(?:\s*\(\d+\))?"
+    num = rf"(?:(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?![\d.])|{word}(?![\w-]))(?:\s*\(\d+\))?"
     over, per = _alternation(terms["over_words"]), _alternation(terms["per_words"])
     fill = {
         "num": num,
         "range": rf"(?<![\w./-]){num}(?:\s*(?:-|–|to|or)\s*{num})?",
         "article": r"(?<![\w-])(?:an?|single)",
         "unit": rf"(?:{_alternation(terms['units'])})",
+        "total": rf"(?:\s*\(\s*\d+(?:\s+(?:{_alternation(terms['units'])}))?\s*\))?",
         "freq": rf"(?:{_alternation(terms['frequency_words'])})",
         "per": per,
         "over": over,
