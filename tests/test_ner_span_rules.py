@@ -78,6 +78,19 @@ def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, e
     assert _shaped(text, model_span) == expected
 
 
+def test_the_grammar_is_the_same_in_every_process():
+    """The pipeline's config holds the filled grammar: it may not depend on string hashing, or a
+    reassembled pipeline (and the bundle's digest) would differ from run to run."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import json; from nlp.ner.patterns import count_grammar; print(json.dumps(count_grammar()))"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1
+
+
 def test_count_shaper_never_swallows_another_label():
     doc = _doc("Norco 2 times a week for 4 weeks.", [("Norco", "DRUG"), ("4 weeks", "SESSION_COUNT")])
     out = _shaper()(doc)

@@ -148,6 +148,10 @@ def test_unit_from_hint():
          "not be adequate here.", False, None),
         ("WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS", True, "requested"),
         ("", False, None),
+        # the authorized part of a partly authorized request: neither requested nor received
+        ("Acupuncture 6 sessions was authorized by the Claims Administrator.", True, None),
+        ("Acupuncture 18 sessions was the original request.", True, "requested"),
+        ("She had been approved for 1 to 2 visits.", False, None),
     ],
 )
 def test_infer_count_role(context, in_request, want):
@@ -157,6 +161,11 @@ def test_infer_count_role(context, in_request, want):
 def test_infer_count_role_nearest_cue():
     ctx = "The patient has completed 12 sessions; guidelines recommend 10 visits."
     assert infer_count_role(ctx, False, span=(26, 37)) == "completed"
+    i = ctx.index("10 visits")
+    assert infer_count_role(ctx, False, span=(i, i + 9)) == "recommended"
+    ctx = "The request was modified to allow for 6 sessions; guidelines recommend 10 visits."
+    i = ctx.index("6 sessions")
+    assert infer_count_role(ctx, False, span=(i, i + 10)) is None
     i = ctx.index("10 visits")
     assert infer_count_role(ctx, False, span=(i, i + 9)) == "recommended"
 

@@ -101,7 +101,7 @@ def unknown_drug_endings() -> list[str]:
 
 def _alternation(words) -> str:
     """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
-    ws = sorted({str(w).lower() for w in words}, key=len, reverse=True)
+    ws = sorted({str(w).lower() for w in words}, key=lambda w: (-len(w), w))  # same order in every process
     return "|".join(r"\s*".join(re.escape(p) for p in w.split()) if w.strip() else re.escape(w) for w in ws)
 
 

@@ -40,6 +40,7 @@ from nlp.config import load_yaml
 
 
 ROLES = ("requested", "completed", "recommended")
+AUTHORIZED = "authorized"  # a cue class of count_terms.yaml, not a role: what it marks has role null
 UNITS = ("session", "visit", "treatment", "week", "month", "unit")
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -100,7 +101,7 @@ def _data() -> dict:
     hints = [(str(a).lower(), str(b)) for a, b in terms["unit_hint_patterns"]]
     cues = {
         role: sorted({str(c).lower() for c in terms["role_cues"][role]}, key=len, reverse=True)
-        for role in ROLES
+        for role in (*ROLES, AUTHORIZED)
     }
     cue_re = {
         role: re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(c) for c in lst) + r")(?![a-z])")
@@ -300,15 +301,18 @@ def _normalize(text: Any, role: str | None, unit_hint: str | None) -> dict:
 def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | None = None) -> str | None:
     """Role of a count from its context (the sentence around it).
 
-    `in_request` (the count is in the item's request or heading) -> "requested". Otherwise the
-    cue words of configs/lexicons/count_terms.yaml decide: with `span` (the count's offsets in
-    `context`) the cue nearest to the count wins, preferring cues before it; without `span` the
-    first role with a cue in the order completed, recommended, requested. No cue -> None.
+    `in_request` (the count is in the item's request or heading) -> "requested", unless its
+    sentence says the part was authorized (None). Otherwise the cue words of
+    configs/lexicons/count_terms.yaml decide: with `span` (the count's offsets in `context`) the
+    cue nearest to the count wins, preferring cues before it (an `authorized` cue -> None);
+    without `span` the first role with a cue in the order completed, recommended, requested.
+    No cue -> None.
     """
-    if in_request:
-        return "requested"
     if not isinstance(context, str) or not context.strip():
-        return None
+        return "requested" if in_request else None
+    if in_request:  # the heading's authorized part ("Y was authorized by the Claims Administrator")
+        authorized = _data()["cue_re"].get(AUTHORIZED)
+        return None if authorized is not None and authorized.search(context.lower()[:5000]) else "requested"
     try:
         ctx = context.lower()[:5000]
         hits: list[tuple[int, int, str]] = []
@@ -324,14 +328,17 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
             return None
         s, e = span
 
-        def dist(h: tuple[int, int, str]) -> tuple[int, int]:
+        def dist(h: tuple[int, int, str]) -> tuple[int, int, int]:
+            # nearest first; of two cues ending at the same place the longer one ("modified to
+            # allow for" over "allow for")
             if h[1] <= s:
-                return (s - h[1], 0)
+                return (s - h[1], 0, h[0])
             if h[0] >= e:
-                return (h[0] - e + 15, 1)  # cues after the count count a little less
-            return (0, 0)
+                return (h[0] - e + 15, 1, -h[1])  # cues after the count count a little less
+            return (0, 0, h[0])
 
-        return min(hits, key=dist)[2]
+        role = min(hits, key=dist)[2]
+        return None if role == AUTHORIZED else role
     except Exception:
         return None
 
