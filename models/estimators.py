@@ -3,7 +3,8 @@
 - decision: `ItemFeatures(mode)` → calibrated `LogisticRegression(class_weight="balanced")`
   (`CalibratedClassifierCV`, sigmoid); or `kind="hgb"`: a `HistGradientBoostingClassifier` on the
   same features (dense), calibrated the same way, for the comparison the training run reports.
-- rationale: `ItemFeatures(mode)` → multinomial `LogisticRegression` for the primary label, and a
+- rationale: `ItemFeatures(mode)` → multinomial `LogisticRegression` for the primary label (in
+  read mode without the structured features of `models.rationale.exclude_read_features`), and a
   multi-label head (`OneVsRestClassifier` of logistic regressions) for `rationale_labels`.
 - baselines: `DummyClassifier(most_frequent)`, and TF-IDF + `LogisticRegression` on the joined
   text fields the mode allows (the whole item text in read mode).
@@ -334,16 +335,82 @@ def make_peer_model(cfg: dict | None = None) -> Pipeline:
                      ("clf", LogisticRegression(max_iter=b["max_iter"], class_weight="balanced", C=b["C"]))])
 
 
-def make_rationale_head(cfg: dict | None = None, C: float | None = None, seed: int | None = None) -> LogisticRegression:
-    """Multinomial logistic regression over the primary rationale (`models.rationale`)."""
+def excluded_columns(names, prefixes) -> np.ndarray:
+    """Indices of the feature `names` (a fitted ItemFeatures' `get_feature_names_out()`) that
+    are structured features starting with one of `prefixes` ("requested_bin=" matches
+    "structured__requested_bin=physical_therapy|<=12")."""
+    heads = tuple("structured__" + str(p) for p in prefixes or ())
+    return np.asarray([i for i, n in enumerate(names) if heads and str(n).startswith(heads)], dtype=np.int64)
+
+
+class ColumnSubsetClassifier(ClassifierMixin, BaseEstimator):
+    """`estimator` fitted on the feature matrix without the columns `drop` (indices), so one
+    head can leave out features the other heads of the same fitted features read. `coef_` /
+    `intercept_` (linear estimators) are full width, zero on the dropped columns."""
+
+    def __init__(self, estimator=None, drop=(), n_features: int | None = None):
+        self.estimator = estimator
+        self.drop = drop
+        self.n_features = n_features
+
+    def _keep(self, n: int) -> np.ndarray:
+        if self.n_features is not None and n != self.n_features:
+            raise ValueError(f"expected {self.n_features} feature columns, got {n}")
+        keep = np.ones(n, dtype=bool)
+        keep[np.asarray(self.drop, dtype=np.int64)] = False
+        return np.flatnonzero(keep)
+
+    def fit(self, X, y, sample_weight=None):
+        self.keep_ = self._keep(X.shape[1])
+        self.n_features_in_ = X.shape[1]
+        self.estimator_ = clone(self.estimator).fit(X[:, self.keep_], y, sample_weight=sample_weight)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "keep_")
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected {self.n_features_in_} feature columns, got {X.shape[1]}")
+        return self.estimator_.predict_proba(X[:, self.keep_])
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def coef_(self):
+        check_is_fitted(self, "keep_")
+        sub = np.asarray(self.estimator_.coef_)
+        out = np.zeros((sub.shape[0], self.n_features_in_), dtype=sub.dtype)
+        out[:, self.keep_] = sub
+        return out
+
+    @property
+    def intercept_(self):
+        check_is_fitted(self, "keep_")
+        return self.estimator_.intercept_
+
+
+def make_rationale_head(cfg: dict | None = None, C: float | None = None, seed: int | None = None,
+                        feature_names=None):
+    """Multinomial logistic regression over the primary rationale (`models.rationale`). Given the
+    fitted read-mode features' `feature_names`, the structured features of
+    `models.rationale.exclude_read_features` are left out (`ColumnSubsetClassifier`)."""
     cfg = cfg or load_config()
     m = cfg["models"]["rationale"]
-    return LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m["solver"],
-                              tol=m["tol"], max_iter=m["max_iter"], random_state=cfg["seed"] if seed is None else seed)
+    lr = LogisticRegression(C=C or m["C_grid"][0], class_weight="balanced", solver=m["solver"],
+                            tol=m["tol"], max_iter=m["max_iter"], random_state=cfg["seed"] if seed is None else seed)
+    if feature_names is None:
+        return lr
+    drop = excluded_columns(feature_names, m["exclude_read_features"])
+    if not len(drop):
+        return lr
+    return ColumnSubsetClassifier(lr, drop=tuple(int(i) for i in drop), n_features=len(feature_names))
 
 
 def make_rationale_model(mode: str, cfg: dict | None = None, C: float | None = None, seed: int | None = None) -> Pipeline:
-    """Features → multinomial logistic regression over the primary rationale."""
+    """Features → multinomial logistic regression over the primary rationale (all features: the
+    read-mode exclusions need the fitted features' names, which `training.classifier.Trainer`
+    passes to `make_rationale_head`)."""
     cfg = cfg or load_config()
     return assemble(make_features(mode, cfg), make_rationale_head(cfg, C=C, seed=seed))
 

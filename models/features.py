@@ -36,9 +36,12 @@ from nlp.config import load_config as _packaged_config
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
 MODES = ("read", "forecast")
-TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline", "rationale")
+TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline",
+               "rationale", "rationale_case")
 # fields computed from the projection (so from allowed keys only), available in both modes
 DERIVED = ("item_summary",)
+# fields computed from one key of the projection, available where the mode allows that key
+DERIVED_FROM = {"rationale_case": "rationale"}
 
 
 def load_config(path: str | Path | None = None) -> dict:
@@ -63,11 +66,17 @@ def project(examples, mode: str) -> list[dict]:
 
 
 def derive(projected: list[dict], settings: dict | None) -> list[dict]:
-    """Add the derived fields (computed from the projection only): `item_summary`."""
+    """Add the derived fields (computed from the projection only): `item_summary`, and
+    `rationale_case` where the projection holds the rationale (read mode) and the settings say
+    where it starts (features fitted before it existed have no `rationale_case` settings)."""
+    s = settings if settings is not None else load_config()["features"]
+    start = compile_cue(s["rationale_case"]["start"]) if "rationale_case" in s else None
     for ex in projected:
         sents = item_summary_sentences(ex, settings)
         ex["_item_sentences"] = sents
         ex["item_summary"] = " ".join(sents)
+        if start is not None and "rationale" in ex:
+            ex["rationale_case"] = rationale_case(ex["rationale"], start)
     return projected
 
 
@@ -184,6 +193,18 @@ def item_summary_sentences(ex: dict, settings: dict | None = None) -> list[str]:
         if words & set(_WORD.findall(sent.lower())):
             out.append(sent.strip())
     return out
+
+
+def rationale_case(rationale: str | None, start: re.Pattern) -> str:
+    """The case-specific part of a reviewer's rationale: from its first sentence matching
+    `start` (a cue compiled by `compile_cue`: "In this case", "the patient", "however", "there
+    was", ...) to its end; the guideline quotes that open a rationale are left out. "" when no
+    sentence matches."""
+    sents = [t for t in _SENT_SPLIT.split(rationale or "") if t.strip()]
+    for i, sent in enumerate(sents):
+        if start.search(sent.lower()):
+            return " ".join(sents[i:])
+    return ""
 
 
 def _bin(v: float, edges) -> str:
@@ -495,7 +516,8 @@ class ItemFeatures(TransformerMixin, BaseEstimator):
             fields = self.text_fields if self.text_fields is not None else settings["text_fields"][self.mode]
             tf = self.tfidf if self.tfidf is not None else settings["tfidf"]
             for field in fields:
-                if (field not in keys and field not in DERIVED) or field not in TEXT_FIELDS:
+                allowed = field in keys or field in DERIVED or DERIVED_FROM.get(field) in keys
+                if not allowed or field not in TEXT_FIELDS:
                     continue  # a field the mode may not read is never vectorized
                 p = dict(tf.get("default") or {})
                 p.update(tf.get(field) or {})

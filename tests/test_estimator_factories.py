@@ -21,6 +21,7 @@ CONSTRUCTORS = {
     "RandomForestClassifier", "OneVsRestClassifier", "DummyClassifier", "LinearSVC", "SGDClassifier",
     "MultinomialNB", "Pipeline", "FeatureUnion", "make_pipeline", "ItemFeatures", "CalibratedDecision",
     "PlattLogistic", "MultiLabelHead", "PriorLogit", "FieldsText", "JoinedText", "Densify",
+    "ColumnSubsetClassifier",
 }
 
 # (file, constructor): estimators that genuinely belong to the training module that builds them
@@ -128,6 +129,38 @@ def test_rationale_factories_carry_the_configured_hyper_parameters(cfg):
     assert _params(E.make_multilabel_model("read", cfg, C=3.0).named_steps["clf"]) == _params(head)
 
 
+NAMES = np.array(["structured__requested_bin=physical_therapy|<=12", "structured__allowance_known",
+                  "structured__requested_count", "tfidf_rationale__exceed", "structured__total_bin=acupuncture|>24",
+                  "tfidf_rationale_case__requested_bin"], dtype=object)
+
+
+def test_read_rationale_head_leaves_out_the_configured_structured_features(cfg):
+    """Given the fitted features' names, the rationale head drops the structured features of
+    `models.rationale.exclude_read_features` (name prefixes after "structured__") and only them."""
+    from sklearn.linear_model import LogisticRegression
+
+    assert {"requested_bin=", "total_bin=", "allowance_known"} <= set(cfg["models"]["rationale"]["exclude_read_features"])
+    head = E.make_rationale_head(cfg, C=3.0, seed=5, feature_names=NAMES)
+    assert isinstance(head, E.ColumnSubsetClassifier)
+    assert head.drop == (0, 1, 4) and head.n_features == len(NAMES)
+    assert _params(head.estimator) == _params(E.make_rationale_head(cfg, C=3.0, seed=5))
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, len(NAMES))
+    y = np.array(["not_recommended", "insufficient_documentation", "exceeds_guideline_quantity"] * 20)
+    head.fit(X, y)
+    lr = E.make_rationale_head(cfg, C=3.0, seed=5).fit(X[:, [2, 3, 5]], y)
+    np.testing.assert_allclose(head.predict_proba(X), lr.predict_proba(X[:, [2, 3, 5]]))
+    assert list(head.classes_) == list(lr.classes_) and list(head.predict(X)) == list(lr.predict(X[:, [2, 3, 5]]))
+    assert head.coef_.shape == (3, len(NAMES)) and not head.coef_[:, [0, 1, 4]].any()
+    np.testing.assert_allclose(head.coef_[:, [2, 3, 5]], lr.coef_)
+    with pytest.raises(ValueError):
+        head.predict_proba(X[:, :5])
+    # nothing configured to leave out, or no names: the plain logistic regression
+    cfg["models"]["rationale"]["exclude_read_features"] = []
+    assert type(E.make_rationale_head(cfg, feature_names=NAMES)) is LogisticRegression
+    assert type(E.make_rationale_head(load_config())) is LogisticRegression
+
+
 def test_baseline_real_forecast_and_peer_factories_carry_the_configured_hyper_parameters(cfg):
     b = cfg["models"]["baseline_text"]
     text = E.make_baseline("text", "read", cfg)
@@ -167,3 +200,7 @@ def test_trainer_heads_are_the_factories_heads(cfg):
     assert _params(t._fit_head("decision", 0.3, M, yd, w)) == _params(E.make_decision_head(cfg, C=0.3, kind="logistic", seed=7))
     assert _params(t._fit_head("rationale", 3.0, M, yr, w)) == _params(E.make_rationale_head(cfg, C=3.0, seed=7))
     assert _params(t._fit_head("labels", 3.0, M, Y, w)) == _params(E.make_multilabel_head(cfg, C=3.0))
+    # with the features' names (the read-mode rationale head): the columns it leaves out
+    names = NAMES[[0, 2, 3, 5]]
+    head = t._fit_head("rationale", 3.0, M, yr, w, names)
+    assert head.drop == (0,) and _params(head) == _params(E.make_rationale_head(cfg, C=3.0, seed=7, feature_names=names))

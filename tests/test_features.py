@@ -155,6 +155,29 @@ def test_item_summary_allowance_and_bins_without_entities():
     assert f["summary_cue=criteria_gap|single_item"] == 1.0
 
 
+def test_rationale_case_starts_at_the_first_case_specific_sentence():
+    from models.features import compile_cue, derive, project, rationale_case
+
+    settings = load_config()["features"]
+    start = compile_cue(settings["rationale_case"]["start"])
+    case = ("In this case, there is no documentation of objective functional improvement. As such, the "
+            "request is not medically necessary.")
+    text = "The MTUS recommends up to 10 visits. ODG notes an initial trial of 6 visits. " + case
+    assert rationale_case(text, start) == case
+    assert rationale_case("The MTUS recommends up to 10 visits.", start) == ""
+    assert rationale_case(None, start) == ""
+    # derived from the rationale: read mode only, and never vectorized in forecast mode
+    ex = hand_example(rationale=text, n_items=1, letter_categories=[])
+    assert derive(project([ex], "read"), settings)[0]["rationale_case"] == case
+    assert "rationale_case" not in derive(project([ex], "forecast"), settings)[0]
+    other = hand_example(rationale="Guidelines recommend 10 sessions. However, no documentation of the count was given.",
+                         n_items=1, letter_categories=[])
+    rd = ItemFeatures(mode="read", settings=settings).fit([ex, other, ex])
+    assert any(str(n).startswith("tfidf_rationale_case__") for n in rd.get_feature_names_out())
+    fc = ItemFeatures(mode="forecast", text_fields=["request", "rationale_case"], settings=settings).fit([ex, other, ex])
+    assert not any("rationale" in str(n) for n in fc.get_feature_names_out())
+
+
 def test_item_summary_criteria_findings():
     # a summary finding that names the request is linked to it; "do not describe" is a gap
     intro = ("CLINICAL CASE SUMMARY\n\nThe expert reviewer developed the following clinical case summary based on "

@@ -315,17 +315,18 @@ class Trainer:
     def _decision_head(self, C, M, y, w):
         return make_decision_head(self.cfg, C=C, kind="logistic", seed=self.seed).fit(M, y, sample_weight=w)
 
-    def _rationale_head(self, C, M, y, w):
+    def _rationale_head(self, C, M, y, w, names=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            return make_rationale_head(self.cfg, C=C, seed=self.seed).fit(M, y, sample_weight=w)
+            return make_rationale_head(self.cfg, C=C, seed=self.seed, feature_names=names).fit(M, y, sample_weight=w)
 
     def _multilabel_head(self, C, M, Y, w):
         return make_multilabel_head(self.cfg, C=C).fit(M, Y, sample_weight=w)
 
-    def _fit_head(self, head: str, C: float, M, y, w):
+    def _fit_head(self, head: str, C: float, M, y, w, names=None):
+        """`names`: the feature names of M, for the read-mode rationale head (its exclusions)."""
         fit = {"decision": self._decision_head, "rationale": self._rationale_head, "labels": self._multilabel_head}[head]
-        return fit(C, M, y, w)
+        return fit(C, M, y, w) if names is None else fit(C, M, y, w, names)
 
     def _fit_all(self, tasks: list) -> list:
         """Fit (head, C, matrix, targets, weights) tasks, in `training.fit_jobs` worker processes
@@ -356,8 +357,10 @@ class Trainer:
         for mode, head in heads:
             name, grid = f"{head}_{mode}", self.cfg["models"][head]["C_grid"]
             Cs = [chosen[name]] if name in chosen else grid if head in scorers else [grid[0]]
+            # the read-mode rationale head leaves out `models.rationale.exclude_read_features`
+            names = (feats[mode].get_feature_names_out(),) if (mode, head) == ("read", "rationale") else ()
             for C in Cs:
-                tasks.append((head, C, mats[mode], targets[head], w))
+                tasks.append((head, C, mats[mode], targets[head], w, *names))
                 keys.append((mode, head, C))
         labels_C = chosen.get("rationale_read")
         if labels_C is not None:  # known already: fitted with the others
