@@ -119,13 +119,15 @@ def tiny_bundle(tmp_path_factory):
     archive.mkdir()
     for case in TINY:
         shutil.copy(REAL / f"{case}.pdf", archive / f"{case}.pdf")
-    frozen = sorted(load_frozen())[0]
-    shutil.copy(REAL / f"{frozen}.pdf", archive / f"{frozen}.pdf")  # a frozen letter in the archive
+    # a development letter stands in for a frozen one (the real frozen letters are read by no test)
+    frozen = "CM16-0247274"
+    assert frozen not in load_frozen() and frozen not in TINY
+    shutil.copy(REAL / f"{frozen}.pdf", archive / f"{frozen}.pdf")
     cfg = load_config()
     cfg["training"].update(fit_jobs=1, parse_jobs=1)
     cfg["real_first"].update(folds=3, learning_curve_letters=[4], learning_curve_repeats=1)
     m = run_real_first(cfg, real=[str(archive)], out=root / "classifier", generated=False, repeats=2,
-                       score_frozen=True)
+                       score_frozen=True, frozen=frozenset({frozen}))
     return root, m, frozen
 
 
@@ -145,6 +147,17 @@ def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):
     assert all(0 <= r["p_forecast"] <= 1 for r in oof["items"])
     stated = {(r["case"], r["index"]): r["decision"] for r in oof["items"]}
     assert sum(d == "overturned" for d in stated.values()) >= 4
+    # the saved rationale head leaves out the configured structured features, the decision reads them
+    from models.estimators import ColumnSubsetClassifier, excluded_columns
+    from models.predict import ItemPredictor
+
+    models = ItemPredictor.load(root / "classifier").models
+    rat = models["rationale"]
+    names = rat.named_steps["features"].get_feature_names_out()
+    drop = excluded_columns(names, load_config()["models"]["rationale"]["exclude_read_features"])
+    assert len(drop) and isinstance(rat.named_steps["clf"], ColumnSubsetClassifier)
+    assert rat.named_steps["clf"].drop == tuple(drop) and not rat.named_steps["clf"].coef_[:, drop].any()
+    assert any(str(n).startswith("tfidf_rationale_case__") for n in names)
 
 
 def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):

@@ -12,11 +12,11 @@ from test_cli import imr
 
 @pytest.fixture(scope="module")
 def real_dataset(tmp_path_factory):
-    """`imr corpus from-letters` on two published PDFs and one shared letter."""
+    """`imr corpus from-letters` on two published development PDFs (no frozen letter) and one shared letter."""
     tmp_path = tmp_path_factory.mktemp("real")
     src = tmp_path / "in"
     src.mkdir()
-    for name in ("CM16-0221706.pdf", "CM16-0249724.pdf"):
+    for name in ("CM16-0221706.pdf", "CM16-0239190.pdf"):
         shutil.copy(REAL / name, src / name)
     shutil.copy(LETTERS / "001_37e0e7a9dfbd6631.txt", src)
     res = imr("corpus", "from-letters", src, "--out", tmp_path / "real")
@@ -26,15 +26,15 @@ def real_dataset(tmp_path_factory):
 
 def test_corpus_from_letters_uses_hand_labels_where_they_exist(real_dataset):
     out, stdout = real_dataset
-    assert json.loads(stdout) == {"letters": 3, "skipped": 0, "items": 7, "hand_labeled_items": 4,
+    assert json.loads(stdout) == {"letters": 3, "skipped": 0, "items": 5, "hand_labeled_items": 2,
                                   "overturned": 1}
     ds = load_from_disk(str(out / "hf"))["real"]
     rows = {r["id"]: r for r in ds}
     dec = ds.features["items"].feature["decision"].int2str
     rat = ds.features["items"].feature["rationale"].int2str
-    wheelchair = rows["CM16-0249724"]["items"][0]
-    assert (wheelchair["request"], dec(wheelchair["decision"]), json.loads(wheelchair["facts"])["labels"]) == (
-        "standard wheelchair for a 2 month rental", "upheld", "hand")
+    therapy = rows["CM16-0239190"]["items"][0]  # partly authorized: the remaining IMR eligible portion
+    assert (therapy["request"], dec(therapy["decision"]), json.loads(therapy["facts"])["labels"]) == (
+        "Occupational therapy for six sessions", "upheld", "hand")
     shared = rows["001_37e0e7a9dfbd6631"]["items"]
     assert [(dec(i["decision"]), rat(i["rationale"]), json.loads(i["facts"])["labels"]) for i in shared] == [
         ("upheld", "exceeds_guideline_quantity", "weak"),

@@ -273,8 +273,10 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
 def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None = None,
                    out: str | Path | None = None, seed: int | None = None, ner_model=None,
                    generated: bool = True, repeats: int | None = None, metrics_path=None,
-                   max_letters: int | None = None, score_frozen: bool = False) -> dict:
-    """Train, cross-validate and save the real-first classifier; returns the metrics."""
+                   max_letters: int | None = None, score_frozen: bool = False,
+                   frozen: frozenset | None = None) -> dict:
+    """Train, cross-validate and save the real-first classifier; returns the metrics. `frozen`:
+    the case numbers kept out of training (default: configs/real/frozen_cases.json)."""
     from training.classifier import ROOT
 
     t0 = time.time()
@@ -290,7 +292,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     parser = _parser(ner_model, _jobs(cfg, "parse_jobs"))
     stats: Counter = Counter()
     t = time.time()
-    data, frozen = real_items(real, parser, stats=stats)
+    data, frozen = real_items(real, parser, frozen=frozen, stats=stats)
     timings["parse_real_s"] = round(time.time() - t, 1)
     y = _y(data)
     if len(data) == 0 or len(set(y)) < 2:
