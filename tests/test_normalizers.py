@@ -107,6 +107,11 @@ def test_gold_item_guidelines(g):
         ("Six sessions of acupuncture one time a week for six weeks", None, (6, 6, "session", (6, 6, "week"))),
         ("8-10 visits over 4 weeks", None, (8, 10, "visit", (4, 4, "week"))),
         ("6 treatments", None, (6, 6, "treatment", None)),
+        # a figure restating its number word, a parenthesized gloss, a hyphenated unit, "a month"
+        ("five (5) physical therapy sessions", None, (5, 5, "session", None)),
+        ("6 PT (physical therapy) sessions", None, (6, 6, "session", None)),
+        ("6-visit", None, (6, 6, "visit", None)),
+        ("a month", None, (1, 1, "month", None)),
     ],
 )
 def test_count_forms(text, hint, want):

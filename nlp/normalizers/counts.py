@@ -88,8 +88,10 @@ def _data() -> dict:
     )
     # bare "2 x 6", "2x6"
     rx["bare_x"] = re.compile(rf"(?<![\d.])(?P<fa>\d+)\s*[x×]\s*(?P<da>\d+)(?![\d.])(?!\s*(?:mg|mcg|g|ml|%))")
+    # "12 sessions", "6-visit", "6 PT (physical therapy) sessions": a number, up to three service
+    # words (a parenthesized gloss too), its unit
     rx["count"] = re.compile(
-        rf"(?<![\d.#:])(?<!#\s){_range('c')}\s*(?:(?!(?:{over_alt}|{per})\b)[a-z][a-z'/-]*\s+){{0,3}}?"
+        rf"(?<![\d.#:])(?<!#\s){_range('c')}\s*(?:-\s*)?(?:(?!(?:{over_alt}|{per})\b)\(?[a-z][a-z'/-]*\)?\s+){{0,3}}?"
         rf"(?P<cu>{unit_alt})\b"
     )
     rx["over"] = re.compile(
@@ -132,8 +134,11 @@ def _prep(text: str) -> str:
     t = text.lower().replace("–", "-").replace("—", "-").replace("×", "x")
     t = re.sub(r"\s+", " ", t)
     t = _words_to_digits(t)
+    t = re.sub(r"\b(\d+)\s*\(\1\)", r"\1", t)  # "five (5) sessions" -> "5 sessions"
     # "a session" / "an initial visit" -> 1
     t = re.sub(r"\b(?:a|an|single)\s+(?=(?:[a-z]+\s+)?(?:session|visit|treatment)s?\b)", "1 ", t)
+    # a whole mention "a month" is one month ("two times a week" is not: there "a" means per)
+    t = re.sub(r"^\s*(?:a|an|single)\s+(?=(?:week|month)s?\s*$)", "1 ", t)
     return t.strip()
 
 
