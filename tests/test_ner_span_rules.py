@@ -190,6 +190,21 @@ def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected)
     assert [e.text for e in doc.ents] == expected
 
 
+def test_fragments_of_a_known_guideline_name_are_one_citation():
+    """A retrained model cut "California Medical Treatment Utilization Schedule (MTUS) Guidelines"
+    in two; the entity ruler knows the whole name (its cores), so the fragments are joined. A
+    known name with one entity inside, or with another label inside, is left alone."""
+    from nlp.ner.components import CitationDocuments
+
+    docs = CitationDocuments(**citation_documents(), vocab=_nlp().vocab)
+    sentence = "Per the California Medical Treatment Utilization Schedule (MTUS) Guidelines, it is not indicated."
+    doc = docs(_doc(sentence, [("California Medical Treatment Utilization Schedule", "GUIDELINE"),
+                               ("MTUS) Guidelines", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["California Medical Treatment Utilization Schedule (MTUS) Guidelines"]
+    doc = docs(_doc(sentence, [("California Medical Treatment Utilization Schedule", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["California Medical Treatment Utilization Schedule"]
+
+
 def _letter(field: str) -> str:
     return ("IMR ISSUES, DECISIONS AND RATIONALES\n\nThe Final Determination was based on decisions for the "
             "disputed items/services set forth below:\n\nMeloxicam 7.5mg #30: Upheld\n\n"

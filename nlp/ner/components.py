@@ -22,7 +22,9 @@ import functools
 import re
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from nlp.layout import parse_layout
 from nlp.normalizers import infer_count_role, normalize_count, normalize_drug, normalize_guideline
@@ -119,7 +121,8 @@ class CitationDocuments:
     """One GUIDELINE per cited document (SPEC section 2), in two steps.
 
     0. Two GUIDELINE entities with only a year between them (`year_gap`) are one document named
-       with its year ("California MTUS 2016 Chronic Pain Guidelines").
+       with its year ("California MTUS 2016 Chronic Pain Guidelines"); GUIDELINE fragments inside
+       one known guideline name (`known_names`: the entity ruler's names) are that one citation.
     1. In an item's guideline fields ("MAXIMUS guideline: Decision based on ...") each sentence
        after a lead-in (`lead_ins`: "Decision based on", "Non-MTUS Citation") is one citation
        list. Where the model found a GUIDELINE in it, the citation runs to the sentence's end, and
@@ -133,13 +136,32 @@ class CitationDocuments:
        Complaints" and "MTUS/ACOEM" are one."""
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
-                 year_gap: str = r"(?!)"):
+                 year_gap: str = r"(?!)", known_names: list = (), vocab=None):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
         self.continues = re.compile(continues)
         self.year_gap = re.compile(year_gap)
+        self.known = None
+        if known_names and vocab is not None:
+            self.known = Matcher(vocab)
+            self.known.add("KNOWN", [list(p) for p in known_names])
+
+    def _join_known(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        """Two or more GUIDELINE entities inside one known guideline name (`known_names`, the
+        ruler's names of several tokens) and nothing else there: the model cut one citation
+        ("California Medical Treatment Utilization Schedule" + "MTUS) Guidelines")."""
+        if self.known is None:
+            return ents
+        out = list(ents)
+        for match in filter_spans([Span(doc, s, e) for _, s, e in self.known(doc)]):
+            touching = [x for x in out if x.start < match.end and match.start < x.end]
+            if len(touching) < 2 or any(x.label_ != "GUIDELINE" for x in touching):
+                continue
+            joined = Span(doc, min(match.start, touching[0].start), max(match.end, touching[-1].end), label="GUIDELINE")
+            out = sorted([x for x in out if x not in touching] + [joined], key=lambda x: x.start)
+        return out
 
     def _sentences(self, text: str, start: int, end: int):
         """The sentences of [start, end), one that ends like `continues` joined to the next."""
@@ -235,7 +257,7 @@ class CitationDocuments:
         if not any(e.label_ == "GUIDELINE" for e in ents):
             return doc
         text = letter_text(doc)
-        out = self._field_citations(doc, text, self._join_years(doc, text, ents))
+        out = self._field_citations(doc, text, self._join_years(doc, text, self._join_known(doc, ents)))
         out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
         if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
             doc.ents = out
@@ -244,10 +266,10 @@ class CitationDocuments:
 
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
-                                  "continues": r"(?!)", "year_gap": r"(?!)"})
+                                  "continues": r"(?!)", "year_gap": r"(?!)", "known_names": []})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
-                            complete: str, continues: str, year_gap: str) -> CitationDocuments:
-    return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap)
+                            complete: str, continues: str, year_gap: str, known_names: list) -> CitationDocuments:
+    return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab)
 
 
 class CitationTrimmer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from nlp.config import configs_dir, load_yaml
+from nlp.config import configs_dir, load_yaml, plain
 from nlp.lexicon import get_lexicon
 
 
@@ -60,7 +60,9 @@ def citation_documents() -> dict:
     cfg = load_yaml("ner/ruler_patterns.yaml")
     return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
             "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
-            "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"]}
+            "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
+            # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
+            "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
 
 
 def guideline_stop_words() -> list[str]:
