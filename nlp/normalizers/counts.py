@@ -315,11 +315,11 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
     """
     if not isinstance(context, str) or not context.strip():
         return "requested" if in_request else None
+    ctx = context.lower()[:5000]
     if in_request:  # the heading's authorized part ("Y was authorized by the Claims Administrator")
         authorized = _data()["cue_re"].get(AUTHORIZED)
-        return None if authorized is not None and authorized.search(context.lower()[:5000]) else "requested"
+        return None if authorized is not None and authorized.search(ctx) else "requested"
     try:
-        ctx = context.lower()[:5000]
         hits: list[tuple[int, int, str]] = []
         for role, cre in _data()["cue_re"].items():
             for m in cre.finditer(ctx):
