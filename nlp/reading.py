@@ -358,11 +358,8 @@ def _record_text(doc_id: str, source: str, text, max_bytes: int | None) -> RawDo
 def _iter_jsonl(path: str, stem: str, max_bytes: int) -> Iterator[RawDocument]:
     try:
         fh = _open_regular(path)
-    except _NotRegular as exc:
-        yield _not_regular(stem, path, exc.mode)
-        return
-    except OSError as exc:
-        yield _os_error(stem, path, exc)
+    except (_NotRegular, OSError) as exc:
+        yield _open_failure(stem, path, exc)
         return
     with fh:
         lineno = 0
@@ -553,6 +550,13 @@ class _NotRegular(Exception):
         self.mode = mode
 
 
+def _open_failure(doc_id: str, source: str, exc: Exception) -> RawDocument:
+    """The record of a file `_open_regular` could not open or read (`_NotRegular` or `OSError`)."""
+    if isinstance(exc, _NotRegular):
+        return _not_regular(doc_id, source, exc.mode)
+    return _os_error(doc_id, source, exc)
+
+
 def _nonblocking_opener(path, flags):
     # O_NONBLOCK: an open of a FIFO swapped in after the stat check returns at once instead of
     # waiting for a writer; it changes nothing for regular files.
@@ -609,11 +613,8 @@ def _iter_file(path: str, max_bytes: int) -> Iterator[RawDocument]:
     try:
         with _open_regular(path) as fh:
             data = fh.read(max_bytes + 1)  # the file may have grown since stat
-    except _NotRegular as exc:
-        yield _not_regular(stem, path, exc.mode)
-        return
-    except OSError as exc:
-        yield _os_error(stem, path, exc)
+    except (_NotRegular, OSError) as exc:
+        yield _open_failure(stem, path, exc)
         return
     if len(data) > max_bytes:
         yield _failed(stem, path, TOO_LARGE, f"file is over the limit of {max_bytes} bytes")
