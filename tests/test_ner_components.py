@@ -131,6 +131,41 @@ def test_entity_filter_drops_drug_use_durations():
     assert [(e.text, e.start_char) for e in doc.ents] == [("4 weeks", 59)]
 
 
+def test_counts_elsewhere_are_requested_only_when_they_are_a_disputed_amount():
+    """SPEC: `requested` is what a disputed item asks for. Another request's count is null; a count
+    without a cue that restates a heading's amount is requested; cued roles otherwise stand."""
+    from types import SimpleNamespace
+
+    from nlp.layout import Span as Part
+    from nlp.ner.components import EntityNormalizer
+    from nlp.normalizers import normalize_count
+
+    heading = "Physical therapy 6 sessions is: Upheld."
+    text = (f"{heading} A request for authorization for physical therapy 2x4 was made in May. "
+            f"The current 6 sessions are consistent with the deficits. The patient has completed 6 sessions.")
+    doc = blank_pipeline()(text)
+    spans = [("6 sessions", 0, "requested"), ("2x4", 0, "requested"), ("6 sessions", 1, None),
+             ("6 sessions", 2, "completed")]
+    ents, at = [], 0
+    for count, nth, role in spans:
+        start = text.index(count, at if nth else 0)
+        for _ in range(nth):
+            start = text.index(count, start + 1)
+        ent = doc.char_span(start, start + len(count), "SESSION_COUNT")
+        ent._.norm = normalize_count(count, role=role)
+        ents.append(ent)
+    doc.ents = ents
+    layout = SimpleNamespace(items=[SimpleNamespace(heading=Part(0, len(heading)))])
+    EntityNormalizer._roles_of_disputed_counts(doc, text, layout)
+    assert [(e.text, e._.norm["role"]) for e in doc.ents] == [
+        ("6 sessions", "requested"), ("2x4", None), ("6 sessions", "requested"), ("6 sessions", "completed")]
+    # with no counted heading nothing changes: the other request may be the disputed one
+    for ent, (_, _, role) in zip(doc.ents, spans):
+        ent._.norm["role"] = role
+    EntityNormalizer._roles_of_disputed_counts(doc, text, SimpleNamespace(items=[]))
+    assert [e._.norm["role"] for e in doc.ents] == ["requested", "requested", None, "completed"]
+
+
 def test_entity_filter_keeps_only_plausible_unknown_drugs():
     from nlp.ner.components import EntityFilter
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nlp.normalizers import (
     expand_pages,
     infer_count_role,
+    role_cue,
     normalize_count,
     normalize_drug,
     normalize_guideline,
@@ -174,6 +175,33 @@ def test_infer_count_role_nearest_cue():
     i = ctx.index("10 visits")
     assert infer_count_role(ctx, False, span=(i, i + 9)) == "recommended"
 
+
+
+@pytest.mark.parametrize("ctx, count, want", [
+    # no cue word near the count: a guideline named before it in the sentence says what it allows
+    ("According to the California MTUS 2016 Chronic Pain Guidelines, biofeedback may be considered "
+     "after 4 weeks of cognitive behavioral therapy.", "4 weeks", "recommended"),
+    ("ODG advise 9-10 visits over 8 weeks for myalgia.", "9-10 visits over 8 weeks", "recommended"),
+    # the guideline named after the count attributes nothing
+    ("As such, 6 therapy sessions is consistent with guideline recommendations.", "6 therapy sessions", None),
+    # a cue word still wins over the attribution
+    ("Per the guidelines, the patient has completed 12 sessions.", "12 sessions", "completed"),
+    # "despite" and "earlier" mark a course already received
+    ("Despite 12 sessions of physical therapy, there is no objective functional improvement.", "12 sessions",
+     "completed"),
+    ("An earlier course of acupuncture consisted of 4 visits.", "4 visits", "completed"),
+])
+def test_infer_count_role_guideline_attribution_and_received_cues(ctx, count, want):
+    i = ctx.index(count)
+    assert infer_count_role(ctx, False, span=(i, i + len(count))) == want
+
+
+def test_role_cue_names_the_authorized_class_that_the_role_leaves_null():
+    ctx = "The request was modified to allow for 6 sessions."
+    i = ctx.index("6 sessions")
+    assert role_cue(ctx, (i, i + 10)) == "authorized"
+    assert infer_count_role(ctx, False, span=(i, i + 10)) is None
+    assert role_cue("Physical therapy 6 sessions.", (17, 27)) is None
 
 # ---------------------------------------------------------------- guidelines: hard forms
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.layout import parse_layout
-from nlp.normalizers import infer_count_role, normalize_count, normalize_drug, normalize_guideline
+from nlp.normalizers import infer_count_role, normalize_count, normalize_drug, normalize_guideline, role_cue
 
 for _name in ("norm", "section", "item"):
     if not Span.has_extension(_name):
@@ -583,7 +583,8 @@ def _dosage_forms() -> frozenset[str]:
 class EntityNormalizer:
     """Normalize entities; counts get their role from where they stand in the letter: the request
     heading -> requested, else the nearest cue word of the sentence; a course with its period in
-    the reviewer's fields that no cue explains -> recommended."""
+    the reviewer's fields that no cue explains -> recommended. Then the disputed requests' own
+    counts decide between requested and null elsewhere (`_roles_of_disputed_counts`)."""
 
     def __call__(self, doc: Doc) -> Doc:
         text = letter_text(doc)
@@ -593,7 +594,34 @@ class EntityNormalizer:
             section, item = layout.locate(ent.start_char)
             ent._.section, ent._.item = section, item
             ent._.norm = self.normalize(ent, text, layout, item)
+        self._roles_of_disputed_counts(doc, text, layout)
         return doc
+
+    @staticmethod
+    def _roles_of_disputed_counts(doc: Doc, text: str, layout) -> None:
+        """SPEC: `requested` is what a disputed item asks for. Where the item headings state their
+        counts, a count elsewhere that a request cue marks but that is none of those amounts is
+        another request (an earlier one, one not disputed): null; a count with no cue at all
+        that is one of those amounts restates a disputed request ("the current 6 therapy
+        sessions"): requested."""
+        headings = [it.heading for it in layout.items]
+        counts = [(e, any(h.start <= e.start_char < h.end for h in headings))
+                  for e in doc.ents if e.label_ == "SESSION_COUNT" and e._.norm]
+        disputed = {(e._.norm["min"], e._.norm["max"]) for e, in_heading in counts
+                    if in_heading and e._.norm.get("role") == "requested" and e._.norm.get("min") is not None}
+        if not disputed:
+            return
+        for ent, in_heading in counts:
+            norm = ent._.norm
+            if in_heading or norm.get("min") is None:
+                continue
+            amount = (norm["min"], norm["max"])
+            if norm.get("role") == "requested" and amount not in disputed:
+                norm["role"] = None
+            elif norm.get("role") is None and amount in disputed:
+                s, e = _sentence_bounds(text, ent.start_char, ent.end_char)
+                if role_cue(text[s:e], (ent.start_char - s, ent.end_char - s)) is None:
+                    norm["role"] = "requested"
 
     @staticmethod
     def normalize(ent: Span, text: str, layout, item_index: int | None) -> dict | None:

@@ -2,19 +2,21 @@
 
 - `normalize_count(text, role=None, unit_hint=None)` -> {"min", "max", "unit", "over", "role"}
 - `infer_count_role(context, in_request, span=None)` -> "requested" | "completed" | "recommended" | None
+- `role_cue(context, span)` -> the class of the cue word nearest to a count (a role or "authorized") | None
 - `normalize_guideline(text)` -> {"source", "document", "topic", "pages"}
 - `normalize_drug(text)` -> {"generic", "drug_class"} | None
 
 All pure functions over data in configs/lexicons/; none raises.
 """
 
-from nlp.normalizers.counts import infer_count_role, normalize_count, unit_from_hint
+from nlp.normalizers.counts import infer_count_role, normalize_count, role_cue, unit_from_hint
 from nlp.normalizers.drugs import normalize_drug
 from nlp.normalizers.guidelines import expand_pages, normalize_guideline
 
 __all__ = [
     "normalize_count",
     "infer_count_role",
+    "role_cue",
     "unit_from_hint",
     "normalize_guideline",
     "expand_pages",

@@ -110,8 +110,10 @@ def _data() -> dict:
         for role, lst in cues.items()
         if lst
     }
+    guideline_re = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(str(w).lower()) for w in terms["guideline_words"])
+                              + r")(?![a-z])")
     return {"ones": ones, "tens": tens, "numword_re": numword_re, "units": units, "rx": rx,
-            "hints": hints, "cue_re": cue_re}
+            "hints": hints, "cue_re": cue_re, "guideline_re": guideline_re}
 
 
 def _words_to_digits(text: str) -> str:
@@ -308,10 +310,10 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
 
     `in_request` (the count is in the item's request or heading) -> "requested", unless its
     sentence says the part was authorized (None). Otherwise the cue words of
-    configs/lexicons/count_terms.yaml decide: with `span` (the count's offsets in `context`) the
-    cue nearest to the count wins, preferring cues before it (an `authorized` cue -> None);
-    without `span` the first role with a cue in the order completed, recommended, requested.
-    No cue -> None.
+    configs/lexicons/count_terms.yaml decide (`role_cue`; an `authorized` cue -> None); with no
+    cue, a count after a guideline's name in its sentence is what the guideline allows
+    (recommended). Without `span` the first role with a cue in the order completed, recommended,
+    requested. No cue -> None.
     """
     if not isinstance(context, str) or not context.strip():
         return "requested" if in_request else None
@@ -319,17 +321,28 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
     if in_request:  # the heading's authorized part ("Y was authorized by the Claims Administrator")
         authorized = _data()["cue_re"].get(AUTHORIZED)
         return None if authorized is not None and authorized.search(ctx) else "requested"
+    if span is None:
+        found = {role for role, cre in _data()["cue_re"].items() if cre.search(ctx)}
+        return next((role for role in ("completed", "recommended", "requested") if role in found), None)
+    cue = _nearest_cue(ctx, span)
+    if cue is None and _data()["guideline_re"].search(ctx[:span[0]]):
+        return "recommended"  # no cue, a guideline named before the count: what it allows
+    return None if cue == AUTHORIZED else cue
+
+
+def role_cue(context: str, span: tuple[int, int]) -> str | None:
+    """The class of the cue word nearest to the count at `span` in `context` (a role or
+    `AUTHORIZED`), preferring cues before it; None when the sentence has no cue."""
+    return _nearest_cue(context.lower()[:5000], span) if isinstance(context, str) else None
+
+
+def _nearest_cue(ctx: str, span: tuple[int, int]) -> str | None:
     try:
         hits: list[tuple[int, int, str]] = []
         for role, cre in _data()["cue_re"].items():
             for m in cre.finditer(ctx):
                 hits.append((m.start(), m.end(), role))
         if not hits:
-            return None
-        if span is None:
-            for role in ("completed", "recommended", "requested"):
-                if any(h[2] == role for h in hits):
-                    return role
             return None
         s, e = span
 
@@ -342,10 +355,9 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
                 return (h[0] - e + 15, 1, -h[1])  # cues after the count count a little less
             return (0, 0, h[0])
 
-        role = min(hits, key=dist)[2]
-        return None if role == AUTHORIZED else role
+        return min(hits, key=dist)[2]
     except Exception:
         return None
 
 
-__all__ = ["normalize_count", "infer_count_role", "unit_from_hint", "ROLES", "UNITS"]
+__all__ = ["normalize_count", "infer_count_role", "role_cue", "unit_from_hint", "ROLES", "UNITS", "AUTHORIZED"]
