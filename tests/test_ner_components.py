@@ -131,6 +131,16 @@ def test_entity_filter_drops_drug_use_durations():
     assert [(e.text, e.start_char) for e in doc.ents] == [("4 weeks", 59)]
 
 
+def test_a_sentence_bound_right_before_an_entity_is_found():
+    """The boundary's lookahead needs the entity's first character: a count that starts a sentence
+    must not read the cue words of the sentence before it."""
+    from nlp.ner.components import _sentence_bounds
+
+    text = "Nine visits were authorized by the Claims Administrator. Twelve visits was the original request."
+    start = text.index("Twelve")
+    assert _sentence_bounds(text, start, start + len("Twelve visits")) == (start, len(text))
+
+
 def test_counts_elsewhere_are_requested_only_when_they_are_a_disputed_amount():
     """SPEC: `requested` is what a disputed item asks for. Another request's count is null; a count
     without a cue that restates a heading's amount is requested; cued roles otherwise stand."""

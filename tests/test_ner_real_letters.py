@@ -27,9 +27,10 @@ FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "m
           "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.89, "micro": 0.91},
           "develop_b": {"DRUG": 0.98, "SESSION_COUNT": 0.93, "GUIDELINE": 0.98, "micro": 0.97},
           "heldback_b": {"DRUG": 0.92, "SESSION_COUNT": 0.92, "GUIDELINE": 0.90, "micro": 0.91}}
-# count role accuracy where the span is right, measured on 2026-12-05 after the disputed-amount and
-# guideline-attribution rules (docs/NER.md, "Count roles"), less about 0.02
-ROLE_FLOORS = {"develop": 0.85, "develop_b": 0.93, "heldback": 0.70, "heldback_b": 0.86}
+# count role accuracy where the span is right, measured on 2026-12-05 after the role rules of
+# session 11 (docs/NER.md, "Count roles"; the held-back halves' role errors were read for the last of
+# them, so all four are development figures for roles), less about 0.02
+ROLE_FLOORS = {"develop": 0.85, "develop_b": 0.95, "heldback": 0.82, "heldback_b": 0.89}
 
 
 @functools.lru_cache(maxsize=1)

@@ -190,6 +190,16 @@ def test_infer_count_role_nearest_cue():
     ("Despite 12 sessions of physical therapy, there is no objective functional improvement.", "12 sessions",
      "completed"),
     ("An earlier course of acupuncture consisted of 4 visits.", "4 visits", "completed"),
+    ("This injured worker received three physical therapy visits.", "three physical therapy visits", "completed"),
+    ("She had undergone 1 session of physical therapy.", "1 session", "completed"),
+    # "prior to" is "before", no cue: the guideline named before the count decides
+    ("The guidelines state that patients should be formally assessed after a six-visit clinical trial "
+     "prior to continuing.", "six-visit", "recommended"),
+    # a request received is a request; the header's "Application Received:" is a label
+    ("On November 21, a request was received for physical therapy 12 sessions.", "12 sessions", "requested"),
+    ("IMR Application Received: 01/15/2015 Treatment(s) in Dispute: Eighteen sessions of physical therapy",
+     "Eighteen sessions", None),
+    ("The request for 12 sessions was modified to 6 sessions.", "6 sessions", None),
 ])
 def test_infer_count_role_guideline_attribution_and_received_cues(ctx, count, want):
     i = ctx.index(count)

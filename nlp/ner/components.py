@@ -43,7 +43,8 @@ _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Bounds of the sentence (or line) around [start, end): a cheap splitter, no parser needed."""
     left = 0
-    for m in _SENT_END.finditer(text, max(0, start - 600), start):
+    # up to start + 1: the boundary's lookahead must see the entity's first character
+    for m in _SENT_END.finditer(text, max(0, start - 600), start + 1):
         left = m.end()
     m = _SENT_END.search(text, end)
     right = m.start() if m else len(text)

@@ -101,19 +101,16 @@ def _data() -> dict:
     rx["qty"] = re.compile(rf"(?:{qty_alt})\s*[:#=]?\s*{_range('q')}(?:\s*(?P<qu>{unit_alt})\b)?")
     rx["bare"] = re.compile(rf"(?<![\d.]){_range('n')}(?:\s*(?P<nu>{unit_alt})\b)?")
     hints = [(str(a).lower(), str(b)) for a, b in terms["unit_hint_patterns"]]
-    cues = {
-        role: sorted({str(c).lower() for c in terms["role_cues"][role]}, key=len, reverse=True)
-        for role in (*ROLES, AUTHORIZED)
-    }
-    cue_re = {
-        role: re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(c) for c in lst) + r")(?![a-z])")
-        for role, lst in cues.items()
-        if lst
-    }
-    guideline_re = re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(str(w).lower()) for w in terms["guideline_words"])
-                              + r")(?![a-z])")
+    cue_re = {role: _phrases_re(terms["role_cues"][role]) for role in (*ROLES, AUTHORIZED) if terms["role_cues"][role]}
     return {"ones": ones, "tens": tens, "numword_re": numword_re, "units": units, "rx": rx,
-            "hints": hints, "cue_re": cue_re, "guideline_re": guideline_re}
+            "hints": hints, "cue_re": cue_re, "not_cue_re": _phrases_re(terms["not_cues"]),
+            "guideline_re": _phrases_re(terms["guideline_words"])}
+
+
+def _phrases_re(phrases: list) -> re.Pattern:
+    """Any of `phrases` as whole words, in lower case, the longest first."""
+    alts = sorted({str(p).lower() for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in alts) + r")(?![a-z])")
 
 
 def _words_to_digits(text: str) -> str:
@@ -317,7 +314,7 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
     """
     if not isinstance(context, str) or not context.strip():
         return "requested" if in_request else None
-    ctx = context.lower()[:5000]
+    ctx = _without_not_cues(context.lower()[:5000])
     if in_request:  # the heading's authorized part ("Y was authorized by the Claims Administrator")
         authorized = _data()["cue_re"].get(AUTHORIZED)
         return None if authorized is not None and authorized.search(ctx) else "requested"
@@ -333,7 +330,12 @@ def infer_count_role(context: str, in_request: bool, span: tuple[int, int] | Non
 def role_cue(context: str, span: tuple[int, int]) -> str | None:
     """The class of the cue word nearest to the count at `span` in `context` (a role or
     `AUTHORIZED`), preferring cues before it; None when the sentence has no cue."""
-    return _nearest_cue(context.lower()[:5000], span) if isinstance(context, str) else None
+    return _nearest_cue(_without_not_cues(context.lower()[:5000]), span) if isinstance(context, str) else None
+
+
+def _without_not_cues(ctx: str) -> str:
+    """`ctx` with its `not_cues` phrases blanked out, offsets kept."""
+    return _data()["not_cue_re"].sub(lambda m: " " * len(m.group()), ctx)
 
 
 def _nearest_cue(ctx: str, span: tuple[int, int]) -> str | None:
