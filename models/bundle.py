@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "8bd4beaf8b08f5f1387d987c4ae49ae3b4c46d32ff07051421cb022133d8b56f"
+DEFAULT_BUNDLE_DIGEST = "6bb36d3b0b998d183ea83e65b3e67e01d5de70119668209affdf651c9ff165b7"
 _NOTICED: set = set()
 
 

@@ -22,11 +22,12 @@ EXACT = [("develop", "CM16-0237844"), ("develop", "CM16-0239607"), ("develop", "
          ("develop_b", "CM17-0015957")]
 # strict F1 measured on 2026-12-05 (docs/NER.md), less 0.02. The develop half is in the model's
 # training and the span rules were designed on develop_b's errors (regression tests there, not
-# measurements); heldback_b was scored once, after the rules were built.
+# measurements); heldback_b was scored once, after the rules were built (its two DRUG errors were
+# read in session 11 and fixed: its DRUG floor is now a regression floor).
 FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "micro": 0.93},
           "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.89, "micro": 0.91},
           "develop_b": {"DRUG": 0.98, "SESSION_COUNT": 0.93, "GUIDELINE": 0.98, "micro": 0.97},
-          "heldback_b": {"DRUG": 0.92, "SESSION_COUNT": 0.92, "GUIDELINE": 0.90, "micro": 0.91}}
+          "heldback_b": {"DRUG": 0.98, "SESSION_COUNT": 0.92, "GUIDELINE": 0.90, "micro": 0.91}}
 # count role accuracy where the span is right, measured on 2026-12-05 after the role rules of
 # session 11 (docs/NER.md, "Count roles"; the held-back halves' role errors were read for the last of
 # them, so all four are development figures for roles), less about 0.02

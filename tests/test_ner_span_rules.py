@@ -335,6 +335,17 @@ def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
     assert [e.text for e in f(doc).ents] == ["Zorvolex", "gabapentin"]
 
 
+def test_a_drug_word_in_its_lay_use_or_before_a_laboratory_word_is_no_drug():
+    """SPEC section 2: "cortisone" as a lay word for a steroid injection is no DRUG; a word the
+    lexicon does not know before "testing" is the test's analyte; the drug itself stays a DRUG."""
+    from nlp.ner.patterns import drug_analyte_words, drug_lay_uses
+
+    doc = _doc("Cortisone 25 mg daily; a subacromial cortisone injection, creatinine testing and a Toradol injection.",
+               [("Cortisone", "DRUG"), ("cortisone", "DRUG"), ("creatinine", "DRUG"), ("Toradol", "DRUG")])
+    f = EntityFilter([], [], ["ine", "one", "ol"], drug_lay_uses(), drug_analyte_words())
+    assert [e.text for e in f(doc).ents] == ["Cortisone", "Toradol"]
+
+
 def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):
     nlp = blank_pipeline()
     f = nlp.add_pipe("imr_entity_filter", config={"guideline_single_words": [], "drug_duration_cues": [],

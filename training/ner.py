@@ -303,10 +303,10 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_duration_cues,
-                                  drug_name_suffixes, guideline_lead_words, guideline_single_words,
-                                  guideline_stop_words, ordinary_words, request_quantity_pattern,
-                                  ruler_patterns, unknown_drug_endings)
+    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_analyte_words,
+                                  drug_duration_cues, drug_lay_uses, drug_name_suffixes, guideline_lead_words,
+                                  guideline_single_words, guideline_stop_words, ordinary_words,
+                                  request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
 
@@ -333,7 +333,9 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                       "lead_words": guideline_lead_words()}, after="ner")
     entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                                "drug_duration_cues": drug_duration_cues(),
-                                                               "unknown_drug_endings": unknown_drug_endings()})
+                                                               "unknown_drug_endings": unknown_drug_endings(),
+                                                               "lay_uses": drug_lay_uses(),
+                                                               "analyte_words": drug_analyte_words()})
     entity_filter.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
     pipe.meta.update(pipeline_meta())

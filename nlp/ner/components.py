@@ -497,18 +497,21 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both") or, unknown to the lexicon, in the header, made of ordinary English words or not
-    ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is no web
-    address; a bare
-    duration after a drug-use word ("limit use to 4 weeks")."""
+    ("Both"), a drug word in its lay use ("cortisone injection") or, unknown to the lexicon, in
+    the header, made of ordinary English words, before a laboratory word ("creatinine testing") or
+    not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
+    no web address; a bare duration after a drug-use word ("limit use to 4 weeks")."""
 
     ORDINARY_WORDS = "ordinary_words.txt"
 
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
-                 unknown_drug_endings: list[str] = ()):
+                 unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
+                 analyte_words: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.cues = tuple(" " + c.lower() + " " for c in drug_duration_cues)
         self.endings = tuple(e.lower() for e in unknown_drug_endings)
+        self.lay_uses = {k.lower(): {w.lower() for w in v} for k, v in (lay_uses or {}).items()}
+        self.analyte_words = {w.lower() for w in analyte_words}
         self.ordinary: frozenset[str] = frozenset()
 
     def set_ordinary_words(self, words) -> None:
@@ -517,11 +520,16 @@ class EntityFilter:
         patterns."""
         self.ordinary = frozenset(w.strip().lower() for w in words if w.strip() and not w.startswith("#"))
 
-    def _plausible_unknown_drug(self, ent: Span) -> bool:
+    def _next_word(self, ent: Span) -> str:
+        return ent.doc[ent.end].lower_ if ent.end < len(ent.doc) else ""
+
+    def _plausible_drug(self, ent: Span) -> bool:
         from nlp.lexicon import get_lexicon
 
         if get_lexicon().lookup(ent.text) is not None:
-            return True
+            return self._next_word(ent) not in self.lay_uses.get(ent.text.lower(), ())
+        if self._next_word(ent) in self.analyte_words:
+            return False  # "creatinine testing": a laboratory test's analyte
         layout = ent.doc._.layout
         if layout is not None and layout.locate(ent.start_char)[0] == "header":
             return False
@@ -532,7 +540,7 @@ class EntityFilter:
 
     def keep(self, ent: Span) -> bool:
         if ent.label_ == "DRUG":
-            return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_unknown_drug(ent)
+            return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "SESSION_COUNT" and self.cues and _DURATION.match(ent.text):
@@ -568,10 +576,12 @@ class EntityFilter:
 
 
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
-                                                      "unknown_drug_endings": []})
+                                                      "unknown_drug_endings": [], "lay_uses": {},
+                                                      "analyte_words": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
-                       drug_duration_cues: list[str], unknown_drug_endings: list[str]) -> EntityFilter:
-    return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings)
+                       drug_duration_cues: list[str], unknown_drug_endings: list[str],
+                       lay_uses: dict[str, list[str]], analyte_words: list[str]) -> EntityFilter:
+    return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words)
 
 
 @functools.lru_cache(maxsize=1)

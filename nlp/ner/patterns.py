@@ -101,6 +101,14 @@ def unknown_drug_endings() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["UNKNOWN_DRUG_ENDINGS"])
 
 
+def drug_lay_uses() -> dict[str, list[str]]:
+    return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DRUG_LAY_USES"].items()}
+
+
+def drug_analyte_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_ANALYTE_WORDS"])
+
+
 def _alternation(words) -> str:
     """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
     ws = sorted({str(w).lower() for w in words}, key=lambda w: (-len(w), w))  # same order in every process
