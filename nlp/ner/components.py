@@ -520,7 +520,8 @@ class EntityFilter:
         patterns."""
         self.ordinary = frozenset(w.strip().lower() for w in words if w.strip() and not w.startswith("#"))
 
-    def _next_word(self, ent: Span) -> str:
+    @staticmethod
+    def _next_word(ent: Span) -> str:
         return ent.doc[ent.end].lower_ if ent.end < len(ent.doc) else ""
 
     def _plausible_drug(self, ent: Span) -> bool:
