@@ -94,7 +94,7 @@ def evaluate_ner(args) -> int:
         return 2
     results = {"pipeline": str(pipeline)}
     if args.letters and args.gold:
-        results["shared_letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
+        results["letters"] = evaluate(pipeline, list(gold_letters(args.letters, args.gold)))
     for real in args.real or ():
         from training.ner_evaluate import real_letters
 
@@ -154,6 +154,15 @@ def _ner_table(results: dict) -> str:
             f = [str(s[lab]["f1"]) if lab in s else "" for lab in ("DRUG", "SESSION_COUNT", "GUIDELINE")]
             rows.append(f"| {data} | {name} | {' | '.join(f)} | {s['micro']['f1']} | {r['lenient']['micro']['f1']} "
                         f"| {r.get('drugs_not_in_lexicon', '')} |")
+    # normalization where the span is right (strict matches), of the whole pipeline
+    keys = ("drug_generic_accuracy", "drug_class_accuracy", "guideline_accuracy", "count_accuracy",
+            "count_role_accuracy")
+    rows += ["", "| data | drug generic | drug class | guideline (source, pages) | count (min, max, unit) | count role |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for data, variants in results.items():
+        norm = variants.get("combined", {}).get("normalization") if isinstance(variants, dict) else None
+        if norm:
+            rows.append(f"| {data} | " + " | ".join("" if norm.get(k) is None else str(norm[k]) for k in keys) + " |")
     return "\n".join(rows)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from datasets import load_from_disk
 
-from conftest import LETTERS, REAL
+from conftest import LETTERS, REAL, ROOT
 from test_cli import imr
 
 
@@ -126,6 +126,21 @@ def test_evaluate_ner_against_silver_of_the_same_pipeline(real_dataset, tmp_path
     assert real["combined"]["strict"]["micro"]["f1"] == 1.0
     assert real["model_only"]["strict"]["micro"]["f1"] < 1.0
     assert "| real_silver:real | model_only |" in res.stdout
+
+
+def test_evaluate_ner_on_gold_letters_prints_spans_and_normalization(tmp_path):
+    """`imr evaluate ner --letters --gold`: the F1 table and the normalization table (count roles
+    included) on stdout, the same figures in --out."""
+    gold = ROOT / "training" / "real_ner_gold" / "develop"
+    res = imr("evaluate", "ner", "--splits", "--letters", REAL, "--gold", gold, "--out", tmp_path / "ner.json")
+    assert res.returncode == 0, res.stderr
+    letters = json.loads((tmp_path / "ner.json").read_text())["letters"]
+    norm = letters["combined"]["normalization"]
+    assert 0 < norm["count_role_accuracy"] < 1 and norm["drug_generic_accuracy"] == 1.0
+    row = (f"| letters | {norm['drug_generic_accuracy']} | {norm['drug_class_accuracy']} | {norm['guideline_accuracy']} "
+           f"| {norm['count_accuracy']} | {norm['count_role_accuracy']} |")
+    assert row in res.stdout.splitlines()
+    assert f"| letters | combined | {letters['combined']['strict']['DRUG']['f1']} |" in res.stdout
 
 
 def test_train_all_quick_run_end_to_end(tmp_path):
