@@ -379,7 +379,7 @@ class RequestQuantity:
         added = False
         for item in layout.items:
             h = item.heading
-            in_heading = [e for e in ents if h.start <= e.start_char < h.end]
+            in_heading = [e for e in ents if e.start_char in h]
             if any(e.label_ == "DRUG" for e in in_heading):
                 continue
             m = self.pattern.search(text, h.start, h.end)
@@ -617,7 +617,7 @@ class EntityNormalizer:
         that is one of those amounts restates a disputed request ("the current 6 therapy
         sessions"): requested."""
         headings = [it.heading for it in layout.items]
-        counts = [(e, any(h.start <= e.start_char < h.end for h in headings))
+        counts = [(e, any(e.start_char in h for h in headings))
                   for e in doc.ents if e.label_ == "SESSION_COUNT" and e._.norm]
         disputed = {(e._.norm["min"], e._.norm["max"]) for e, in_heading in counts
                     if in_heading and e._.norm.get("role") == "requested" and e._.norm.get("min") is not None}
@@ -649,7 +649,7 @@ class EntityNormalizer:
             return normalize_guideline(ent.text)
         if ent.label_ == "SESSION_COUNT":
             item = layout.items[item_index - 1] if item_index else None
-            in_request = item is not None and item.heading.start <= ent.start_char < item.heading.end
+            in_request = item is not None and ent.start_char in item.heading
             s, e = _sentence_bounds(text, ent.start_char, ent.end_char)
             role = infer_count_role(text[s:e], in_request, (ent.start_char - s, ent.end_char - s))
             hint = item.request if in_request else None
