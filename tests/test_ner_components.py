@@ -47,8 +47,8 @@ def test_tokenizer(text, tokens):
 def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
     assert nlp.pipe_names == ["imr_sections", "drug_ruler", "entity_ruler", "imr_citation_extender",
-                              "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_request_quantity",
-                              "imr_entity_filter", "imr_entity_normalizer"]
+                              "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_entity_filter",
+                              "imr_request_quantity", "imr_entity_normalizer"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
     assert [it.request for it in doc._.layout.items][0] == "WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS"
@@ -211,6 +211,17 @@ def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sent
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
 
 
+def _one_item_letter(heading: str):
+    """A dwc_2014 items section with one item `heading`, through the section detector."""
+    text = ("IMR ISSUES, DECISIONS AND RATIONALES\n\nThe Final Determination was based on decisions for the "
+            f"disputed items/services set forth below:\n\n{heading}\n\nClaims Administrator guideline: none.\n")
+    nlp = blank_pipeline()
+    nlp.add_pipe("imr_sections")
+    doc = nlp(text)
+    assert doc._.layout is not None and len(doc._.layout.items) == 1
+    return doc
+
+
 @pytest.mark.parametrize("heading, expected", [
     ("WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS: Upheld", "24 WEEKS"),
     ("MONTHLY MEDICATION MANAGEMENT (IN MONTHS) QUANTITY: 6.00: Upheld", "QUANTITY: 6.00"),
@@ -219,14 +230,120 @@ def test_request_quantity_of_a_heading(heading, expected):
     from nlp.ner.components import RequestQuantity
     from nlp.ner.patterns import request_quantity_pattern
 
-    text = ("IMR ISSUES, DECISIONS AND RATIONALES\n\nThe Final Determination was based on decisions for the "
-            f"disputed items/services set forth below:\n\n{heading}\n\nClaims Administrator guideline: none.\n")
-    nlp = blank_pipeline()
-    nlp.add_pipe("imr_sections")
-    doc = nlp(text)
-    assert doc._.layout is not None and len(doc._.layout.items) == 1
-    doc = RequestQuantity(request_quantity_pattern())(doc)
+    doc = RequestQuantity(request_quantity_pattern())(_one_item_letter(heading))
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "SESSION_COUNT")]
+
+
+@pytest.mark.parametrize("heading, expected", [
+    ("INDIVIDUAL PSYCHOTHERAPY ONCE A WEEK FOR 20 WEEKS: Upheld", "ONCE A WEEK FOR 20 WEEKS"),
+    ("Acupuncture, lumbar spine, times 8: Upheld", "times 8"),
+    ("Physical therapy 2 times a week for 6 weeks (12 sessions) for the knee: Overturned",
+     "2 times a week for 6 weeks (12 sessions)"),
+])
+def test_request_quantity_reads_the_count_grammar_where_a_heading_has_no_quantity(heading, expected):
+    from nlp.ner.components import RequestQuantity
+    from nlp.ner.patterns import count_grammar, request_quantity_pattern
+
+    doc = RequestQuantity(request_quantity_pattern(), count_grammar()["counts"])(_one_item_letter(heading))
+    assert [(e.text, e.label_) for e in doc.ents] == [(expected, "SESSION_COUNT")]
+    # a drug's heading has no session count
+    drug = _one_item_letter("Norco 10/325mg #60 " + heading)
+    drug.ents = [drug.char_span(drug.text.index("Norco"), drug.text.index("Norco") + 5, "DRUG")]
+    drug = RequestQuantity(request_quantity_pattern(), count_grammar()["counts"])(drug)
+    assert [e.label_ for e in drug.ents] == ["DRUG"]
+
+
+def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
+    doc = blank_pipeline()(sentence)
+    start = sentence.index(guideline)
+    ents = [doc.char_span(start, start + len(guideline), "GUIDELINE")]
+    for d in drugs:
+        i = sentence.index(d)
+        ents.append(doc.char_span(i, i + len(d), "DRUG"))
+    doc.ents = sorted(ents, key=lambda e: e.start)
+    return doc
+
+
+@pytest.mark.parametrize("sentence, guideline, drugs, expected", [
+    # a topic closed by its pages, a drug named there included (SPEC section 2)
+    ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Cyclobenzaprine (Flexeril), "
+     "Page(s): 41-42. The request", "MTUS Chronic Pain Medical Treatment Guidelines 2009", ("Cyclobenzaprine", "Flexeril"),
+     [("MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Cyclobenzaprine (Flexeril), Page(s): 41-42",
+       "GUIDELINE")]),
+    ("He relied on the Chronic Pain Medical Treatment Guidelines (2009), Opioids, criteria for use, pages 78-80 and 91.",
+     "Chronic Pain Medical Treatment Guidelines", (),
+     [("Chronic Pain Medical Treatment Guidelines (2009), Opioids, criteria for use, pages 78-80 and 91", "GUIDELINE")]),
+    ("the California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1, were",
+     "California MTUS Acupuncture Medical Treatment Guidelines", (),
+     [("California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1", "GUIDELINE")]),
+    # a drug that closes the sentence after a citation is its topic
+    ("Guideline(s) relied upon: ODG Pain (Chronic), Zolpidem (Ambien).", "ODG Pain (Chronic)", ("Zolpidem", "Ambien"),
+     [("ODG Pain (Chronic), Zolpidem (Ambien)", "GUIDELINE")]),
+    # prose is no tail: a stop word, page furniture; a drug outside the citation stays a DRUG
+    ("The MTUS, which has no chapter on it, is silent on page 3.", "MTUS", (), [("MTUS", "GUIDELINE")]),
+    ("The MTUS does not address cryotherapy, so the Page 2 of 2 Official Disability", "MTUS", (),
+     [("MTUS", "GUIDELINE")]),
+    ("Per the MTUS, Norco is not recommended.", "MTUS", ("Norco",), [("MTUS", "GUIDELINE"), ("Norco", "DRUG")]),
+    # no citation ends in a comma
+    ("Decision based on ODG Pain, which", "ODG Pain,", (), [("ODG Pain", "GUIDELINE")]),
+])
+def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_tails, guideline_stop_words
+
+    doc = CitationExtender(citation_tails(), guideline_stop_words())(_citation_doc(sentence, guideline, drugs))
+    assert [(e.text, e.label_) for e in doc.ents] == expected
+
+
+@given(topic=st.lists(st.sampled_from(["Opioids", "criteria", "for", "use", "(ESIs)", "Flexeril", "&", "GI"]),
+                      min_size=0, max_size=6),
+       pages=st.tuples(st.integers(1, 300), st.integers(1, 300)))
+@settings(max_examples=60, deadline=None)
+def test_a_page_closed_citation_takes_its_whole_topic_and_nothing_after(topic, pages):
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_tails, guideline_stop_words
+
+    cited = "MTUS Chronic Pain Medical Treatment Guidelines" + "".join(", " + w for w in topic) + \
+        f", pages {pages[0]}-{pages[1]}"
+    sentence = cited + ". The request is not medically necessary."
+    doc = CitationExtender(citation_tails(), guideline_stop_words())(
+        _citation_doc(sentence, "MTUS Chronic Pain Medical Treatment Guidelines"))
+    assert [e.text for e in doc.ents] == [cited]
+
+
+@pytest.mark.parametrize("sentence, count, kept", [
+    ("She has taken the drug every night for about nine months.", "nine months", False),
+    ("Cyclobenzaprine is not supported for use for longer than 2 to 3 weeks.", "2 to 3 weeks", False),
+    ("The injection relieved his pain for about two weeks.", "two weeks", False),
+    ("Monthly medication management visits for 6 months were requested.", "6 months", True),
+    ("A TENS trial for one month is recommended.", "one month", True),
+    ("He completed physical therapy, 4 weeks in all.", "4 weeks", True),
+])
+def test_a_bare_duration_after_drug_use_is_no_count(sentence, count, kept):
+    from nlp.ner.components import EntityFilter
+    from nlp.ner.patterns import (drug_duration_cues, drug_duration_service_words, drug_duration_window,
+                                  guideline_single_words)
+
+    doc = blank_pipeline()(sentence)
+    i = sentence.index(count)
+    ent = doc.char_span(i, i + len(count), "SESSION_COUNT")
+    keep = EntityFilter(guideline_single_words(), drug_duration_cues(), cue_window=drug_duration_window(),
+                        service_words=drug_duration_service_words()).keep(ent)
+    assert keep is kept
+
+
+def test_a_fragment_of_a_known_guideline_name_is_the_whole_name():
+    """The model's "MTUS)" of "Medical Treatment Utilization Schedule (MTUS)" (documents reviewed)."""
+    from nlp.ner.components import CitationDocuments
+    from nlp.ner.patterns import citation_documents
+
+    text = "Employee medical records and Medical Treatment Utilization Schedule (MTUS)\n\nMedical Qualifications"
+    nlp = blank_pipeline()
+    doc = nlp(text)
+    i = text.index("MTUS)")
+    doc.ents = [doc.char_span(i, i + 5, "GUIDELINE")]
+    doc = CitationDocuments(**citation_documents(), vocab=nlp.vocab)(doc)
+    assert [e.text for e in doc.ents] == ["Medical Treatment Utilization Schedule (MTUS)"]
 
 
 def test_bundled_pipeline_multiplies_with_the_configured_backend():

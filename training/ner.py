@@ -1,8 +1,8 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
 The assembled pipeline is: imr_sections → tok2vec → drug_ruler → ner → imr_citation_trimmer →
-entity_ruler → imr_citation_extender → imr_citation_documents → imr_count_shaper → imr_request_quantity → imr_entity_filter →
-imr_entity_normalizer.
+entity_ruler → imr_citation_extender → imr_citation_documents → imr_drug_name_suffixes → imr_count_shaper →
+imr_entity_filter → imr_request_quantity → imr_entity_normalizer.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
@@ -304,7 +304,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
 
     import nlp.ner.components  # noqa: F401
     from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_analyte_words,
-                                  drug_duration_cues, drug_lay_uses, drug_name_suffixes, guideline_lead_words,
+                                  drug_duration_cues, drug_duration_service_words, drug_duration_window,
+                                  drug_lay_uses, drug_name_suffixes, guideline_lead_words,
                                   guideline_single_words, guideline_stop_words, ordinary_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -321,21 +322,28 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         drugs.add_patterns([p for p in patterns if p["label"] == "DRUG"])
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
-        pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails()}, after="entity_ruler")
+        pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words()},
+                      after="entity_ruler")
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
         pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},
                       after="imr_citation_documents")
         pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_drug_name_suffixes")
-        pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern()},
+        pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern(),
+                                                      "counts": count_grammar()["counts"]},
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
                                                       "lead_words": guideline_lead_words()}, after="ner")
     entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                                "drug_duration_cues": drug_duration_cues(),
+                                                               "cue_window": drug_duration_window(),
+                                                               "service_words": drug_duration_service_words(),
                                                                "unknown_drug_endings": unknown_drug_endings(),
                                                                "lay_uses": drug_lay_uses(),
-                                                               "analyte_words": drug_analyte_words()})
+                                                               "analyte_words": drug_analyte_words()},
+                                  # before the heading quantity, which reads whether a heading names a drug
+                                  **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
+                                     else {}))
     entity_filter.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
     pipe.meta.update(pipeline_meta())

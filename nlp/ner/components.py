@@ -86,36 +86,55 @@ class CitationExtender:
     """Extend each GUIDELINE entity over the chapter, topic and pages that follow it.
 
     `tails` are regular expressions tried right after the entity (the first that matches wins);
-    the extension stops at a token boundary and never runs into the next entity."""
+    the extension stops at a token boundary and never runs into the next entity other than a
+    DRUG: a drug named as the citation's topic is part of the GUIDELINE (SPEC section 2,
+    "Section(s): Cyclobenzaprine (Flexeril), Page(s): 41-42"). A tail that takes in one of
+    `stop_words` ("the MTUS, which states ... on page 3") is prose, not the citation's. A
+    citation ends before a trailing comma."""
 
-    def __init__(self, tails: list[str]):
+    def __init__(self, tails: list[str], stop_words: list[str] = ()):
         self.tails = [re.compile(t) for t in tails]
+        self.stop = re.compile(r"(?i)\b(?:%s)\b" % "|".join(map(re.escape, stop_words))) if stop_words else None
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
         text = letter_text(doc)
         changed = False
         for k, ent in enumerate(ents):
-            if ent.label_ != "GUIDELINE":
+            if ent is None or ent.label_ != "GUIDELINE":
                 continue
-            limit = ents[k + 1].start_char if k + 1 < len(ents) else len(text)
+            after = [x for x in ents[k + 1:] if x is not None]
+            limit = next((x.start_char for x in after if x.label_ != "DRUG"), len(text))
             for tail in self.tails:
                 m = tail.match(text, ent.end_char)
-                if not m or m.end() <= ent.end_char:
+                if not m or m.end() <= ent.end_char or self.stop and self.stop.search(m.group()):
                     continue
                 span = doc.char_span(ent.start_char, min(m.end(), limit), label="GUIDELINE", alignment_mode="contract")
                 if span is not None and span.end > ent.end:
-                    ents[k] = span
-                    changed = True
+                    # a DRUG the citation now covers is its topic; one it would cut stops it
+                    inside = [j for j in range(k + 1, len(ents)) if ents[j] is not None and ents[j].start < span.end]
+                    if any(ents[j].end > span.end for j in inside):
+                        span = Span(doc, ent.start, min(ents[j].start for j in inside if ents[j].end > span.end),
+                                    label="GUIDELINE")
+                        inside = [j for j in inside if ents[j].end <= span.end]
+                    if span.end > ent.end:
+                        ents[k] = span
+                        for j in inside:
+                            ents[j] = None
+                        changed = True
                 break
+        for k, ent in enumerate(ents):  # a citation never ends in a comma (the model's "ODG Pain,")
+            if ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].text in (",", ";"):
+                ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
+                changed = True
         if changed:
-            doc.ents = ents
+            doc.ents = [x for x in ents if x is not None]
         return doc
 
 
-@Language.factory("imr_citation_extender", default_config={"tails": []})
-def make_citation_extender(nlp: Language, name: str, tails: list[str]) -> CitationExtender:
-    return CitationExtender(tails)
+@Language.factory("imr_citation_extender", default_config={"tails": [], "stop_words": []})
+def make_citation_extender(nlp: Language, name: str, tails: list[str], stop_words: list[str]) -> CitationExtender:
+    return CitationExtender(tails, stop_words)
 
 
 class CitationDocuments:
@@ -150,15 +169,16 @@ class CitationDocuments:
             self.known.add("KNOWN", [list(p) for p in known_names])
 
     def _join_known(self, doc: Doc, ents: list[Span]) -> list[Span]:
-        """Two or more GUIDELINE entities inside one known guideline name (`known_names`, the
+        """GUIDELINE entities that cover part of one known guideline name (`known_names`, the
         ruler's names of several tokens) and nothing else there: the model cut one citation
-        ("California Medical Treatment Utilization Schedule" + "MTUS) Guidelines")."""
+        ("California Medical Treatment Utilization Schedule" + "MTUS) Guidelines") or took a
+        fragment of it ("MTUS)" of "Medical Treatment Utilization Schedule (MTUS)")."""
         if self.known is None:
             return ents
         out = list(ents)
         for match in filter_spans([Span(doc, s, e) for _, s, e in self.known(doc)]):
             touching = [x for x in out if x.start < match.end and match.start < x.end]
-            if len(touching) < 2 or any(x.label_ != "GUIDELINE" for x in touching):
+            if not touching or any(x.label_ != "GUIDELINE" for x in touching):
                 continue
             joined = Span(doc, min(match.start, touching[0].start), max(match.end, touching[-1].end), label="GUIDELINE")
             out = sorted([x for x in out if x not in touching] + [joined], key=lambda x: x.start)
@@ -355,20 +375,32 @@ def make_drug_name_suffixes(nlp: Language, name: str, suffix_words: list[str]) -
     return DrugNameSuffixes(suffix_words)
 
 
-_DURATION = re.compile(r"^\d+(?:\s*-\s*\d+)?\s+(?:weeks?|months?|days?)$", re.I)
+_DURATION_UNITS = frozenset({"week", "weeks", "month", "months", "day", "days"})
+_CLAUSE_ENDS = frozenset({",", ";", ":", ".", "(", ")", "\n", "\n\n"})
 
 
 class RequestQuantity:
     """Mark the quantity of a non-drug request in its item heading as a SESSION_COUNT (the
-    pattern's named group `count` when it matched, else the whole match).
+    pattern's named group `count` when it matched, else the whole match); where the heading has
+    no such quantity and no SESSION_COUNT, the longest form of the count grammar in it (`counts`,
+    configs/ner/count_grammar.yaml: "INDIVIDUAL PSYCHOTHERAPY ONCE A WEEK FOR 20 WEEKS",
+    "Acupuncture, lumbar spine, times 8"): a heading names what the item requests.
 
     Spans never overlap (SPEC section 2): an entity that starts before the heading and runs into
     the quantity (a sentence cut short before the heading: "... per the Official Disability" +
     the heading) is cut where the heading starts, since a heading begins a new item; the quantity
     is skipped when it would still overlap an entity."""
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str, counts: list[str] = ()):
         self.pattern = re.compile(pattern, re.I)
+        self.counts = [re.compile(p, re.I) for p in counts]
+
+    def _quantity(self, text: str, start: int, end: int) -> tuple[int, int] | None:
+        m = self.pattern.search(text, start, end)
+        if m:
+            return m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
+        forms = [f.span() for p in self.counts for f in p.finditer(text, start, end) if f.end() > f.start()]
+        return max(forms, key=lambda f: (f[1] - f[0], -f[0]), default=None)
 
     def __call__(self, doc: Doc) -> Doc:
         layout = doc._.layout
@@ -382,11 +414,12 @@ class RequestQuantity:
             in_heading = [e for e in ents if e.start_char in h]
             if any(e.label_ == "DRUG" for e in in_heading):
                 continue
-            m = self.pattern.search(text, h.start, h.end)
-            if not m or any(e.start_char < m.end() and m.start() < e.end_char for e in in_heading):
+            if any(e.label_ == "SESSION_COUNT" for e in in_heading):
                 continue  # the model (or a pattern) already marked it
-            start, end = m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
-            span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
+            found = self._quantity(text, h.start, h.end)
+            if not found or any(e.start_char < found[1] and found[0] < e.end_char for e in in_heading):
+                continue
+            span = doc.char_span(*found, label="SESSION_COUNT", alignment_mode="contract")
             if span is None:
                 continue
             ents = [_cut_before(e, h.start, span.start) if e.start_char < h.start and e.end > span.start else e
@@ -412,9 +445,9 @@ def _cut_before(ent: Span, char: int, token: int) -> Span | None:
     return Span(ent.doc, ent.start, end, label=ent.label_) if end > ent.start else None
 
 
-@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)"})
-def make_request_quantity(nlp: Language, name: str, pattern: str) -> RequestQuantity:
-    return RequestQuantity(pattern)
+@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)", "counts": []})
+def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[str]) -> RequestQuantity:
+    return RequestQuantity(pattern, counts)
 
 
 class CountShaper:
@@ -506,9 +539,11 @@ class EntityFilter:
 
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
-                 analyte_words: list[str] = ()):
+                 analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
-        self.cues = tuple(" " + c.lower() + " " for c in drug_duration_cues)
+        self.cues = frozenset(c.lower() for c in drug_duration_cues)
+        self.cue_window = cue_window
+        self.service_words = frozenset(w.lower() for w in service_words)
         self.endings = tuple(e.lower() for e in unknown_drug_endings)
         self.lay_uses = {k.lower(): {w.lower() for w in v} for k, v in (lay_uses or {}).items()}
         self.analyte_words = {w.lower() for w in analyte_words}
@@ -544,10 +579,29 @@ class EntityFilter:
             return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
-        if ent.label_ == "SESSION_COUNT" and self.cues and _DURATION.match(ent.text):
-            before = " " + ent.doc[max(0, ent.start - 3):ent.start].text.lower() + " "
-            return not any(before.endswith(c) for c in self.cues)
+        if ent.label_ == "SESSION_COUNT" and self.cues and self._bare_duration(ent):
+            return not self._after_drug_use(ent)
         return True
+
+    @staticmethod
+    def _bare_duration(ent: Span) -> bool:
+        """Only a number (or range) of weeks, months or days: "4 weeks", "two to three weeks"."""
+        return (len(ent) >= 2 and ent[-1].lower_ in _DURATION_UNITS and ent[0].like_num
+                and all(t.like_num or t.lower_ in ("-", "to", "\u2013") for t in ent[1:-1]))
+
+    def _after_drug_use(self, ent: Span) -> bool:
+        """A drug-use word (`drug_duration_cues`) among the `cue_window` words before a bare
+        duration, in its clause and with no service word (`service_words`) nearer: "taking it
+        nightly for about five months", "does not support use for longer than 2 to 3 weeks" (SPEC
+        section 2: durations of drug use are no count)."""
+        doc, k = ent.doc, ent.start
+        while k > 0 and ent.start - k < self.cue_window and doc[k - 1].text not in _CLAUSE_ENDS:
+            k -= 1
+            if doc[k].lower_ in self.service_words:
+                return False  # "medication management visits for 6 months": a service's course
+            if doc[k].lower_ in self.cues:
+                return True
+        return False
 
     def __call__(self, doc: Doc) -> Doc:
         ents = doc.ents
@@ -578,11 +632,13 @@ class EntityFilter:
 
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
                                                       "unknown_drug_endings": [], "lay_uses": {},
-                                                      "analyte_words": []})
+                                                      "analyte_words": [], "cue_window": 3, "service_words": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
-                       lay_uses: dict[str, list[str]], analyte_words: list[str]) -> EntityFilter:
-    return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words)
+                       lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
+                       service_words: list[str]) -> EntityFilter:
+    return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
+                        cue_window, service_words)
 
 
 @functools.lru_cache(maxsize=1)

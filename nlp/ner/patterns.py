@@ -87,6 +87,14 @@ def drug_duration_cues() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_CUES"])
 
 
+def drug_duration_window() -> int:
+    return int(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_WINDOW"])
+
+
+def drug_duration_service_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_SERVICE_WORDS"])
+
+
 def request_quantity_pattern() -> str:
     return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
 
