@@ -80,7 +80,10 @@ def _cfg():
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
-        "fields": {role: [_phrase(x) for x in labels] for role, labels in cfg["item_fields"].items()},
+        "fields": {role: [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))
+                   for role, labels in cfg["item_fields"].items()},
+        "both_sides": list(cfg["item_field_patterns"]["guidelines"]),
+        "side_cues": {role: _ci(r"(?:%s)" % "|".join(cues)) for role, cues in cfg["field_side_cues"].items()},
         "decision_words": {v.lower(): k for k, v in cfg["decision_words"].items()},
     }
 
@@ -156,24 +159,65 @@ def _item_headings(text: str, fmt: str, start: int, end: int):
     return paras, []
 
 
+SIDES = ("claims_administrator", "reviewer")
+_SENTENCE_END = re.compile(r"[.;]\s+")
+
+
 def _fields(text: str, item: ItemLayout) -> None:
-    """Find the guideline and rationale fields inside an item's span."""
+    """Find the guideline and rationale fields inside an item's span, then give each side the
+    sentences of a guideline field that name it (`_side_sentences`)."""
     body_start, body_end = item.heading.end, item.span.end
     body = text[body_start:body_end]
     marks = []
-    for role, labels in _cfg()["fields"].items():
-        for lab in labels:
+    labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"])
+    for role, patterns in labels.items():
+        for lab in patterns:
             for m in re.finditer(r"(?im)^" + lab + r"\s*", body):
                 marks.append((m.start(), m.end(), role))
     marks.sort()
-    taken = set()
+    taken, found = set(), {}
     for k, (s, e, role) in enumerate(marks):
-        if role in taken:
-            continue
-        nxt = next((m[0] for m in marks[k + 1:] if m[2] != role), len(body))
+        if role in taken or any(s < f.end - body_start and f.start - body_start < e for f in found.values()):
+            continue  # a label is read once, and never inside another label
+        nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
-        setattr(item, role, Span(body_start + e, body_start + max(e, seg_end)))
+        found[role] = Span(body_start + e, body_start + max(e, seg_end))
         taken.add(role)
+    for role in ("rationale",) + SIDES:
+        if role in found:
+            setattr(item, role, found[role])
+    _side_sentences(text, item, found)
+
+
+def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span]) -> None:
+    """A guideline field whose sentences say whose guideline they name ("The Claims Administrator
+    based its decision on X. The Expert Reviewer relied on Y.", `field_side_cues`): each side gets
+    its own sentences, unless a field of its own label names it. Sentences before the first cue
+    stay with the field's side."""
+    cues = _cfg()["side_cues"]
+    for role in ("both_sides",) + SIDES:
+        field_span = found.get(role)
+        if field_span is None:
+            continue
+        sentences = [field_span.start] + [m.end() for m in _SENTENCE_END.finditer(text, field_span.start, field_span.end)]
+        starts = sorted((pos, side) for pos in sentences for side, rx in cues.items()
+                        if rx.match(text, pos, field_span.end))
+        if not starts or all(side == role for _, side in starts):
+            continue
+        bounds = [(field_span.start, role)] if starts[0][0] > field_span.start else []
+        bounds += starts
+        runs: dict[str, Span] = {}
+        for k, (start, side) in enumerate(bounds):
+            end = bounds[k + 1][0] if k + 1 < len(bounds) else field_span.end
+            end = start + len(text[start:end].rstrip())
+            if side not in runs and side in SIDES:
+                runs[side] = Span(start, end)
+            elif side in runs and bounds[k - 1][1] == side and runs[side].end >= bounds[k - 1][0]:
+                runs[side] = Span(runs[side].start, end)  # its sentences go on (the first run names it)
+        for side in SIDES:
+            own = found.get(side)
+            if side in runs and (own is None or own == field_span):
+                setattr(item, side, runs[side])
 
 
 def _determinations(text: str, end: int) -> list[tuple[str, str | None]]:

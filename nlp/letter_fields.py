@@ -28,8 +28,11 @@ _TABLE = {
     "application_received": r"Application\s+Received:\s*(" + DATE + ")",
 }
 _INJURY = re.compile(
-    r"(?:date of injury|injury date|injured|injury|DOI)\)?\s*(?:was|is)?\s*(?:of|on|dated|date of)?\s*"
-    r"(?:on\s+)?(" + DATE + ")", re.I)
+    r"(?:date of injury|injury date|injured|injury|DOI)\)?:?\s*(?:was|is)?\s*(?:of|on|dated|date of)?\s*"
+    r"(?:on\s+)?(" + DATE + ")"
+    # "injured his right shoulder on 06/03/2013", "a crush injury to the left foot on 11/05/2012"
+    r"|(?:injured\s+(?:his|her|their)|injury\s+to\s+(?:his|her|their|the))(?:\s+[a-z-]+){1,3}\s+on\s+(" + DATE + ")",
+    re.I)
 _AGE = re.compile(r"\b(\d{1,3})[\s-]+(?:year|yr)s?[\s-]+old\b", re.I)
 _SEX = re.compile(r"\b(?:year[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b", re.I)
 _HE = re.compile(r"(?<!/)\b(he|him|his|himself)\b(?!/)", re.I)
@@ -145,7 +148,7 @@ def patient(text: str, summary: Span | None, header_doi: str | None = None) -> d
             sex = "female"
     doi = header_doi
     if doi is None:
-        dates = {parse_date(m.group(1)) for m in _INJURY.finditer(part)} - {None}
+        dates = {parse_date(m.group(1) or m.group(2)) for m in _INJURY.finditer(part)} - {None}
         if len(dates) == 1:
             doi = dates.pop()
     return {"age": age, "sex": sex, "date_of_injury": doi}

@@ -192,8 +192,9 @@ def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected)
 
 def test_fragments_of_a_known_guideline_name_are_one_citation():
     """A retrained model cut "California Medical Treatment Utilization Schedule (MTUS) Guidelines"
-    in two; the entity ruler knows the whole name (its cores), so the fragments are joined. A
-    known name with one entity inside, or with another label inside, is left alone."""
+    in two; the entity ruler knows the whole name (its cores), so the fragments are joined. One
+    fragment is the whole name too (the bundled model's "MTUS)" of "Medical Treatment Utilization
+    Schedule (MTUS)" in written letters); a known name with another label inside is left alone."""
     from nlp.ner.components import CitationDocuments
 
     docs = CitationDocuments(**citation_documents(), vocab=_nlp().vocab)
@@ -202,7 +203,10 @@ def test_fragments_of_a_known_guideline_name_are_one_citation():
                                ("MTUS) Guidelines", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["California Medical Treatment Utilization Schedule (MTUS) Guidelines"]
     doc = docs(_doc(sentence, [("California Medical Treatment Utilization Schedule", "GUIDELINE")]))
-    assert [e.text for e in doc.ents] == ["California Medical Treatment Utilization Schedule"]
+    assert [e.text for e in doc.ents] == ["California Medical Treatment Utilization Schedule (MTUS) Guidelines"]
+    doc = docs(_doc(sentence, [("California Medical Treatment Utilization Schedule", "GUIDELINE"), ("MTUS", "DRUG")]))
+    assert [(e.text, e.label_) for e in doc.ents] == [("California Medical Treatment Utilization Schedule", "GUIDELINE"),
+                                                      ("MTUS", "DRUG")]
 
 
 def _letter(field: str) -> str:

@@ -202,3 +202,64 @@ def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
     assert [(c["text"], c["source"], c["document"]) for c in reviewer] == [
         ("Official Disability Guidelines (ODG) Pain, Behavioral Interventions", "ODG", "pain")]
     assert any(e["text"] == "MTUS" and e["item"] == 1 for e in rec["entities"])  # still an entity
+
+
+@pytest.mark.parametrize("summary, doi", [
+    ("The applicant is a 58-year-old male who injured his right shoulder on 06/03/2013 while lifting.", "2013-06-03"),
+    ("A 50 year old male who sustained a crush injury to the left foot on 11/05/2012 when a pallet fell.",
+     "2012-11-05"),
+    ("Date of injury: 04/02/2011. He was seen on 05/06/2014.", "2011-04-02"),
+    # a visit about the injury is no date of injury; two different dates decide nothing
+    ("He was seen on 03/04/2015 for the low back. Follow-up on 04/04/2015.", None),
+    ("He injured his back on 01/02/2010 and injured his knee on 02/03/2011.", None),
+])
+def test_date_of_injury_from_the_case_summary(summary, doi):
+    from nlp.layout import Span
+    from nlp.letter_fields import patient
+
+    assert patient(summary, Span(0, len(summary)))["date_of_injury"] == doi
+
+
+@pytest.mark.parametrize("layout, line, written, named", [
+    ("dwc_2015", "2. Soma 350mg #60 is not", "2. Soma 350mg #60, 2 refills, is not", "Soma 350mg #60, 2 refills"),
+    ("dwc_2015", "2. Soma 350mg #60 is not", "2. The request for a Soma 350mg #60 is not", "Soma 350mg #60"),
+    ("dwc_2013_notice", "1) Regarding the request for ProSom:", "1) Regarding the request for a ProSom trial:",
+     "ProSom trial"),
+])
+def test_a_request_is_named_without_its_article_or_trailing_comma(layout, line, written, named):
+    text = normalize_text((LAYOUTS / f"{layout}.txt").read_text(encoding="utf-8"))
+    assert line in text
+    requests = [it.request for it in parse_layout(text.replace(line, written)).items]
+    assert named in requests
+
+
+ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\n\n"
+                 "CLINICAL CASE SUMMARY\n\nThe patient is a 40 year old male.\n\nIMR DECISION(S) AND RATIONALE(S)\n\n"
+                 "1. Norco 10/325mg #60 is not medically necessary and appropriate.\n{fields}\n")
+
+
+@pytest.mark.parametrize("fields, claims, reviewer, rationale", [
+    # both sides in one field, each sentence saying whose guideline it names
+    ("Guidelines cited: The Claims Administrator cited ODG Pain. The Expert Reviewer relied on MTUS Opioids, page 78.\n"
+     "Rationale: Not supported.", "The Claims Administrator cited ODG Pain.",
+     "The Expert Reviewer relied on MTUS Opioids, page 78.", "Not supported."),
+    # the reviewer's field opens with the claims administrator's sentence
+    ("Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Claims Administrator based its decision on "
+     "ODG Pain. The Expert Reviewer based his/her decision on MTUS Opioids.\nRationale for the Decision: No.",
+     "The Claims Administrator based its decision on ODG Pain.",
+     "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
+    # other writers' labels
+    ("Guideline(s) cited by the Claims Administrator: ODG Pain.\nGuidelines relied upon by the Expert Reviewer: MTUS.\n"
+     "Decision rationale: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Claims Administrator guideline(s): ODG Pain.\nExpert Reviewer guideline(s): MTUS.\nRationale: No.",
+     "ODG Pain.", "MTUS.", "No."),
+    # a field of a side's own label keeps it, whatever the other field's sentences say
+    ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The Claims Administrator cited ODG; the reviewer "
+     "relied on MTUS.\nDecision rationale: No.", "ODG Pain.", "the reviewer relied on MTUS.", "No."),
+])
+def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, reviewer, rationale):
+    text = normalize_text(ONE_ITEM_2015.format(fields=fields))
+    (item,) = parse_layout(text).items
+    got = tuple(getattr(item, side).text(text) if getattr(item, side) else None
+                for side in ("claims_administrator", "reviewer", "rationale"))
+    assert got == (claims, reviewer, rationale)
