@@ -62,6 +62,10 @@ class KB:
     drug_topic_share: float = 0.0
     multi_document: dict = field(default_factory=dict)
     paired_mentions: dict = field(default_factory=dict)
+    # templates/layout_text.yaml: each layout's fixed prose (name -> str.format template) and
+    # the short alternatives picked from it (name -> list)
+    layout_text: dict = field(default_factory=dict)
+    layout_choices: dict = field(default_factory=dict)
 
     def synonyms(self):
         """(compiled regex, table) of vocab.yaml `synonyms` (longest phrase first)."""
@@ -122,6 +126,14 @@ def resolve(path: str | os.PathLike, base: Path = REPO) -> Path:
     return base / p
 
 
+def load_layout_text(path: Path) -> tuple[dict, dict]:
+    """(name -> template text, name -> alternatives) of templates/layout_text.yaml. The fixed
+    headings and line starts are fields there, filled by letter.py with `markers.written(...)`."""
+    lt = _load(path)
+    return ({name: t["text"] for name, t in lt["templates"].items()},
+            {k: list(v) for k, v in lt["choices"].items()})
+
+
 def load_kb(cfg: dict) -> KB:
     kbdir = resolve(cfg["kb_dir"])
     tdir = resolve(cfg["templates_dir"])
@@ -130,6 +142,7 @@ def load_kb(cfg: dict) -> KB:
     cit = _load(kbdir / "citations.yaml")
     sent = _load(tdir / "sentences.yaml")
     vocab = _load(tdir / "vocab.yaml")
+    layout_text, layout_choices = load_layout_text(tdir / "layout_text.yaml")
     drug_path = os.environ.get("IMR_DRUG_LEXICON") or cfg["drug_lexicon"]
     lex = _load(resolve(drug_path))
 
@@ -199,7 +212,8 @@ def load_kb(cfg: dict) -> KB:
               drug_request_forms_dosing=list(tr["drug_request_forms_dosing"]),
               drug_topic_forms=list(cit["drug_topic_forms"]),
               drug_topic_share=float(cit["drug_topic_share"]),
-              multi_document=cit["multi_document"], paired_mentions=cit["paired_mentions"])
+              multi_document=cit["multi_document"], paired_mentions=cit["paired_mentions"],
+              layout_text=layout_text, layout_choices=layout_choices)
 
 
 @dataclass

@@ -67,6 +67,10 @@ class LetterBuilder:
     def r(self, tpl, ctx) -> list:
         return render(tpl, ctx, self.kb)
 
+    def layout_text(self, name: str, **fields) -> str:
+        """A layout's fixed prose: template `name` of configs/templates/layout_text.yaml with `fields`."""
+        return self.kb.layout_text[name].format(**fields)
+
     def date(self, d: dt.date) -> str:
         return _fmt_date(d, self.date_style)
 
@@ -762,93 +766,80 @@ class LetterBuilder:
             rv, rv_c = self.guideline_paragraph("reviewer", mtus, other, era, it)
             prepared.append((it, req, ca, ca_c, rv, rv_c))
 
-        # ---------------- header
+        # ---------------- header (fixed prose: configs/templates/layout_text.yaml)
+        lt = self.layout_text
         if layout == "dwc_2014" and era == 2016:
-            w.add(f"{markers.written('Case Number:')} {self.case_number}\nDate Assigned: {_fmt_date(self.d_assigned, 'slash')} Date of Injury: {_fmt_date(self.doi, 'slash')}\n"
-                  f"{markers.written('Decision Date:')} {_fmt_date(self.d_decision, 'slash')} UR Denial Date: {_fmt_date(self.d_ur, 'slash')}\n"
-                  f"Priority: Standard Application \nReceived: \n{_fmt_date(self.d_received, 'slash')}{P}")
+            w.add(lt("header_dwc_2014_2016", case_number_label=markers.written('Case Number:'),
+                     decision_date_label=markers.written('Decision Date:'), case_number=self.case_number, date_assigned=_fmt_date(self.d_assigned, 'slash'),
+                     date_of_injury=_fmt_date(self.doi, 'slash'), date_decision=_fmt_date(self.d_decision, 'slash'),
+                     date_ur=_fmt_date(self.d_ur, 'slash'), date_received=_fmt_date(self.d_received, 'slash')))
             self.stated.update(header_dates=True)
         elif layout == "dwc_2013_notice":
-            w.add(f"{markers.written('Notice of Independent Medical Review Determination')}{P}{markers.written('Dated:')} {_fmt_date(self.d_decision, 'slash')}{P}"
-                  f"{markers.written('IMR Case Number:')} {self.case_number}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
-                  f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nIMR Application Received: {_fmt_date(self.d_received, 'slash')}\n"
-                  f"Treatment(s) in Dispute Listed on IMR Application: ")
+            w.add(lt("header_dwc_2013_notice", notice_title=markers.written('Notice of Independent Medical Review Determination'),
+                     dated=markers.written('Dated:'), case_number_label=markers.written('IMR Case Number:'), date_decision=_fmt_date(self.d_decision, 'slash'), case_number=self.case_number,
+                     date_ur=_fmt_date(self.d_ur, 'slash'), date_of_injury=_fmt_date(self.doi, 'slash'),
+                     date_received=_fmt_date(self.d_received, 'slash')))
             self.dispute_list(w, prepared)
             ov = [it.decision == "overturned" for it in items]
             fd, what = (("OVERTURN", "all of") if all(ov) else ("UPHOLD", "none of") if not any(ov) else ("OVERTURN", "some of"))
-            w.add(f"{P}Dear {'' if self.redact else 'Sir or Madam'},{P}MAXIMUS Federal Services, Inc. has completed the Independent Medical Review (IMR) "
-                  f"of the above workers' compensation case. This letter provides you with the IMR Final Determination and explains how the determination was made.{P}"
-                  f"{markers.written('Final Determination:')} {fd}. This means we decided that {what} the disputed items/services are medically necessary and appropriate. "
-                  f"A detailed explanation of the decision for each of the disputed items/services is provided later in this letter.{P}"
-                  f"This decision is final and binding on all parties. The Administrative Director of the Division of Workers' Compensation has adopted the determination.{P}"
-                  f"{markers.section_heading(layout, 'items')}{P}The Independent Medical Review decision was made based on the following:{P}")
+            w.add(lt("notice_final_determination", addressee='' if self.redact else lt("notice_addressee"),
+                     final_determination=markers.written('Final Determination:'), determination=fd, share=what, items_heading=markers.section_heading(layout, 'items')))
             for k, (it, req, *_rest) in enumerate(prepared, 1):
                 neg = "" if it.decision == "overturned" else "not "
-                w.add(f"{k}. {markers.written('MAXIMUS Federal Services, Inc. has determined')} the request for ")
+                w.add(lt("notice_determination_item", k=k, has_determined=markers.written('MAXIMUS Federal Services, Inc. has determined')))
                 w.add_pieces(req)
-                w.add(f" is {neg}medically necessary and appropriate.{P}")
-            w.add(f"{markers.written('Medical Qualifications of the Expert Reviewer:')}{P}The expert reviewer is Board Certified in {' and '.join(specs)}, "
-                  f"and is licensed to practice in California. The expert reviewer has been in active clinical practice for more than five years "
-                  f"and is currently working at least 24 hours a week in active practice.{P}")
+                w.add(lt("necessity", neg=neg) + P)
+            w.add(lt("notice_qualifications", qualifications=markers.written('Medical Qualifications of the Expert Reviewer:'),
+                     specialties=' and '.join(specs)))
             self.stated.update(header_dates=True)
         elif layout == "dwc_2015":
-            w.add(f"{markers.written('MAXIMUS FEDERAL SERVICES, INC.')}\n{markers.written('Independent Medical Review')}\nP.O. Box 138009\nSacramento, CA 95813-8009{P}"
-                  f"{markers.written('Dated:')} {_fmt_date(self.d_decision, 'slash')}{P}{markers.written('IMR Case Number:')} {self.case_number}\n"
-                  f"Date of Injury: {_fmt_date(self.doi, 'slash')}\nDate of UR Decision: {_fmt_date(self.d_ur, 'slash')}\n"
-                  f"IMR Application Received: {_fmt_date(self.d_received, 'slash')}\nTreatment(s) in Dispute: ")
+            w.add(lt("header_dwc_2015", maximus=markers.written('MAXIMUS FEDERAL SERVICES, INC.'),
+                     imr=markers.written('Independent Medical Review'), dated=markers.written('Dated:'),
+                     case_number_label=markers.written('IMR Case Number:'), date_decision=_fmt_date(self.d_decision, 'slash'), case_number=self.case_number,
+                     date_of_injury=_fmt_date(self.doi, 'slash'), date_ur=_fmt_date(self.d_ur, 'slash'),
+                     date_received=_fmt_date(self.d_received, 'slash')))
             self.dispute_list(w, prepared)
             w.add(P)
             self.stated.update(header_dates=True)
 
         if layout != "dwc_2013_notice":
-            reviewer = rng.choice(["an expert reviewer", "a physician reviewer"])
+            reviewer = rng.choice(kb.layout_choices["reviewer"])
             rn = reviewer.split(" ", 1)[1]
-            w.add(f"{rng.choice(['', ' '])}{markers.written('HOW THE IMR FINAL DETERMINATION WAS MADE')}{P}MAXIMUS Federal Services sent the complete case file to {reviewer}. "
-                  f"He/she has no affiliation with the employer, employee, providers or the claims administrator. ")
+            w.add(lt("how_determination_made", lead=rng.choice(['', ' ']),
+                     heading=markers.written('HOW THE IMR FINAL DETERMINATION WAS MADE'), reviewer=reviewer))
             if era == 2016:
-                w.add("He/she has been in active clinical practice for more than five years and is currently working at least 24 hours a week in active practice. "
-                      f"The {rn} was selected based on his/her clinical experience, education, background, and expertise in the same or similar specialties "
-                      "that evaluate and/or treat the medical condition and disputed items/Service. He/she is familiar with governing laws and regulations, "
-                      "including the strength of evidence hierarchy that applies to Independent Medical Review determinations."
-                      f"{P}{markers.written('The Expert Reviewer has the following credentials:')}\n{markers.written('State(s) of Licensure:')} "
-                      f"{','.join(['California'] + rng.sample(kb.vocab['states'][1:], k=rng.randint(0, 2)))}\n"
-                      f"{markers.written('Certification(s)/Specialty:')} {', '.join(specs)}{P}")
+                w.add(lt("credentials_2016", reviewer_noun=rn,
+                         credentials_heading=markers.written('The Expert Reviewer has the following credentials:'),
+                         licensure=markers.written('State(s) of Licensure:'),
+                         certification=markers.written('Certification(s)/Specialty:'),
+                         states=','.join(['California'] + rng.sample(kb.vocab['states'][1:], k=rng.randint(0, 2))),
+                         specialties=', '.join(specs)))
             else:
                 if len(specs) > 1 and rng.random() < 0.5:
-                    cred = f"Board Certified in {specs[0]}, has a subspecialty in {' and '.join(specs[1:])}"
+                    cred = lt("credential_subspecialty", specialty=specs[0], subspecialties=' and '.join(specs[1:]))
                 else:
-                    cred = f"Board Certified in {' and '.join(specs)}"
-                w.add(f"The {rn} is {cred} and is licensed to practice in California. He/she has been in active clinical practice for more than five years "
-                      f"and is currently working at least 24 hours a week in active practice. The {rn} was selected based on his/her clinical experience, "
-                      "education, background, and expertise in the same or similar specialties that evaluate and/or treat the medical condition and disputed "
-                      "items/services. He/she is familiar with governing laws and regulations, including the strength of evidence hierarchy that applies "
-                      f"to Independent Medical Review determinations.{P}")
+                    cred = lt("credential_board", specialties=' and '.join(specs))
+                w.add(lt("credentials", reviewer_noun=rn, credential=cred))
             if layout == "dwc_2015":
-                w.add(f"{markers.written('DOCUMENTS REVIEWED')}{P}Application of Independent Medical Review, dated {_fmt_date(self.d_received, 'slash')}\n"
-                      f"Utilization Review Determination, dated {_fmt_date(self.d_ur, 'slash')}\n"
-                      f"Medical records from {_fmt_date(self.d_prior, 'slash')} through {_fmt_date(self.d_rfa, 'slash')}{P}")
+                w.add(lt("documents_reviewed", heading=markers.written('DOCUMENTS REVIEWED'), date_received=_fmt_date(self.d_received, 'slash'), date_ur=_fmt_date(self.d_ur, 'slash'),
+                         date_prior=_fmt_date(self.d_prior, 'slash'), date_rfa=_fmt_date(self.d_rfa, 'slash')))
 
         # ---------------- summary
         w.section = "summary"
         if layout == "dwc_2013_notice":
             w.add(f"{markers.section_heading(layout, 'summary')}{P}")
         else:
-            w.add(f"{markers.section_heading(layout, 'summary')}{P}The expert reviewer developed the following clinical case summary based on a review of the case file, including all medical records:{P}")
+            w.add(lt("summary_intro", heading=markers.section_heading(layout, 'summary')))
         s_start = w.pos()
         w.add_pieces(self.summary(items))
         s_end = w.pos()
         w.add(P)
 
         # ---------------- items
-        w.section = "item"
-        if layout == "dwc_2014":
-            w.section = "header"
-            w.add(f"{markers.section_heading(layout, 'items')}{P}{markers.written('The Final Determination was based on decisions')} for the disputed items/services set forth below:{P}")
-        elif layout == "dwc_2015":
-            w.section = "header"
-            w.add(f"{markers.section_heading(layout, 'items')}{P}{markers.written('The Final Determination was based on decisions')} for the disputed items/services set forth below:{P}")
-        else:
-            w.section = "header"
+        w.section = "header"
+        if layout in ("dwc_2014", "dwc_2015"):
+            w.add(lt("items_intro", heading=markers.section_heading(layout, 'items'),
+                     based_on=markers.written('The Final Determination was based on decisions')))
         w.section = "item"
         for k, (it, req, ca, ca_c, rv, rv_c) in enumerate(prepared, 1):
             w.item = it.index
@@ -858,7 +849,7 @@ class LetterBuilder:
             orig_text = None
             prefix = []
             if it.assoc and rng.random() < 0.8:
-                prefix = [("Associated surgical service: ", None)]
+                prefix = [(lt("associated_service"), None)]
             if layout == "dwc_2014":
                 if it.partial and era == 2016 or (it.partial and rng.random() < 0.5):
                     orig = self.request_pieces(it, n=it.partial["original"], name_idx=it.facts.get("name_idx"))
@@ -868,13 +859,13 @@ class LetterBuilder:
                     o0 = w.pos()
                     w.add_pieces(orig)
                     orig_text = (o0, w.pos())
-                    w.add(" was the original request. ")
+                    w.add(lt("partial_original"))
                     w.add_pieces(auth)
-                    w.add(" was authorized by the Claims Administrator. The remaining IMR eligible portion of the original request, ")
+                    w.add(lt("partial_authorized"))
                     r0 = w.pos()
                     w.add_pieces(req)
                     r1 = w.pos()
-                    w.add(f" is: {word}")
+                    w.add(lt("partial_decision", decision=word))
                 else:
                     r0 = w.pos()
                     w.add_pieces(prefix)
@@ -883,13 +874,13 @@ class LetterBuilder:
                     w.add(f":  {word}" if era == 2014 else f": {word}")
             elif layout == "dwc_2015":
                 neg = "" if it.decision == "overturned" else "not "
-                w.add(f"{k}. The request for ")
+                w.add(lt("numbered_request", k=k))
                 r0 = w.pos()
                 w.add_pieces(req)
                 r1 = w.pos()
-                w.add(f" is {neg}medically necessary and appropriate.")
+                w.add(lt("necessity", neg=neg))
             else:
-                w.add(f"{k}) {markers.written('Regarding the request for')} ")
+                w.add(lt("regarding_request", k=k, regarding=markers.written('Regarding the request for')))
                 r0 = w.pos()
                 w.add_pieces(req)
                 r1 = w.pos()
