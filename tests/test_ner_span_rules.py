@@ -350,6 +350,19 @@ def test_a_drug_word_in_its_lay_use_or_before_a_laboratory_word_is_no_drug():
     assert [e.text for e in f(doc).ents] == ["Cortisone", "Toradol"]
 
 
+def test_a_drug_word_naming_a_class_by_its_mechanism_is_no_drug():
+    """"a serotonin norepinephrine reuptake inhibitor" names a class (written letters); duloxetine,
+    the drug of that class, stays a DRUG."""
+    from nlp.ner.patterns import drug_class_words
+
+    text = "Duloxetine is a serotonin norepinephrine reuptake inhibitor; norepinephrine was not given."
+    spans = ((0, "Duloxetine"), (26, "norepinephrine"), (61, "norepinephrine"))
+    doc = blank_pipeline()(text)  # no layout: no word is in the header
+    doc.ents = [doc.char_span(s, s + len(w), "DRUG") for s, w in spans]
+    f = EntityFilter([], [], ["ine"], class_words=drug_class_words())
+    assert [(e.text, e.start_char) for e in f(doc).ents] == [("Duloxetine", 0), ("norepinephrine", 61)]
+
+
 def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):
     nlp = blank_pipeline()
     f = nlp.add_pipe("imr_entity_filter", config={"guideline_single_words": [], "drug_duration_cues": [],

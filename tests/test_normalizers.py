@@ -200,6 +200,15 @@ def test_infer_count_role_nearest_cue():
     ("IMR Application Received: 01/15/2015 Treatment(s) in Dispute: Eighteen sessions of physical therapy",
      "Eighteen sessions", None),
     ("The request for 12 sessions was modified to 6 sessions.", "6 sessions", None),
+    # a further / additional course is what the item asks for; a course failed or had, received;
+    # a guideline's time to improvement and its limits, what it allows (written letters)
+    ("Without evidence of functional improvement, a further 20 sessions cannot be supported.", "20 sessions",
+     "requested"),
+    ("An additional eight treatments cannot be supported.", "eight treatments", "requested"),
+    ("He has failed 18 visits of physical therapy.", "18 visits", "completed"),
+    ("She also had two sessions of massage in May.", "two sessions", "completed"),
+    ("The time to produce functional improvement is 3 to 6 treatments.", "3 to 6 treatments", "recommended"),
+    ("Total treatment should generally not exceed 20 sessions.", "20 sessions", "recommended"),
 ])
 def test_infer_count_role_guideline_attribution_and_received_cues(ctx, count, want):
     i = ctx.index(count)

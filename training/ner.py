@@ -304,8 +304,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
 
     import nlp.ner.components  # noqa: F401
     from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_analyte_words,
-                                  drug_duration_cues, drug_duration_service_words, drug_duration_window,
-                                  drug_lay_uses, drug_name_suffixes, guideline_lead_words,
+                                  drug_class_words, drug_duration_cues, drug_duration_service_words,
+                                  drug_duration_window, drug_lay_uses, drug_name_suffixes, guideline_lead_words,
                                   guideline_single_words, guideline_stop_words, ordinary_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -340,7 +340,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "service_words": drug_duration_service_words(),
                                                                "unknown_drug_endings": unknown_drug_endings(),
                                                                "lay_uses": drug_lay_uses(),
-                                                               "analyte_words": drug_analyte_words()},
+                                                               "analyte_words": drug_analyte_words(),
+                                                               "class_words": drug_class_words()},
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))

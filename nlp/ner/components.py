@@ -530,7 +530,8 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both"), a drug word in its lay use ("cortisone injection") or, unknown to the lexicon, in
+    ("Both"), a drug word in its lay use ("cortisone injection") or naming a class's mechanism
+    ("serotonin norepinephrine reuptake inhibitor") or, unknown to the lexicon, in
     the header, made of ordinary English words, before a laboratory word ("creatinine testing") or
     not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
     no web address; a bare duration after a drug-use word ("limit use to 4 weeks")."""
@@ -539,7 +540,8 @@ class EntityFilter:
 
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
-                 analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = ()):
+                 analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
+                 class_words: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
         self.cue_window = cue_window
@@ -547,6 +549,7 @@ class EntityFilter:
         self.endings = tuple(e.lower() for e in unknown_drug_endings)
         self.lay_uses = {k.lower(): {w.lower() for w in v} for k, v in (lay_uses or {}).items()}
         self.analyte_words = {w.lower() for w in analyte_words}
+        self.class_words = {w.lower() for w in class_words}
         self.ordinary: frozenset[str] = frozenset()
 
     def set_ordinary_words(self, words) -> None:
@@ -562,9 +565,12 @@ class EntityFilter:
     def _plausible_drug(self, ent: Span) -> bool:
         from nlp.lexicon import get_lexicon
 
+        nxt = self._next_word(ent)
+        if nxt in self.class_words:
+            return False  # "a serotonin norepinephrine reuptake inhibitor" names a class
         if get_lexicon().lookup(ent.text) is not None:
-            return self._next_word(ent) not in self.lay_uses.get(ent.text.lower(), ())
-        if self._next_word(ent) in self.analyte_words:
+            return nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
+        if nxt in self.analyte_words:
             return False  # "creatinine testing": a laboratory test's analyte
         layout = ent.doc._.layout
         if layout is not None and layout.locate(ent.start_char)[0] == "header":
@@ -632,13 +638,14 @@ class EntityFilter:
 
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
                                                       "unknown_drug_endings": [], "lay_uses": {},
-                                                      "analyte_words": [], "cue_window": 3, "service_words": []})
+                                                      "analyte_words": [], "cue_window": 3, "service_words": [],
+                                                      "class_words": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
-                       service_words: list[str]) -> EntityFilter:
+                       service_words: list[str], class_words: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words)
+                        cue_window, service_words, class_words)
 
 
 @functools.lru_cache(maxsize=1)

@@ -117,6 +117,10 @@ def drug_analyte_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_ANALYTE_WORDS"])
 
 
+def drug_class_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_CLASS_WORDS"])
+
+
 def _alternation(words) -> str:
     """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
     ws = sorted({str(w).lower() for w in words}, key=lambda w: (-len(w), w))  # same order in every process
