@@ -34,6 +34,7 @@ from models.examples import FORECAST_KEYS, REVIEW_KEYS
 from nlp.config import config_copy, read_yaml
 from nlp.config import load_config as _packaged_config
 from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
+from nlp.rationale_rules import rule_patterns
 
 MODES = ("read", "forecast")
 TEXT_FIELDS = ("request", "original_request", "summary", "item_summary", "claims_guideline", "reviewer_guideline",
@@ -227,6 +228,10 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         self.settings = settings
 
     def fit(self, X, y=None):
+        s = self.settings or load_config()["features"]
+        # the weak rules' cue patterns as they are at fit time: a saved model keeps matching the
+        # words it was trained with, whatever configs/lexicons/rationale_cues.yaml says later
+        self.rule_patterns_ = rule_patterns() if s.get("rationale_rule_cues") else None
         self._compile()
         return self
 
@@ -247,6 +252,8 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         self.summary_cues_ = compile_cues(s["summary_cues"])
         self.item_cues_ = compile_cues(s["item_summary"]["cues"])
         self.cue_unless_ = dict(s["item_summary"]["unless"])
+        self.rationale_rules_ = {label: [re.compile(p, re.I) for p in pats]
+                                 for label, pats in (getattr(self, "rule_patterns_", None) or {}).items()}
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -452,6 +459,10 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                 f["conclusion_positive"] = 0.0 if self.concl_negative_.search(last) else 1.0
             else:
                 f["conclusion_missing"] = 1.0
+            if self.rationale_rules_:
+                for label, patterns in self.rationale_rules_.items():
+                    if any(p.search(rat) for p in patterns):
+                        f[f"rationale_rule={label}"] = 1.0
             for e in _ents(ex, "rationale_entities", label="DRUG"):
                 n = e.get("norm") or {}
                 if n.get("drug_class"):

@@ -14,6 +14,11 @@ def _cues():
     return cues, cfg["priority"], cfg["fallback"]
 
 
+def rule_patterns() -> dict[str, list[str]]:
+    """The cue patterns of each rationale label (configs/lexicons/rationale_cues.yaml), as written."""
+    return {label: list(pats) for label, pats in load_yaml("lexicons/rationale_cues.yaml")["cues"].items()}
+
+
 def weak_rationale(rationale: str, decision: str | None) -> tuple[str, list[str]]:
     """(primary label, all labels) for one item."""
     cues, priority, fallback = _cues()

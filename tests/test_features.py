@@ -117,6 +117,26 @@ def test_hand_built_entities_read_mode():
     assert f["category=pharmaceuticals"] == 1.0
 
 
+def test_rationale_rule_cues_are_kept_as_fitted(monkeypatch):
+    """Read mode: one feature per rationale label whose weak-rule cue the rationale matches; a
+    fitted (and pickled) transformer keeps the patterns of its fit, whatever the lexicon says later."""
+    import pickle
+
+    import models.features as features
+    from models.features import project
+
+    ex = dict(hand_example(), rationale="The request exceeds the recommended initial trial. It is not medically necessary.")
+    sf = pickle.loads(pickle.dumps(StructuredFeatures(load_config()["features"]).fit(None)))
+    monkeypatch.setattr(features, "rule_patterns", lambda: {"not_recommended": ["initial trial"]})
+    f = sf.features(project([ex], "read")[0])
+    assert f["rationale_rule=exceeds_guideline_quantity"] == 1.0
+    assert "rationale_rule=not_recommended" not in f
+    refit = StructuredFeatures(load_config()["features"]).fit(None).features(project([ex], "read")[0])
+    assert [k for k in refit if k.startswith("rationale_rule=")] == ["rationale_rule=not_recommended"]
+    # forecast mode never sees the rationale
+    assert not [k for k in sf.features(project([ex], "forecast")[0]) if k.startswith("rationale_rule=")]
+
+
 def test_hand_built_entities_forecast_mode_sees_no_review_side():
     f = _sf("forecast")(hand_example())
     assert f["drug_class=benzodiazepine"] == 1.0
