@@ -175,14 +175,13 @@ def _fields(text: str, item: ItemLayout) -> None:
             for m in re.finditer(r"(?im)^" + lab + r"\s*", body):
                 marks.append((m.start(), m.end(), role))
     marks.sort()
-    taken, found = set(), {}
+    found: dict[str, Span] = {}
     for k, (s, e, role) in enumerate(marks):
-        if role in taken or any(s < f.end - body_start and f.start - body_start < e for f in found.values()):
+        if role in found or any(s < f.end - body_start and f.start - body_start < e for f in found.values()):
             continue  # a label is read once, and never inside another label
         nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
         found[role] = Span(body_start + e, body_start + max(e, seg_end))
-        taken.add(role)
     for role in ("rationale",) + SIDES:
         if role in found:
             setattr(item, role, found[role])

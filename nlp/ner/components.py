@@ -103,8 +103,7 @@ class CitationExtender:
         for k, ent in enumerate(ents):
             if ent is None or ent.label_ != "GUIDELINE":
                 continue
-            after = [x for x in ents[k + 1:] if x is not None]
-            limit = next((x.start_char for x in after if x.label_ != "DRUG"), len(text))
+            limit = next((x.start_char for x in ents[k + 1:] if x is not None and x.label_ != "DRUG"), len(text))
             for tail in self.tails:
                 m = tail.match(text, ent.end_char)
                 if not m or m.end() <= ent.end_char or self.stop and self.stop.search(m.group()):
@@ -112,7 +111,12 @@ class CitationExtender:
                 span = doc.char_span(ent.start_char, min(m.end(), limit), label="GUIDELINE", alignment_mode="contract")
                 if span is not None and span.end > ent.end:
                     # a DRUG the citation now covers is its topic; one it would cut stops it
-                    inside = [j for j in range(k + 1, len(ents)) if ents[j] is not None and ents[j].start < span.end]
+                    inside = []  # the entities are in order: stop at the first past the span
+                    for j in range(k + 1, len(ents)):
+                        if ents[j] is not None and ents[j].start >= span.end:
+                            break
+                        if ents[j] is not None:
+                            inside.append(j)
                     if any(ents[j].end > span.end for j in inside):
                         span = Span(doc, ent.start, min(ents[j].start for j in inside if ents[j].end > span.end),
                                     label="GUIDELINE")
