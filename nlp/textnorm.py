@@ -1,7 +1,7 @@
 """Turn PDF-extracted letter text into clean paragraphs.
 
 Extraction leaves wrapped lines (sometimes with blank lines interleaved), page breaks and
-page furniture in mid-sentence, hyphenation at line ends and runs of spaces. The output
+page furniture in mid-sentence ("Page 4 of 5" lines are dropped wherever they stand), hyphenation at line ends and runs of spaces. The output
 has one paragraph per line and a blank line between paragraphs; section headings, field
 labels ("Decision rationale:") and item headings keep lines of their own. An item heading
 whose decision word was wrapped onto the next line is joined back ("...: Overturned").
@@ -33,7 +33,8 @@ def _markers():
     decisions = frozenset(_key(w) for w in cfg["decision_words"].values())
     page_numbers = [re.compile(p, re.I) for p in cfg["page_number_patterns"]]
     para_ends = tuple(_key(s) for s in cfg["paragraph_end_phrases"])
-    return headings, starts, decisions, page_numbers, para_ends
+    page_breaks = [re.compile(p, re.I) for p in cfg["page_break_lines"]]
+    return headings, starts, decisions, page_numbers, para_ends, page_breaks
 
 
 def _is_heading(line: str) -> bool:
@@ -125,7 +126,7 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, starts, decisions, _, para_ends = _markers()
+    headings, starts, decisions, _, para_ends, _ = _markers()
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
@@ -199,7 +200,8 @@ def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
     """Paragraphs as lists of pieces (original text, its offset, glued to the piece before)."""
     pages = _drop_page_furniture(_pages(text))
     # A page break is a line break inside the paragraph it interrupts, unless blank.
-    lines = [ln for page in pages for ln in page]
+    page_breaks = _markers()[5]
+    lines = [ln for page in pages for ln in page if not any(p.match(ln.text) for p in page_breaks)]
     paragraphs = []
     for block in _blocks(lines):
         para = [(block[0].text, block[0].start, False)]

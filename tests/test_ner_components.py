@@ -284,8 +284,10 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("The MTUS does not address cryotherapy, so the Page 2 of 2 Official Disability", "MTUS", (),
      [("MTUS", "GUIDELINE")]),
     ("Per the MTUS, Norco is not recommended.", "MTUS", ("Norco",), [("MTUS", "GUIDELINE"), ("Norco", "DRUG")]),
-    # no citation ends in a comma
+    # no citation ends in a comma or a conjunction
     ("Decision based on ODG Pain, which", "ODG Pain,", (), [("ODG Pain", "GUIDELINE")]),
+    ("He relied on ODG Mental Illness & Stress, Hypnosis and ODG Pain.", "ODG Mental Illness & Stress, Hypnosis and",
+     (), [("ODG Mental Illness & Stress, Hypnosis", "GUIDELINE")]),
 ])
 def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
     from nlp.ner.components import CitationExtender
@@ -293,6 +295,51 @@ def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, gu
 
     doc = CitationExtender(citation_tails(), guideline_stop_words())(_citation_doc(sentence, guideline, drugs))
     assert [(e.text, e.label_) for e in doc.ents] == expected
+
+
+def _field_letter(field: str):
+    """A dwc_2013_notice-like letter whose one item has `field` as its reviewer's guideline field."""
+    from nlp.ner.components import SectionDetector
+
+    text = ("INDEPENDENT MEDICAL REVIEW DECISION AND RATIONALE\n\n1) Regarding the request for Lorazepam 1mg #60:\n\n"
+            f"Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:\n\n{field}\n\n"
+            "Rationale for the Decision:\n\nThe request is not medically necessary.\n")
+    return SectionDetector()(blank_pipeline()(text))
+
+
+@pytest.mark.parametrize("field, model_ents, expected", [
+    # a lower-case topic closing the sentence, wrapped over a line; ", which are ..." is no part of it
+    ("The Expert Reviewer based his/her decision on the ODG Mental Illness & Stress, Relaxation\ntraining, "
+     "which are not part of the MTUS.", [("ODG Mental Illness & Stress", "GUIDELINE")],
+     ["ODG Mental Illness & Stress, Relaxation\ntraining"]),
+    ("The Expert Reviewer based his/her decision on UpToDate, Pharmacotherapy for posttraumatic stress disorder in "
+     "adults.", [("UpToDate, Pharmacotherapy", "GUIDELINE")],
+     ["UpToDate, Pharmacotherapy for posttraumatic stress disorder in adults"]),
+    # a further topic with its own pages; the drug named there is part of it
+    ("The Expert Reviewer based his/her decision on the Chronic Pain Medical Treatment Guidelines, Topical Analgesics, "
+     "pages 111-113 and Lidoderm (lidocaine patch), pages 56-57, which are part of the MTUS.",
+     [("Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113", "GUIDELINE"),
+      ("Lidoderm", "DRUG"), ("lidocaine", "DRUG")],
+     ["Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm (lidocaine patch), "
+      "pages 56-57"]),
+])
+def test_in_a_guideline_field_a_citation_takes_a_closing_lower_case_topic_and_further_paged_topics(
+        field, model_ents, expected):
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_field_tails, citation_tails, guideline_stop_words
+
+    doc = _field_letter(field)
+    start = doc.text.index(field)
+    doc.ents = [doc.char_span(doc.text.index(t, start), doc.text.index(t, start) + len(t), label)
+                for t, label in model_ents]
+    doc = CitationExtender(citation_tails(), guideline_stop_words(), citation_field_tails())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [(x, "GUIDELINE") for x in expected]
+    if model_ents[0][0].endswith(("Stress", "Pharmacotherapy")):  # outside a field: prose is no topic
+        plain = blank_pipeline()(field)
+        t = model_ents[0][0]
+        plain.ents = [plain.char_span(field.index(t), field.index(t) + len(t), "GUIDELINE")]
+        plain = CitationExtender(citation_tails(), guideline_stop_words(), citation_field_tails())(plain)
+        assert [e.text for e in plain.ents] == [t]
 
 
 @given(topic=st.lists(st.sampled_from(["Opioids", "criteria", "for", "use", "(ESIs)", "Flexeril", "&", "GI"]),

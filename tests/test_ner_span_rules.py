@@ -73,6 +73,10 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Then 3 visits per week for 2 weeks.", "3 visits", ["3 visits per week for 2 weeks"]),
     ("Pain ranged from 6-8 out of 10.", "6-8", []),
     ("The utilization review (1-3-17) non-certified the request.", "1-3-17) non-certified the", []),
+    # hours and days are no count; a frequency alone is none even without "times"
+    ("Home health nursing 2 hours per day x 14 days is not medically necessary.", "x 14", []),
+    ("Panic attacks fell to about twice a week.", "a week", []),
+    ("Nightmares decreased to about once a week.", "a week", []),
 ])
 def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, expected):
     assert _shaped(text, model_span) == expected
@@ -164,6 +168,21 @@ def _documents():
     ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
      "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
     ("The MTUS/ACOEM guidelines apply.", "MTUS/ACOEM guidelines", ["MTUS/ACOEM guidelines"]),
+    # a further topic with its own pages is a citation of its own, named source or not; a page
+    # list alone is not ("pages 78-80 and page 82")
+    ("He relied on the Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm "
+     "(lidocaine patch), pages 56-57.",
+     "Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm (lidocaine patch), "
+     "pages 56-57", ["Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113",
+                     "Lidoderm (lidocaine patch), pages 56-57"]),
+    ("Per the MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82.",
+     "MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82",
+     ["MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82"]),
+    ("... the ACOEM Guidelines, Chapter 12, page 299 and on the Chronic Pain Medical Treatment Guidelines, "
+     "Manual therapy & manipulation, pages 58-59.",
+     "ACOEM Guidelines, Chapter 12, page 299 and on the Chronic Pain Medical Treatment Guidelines, Manual therapy & "
+     "manipulation, pages 58-59", ["ACOEM Guidelines, Chapter 12, page 299",
+                                   "Chronic Pain Medical Treatment Guidelines, Manual therapy & manipulation, pages 58-59"]),
     # "and" between two section titles of one document, after its Section(s): one citation
     ("Decision based on MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
      "Treatment: Overview.", "MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
@@ -184,6 +203,12 @@ def test_one_guideline_per_cited_document(sentence, span, expected):
     # more than a year between them: two
     ("The MTUS and in 2016 Chronic Pain Guidelines apply.", ["MTUS", "Chronic Pain Guidelines"],
      ["MTUS", "Chronic Pain Guidelines"]),
+    # a chapter number and its title after a comma: one chapter (written letters)
+    ("on the ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 299 and",
+     ["ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 12", "Low Back Complaints, page 299"],
+     ["ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 299"]),
+    ("Per ACOEM Chapter 12, ODG Low Back applies.", ["ACOEM Chapter 12", "ODG Low Back"],
+     ["ACOEM Chapter 12", "ODG Low Back"]),
 ])
 def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected):
     doc = _documents()(_doc(sentence, [(s, "GUIDELINE") for s in spans]))
@@ -361,6 +386,38 @@ def test_a_drug_word_naming_a_class_by_its_mechanism_is_no_drug():
     doc.ents = [doc.char_span(s, s + len(w), "DRUG") for s, w in spans]
     f = EntityFilter([], [], ["ine"], class_words=drug_class_words())
     assert [(e.text, e.start_char) for e in f(doc).ents] == [("Duloxetine", 0), ("norepinephrine", 61)]
+
+
+def test_a_drug_class_named_in_the_singular_is_no_drug_and_medical_verbs_are_ordinary_words():
+    """SPEC section 2: drug classes are no DRUG, in the singular too ("a benzodiazepine"); "titrate"
+    and "postpone" (written letters) end like drug names but are ordinary words; a drug the
+    lexicon lacks stays ("Qsymia", in an item's rationale, not the header)."""
+    from nlp.ner.patterns import drug_class_nouns
+
+    rationale = "Xanax is a benzodiazepine; titrate slowly, postpone Qsymia; two anxiolytics were tried."
+    text = _letter("Decision based on MTUS.").replace("The request is not medically necessary.", rationale)
+    doc = _doc(text, [("Xanax", "DRUG"), ("benzodiazepine", "DRUG"), ("titrate", "DRUG"), ("postpone", "DRUG"),
+                      ("Qsymia", "DRUG"), ("anxiolytics", "DRUG")])
+    assert doc._.layout.locate(text.index("Qsymia"))[0] == "item"
+    f = EntityFilter([], [], ["ine", "ate", "one", "ia", "ics"], class_nouns=drug_class_nouns())
+    f.set_ordinary_words(ordinary_words())
+    assert [e.text for e in f(doc).ents] == ["Xanax", "Qsymia"]
+    assert not {"xanax", "ketamine", "phentermine"} & f.ordinary  # drug names are never ordinary words
+
+
+@pytest.mark.parametrize("text, count, kept", [
+    ("The request for three months of trazodone cannot be supported.", "three months", False),
+    ("He continued three months of the Norco before tapering.", "three months", False),
+    ("A cortisone injection gave relief for about a month.", "a month", False),
+    ("Three months of physical therapy were completed.", "Three months", True),
+])
+def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
+    """SPEC section 2: durations of drug use are no SESSION_COUNT; a service's course stays."""
+    from nlp.ner.patterns import drug_duration_cues
+
+    spans = [(count, "SESSION_COUNT")] + [(d, "DRUG") for d in ("trazodone", "Norco") if d in text]
+    f = EntityFilter([], drug_duration_cues(), [], cue_window=6)
+    assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
 
 
 def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):

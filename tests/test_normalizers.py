@@ -209,6 +209,16 @@ def test_infer_count_role_nearest_cue():
     ("She also had two sessions of massage in May.", "two sessions", "completed"),
     ("The time to produce functional improvement is 3 to 6 treatments.", "3 to 6 treatments", "recommended"),
     ("Total treatment should generally not exceed 20 sessions.", "20 sessions", "recommended"),
+    # treatment included / treated with / the last N: received; beyond / may be allowed: what the
+    # guideline allows (written letters, session 13)
+    ("Treatment has included physical therapy, chiropractic care for 24 visits from August 2012.", "24 visits",
+     "completed"),
+    ("He was treated initially with a knee sleeve and six sessions of physical therapy.", "six sessions", "completed"),
+    ("The notes report that the last six sessions helped temporarily.", "six sessions", "completed"),
+    ("An additional 12 sessions would carry the course well beyond the 13-20 visits contemplated.", "13-20 visits",
+     "recommended"),
+    ("For flare-ups, 1-2 visits every 4-6 months may be allowed if return to work was achieved.", "1-2 visits",
+     "recommended"),
 ])
 def test_infer_count_role_guideline_attribution_and_received_cues(ctx, count, want):
     i = ctx.index(count)

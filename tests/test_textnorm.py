@@ -27,6 +27,14 @@ def test_page_break_mid_sentence_and_page_numbers():
                                    "therapy. The request is not medically necessary.")
 
 
+def test_a_page_line_in_mid_text_is_dropped_and_the_item_heading_after_it_kept():
+    raw = ("The request is not medically necessary. \n\nPage 4 of 5 \n3. Follow-up visits, 6 visits is not medically "
+           "necessary and appropriate. \n\nClaims Administrator guideline: Decision based on ACOEM.\n")
+    assert normalize_text(raw) == ("The request is not medically necessary.\n\n3. Follow-up visits, 6 visits is not "
+                                   "medically necessary and appropriate.\n\nClaims Administrator guideline: Decision "
+                                   "based on ACOEM.")
+
+
 def test_running_header_removed_and_hyphenation_joined():
     page = "CM13-0001234 IMR Final Determination\nThe applicant under-\nwent treat-\nment for pain and"
     raw = page + "\f" + "CM13-0001234 IMR Final Determination\ndepression.\n"

@@ -1,8 +1,9 @@
 """The bundled models on the independently written letters (examples/written/README.md): six
 writer sessions that never saw this repository wrote 48 letters in the three layouts with gold.
-develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) never was, nor was
-fresh/ (w5, w6), written after those fixes. Floors sit under the figures measured on 2026-12-05
-(docs/NER.md, docs/CLASSIFIER.md), less about 0.02."""
+develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) never was; fresh/
+(w5, w6), written after those fixes, was scored once clean and then developed on in session 13.
+Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
+0.02."""
 from __future__ import annotations
 
 import functools
@@ -23,12 +24,14 @@ FLOORS = {
     "develop": {"DRUG": 0.98, "SESSION_COUNT": 0.95, "GUIDELINE": 0.96, "micro": 0.97, "role": 0.95, "found": 1.0,
                 "stated_decision": 1.0, "request": 0.97, "category": 0.97, "citations": 0.95, "read_decision": 0.97,
                 "rationale": 0.64, "format": 1.0},
-    "heldback": {"DRUG": 0.93, "SESSION_COUNT": 0.87, "GUIDELINE": 0.87, "micro": 0.89, "role": 0.86, "found": 1.0,
-                 "stated_decision": 1.0, "request": 0.97, "category": 0.97, "citations": 0.60, "read_decision": 0.97,
+    "heldback": {"DRUG": 0.93, "SESSION_COUNT": 0.87, "GUIDELINE": 0.89, "micro": 0.90, "role": 0.90, "found": 1.0,
+                 "stated_decision": 1.0, "request": 0.97, "category": 0.97, "citations": 0.65, "read_decision": 0.97,
                  "rationale": 0.62, "format": 0.93},
-    # written after every change of session 12 and scored once (the clean figures of this bundle)
-    "fresh": {"DRUG": 0.94, "SESSION_COUNT": 0.90, "GUIDELINE": 0.86, "micro": 0.90, "role": 0.88, "found": 0.97,
-              "stated_decision": 0.97, "request": 0.95, "category": 0.93, "citations": 0.64, "read_decision": 0.95,
+    # written after every change of session 12 and scored once (the clean figures of that bundle:
+    # docs/NER.md); opened for development in session 13, its gold corrected where it broke SPEC
+    # (GOLD_CORRECTIONS.md)
+    "fresh": {"DRUG": 0.97, "SESSION_COUNT": 0.94, "GUIDELINE": 0.96, "micro": 0.96, "role": 0.95, "found": 1.0,
+              "stated_decision": 1.0, "request": 0.97, "category": 0.95, "citations": 0.91, "read_decision": 0.97,
               "rationale": 0.75, "format": 1.0},
 }
 

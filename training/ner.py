@@ -303,10 +303,10 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import spacy
 
     import nlp.ner.components  # noqa: F401
-    from nlp.ner.patterns import (citation_documents, citation_tails, count_grammar, drug_analyte_words,
-                                  drug_class_words, drug_duration_cues, drug_duration_service_words,
-                                  drug_duration_window, drug_lay_uses, drug_name_suffixes, guideline_lead_words,
-                                  guideline_single_words, guideline_stop_words, ordinary_words,
+    from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
+                                  drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
+                                  drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
+                                  guideline_lead_words, guideline_single_words, guideline_stop_words, ordinary_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
@@ -322,7 +322,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         drugs.add_patterns([p for p in patterns if p["label"] == "DRUG"])
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
-        pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words()},
+        pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words(),
+                                                       "field_tails": citation_field_tails()},
                       after="entity_ruler")
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
         pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},
@@ -341,7 +342,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "unknown_drug_endings": unknown_drug_endings(),
                                                                "lay_uses": drug_lay_uses(),
                                                                "analyte_words": drug_analyte_words(),
-                                                               "class_words": drug_class_words()},
+                                                               "class_words": drug_class_words(),
+                                                               "class_nouns": drug_class_nouns()},
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))

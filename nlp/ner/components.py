@@ -89,12 +89,53 @@ class CitationExtender:
     the extension stops at a token boundary and never runs into the next entity other than a
     DRUG: a drug named as the citation's topic is part of the GUIDELINE (SPEC section 2,
     "Section(s): Cyclobenzaprine (Flexeril), Page(s): 41-42"). A tail that takes in one of
-    `stop_words` ("the MTUS, which states ... on page 3") is prose, not the citation's. A
-    citation ends before a trailing comma."""
+    `stop_words` ("the MTUS, which states ... on page 3") is prose, not the citation's. Inside an
+    item's guideline field, where sentences are citation lists, `field_tails` are tried once more
+    at the new end: a lower-case topic closing the sentence ("ODG Mental Illness & Stress,
+    Relaxation training"), a second topic with its pages ("..., pages 111-113 and Lidoderm
+    (lidocaine patch), pages 56-57"). A citation ends before a trailing comma or conjunction."""
 
-    def __init__(self, tails: list[str], stop_words: list[str] = ()):
+    def __init__(self, tails: list[str], stop_words: list[str] = (), field_tails: list[str] = ()):
         self.tails = [re.compile(t) for t in tails]
+        self.field_tails = [re.compile(t) for t in field_tails]
         self.stop = re.compile(r"(?i)\b(?:%s)\b" % "|".join(map(re.escape, stop_words))) if stop_words else None
+
+    @staticmethod
+    def _in_field(doc: Doc, char: int) -> bool:
+        layout = doc._.layout
+        return layout is not None and any(
+            f is not None and f.start <= char < f.end for item in layout.items for f in (item.claims_administrator,
+                                                                                          item.reviewer))
+
+    def _extend(self, doc: Doc, text: str, ents: list, k: int, tails) -> bool:
+        """Extend ents[k] over the first of `tails` that matches after it; covered DRUGs become None."""
+        ent = ents[k]
+        limit = next((x.start_char for x in ents[k + 1:] if x is not None and x.label_ != "DRUG"), len(text))
+        for tail in tails:
+            m = tail.match(text, ent.end_char)
+            if not m or m.end() <= ent.end_char or self.stop and self.stop.search(m.group()):
+                continue
+            span = doc.char_span(ent.start_char, min(m.end(), limit), label="GUIDELINE", alignment_mode="contract")
+            if span is None or span.end <= ent.end:
+                return False
+            # a DRUG the citation now covers is its topic; one it would cut stops it
+            inside = []  # the entities are in order: stop at the first past the span
+            for j in range(k + 1, len(ents)):
+                if ents[j] is not None and ents[j].start >= span.end:
+                    break
+                if ents[j] is not None:
+                    inside.append(j)
+            if any(ents[j].end > span.end for j in inside):
+                span = Span(doc, ent.start, min(ents[j].start for j in inside if ents[j].end > span.end),
+                            label="GUIDELINE")
+                inside = [j for j in inside if ents[j].end <= span.end]
+            if span.end <= ent.end:
+                return False
+            ents[k] = span
+            for j in inside:
+                ents[j] = None
+            return True
+        return False
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -103,49 +144,32 @@ class CitationExtender:
         for k, ent in enumerate(ents):
             if ent is None or ent.label_ != "GUIDELINE":
                 continue
-            limit = next((x.start_char for x in ents[k + 1:] if x is not None and x.label_ != "DRUG"), len(text))
-            for tail in self.tails:
-                m = tail.match(text, ent.end_char)
-                if not m or m.end() <= ent.end_char or self.stop and self.stop.search(m.group()):
-                    continue
-                span = doc.char_span(ent.start_char, min(m.end(), limit), label="GUIDELINE", alignment_mode="contract")
-                if span is not None and span.end > ent.end:
-                    # a DRUG the citation now covers is its topic; one it would cut stops it
-                    inside = []  # the entities are in order: stop at the first past the span
-                    for j in range(k + 1, len(ents)):
-                        if ents[j] is not None and ents[j].start >= span.end:
-                            break
-                        if ents[j] is not None:
-                            inside.append(j)
-                    if any(ents[j].end > span.end for j in inside):
-                        span = Span(doc, ent.start, min(ents[j].start for j in inside if ents[j].end > span.end),
-                                    label="GUIDELINE")
-                        inside = [j for j in inside if ents[j].end <= span.end]
-                    if span.end > ent.end:
-                        ents[k] = span
-                        for j in inside:
-                            ents[j] = None
-                        changed = True
-                break
-        for k, ent in enumerate(ents):  # a citation never ends in a comma (the model's "ODG Pain,")
-            if ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].text in (",", ";"):
-                ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
+            changed |= self._extend(doc, text, ents, k, self.tails)
+            if self.field_tails and self._in_field(doc, ent.start_char):
+                changed |= self._extend(doc, text, ents, k, self.field_tails)
+        for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,") or conjunction
+            while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in (",", ";", "and",
+                                                                                                     "or"):
+                ent = ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
                 changed = True
         if changed:
             doc.ents = [x for x in ents if x is not None]
         return doc
 
 
-@Language.factory("imr_citation_extender", default_config={"tails": [], "stop_words": []})
-def make_citation_extender(nlp: Language, name: str, tails: list[str], stop_words: list[str]) -> CitationExtender:
-    return CitationExtender(tails, stop_words)
+@Language.factory("imr_citation_extender", default_config={"tails": [], "stop_words": [], "field_tails": []})
+def make_citation_extender(nlp: Language, name: str, tails: list[str], stop_words: list[str],
+                           field_tails: list[str]) -> CitationExtender:
+    return CitationExtender(tails, stop_words, field_tails)
 
 
 class CitationDocuments:
     """One GUIDELINE per cited document (SPEC section 2), in two steps.
 
     0. Two GUIDELINE entities with only a year between them (`year_gap`) are one document named
-       with its year ("California MTUS 2016 Chronic Pain Guidelines"); GUIDELINE fragments inside
+       with its year ("California MTUS 2016 Chronic Pain Guidelines"), and a chapter number
+       (`chapter_end`) and its title after a comma one chapter ("ACOEM ..., Chapter 12, Low Back
+       Complaints, page 299"); GUIDELINE fragments inside
        one known guideline name (`known_names`: the entity ruler's names) are that one citation.
     1. In an item's guideline fields ("MAXIMUS guideline: Decision based on ...") each sentence
        after a lead-in (`lead_ins`: "Decision based on", "Non-MTUS Citation") is one citation
@@ -160,8 +184,11 @@ class CitationDocuments:
        Complaints" and "MTUS/ACOEM" are one."""
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
-                 year_gap: str = r"(?!)", known_names: list = (), vocab=None):
+                 year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
+                 pages: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
+        self.chapter_end = re.compile(chapter_end)
+        self.pages = re.compile(pages)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -206,12 +233,14 @@ class CitationDocuments:
             yield pending, end
 
     def _join_years(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
-        """"California MTUS" + "2016" + "Chronic Pain Guidelines": one document named with its year."""
+        """"California MTUS" + "2016" + "Chronic Pain Guidelines": one document named with its year;
+        "... Chapter 12" + ", " + "Low Back Complaints": one chapter named with its title."""
         out: list[Span] = []
         for ent in ents:
             prev = out[-1] if out else None
             if (prev is not None and prev.label_ == ent.label_ == "GUIDELINE"
-                    and self.year_gap.fullmatch(text, prev.end_char, ent.start_char)
+                    and (self.year_gap.fullmatch(text, prev.end_char, ent.start_char)
+                         or self.chapter_end.search(prev.text) and re.fullmatch(r",\s*", text[prev.end_char:ent.start_char]))
                     and not self.source.match(ent.text)):
                 joined = doc.char_span(prev.start_char, ent.end_char, label="GUIDELINE")
                 if joined is not None:
@@ -268,7 +297,10 @@ class CitationDocuments:
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
             if not (self.source.match(right_text) or self.complete.search(left_text) and self.complete.search(right_text)):
                 continue  # "MTUS Neck and Upper Back", "Forearm, Wrist, and Hand": one document's name
-            if not (named(normalize_guideline(left_text)) and named(normalize_guideline(right_text))):
+            # a further topic with its own pages cites the same document ("..., pages 111-113 and
+            # Lidoderm (lidocaine patch), pages 56-57"): its source need not be named again
+            paged = self.pages.search(left_text) and self.pages.search(right_text) and not self.pages.match(right_text)
+            if not (named(normalize_guideline(left_text)) and (paged or named(normalize_guideline(right_text)))):
                 continue
             a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
             b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
@@ -291,10 +323,13 @@ class CitationDocuments:
 
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
-                                  "continues": r"(?!)", "year_gap": r"(?!)", "known_names": []})
+                                  "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
+                                  "chapter_end": r"(?!)", "pages": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
-                            complete: str, continues: str, year_gap: str, known_names: list) -> CitationDocuments:
-    return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab)
+                            complete: str, continues: str, year_gap: str, known_names: list,
+                            chapter_end: str, pages: str) -> CitationDocuments:
+    return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
+                             chapter_end, pages)
 
 
 class CitationTrimmer:
@@ -535,17 +570,18 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
     ("Both"), a drug word in its lay use ("cortisone injection") or naming a class's mechanism
-    ("serotonin norepinephrine reuptake inhibitor") or, unknown to the lexicon, in
-    the header, made of ordinary English words, before a laboratory word ("creatinine testing") or
-    not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
-    no web address; a bare duration after a drug-use word ("limit use to 4 weeks")."""
+    ("serotonin norepinephrine reuptake inhibitor") or, unknown to the lexicon, naming a drug class
+    ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
+    ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
+    no web address; a bare duration after a drug-use word ("limit use to 4 weeks") or before a drug
+    ("three months of trazodone")."""
 
     ORDINARY_WORDS = "ordinary_words.txt"
 
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
-                 class_words: list[str] = ()):
+                 class_words: list[str] = (), class_nouns: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
         self.cue_window = cue_window
@@ -554,6 +590,7 @@ class EntityFilter:
         self.lay_uses = {k.lower(): {w.lower() for w in v} for k, v in (lay_uses or {}).items()}
         self.analyte_words = {w.lower() for w in analyte_words}
         self.class_words = {w.lower() for w in class_words}
+        self.class_nouns = {w.lower() for w in class_nouns}
         self.ordinary: frozenset[str] = frozenset()
 
     def set_ordinary_words(self, words) -> None:
@@ -574,6 +611,8 @@ class EntityFilter:
             return False  # "a serotonin norepinephrine reuptake inhibitor" names a class
         if get_lexicon().lookup(ent.text) is not None:
             return nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
+        if re.sub(r"s$", "", ent.text.lower()) in self.class_nouns:
+            return False  # "a benzodiazepine": SPEC section 2, a drug class is no DRUG
         if nxt in self.analyte_words:
             return False  # "creatinine testing": a laboratory test's analyte
         layout = ent.doc._.layout
@@ -589,15 +628,27 @@ class EntityFilter:
             return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
-        if ent.label_ == "SESSION_COUNT" and self.cues and self._bare_duration(ent):
-            return not self._after_drug_use(ent)
+        if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
+            return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent))
         return True
 
     @staticmethod
     def _bare_duration(ent: Span) -> bool:
-        """Only a number (or range) of weeks, months or days: "4 weeks", "two to three weeks"."""
-        return (len(ent) >= 2 and ent[-1].lower_ in _DURATION_UNITS and ent[0].like_num
+        """Only a number (or range) of weeks, months or days: "4 weeks", "two to three weeks",
+        "a month"."""
+        first = ent[0].like_num or ent[0].lower_ in ("a", "an")
+        return (len(ent) >= 2 and ent[-1].lower_ in _DURATION_UNITS and first
                 and all(t.like_num or t.lower_ in ("-", "to", "\u2013") for t in ent[1:-1]))
+
+    @staticmethod
+    def _of_a_drug(ent: Span) -> bool:
+        """"three months of trazodone": the duration of a drug's use (SPEC section 2), a DRUG
+        right after "of" (or "of the")."""
+        doc, k = ent.doc, ent.end
+        if k >= len(doc) or doc[k].lower_ != "of":
+            return False
+        k += 2 if k + 1 < len(doc) and doc[k + 1].lower_ == "the" else 1
+        return k < len(doc) and doc[k].ent_type_ == "DRUG"
 
     def _after_drug_use(self, ent: Span) -> bool:
         """A drug-use word (`drug_duration_cues`) among the `cue_window` words before a bare
@@ -643,13 +694,13 @@ class EntityFilter:
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
                                                       "unknown_drug_endings": [], "lay_uses": {},
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
-                                                      "class_words": []})
+                                                      "class_words": [], "class_nouns": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
-                       service_words: list[str], class_words: list[str]) -> EntityFilter:
+                       service_words: list[str], class_words: list[str], class_nouns: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words, class_words)
+                        cue_window, service_words, class_words, class_nouns)
 
 
 @functools.lru_cache(maxsize=1)

@@ -55,12 +55,17 @@ def citation_tails() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_TAILS"])
 
 
+def citation_field_tails() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_FIELD_TAILS"])
+
+
 def citation_documents() -> dict:
     """Config of the imr_citation_documents component."""
     cfg = load_yaml("ner/ruler_patterns.yaml")
     return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
             "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
             "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
+            "chapter_end": cfg["CITATION_CHAPTER_END"], "pages": cfg["CITATION_PAGES"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
 
@@ -119,6 +124,10 @@ def drug_analyte_words() -> list[str]:
 
 def drug_class_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_CLASS_WORDS"])
+
+
+def drug_class_nouns() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_CLASS_NOUNS"])
 
 
 def _alternation(words) -> str:
