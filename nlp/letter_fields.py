@@ -76,6 +76,14 @@ def _specialty_lexicon():
     return aliases, known
 
 
+@functools.lru_cache(maxsize=1)
+def _professions() -> tuple[re.Pattern, dict[str, str]]:
+    """"The expert reviewer is a Licensed Chiropractor": the licence named -> its specialty."""
+    professions = {k.lower(): v for k, v in load_yaml("lexicons/specialties.yaml")["professions"].items()}
+    names = "|".join(re.escape(k) for k in sorted(professions, key=len, reverse=True))
+    return re.compile(r"reviewer is an? (?:licensed |board[- ]certified )?(?P<s>%s)\b" % names, re.I), professions
+
+
 def canonical_specialty(name: str) -> str:
     aliases, known = _specialty_lexicon()
     key = re.sub(r"\s+", " ", name).strip(" .,;").lower()
@@ -96,8 +104,9 @@ def split_specialties(phrase: str) -> list[str]:
     found: list[tuple[int, str]] = []
     rest = phrase
     for name in known:
-        for m in re.finditer(r"\b" + re.escape(name) + r"\b", rest, re.I):
-            found.append((m.start(), name))
+        # capitalized words right before a known name are part of it: "Spine Surgery", "Forensic Psychiatry"
+        for m in re.finditer(r"\b(?P<pre>(?:(?!(?:And|In|Of)\b)[A-Z][a-z]+ )*)(?i:" + re.escape(name) + r")\b", rest):
+            found.append((m.start(), canonical_specialty(m.group(0)) if m.group("pre") else name))
             rest = rest[:m.start()] + "#" * len(m.group(0)) + rest[m.end():]
     for m in re.finditer(r"[^#,;]+", rest):
         leftover = re.sub(r"^\s*(and|&)\s+|\s+(and|&)\s*$", "", m.group(0)).strip()
@@ -113,8 +122,12 @@ def split_specialties(phrase: str) -> list[str]:
 
 _SPECIALTY_PHRASES = [
     re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+)", re.I),
-    re.compile(r"Board Certified in (?P<s>.+?)(?=,? and is licensed|, is licensed|\.\s|, has\b|\n|$)", re.I),
-    re.compile(r"(?:has a )?sub-?specialty in (?P<s>.+?)(?= and is licensed|, and is|,? is licensed|\.\s|\n|$)", re.I),
+    re.compile(r"Board Certified in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|, is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
+               re.I),
+    re.compile(r"sub-?specialty (?:certification )?in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|\n|$)",
+               re.I),
+    # "is licensed in Chiropractic and Acupuncture and is licensed to practice in California"
+    re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\n|$)", re.I),
 ]
 
 
@@ -126,6 +139,10 @@ def reviewer_specialties(text: str, header: Span) -> list[str]:
             for s in split_specialties(m.group("s")):
                 if s not in out:
                     out.append(s)
+    licence, professions = _professions()
+    for m in licence.finditer(part):
+        if professions[m.group("s").lower()] not in out:
+            out.append(professions[m.group("s").lower()])
     return out
 
 

@@ -56,6 +56,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("She has completed at least five (5) physical therapy sessions.", "five (5) physical", ["five (5) physical therapy sessions"]),
     ("The patient had a trial of four sessions.", "a trial of four sessions", ["four sessions"]),
     ("Then 6 visits over 6 weeks are allowed.", "6 visits", ["6 visits over 6 weeks"]),
+    ("A total up to 18 visits, over 6-8 weeks, may be appropriate.", "18 visits", ["18 visits, over 6-8 weeks"]),
     # a course's total restated in parentheses, with or without its unit
     ("Therapy 2 times a week for 6 weeks (12 sessions) was requested.", "2 times a week for 6 weeks",
      ["2 times a week for 6 weeks (12 sessions)"]),
@@ -408,6 +409,7 @@ def test_a_drug_class_named_in_the_singular_is_no_drug_and_medical_verbs_are_ord
 @pytest.mark.parametrize("text, count, kept", [
     ("The request for three months of trazodone cannot be supported.", "three months", False),
     ("He continued three months of the Norco before tapering.", "three months", False),
+    ("On 10-20-2016, the request for 3 months coverage of Viagra 50 mg was non-certified.", "3 months", False),
     ("A cortisone injection gave relief for about a month.", "a month", False),
     ("Three months of physical therapy were completed.", "Three months", True),
 ])
@@ -415,7 +417,7 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
     """SPEC section 2: durations of drug use are no SESSION_COUNT; a service's course stays."""
     from nlp.ner.patterns import drug_duration_cues
 
-    spans = [(count, "SESSION_COUNT")] + [(d, "DRUG") for d in ("trazodone", "Norco") if d in text]
+    spans = [(count, "SESSION_COUNT")] + [(d, "DRUG") for d in ("trazodone", "Norco", "Viagra") if d in text]
     f = EntityFilter([], drug_duration_cues(), [], cue_window=6)
     assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
 

@@ -115,6 +115,37 @@ def test_dwc_2013_notice_layout():
         ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
 
 
+@pytest.mark.parametrize("credentials, expected", [
+    # SPEC section 2: full words, "&" spelled out, one name per specialty (the shared gold's
+    # "Preventive Medicine" for "Preventative"; independent writers' "Orthopedic Surgery" for
+    # "Orthopaedic" in three letters of four, "Chiropractic" as written)
+    ("The expert reviewer is Board Certified in Orthopaedic Surgery and is licensed to practice in California.",
+     ["Orthopedic Surgery"]),
+    ("The expert reviewer is Board Certified in Physical Medicine & Rehabilitation and Preventative Medicine.",
+     ["Physical Medicine and Rehabilitation", "Preventive Medicine"]),
+    ("The expert reviewer has a subspecialty in Chiropractic and is licensed to practice in California.",
+     ["Chiropractic"]),
+    # a name the lexicon lacks, made of capitalized words before a known one, stays whole
+    ("The expert reviewer is Board Certified in Orthopedic Surgery, has a subspecialty in Spine Surgery and is "
+     "licensed to practice in California.", ["Orthopedic Surgery", "Spine Surgery"]),
+    # other writers' credentials sentences; their clauses are no specialty
+    ("The expert reviewer is Board Certified in Anesthesiology, holds a subspecialty certification in Pain Medicine, "
+     "and is licensed in California.", ["Anesthesiology", "Pain Medicine"]),
+    ("The expert reviewer is Board Certified in Plastic Surgery, has a subspecialty in Hand Surgery and holds a "
+     "California medical license.", ["Plastic Surgery", "Hand Surgery"]),
+    ("The independent Expert Reviewer who reviewed this case is licensed in Chiropractic and Acupuncture and is "
+     "licensed to practice in California.", ["Chiropractic", "Acupuncture"]),
+    # the licence a credentials sentence names is the specialty
+    ("The expert reviewer is a Licensed Chiropractor and is licensed to practice in California.", ["Chiropractic"]),
+    ("The expert reviewer is a Licensed Psychologist and is licensed to practice in California.", ["Psychology"]),
+])
+def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
+    from nlp.layout import Span
+    from nlp.letter_fields import reviewer_specialties
+
+    assert reviewer_specialties(credentials, Span(0, len(credentials))) == expected
+
+
 def test_dwc_2015_layout():
     (r,) = parse_files(LAYOUTS / "dwc_2015.txt")
     assert r["format"] == "dwc_2015" and r["error"] is None

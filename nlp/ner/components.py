@@ -416,6 +416,7 @@ def make_drug_name_suffixes(nlp: Language, name: str, suffix_words: list[str]) -
 
 _DURATION_UNITS = frozenset({"week", "weeks", "month", "months", "day", "days"})
 _CLAUSE_ENDS = frozenset({",", ";", ":", ".", "(", ")", "\n", "\n\n"})
+_SUPPLY_WORDS = frozenset({"coverage", "supply", "use", "prescription"})  # "3 months coverage of Viagra"
 
 
 class RequestQuantity:
@@ -642,9 +643,11 @@ class EntityFilter:
 
     @staticmethod
     def _of_a_drug(ent: Span) -> bool:
-        """"three months of trazodone": the duration of a drug's use (SPEC section 2), a DRUG
-        right after "of" (or "of the")."""
+        """"three months of trazodone", "3 months coverage of Viagra": the duration of a drug's use
+        (SPEC section 2), a DRUG right after "of" (or "of the")."""
         doc, k = ent.doc, ent.end
+        if k + 1 < len(doc) and doc[k].lower_ in _SUPPLY_WORDS and doc[k + 1].lower_ == "of":
+            k += 1
         if k >= len(doc) or doc[k].lower_ != "of":
             return False
         k += 2 if k + 1 < len(doc) and doc[k + 1].lower_ == "the" else 1
