@@ -198,6 +198,9 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("Non-MTUS Official Disability Guidelines (ODG), Pain.", "Non-MTUS Official Disability Guidelines (ODG), Pain",
      "Official Disability Guidelines (ODG), Pain"),
     ("The MTUS states it.", "The MTUS states", "MTUS"),
+    ("Guideline: Official Disability Guidelines (ODG) Head, EEG (diagnostic).",
+     ": Official Disability Guidelines (ODG) Head, EEG (diagnostic)", "Official Disability Guidelines (ODG) Head, EEG (diagnostic)"),
+    ("ODG Preface specifies Physical Therapy Guidelines.", "ODG Preface specifies Physical Therapy Guidelines", "ODG Preface"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
     from nlp.ner.components import CitationTrimmer
@@ -288,6 +291,15 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("Decision based on ODG Pain, which", "ODG Pain,", (), [("ODG Pain", "GUIDELINE")]),
     ("He relied on ODG Mental Illness & Stress, Hypnosis and ODG Pain.", "ODG Mental Illness & Stress, Hypnosis and",
      (), [("ODG Mental Illness & Stress, Hypnosis", "GUIDELINE")]),
+    ("ACOEM 2004 Shoulder Complaints Section in order to decide", "ACOEM 2004 Shoulder Complaints Section in", (),
+     [("ACOEM 2004 Shoulder Complaints Section", "GUIDELINE")]),
+    # the section a citation ends on
+    ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Lidoderm (lidocaine patch). The",
+     "MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s):", ("Lidoderm", "lidocaine"),
+     [("MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Lidoderm (lidocaine patch)", "GUIDELINE")]),
+    # the document's year after its name
+    ("Per the Chronic Pain Medical Treatment Guidelines 2016, it is not indicated.",
+     "Chronic Pain Medical Treatment Guidelines", (), [("Chronic Pain Medical Treatment Guidelines 2016", "GUIDELINE")]),
 ])
 def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
     from nlp.ner.components import CitationExtender

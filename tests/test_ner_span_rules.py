@@ -56,6 +56,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("She has completed at least five (5) physical therapy sessions.", "five (5) physical", ["five (5) physical therapy sessions"]),
     ("The patient had a trial of four sessions.", "a trial of four sessions", ["four sessions"]),
     ("Then 6 visits over 6 weeks are allowed.", "6 visits", ["6 visits over 6 weeks"]),
+    ("She attended therapy twice weekly for eight weeks last year.", "eight weeks", ["twice weekly for eight weeks"]),
     ("A total up to 18 visits, over 6-8 weeks, may be appropriate.", "18 visits", ["18 visits, over 6-8 weeks"]),
     # a course's total restated in parentheses, with or without its unit
     ("Therapy 2 times a week for 6 weeks (12 sessions) was requested.", "2 times a week for 6 weeks",
@@ -210,10 +211,56 @@ def test_one_guideline_per_cited_document(sentence, span, expected):
      ["ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 299"]),
     ("Per ACOEM Chapter 12, ODG Low Back applies.", ["ACOEM Chapter 12", "ODG Low Back"],
      ["ACOEM Chapter 12", "ODG Low Back"]),
+    ("on the ACOEM Practice Guidelines, 2nd Edition (2004), Low Back Complaints, Chapter 12, pages 303-304.",
+     ["ACOEM Practice Guidelines, 2nd Edition (2004)", "Low Back Complaints, Chapter 12, pages 303-304"],
+     ["ACOEM Practice Guidelines, 2nd Edition (2004), Low Back Complaints, Chapter 12, pages 303-304"]),
 ])
 def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected):
     doc = _documents()(_doc(sentence, [(s, "GUIDELINE") for s in spans]))
     assert [e.text for e in doc.ents] == expected
+
+
+@pytest.mark.parametrize("sentence, span, expected", [
+    # two ODG chapters in one list are two citations (real letters)
+    ("Decision based on Official Disability Guidelines (ODG), Neck and Upper Back, Low Back.",
+     "Official Disability Guidelines (ODG), Neck and Upper Back, Low Back",
+     ["Official Disability Guidelines (ODG), Neck and Upper Back", "Low Back"]),
+    ("Per the Official Disability Guidelines, Neck and Upper Back Chapter, Shoulder Chapter, Physical therapy.",
+     "Official Disability Guidelines, Neck and Upper Back Chapter, Shoulder Chapter, Physical therapy",
+     ["Official Disability Guidelines, Neck and Upper Back Chapter", "Shoulder Chapter, Physical therapy"]),
+    # a topic of the same chapter, or one that only begins like a chapter's name, stays
+    ("Per ODG Low Back Chapter, Lumbar supports.", "ODG Low Back Chapter, Lumbar supports",
+     ["ODG Low Back Chapter, Lumbar supports"]),
+    ("Per ODG Pain (Chronic), Neck pain treatment.", "ODG Pain (Chronic), Neck pain treatment",
+     ["ODG Pain (Chronic), Neck pain treatment"]),
+])
+def test_another_odg_chapter_in_a_list_is_another_citation(sentence, span, expected):
+    doc = _documents()(_doc(sentence, [(span, "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == expected
+
+
+def test_a_guideline_in_a_document_is_one_citation():
+    sentence = "He cited the MTUS guideline in ACOEM Chapter 11, page 261 for it."
+    doc = _documents()(_doc(sentence, [("MTUS guideline", "GUIDELINE"), ("ACOEM Chapter 11, page 261", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["MTUS guideline in ACOEM Chapter 11, page 261"]
+    sentence = "The MTUS and ACOEM Chapter 11 apply."  # two documents side by side stay two
+    doc = _documents()(_doc(sentence, [("MTUS", "GUIDELINE"), ("ACOEM Chapter 11", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["MTUS", "ACOEM Chapter 11"]
+
+
+def test_a_citation_listed_after_another_without_a_source_cites_the_same_source():
+    from nlp.ner.components import EntityNormalizer
+
+    text = ("Decision based on Official Disability Guidelines (ODG), Neck and Upper Back; Low Back. "
+            "The UpToDate topics; Low Back.")
+    doc = _doc(text, [("Official Disability Guidelines (ODG), Neck and Upper Back", "GUIDELINE"),
+                      ("Low Back", "GUIDELINE"), ("UpToDate", "GUIDELINE")])
+    last = text.rindex("Low Back")
+    doc.ents = list(doc.ents) + [doc.char_span(last, last + len("Low Back"), "GUIDELINE")]
+    norms = [(e.text, e._.norm["source"], e._.norm["document"]) for e in EntityNormalizer()(doc).ents]
+    assert norms == [("Official Disability Guidelines (ODG), Neck and Upper Back", "ODG", "neck_upper_back"),
+                     ("Low Back", "ODG", "low_back"), ("UpToDate", "OTHER", None),
+                     ("Low Back", "OTHER", None)]  # after "topics;", not right after a named source
 
 
 def test_fragments_of_a_known_guideline_name_are_one_citation():

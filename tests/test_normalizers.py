@@ -113,6 +113,8 @@ def test_gold_item_guidelines(g):
         ("6 PT (physical therapy) sessions", None, (6, 6, "session", None)),
         ("6-visit", None, (6, 6, "visit", None)),
         ("a month", None, (1, 1, "month", None)),
+        ("twice weekly for eight weeks", None, (16, 16, "session", (8, 8, "week"))),
+        ("once weekly over 6 weeks", None, (6, 6, "session", (6, 6, "week"))),
     ],
 )
 def test_count_forms(text, hint, want):

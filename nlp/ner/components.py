@@ -27,7 +27,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.layout import parse_layout
-from nlp.normalizers import infer_count_role, normalize_count, normalize_drug, normalize_guideline, role_cue
+from nlp.normalizers import (infer_count_role, names_a_source, normalize_count, normalize_drug, normalize_guideline,
+                             role_cue)
 
 for _name in ("norm", "section", "item"):
     if not Span.has_extension(_name):
@@ -38,6 +39,9 @@ for _name in ("layout", "letter_text"):
 
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$))*(?:\.(?=\s|$)|$)")  # "UpToDate.com" does not end one
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on"})  # never a citation's last word
+SOURCES_NAMED = ("MTUS", "ODG", "ACOEM")
+_LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -147,9 +151,8 @@ class CitationExtender:
             changed |= self._extend(doc, text, ents, k, self.tails)
             if self.field_tails and self._in_field(doc, ent.start_char):
                 changed |= self._extend(doc, text, ents, k, self.field_tails)
-        for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,") or conjunction
-            while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in (",", ";", "and",
-                                                                                                     "or"):
+        for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
+            while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
                 ent = ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
                 changed = True
         if changed:
@@ -185,10 +188,13 @@ class CitationDocuments:
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 pages: str = r"(?!)"):
+                 pages: str = r"(?!)", in_join: str = r"(?!)", chapter_names: list[str] = ()):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.pages = re.compile(pages)
+        self.in_join = re.compile(in_join)
+        names = "|".join(re.escape(n) for n in sorted(chapter_names, key=len, reverse=True))
+        self.chapter = re.compile(r"(?:%s)(?=\s+chapter\b|\s*$|\s*[,;(])" % names) if names else None
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -234,20 +240,26 @@ class CitationDocuments:
 
     def _join_years(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
         """"California MTUS" + "2016" + "Chronic Pain Guidelines": one document named with its year;
-        "... Chapter 12" + ", " + "Low Back Complaints": one chapter named with its title."""
+        "... Chapter 12" + ", " + "Low Back Complaints": one chapter named with its title; "MTUS
+        guideline in" + "ACOEM Chapter 11": one citation (`in_join`)."""
         out: list[Span] = []
         for ent in ents:
             prev = out[-1] if out else None
-            if (prev is not None and prev.label_ == ent.label_ == "GUIDELINE"
-                    and (self.year_gap.fullmatch(text, prev.end_char, ent.start_char)
-                         or self.chapter_end.search(prev.text) and re.fullmatch(r",\s*", text[prev.end_char:ent.start_char]))
-                    and not self.source.match(ent.text)):
+            if prev is not None and prev.label_ == ent.label_ == "GUIDELINE" and self._one_document(text, prev, ent):
                 joined = doc.char_span(prev.start_char, ent.end_char, label="GUIDELINE")
                 if joined is not None:
                     out[-1] = joined
                     continue
             out.append(ent)
         return out
+
+    def _one_document(self, text: str, prev: Span, ent: Span) -> bool:
+        gap = text[prev.end_char:ent.start_char]
+        if self.in_join.search(text[prev.start_char:ent.start_char]):
+            return True  # "the MTUS guideline in" + "ACOEM Chapter 11, page 261"
+        if self.source.match(ent.text):
+            return False  # the right one names its own source: another document
+        return bool(self.year_gap.fullmatch(gap) or self.chapter_end.search(prev.text) and re.fullmatch(r",\s*", gap))
 
     def _field_citations(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
         layout = doc._.layout
@@ -309,6 +321,29 @@ class CitationDocuments:
             return [a] + self._split(doc, text, b)
         return [ent]
 
+    def _split_chapters(self, doc: Doc, ent: Span) -> list[Span]:
+        """"Official Disability Guidelines (ODG), Neck and Upper Back, Low Back": an ODG citation
+        followed, after a comma or semicolon, by the name of another ODG chapter (`chapter_names`,
+        then "Chapter", a comma or the end) cites two documents."""
+        if self.chapter is None:
+            return [ent]
+        left_doc = normalize_guideline(ent.text)
+        if left_doc.get("source") != "ODG" or not left_doc.get("document"):
+            return [ent]
+        for m in re.finditer(r"[,;]\s+", ent.text):
+            right = ent.text[m.end():]
+            form = re.sub(r"\s+", " ", re.sub(r"[-/]", " ", right.lower().replace("&", "and")))
+            if not self.chapter.match(form):
+                continue
+            left = ent.text[:m.start()]
+            if normalize_guideline(left).get("document") in (None, normalize_guideline("ODG " + right).get("document")):
+                continue  # the left part names no chapter, or the same one ("Low Back, Lumbar supports")
+            a = doc.char_span(ent.start_char, ent.start_char + m.start(), label="GUIDELINE")
+            b = doc.char_span(ent.start_char + m.end(), ent.end_char, label="GUIDELINE")
+            if a is not None and b is not None:
+                return [a] + self._split_chapters(doc, b)
+        return [ent]
+
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
         if not any(e.label_ == "GUIDELINE" for e in ents):
@@ -316,6 +351,7 @@ class CitationDocuments:
         text = letter_text(doc)
         out = self._field_citations(doc, text, self._join_years(doc, text, self._join_known(doc, ents)))
         out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
+        out = [part for e in out for part in (self._split_chapters(doc, e) if e.label_ == "GUIDELINE" else [e])]
         if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
             doc.ents = out
         return doc
@@ -324,12 +360,13 @@ class CitationDocuments:
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
-                                  "chapter_end": r"(?!)", "pages": r"(?!)"})
+                                  "chapter_end": r"(?!)", "pages": r"(?!)", "in_join": r"(?!)",
+                                  "chapter_names": []})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
-                            chapter_end: str, pages: str) -> CitationDocuments:
+                            chapter_end: str, pages: str, in_join: str, chapter_names: list[str]) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, pages)
+                             chapter_end, pages, in_join, chapter_names)
 
 
 class CitationTrimmer:
@@ -727,8 +764,27 @@ class EntityNormalizer:
             section, item = layout.locate(ent.start_char)
             ent._.section, ent._.item = section, item
             ent._.norm = self.normalize(ent, text, layout, item)
+        self._inherited_sources(doc, text)
         self._roles_of_disputed_counts(doc, text, layout)
         return doc
+
+    @staticmethod
+    def _inherited_sources(doc: Doc, text: str) -> None:
+        """A citation listed right after another without naming a source ("ODG, Neck and Upper Back;
+        Low Back", "..., pages 111-113 and Lidoderm (lidocaine patch), pages 56-57") cites the
+        same source: its chapter, or a further topic of the same document."""
+        prev = None
+        for ent in doc.ents:
+            if ent.label_ != "GUIDELINE":
+                continue
+            named = (prev is not None and (prev._.norm or {}).get("source") in SOURCES_NAMED
+                     and _LISTED_AFTER.fullmatch(text, prev.end_char, ent.start_char) and not names_a_source(ent.text))
+            if named:
+                norm = normalize_guideline(f"{prev._.norm['source']} {ent.text}")
+                if norm.get("document") is None:
+                    norm["document"] = prev._.norm.get("document")
+                ent._.norm = norm
+            prev = ent
 
     @staticmethod
     def _roles_of_disputed_counts(doc: Doc, text: str, layout) -> None:

@@ -11,7 +11,7 @@ unit words from configs/lexicons/count_terms.yaml):
 - ranges: "3 - 4 sessions", "13-20 visits", "3 to 4 sessions" -> min/max.
 - "over"/"for"/"in"/"x"/"times" N weeks|months after the count -> `over`
   ("3 - 4 sessions over two weeks" -> 3/4 session over 2/2 week).
-- **frequency x duration**: "2 times a week for 6 weeks", "2x/week x 6 weeks",
+- **frequency x duration**: "2 times a week for 6 weeks", "twice weekly for eight weeks", "2x/week x 6 weeks",
   "3 visits per week for 2 weeks", "1-2 times per week for 6 weeks" and the bare "2 x 6" /
   "2x6" (read as per week x weeks) -> the product as the count (12 session over 6/6 week; 6-12
   for "1-2 times ..."); the unit is the frequency's own noun (visits/sessions/treatments) or
@@ -78,7 +78,7 @@ def _data() -> dict:
     )
     # "2 times a week for 6 weeks", "2x/week x 6 weeks", "3 visits per week for 2 weeks"
     rx["freq"] = re.compile(
-        rf"{_range('f')}\s*{freq_noun}?\s*{per}?\s*(?P<fu>week|wk|month)s?\b"
+        rf"{_range('f')}\s*{freq_noun}?\s*(?:{per}?\s*(?P<fu>week|wk|month)s?|(?P<fl>week|month)ly)\b"
         rf"(?:\s*(?:,|\()?\s*(?:{over_alt})?\s*(?:a\s+(?:period|course|total)\s+of\s+)?"
         rf"{_range('d')}\s*(?P<du>weeks?|wks?|months?)\b)?"
     )

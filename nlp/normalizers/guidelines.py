@@ -278,4 +278,15 @@ def _normalize(text: Any) -> dict:
     return {"source": source, "document": doc, "topic": topic, "pages": pages}
 
 
-__all__ = ["normalize_guideline", "expand_pages", "SOURCES"]
+def names_a_source(text: str) -> bool:
+    """Does the mention name a guideline source itself (any alias of `sources`, OTHER's too)?
+    "Low Back" and "Lidoderm (lidocaine patch), pages 56-57" do not: listed after a citation,
+    they are its further chapter or topic."""
+    try:
+        t = _clean(text[:3000])
+        return any(pat.search(t) for _, pat in _data()["sources"])
+    except Exception:
+        return True
+
+
+__all__ = ["normalize_guideline", "names_a_source", "expand_pages", "SOURCES"]
