@@ -27,8 +27,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.layout import parse_layout
-from nlp.normalizers import (infer_count_role, names_a_source, normalize_count, normalize_drug, normalize_guideline,
-                             role_cue)
+from nlp.normalizers import (chapter_at_start, infer_count_role, names_a_source, normalize_count, normalize_drug,
+                             normalize_guideline, role_cue)
 
 for _name in ("norm", "section", "item"):
     if not Span.has_extension(_name):
@@ -188,13 +188,11 @@ class CitationDocuments:
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 pages: str = r"(?!)", in_join: str = r"(?!)", chapter_names: list[str] = ()):
+                 pages: str = r"(?!)", in_join: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.pages = re.compile(pages)
         self.in_join = re.compile(in_join)
-        names = "|".join(re.escape(n) for n in sorted(chapter_names, key=len, reverse=True))
-        self.chapter = re.compile(r"(?:%s)(?=\s+chapter\b|\s*$|\s*[,;(])" % names) if names else None
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -323,21 +321,15 @@ class CitationDocuments:
 
     def _split_chapters(self, doc: Doc, ent: Span) -> list[Span]:
         """"Official Disability Guidelines (ODG), Neck and Upper Back, Low Back": an ODG citation
-        followed, after a comma or semicolon, by the name of another ODG chapter (`chapter_names`,
-        then "Chapter", a comma or the end) cites two documents."""
-        if self.chapter is None:
-            return [ent]
+        followed, after a comma or semicolon, by the name of another ODG chapter
+        (`chapter_at_start`, the normalizer's chapter names) cites two documents."""
         left_doc = normalize_guideline(ent.text)
         if left_doc.get("source") != "ODG" or not left_doc.get("document"):
             return [ent]
         for m in re.finditer(r"[,;]\s+", ent.text):
-            right = ent.text[m.end():]
-            form = re.sub(r"\s+", " ", re.sub(r"[-/]", " ", right.lower().replace("&", "and")))
-            if not self.chapter.match(form):
-                continue
-            left = ent.text[:m.start()]
-            if normalize_guideline(left).get("document") in (None, normalize_guideline("ODG " + right).get("document")):
-                continue  # the left part names no chapter, or the same one ("Low Back, Lumbar supports")
+            chapter = chapter_at_start("ODG", ent.text[m.end():])
+            if chapter is None or normalize_guideline(ent.text[:m.start()]).get("document") in (None, chapter):
+                continue  # no chapter named there, or the same one ("Low Back, Lumbar supports")
             a = doc.char_span(ent.start_char, ent.start_char + m.start(), label="GUIDELINE")
             b = doc.char_span(ent.start_char + m.end(), ent.end_char, label="GUIDELINE")
             if a is not None and b is not None:
@@ -360,13 +352,12 @@ class CitationDocuments:
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
-                                  "chapter_end": r"(?!)", "pages": r"(?!)", "in_join": r"(?!)",
-                                  "chapter_names": []})
+                                  "chapter_end": r"(?!)", "pages": r"(?!)", "in_join": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
-                            chapter_end: str, pages: str, in_join: str, chapter_names: list[str]) -> CitationDocuments:
+                            chapter_end: str, pages: str, in_join: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, pages, in_join, chapter_names)
+                             chapter_end, pages, in_join)
 
 
 class CitationTrimmer:

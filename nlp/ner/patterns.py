@@ -66,16 +66,9 @@ def citation_documents() -> dict:
             "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
             "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
             "chapter_end": cfg["CITATION_CHAPTER_END"], "pages": cfg["CITATION_PAGES"],
-            "in_join": cfg["CITATION_IN_JOIN"], "chapter_names": odg_chapter_names(),
+            "in_join": cfg["CITATION_IN_JOIN"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
-
-
-def odg_chapter_names() -> list[str]:
-    """The ODG chapters' names as letters write them (configs/lexicons/guideline_documents.yaml),
-    in the normalizer's form: lower case, "&" read as "and"."""
-    docs = load_yaml("lexicons/guideline_documents.yaml")["odg_documents"]
-    return sorted({alias for aliases in docs.values() for alias in aliases}, key=len, reverse=True)
 
 
 def guideline_stop_words() -> list[str]:

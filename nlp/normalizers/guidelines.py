@@ -278,6 +278,22 @@ def _normalize(text: Any) -> dict:
     return {"source": source, "document": doc, "topic": topic, "pages": pages}
 
 
+def chapter_at_start(source: str, text: str) -> str | None:
+    """The document of `source` whose name a mention starts with, standing as a chapter's name
+    (then "Chapter", a comma or parenthesis, or the end): "Low Back" and "Shoulder Chapter,
+    Physical therapy" are ODG's low_back and shoulder; "Neck pain treatment" names no chapter."""
+    try:
+        t = _clean(text[:3000])
+        best, end = None, -1
+        for doc, pat in _data()["docs"].get(source, []):
+            m = pat.match(t)
+            if m and m.end() > end:
+                best, end = doc, m.end()
+        return best if best is not None and re.match(r"\s+chapter\b|\s*$|\s*[,;(]", t[end:]) else None
+    except Exception:
+        return None
+
+
 def names_a_source(text: str) -> bool:
     """Does the mention name a guideline source itself (any alias of `sources`, OTHER's too)?
     "Low Back" and "Lidoderm (lidocaine patch), pages 56-57" do not: listed after a citation,
@@ -289,4 +305,4 @@ def names_a_source(text: str) -> bool:
         return True
 
 
-__all__ = ["normalize_guideline", "names_a_source", "expand_pages", "SOURCES"]
+__all__ = ["normalize_guideline", "names_a_source", "chapter_at_start", "expand_pages", "SOURCES"]
