@@ -77,6 +77,27 @@ def test_reassembling_keeps_the_trained_model_and_takes_the_current_rules(tmp_pa
     assert b.get_pipe("imr_count_shaper").counts and b.get_pipe("imr_drug_name_suffixes").words
 
 
+def test_a_pipeline_saved_with_rule_settings_no_longer_known_still_reassembles(tmp_path):
+    """A pipeline saved by an earlier version may carry a rule component setting the factory no
+    longer takes; reassembling loads only the trained components and gives the current pipeline."""
+    import shutil
+
+    from models.bundle import DEFAULT_MODEL_DIR
+    from training.ner import reassemble
+
+    old = tmp_path / "old"
+    shutil.copytree(DEFAULT_MODEL_DIR / "ner", old)
+    cfg = (old / "config.cfg").read_text(encoding="utf-8")
+    section = "[components.imr_citation_documents]\n"
+    assert section in cfg
+    (old / "config.cfg").write_text(cfg.replace(section, section + "retired_setting = 1\n"), encoding="utf-8")
+    with pytest.raises(Exception):
+        spacy.load(old)  # the saved settings themselves no longer load
+    out = reassemble(old, tmp_path / "new")
+    assert (out / "config.cfg").read_text(encoding="utf-8") == (DEFAULT_MODEL_DIR / "ner" / "config.cfg").read_text(
+        encoding="utf-8")
+
+
 def test_saved_pipeline_loads_in_a_fresh_process(ruler_pipeline):
     code = (
         "import spacy, json, sys\n"

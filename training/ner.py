@@ -284,10 +284,11 @@ def reassemble(pipeline_dir: str | Path, out_dir: str | Path) -> Path:
 
     import nlp.ner.components  # noqa: F401
 
-    pipe = spacy.load(pipeline_dir)
+    # only the trained components are loaded: the rule components' saved settings may be ones the
+    # current factories no longer take (a pipeline saved by an earlier version)
+    saved = spacy.util.load_config(Path(pipeline_dir) / "config.cfg")["nlp"]["pipeline"]
+    pipe = spacy.load(pipeline_dir, exclude=[n for n in saved if n not in TRAINED_COMPONENTS])
     pipe.tokenizer = spacy.util.registry.tokenizers.get("imr.Tokenizer.v1")()(pipe)  # the current rules
-    for name in [n for n in pipe.pipe_names if n not in TRAINED_COMPONENTS]:
-        pipe.remove_pipe(name)
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(dir=out_dir.parent if out_dir.parent.is_dir() else None) as tmp:
         pipe.to_disk(Path(tmp) / "trained")
