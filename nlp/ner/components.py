@@ -29,6 +29,7 @@ from spacy.util import filter_spans
 from nlp.layout import parse_layout
 from nlp.normalizers import (chapter_at_start, infer_count_role, names_a_source, normalize_count, normalize_drug,
                              normalize_guideline, role_cue)
+from nlp.normalizers.guidelines import SOURCES
 
 for _name in ("norm", "section", "item"):
     if not Span.has_extension(_name):
@@ -40,7 +41,7 @@ for _name in ("layout", "letter_text"):
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$))*(?:\.(?=\s|$)|$)")  # "UpToDate.com" does not end one
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on"})  # never a citation's last word
-SOURCES_NAMED = ("MTUS", "ODG", "ACOEM")
+SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
 _LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
 
 
@@ -107,9 +108,11 @@ class CitationExtender:
     @staticmethod
     def _in_field(doc: Doc, char: int) -> bool:
         layout = doc._.layout
-        return layout is not None and any(
-            f is not None and f.start <= char < f.end for item in layout.items for f in (item.claims_administrator,
-                                                                                          item.reviewer))
+        if layout is None:
+            return False
+        section, index = layout.locate(char)
+        item = layout.items[index - 1] if section == "item" and index else None
+        return item is not None and any(f is not None and char in f for f in (item.claims_administrator, item.reviewer))
 
     def _extend(self, doc: Doc, text: str, ents: list, k: int, tails) -> bool:
         """Extend ents[k] over the first of `tails` that matches after it; covered DRUGs become None."""
@@ -323,8 +326,10 @@ class CitationDocuments:
         """"Official Disability Guidelines (ODG), Neck and Upper Back, Low Back": an ODG citation
         followed, after a comma or semicolon, by the name of another ODG chapter
         (`chapter_at_start`, the normalizer's chapter names) cites two documents."""
-        left_doc = normalize_guideline(ent.text)
-        if left_doc.get("source") != "ODG" or not left_doc.get("document"):
+        if not re.search(r"[,;]\s", ent.text):
+            return [ent]  # no list: no normalizing on the hot path
+        cited = normalize_guideline(ent.text)
+        if cited.get("source") != "ODG" or not cited.get("document"):
             return [ent]
         for m in re.finditer(r"[,;]\s+", ent.text):
             chapter = chapter_at_start("ODG", ent.text[m.end():])
