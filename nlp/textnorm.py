@@ -92,18 +92,21 @@ def _is_interleaved(lines: list["_Line"]) -> bool:
 
     The sign is what the published text extracts show: wrapped lines separated by empty lines
     (several of them mid-sentence) while paragraphs are separated by lines holding only spaces.
-    Normalized text never has space-only lines, which keeps normalizing idempotent.
+    Some extracts separate every line by an empty line and keep the wrapped lines' trailing
+    space instead: there the wraps that end in white space are the sign, and paragraphs are told
+    apart as within a block (`_joins`). Normalized text has neither space-only lines nor trailing
+    white space, which keeps normalizing idempotent.
     """
     texts = [ln.text for ln in lines]
-    if not any(t and _is_space(t) for t in texts):
-        return False
-    wraps = 0
+    space_lines = any(t and _is_space(t) for t in texts)
+    wraps = trailing = 0
     for a, b, c in zip(texts, texts[1:], texts[2:]):
         if a.strip() and b == "" and c.strip():
             a_s = a.rstrip()
             if not _SENTENCE_END.search(a_s) and not a_s.endswith(":") and c.lstrip()[:1].islower():
                 wraps += 1
-    return wraps >= 3
+                trailing += a_s != a
+    return wraps >= 3 if space_lines else trailing >= 3
 
 
 def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:

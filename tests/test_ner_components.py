@@ -277,6 +277,18 @@ def test_request_quantity_reads_the_count_grammar_where_a_heading_has_no_quantit
     assert [e.label_ for e in drug.ents] == ["DRUG"]
 
 
+def test_request_quantity_takes_no_count_of_injections_from_a_heading():
+    """SPEC section 2: counts of injections are no SESSION_COUNT ("nerve blocks x 2"), while a
+    service's quantity in its heading is ("Traction x 6")."""
+    from nlp.ner.components import RequestQuantity
+    from nlp.ner.patterns import count_grammar, request_quantity_pattern
+
+    grammar = count_grammar()
+    quantity = RequestQuantity(request_quantity_pattern(), grammar["counts"], grammar["not_counts"])
+    assert quantity(_one_item_letter("Bilateral greater occipital nerve blocks x 2: Upheld")).ents == ()
+    assert [e.text for e in quantity(_one_item_letter("Traction x 6: Upheld")).ents] == ["x 6"]
+
+
 def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     doc = blank_pipeline()(sentence)
     start = sentence.index(guideline)

@@ -24,10 +24,12 @@ EXACT = [("develop", "CM16-0237844"), ("develop", "CM16-0239607"), ("develop", "
 # training and the span rules were designed on develop_b's errors (regression tests there, not
 # measurements); heldback_b was scored once, after the rules were built (its two DRUG errors were
 # read in session 11 and fixed: its DRUG floor is now a regression floor).
-FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.84, "GUIDELINE": 0.93, "micro": 0.93},
-          "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.91, "GUIDELINE": 0.89, "micro": 0.91},
-          "develop_b": {"DRUG": 0.98, "SESSION_COUNT": 0.93, "GUIDELINE": 0.98, "micro": 0.97},
-          "heldback_b": {"DRUG": 0.98, "SESSION_COUNT": 0.92, "GUIDELINE": 0.90, "micro": 0.91}}
+# SESSION_COUNT floors raised on 2026-12-05 (session 14: the count ruler's parenthesized figures and
+# service words, the weeks of a named program; development figures).
+FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.95, "GUIDELINE": 0.94, "micro": 0.95},
+          "heldback": {"DRUG": 0.96, "SESSION_COUNT": 0.94, "GUIDELINE": 0.96, "micro": 0.95},
+          "develop_b": {"DRUG": 0.98, "SESSION_COUNT": 0.95, "GUIDELINE": 0.98, "micro": 0.97},
+          "heldback_b": {"DRUG": 0.98, "SESSION_COUNT": 0.95, "GUIDELINE": 0.95, "micro": 0.95}}
 # count role accuracy where the span is right, measured on 2026-12-05 after the role rules of
 # session 11 (docs/NER.md, "Count roles"; the held-back halves' role errors were read for the last of
 # them, so all four are development figures for roles), less about 0.02

@@ -68,6 +68,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Request for physical therapy 2x6. Medication.", "2x6", ["2x6"]),
     ("Massage therapy times 8 for the neck.", "times 8", ["times 8"]),
     ("Physical therapy x 18 visits was requested.", "x 18 visits", ["18 visits"]),
+    ("Group psychotherapy 1x week x 12 weeks is not medically necessary.", "12 weeks", ["1x week x 12 weeks"]),
     # no count: a frequency alone, a dosing frequency, a pain scale, a date
     ("Therapy three times per week, and treatment may be extended.", "three times per week", []),
     ("Tramadol 50 mg three times a day was prescribed.", "three times a day", []),
@@ -466,6 +467,42 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
 
     spans = [(count, "SESSION_COUNT")] + [(d, "DRUG") for d in ("trazodone", "Norco", "Viagra") if d in text]
     f = EntityFilter([], drug_duration_cues(), [], cue_window=6)
+    assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
+
+
+@pytest.mark.parametrize("text, model_ents, expected", [
+    # a frequency with its duration the model missed, or took for something else
+    ("She asked for acupuncture twice a week for four weeks to the neck.", [], ["twice a week for four weeks"]),
+    ("Twice a week for eight weeks is 16 sessions.", [("Twice a week for eight weeks", "DRUG"), ("16 sessions", "SESSION_COUNT")],
+     ["Twice a week for eight weeks", "16 sessions"]),
+    # the weeks of a named program
+    ("Treatment included four weeks of work conditioning in 2014.", [], ["four weeks"]),
+    ("The provider asked for a full program of four weeks, 160 hours in total.", [], ["four weeks"]),
+    # no course: a dosing frequency, or a form that would cut into another entity
+    ("Tramadol three times a day for four weeks.", [], []),
+    ("Per ODG Pain twice a week for 4 weeks, Page(s): 9.", [("ODG Pain twice a week for 4 weeks, Page(s): 9", "GUIDELINE")],
+     ["ODG Pain twice a week for 4 weeks, Page(s): 9"]),
+])
+def test_a_sure_form_of_the_grammar_is_a_count_where_the_model_found_none(text, model_ents, expected):
+    assert [e.text for e in _shaper()(_doc(text, model_ents)).ents] == expected
+
+
+@pytest.mark.parametrize("text, count, kept", [
+    ("The ODG recommends a 10% reduction in dose every two to four weeks.", "two to four weeks", False),
+    ("If return to work is achieved, 1-2 visits may be considered every 4-6 months.", "4-6 months", False),
+    ("The only test was performed roughly eight months before the request.", "eight months", False),
+    ("An epidural injection gave about three weeks of relief.", "three weeks", False),
+    ("An injection in 2012 gave him about a month of partial relief.", "a month", False),
+    ("He has taken gabapentin at 1800 mg a day for about eight months.", "eight months", False),
+    ("He had gabapentin and physical therapy for about eight months.", "eight months", True),
+    ("Chiropractic care for four weeks was completed.", "four weeks", True),
+])
+def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
+    """SPEC section 2: weeks or months of a service are a count; other durations are not."""
+    from nlp.ner.patterns import drug_duration_service_words, duration_not_course
+
+    spans = [(count, "SESSION_COUNT")] + [("gabapentin", "DRUG")] * ("gabapentin" in text)
+    f = EntityFilter([], [], [], service_words=drug_duration_service_words(), not_course=duration_not_course())
     assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
 
 

@@ -15,6 +15,25 @@ def test_interleaved_blank_lines_are_unwrapped():
     assert "\nProsom 2mg, #30 with 2 refills: Upheld\n" in text
 
 
+def test_every_line_double_spaced_with_trailing_spaces_on_wraps_is_unwrapped():
+    """Some extracts put an empty line after every line and keep the wrapped lines' trailing
+    space, with no space-only paragraph lines: the wraps are joined, paragraphs kept."""
+    raw = ("Biofeedback x 6 sessions: Upheld\n\nClaims Administrator guideline: Decision based on MTUS \n\n"
+           "Biofeedback Page(s): 24-25.\n\nDecision rationale: The guidelines describe an initial trial of 3-4 \n\n"
+           "psychotherapy visits over 2 \n\nweeks, with a total of up to 6-10 visits over 5-6 weeks only with \n\n"
+           "evidence of objective functional improvement.\n\nCognitive behavioral therapy 12 sessions was the "
+           "original request. Cognitive behavioral therapy \n\n4 sessions was authorized.\n")
+    text = normalize_text(raw)
+    assert text == ("Biofeedback x 6 sessions: Upheld\n\nClaims Administrator guideline: Decision based on MTUS "
+                    "Biofeedback Page(s): 24-25.\n\nDecision rationale: The guidelines describe an initial trial of "
+                    "3-4 psychotherapy visits over 2 weeks, with a total of up to 6-10 visits over 5-6 weeks only with "
+                    "evidence of objective functional improvement.\n\nCognitive behavioral therapy 12 sessions was "
+                    "the original request. Cognitive behavioral therapy 4 sessions was authorized.")
+    assert normalize_text(text) == text
+    # without the trailing spaces an empty line still separates paragraphs
+    assert "2\n\nweeks" in normalize_text(raw.replace(" \n", "\n"))
+
+
 def test_decision_word_on_next_line_is_joined():
     raw = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
     assert "\nMONTHLY MEDICATION MANAGEMENT (IN MONTHS) QUANTITY: 6.00: Overturned\n" in normalize_text(raw)

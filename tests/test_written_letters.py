@@ -36,7 +36,9 @@ FLOORS = {
               "stated_decision": 1.0, "request": 0.97, "category": 0.95, "citations": 0.91, "read_decision": 0.97,
               "rationale": 0.75, "format": 1.0},
     # w7-w10, written during session 13 and scored once with its final bundle (README.md)
-    "sealed": {"DRUG": 0.95, "SESSION_COUNT": 0.84, "GUIDELINE": 0.90, "micro": 0.91, "role": 0.89, "found": 1.0,
+    # (developed on in session 14: the count and role rules; SESSION_COUNT is capped by two writers'
+    # conventions, GOLD_CORRECTIONS.md)
+    "sealed": {"DRUG": 0.95, "SESSION_COUNT": 0.92, "GUIDELINE": 0.91, "micro": 0.93, "role": 0.92, "found": 1.0,
                "stated_decision": 1.0, "request": 0.97, "category": 0.95, "citations": 0.66, "read_decision": 0.95,
                "rationale": 0.67, "format": 1.0},
 }

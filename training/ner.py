@@ -307,6 +307,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
+                                  duration_not_course,
                                   guideline_lead_words, guideline_single_words, guideline_stop_words, ordinary_words,
                                   request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -329,9 +330,10 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
         pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},
                       after="imr_citation_documents")
-        pipe.add_pipe("imr_count_shaper", config=count_grammar(), after="imr_drug_name_suffixes")
+        grammar = count_grammar()
+        pipe.add_pipe("imr_count_shaper", config=grammar, after="imr_drug_name_suffixes")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern(),
-                                                      "counts": count_grammar()["counts"]},
+                                                      "counts": grammar["counts"], "not_counts": grammar["not_counts"]},
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
@@ -344,7 +346,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "lay_uses": drug_lay_uses(),
                                                                "analyte_words": drug_analyte_words(),
                                                                "class_words": drug_class_words(),
-                                                               "class_nouns": drug_class_nouns()},
+                                                               "class_nouns": drug_class_nouns(),
+                                                               "not_course": duration_not_course()},
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))

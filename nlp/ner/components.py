@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 
 from spacy.language import Language
@@ -457,22 +458,26 @@ class RequestQuantity:
     pattern's named group `count` when it matched, else the whole match); where the heading has
     no such quantity and no SESSION_COUNT, the longest form of the count grammar in it (`counts`,
     configs/ner/count_grammar.yaml: "INDIVIDUAL PSYCHOTHERAPY ONCE A WEEK FOR 20 WEEKS",
-    "Acupuncture, lumbar spine, times 8"): a heading names what the item requests.
+    "Acupuncture, lumbar spine, times 8"; none inside a longer `not_counts` form: "nerve blocks x
+    2"): a heading names what the item requests.
 
     Spans never overlap (SPEC section 2): an entity that starts before the heading and runs into
     the quantity (a sentence cut short before the heading: "... per the Official Disability" +
     the heading) is cut where the heading starts, since a heading begins a new item; the quantity
     is skipped when it would still overlap an entity."""
 
-    def __init__(self, pattern: str, counts: list[str] = ()):
+    def __init__(self, pattern: str, counts: list[str] = (), not_counts: list[str] = ()):
         self.pattern = re.compile(pattern, re.I)
         self.counts = [re.compile(p, re.I) for p in counts]
+        self.not_counts = [re.compile(p, re.I) for p in not_counts]
 
     def _quantity(self, text: str, start: int, end: int) -> tuple[int, int] | None:
         m = self.pattern.search(text, start, end)
         if m:
             return m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
-        forms = [f.span() for p in self.counts for f in p.finditer(text, start, end) if f.end() > f.start()]
+        nots = [f.span() for p in self.not_counts for f in p.finditer(text, start, end)]
+        forms = [f.span() for p in self.counts for f in p.finditer(text, start, end) if f.end() > f.start()
+                 and not any(a <= f.start() and f.end() <= b and b - a > f.end() - f.start() for a, b in nots)]
         return max(forms, key=lambda f: (f[1] - f[0], -f[0]), default=None)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -518,9 +523,10 @@ def _cut_before(ent: Span, char: int, token: int) -> Span | None:
     return Span(ent.doc, ent.start, end, label=ent.label_) if end > ent.start else None
 
 
-@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)", "counts": []})
-def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[str]) -> RequestQuantity:
-    return RequestQuantity(pattern, counts)
+@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)", "counts": [], "not_counts": []})
+def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[str],
+                          not_counts: list[str]) -> RequestQuantity:
+    return RequestQuantity(pattern, counts, not_counts)
 
 
 class CountShaper:
@@ -532,12 +538,32 @@ class CountShaper:
     (absorbing other counts it covers, never another label). A span that overlaps no count form
     but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
-    and no unit word at all ("6-8" of a pain scale, a date), is dropped."""
+    and no unit word at all ("6-8" of a pain scale, a date), is dropped. A `sure_counts` form
+    (a frequency with its duration) is a count even where the model found none: it is added
+    where it overlaps no entity, within one paragraph."""
 
-    def __init__(self, counts: list[str], not_counts: list[str], unit_words: str):
+    def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = ()):
         self.counts = [re.compile(p, re.I) for p in counts]
         self.not_counts = [re.compile(p, re.I) for p in not_counts]
         self.unit_words = re.compile(unit_words, re.I)
+        self.sure = [re.compile(p, re.I) for p in sure_counts]
+
+    def _with_sure_counts(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
+        """`ents` with the spans of the `sure_counts` forms added (longest first), each replacing
+        the entities it contains (the model's "DRUG" of "Twice a week for eight weeks") and skipped
+        where an entity reaches beyond it."""
+        found = sorted({m.span() for p in self.sure for m in p.finditer(text)
+                        if m.end() > m.start() and "\n" not in m.group()}, key=lambda s: (s[0], s[0] - s[1]))
+        for start, end in found:
+            span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
+            if span is None or not len(span):
+                continue
+            inside = [e for e in ents if span.start <= e.start and e.end <= span.end]
+            if inside and all(e.label_ == "SESSION_COUNT" for e in inside) or any(
+                    e.start < span.end and span.start < e.end for e in ents if not any(e is i for i in inside)):
+                continue  # already a count (the shaper gives it its extent), or an entity reaches beyond it
+            ents = sorted([e for e in ents if not any(e is i for i in inside)] + [span], key=lambda e: e.start)
+        return ents
 
     @staticmethod
     def _overlapping(patterns, text: str, window: tuple[int, int], span: tuple[int, int]) -> list[tuple[int, int]]:
@@ -550,9 +576,13 @@ class CountShaper:
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
+        text = letter_text(doc)
+        if self.sure:
+            sure = self._with_sure_counts(doc, text, ents)
+            if sure != ents:
+                doc.ents = ents = sure
         if not any(e.label_ == "SESSION_COUNT" for e in ents):
             return doc
-        text = letter_text(doc)
         out: list[Span] = []
         changed = False
         for ent in ents:
@@ -595,10 +625,11 @@ class CountShaper:
         return doc
 
 
-@Language.factory("imr_count_shaper", default_config={"counts": [], "not_counts": [], "unit_words": r"(?!)"})
+@Language.factory("imr_count_shaper", default_config={"counts": [], "not_counts": [], "unit_words": r"(?!)",
+                                                     "sure_counts": []})
 def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: list[str],
-                      unit_words: str) -> CountShaper:
-    return CountShaper(counts, not_counts, unit_words)
+                      unit_words: str, sure_counts: list[str]) -> CountShaper:
+    return CountShaper(counts, not_counts, unit_words, sure_counts)
 
 
 class EntityFilter:
@@ -615,8 +646,13 @@ class EntityFilter:
     def __init__(self, guideline_single_words: list[str], drug_duration_cues: list[str] = (),
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
-                 class_words: list[str] = (), class_nouns: list[str] = ()):
+                 class_words: list[str] = (), class_nouns: list[str] = (),
+                 not_course: dict[str, list[str]] | None = None):
         self.single = {w.lower() for w in guideline_single_words}
+        not_course = not_course or {}
+        self.interval_words = frozenset(w.lower() for w in not_course.get("interval", ()))
+        self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
+        self.outcome_words = frozenset(w.lower() for w in not_course.get("outcome", ()))
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
         self.cue_window = cue_window
         self.service_words = frozenset(w.lower() for w in service_words)
@@ -663,8 +699,32 @@ class EntityFilter:
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
-            return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent))
+            return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent) or self._not_a_course(ent))
         return True
+
+    def _not_a_course(self, ent: Span) -> bool:
+        """An interval, a point in time, how long an outcome lasted, or a drug's use: "every 4-6
+        months", "eight months before", "three weeks of relief", "gabapentin ... for eight months"."""
+        doc = ent.doc
+        if ent.start > 0 and doc[ent.start - 1].lower_ in self.interval_words:
+            return True
+        after = [t.lower_ for t in doc[ent.end:ent.end + 4]]
+        if after[:1] and after[0] in self.time_point_words:
+            return True
+        if after[:1] == ["of"] and any(w in self.outcome_words for w in after[1:4]):
+            return True
+        return self._drug_in_clause(ent)
+
+    def _drug_in_clause(self, ent: Span) -> bool:
+        """A DRUG before the duration in its clause, with no service word between them."""
+        doc, k = ent.doc, ent.start
+        while k > 0 and doc[k - 1].text not in _CLAUSE_ENDS:
+            k -= 1
+            if doc[k].lower_ in self.service_words:
+                return False
+            if doc[k].ent_type_ == "DRUG":
+                return True
+        return False
 
     @staticmethod
     def _bare_duration(ent: Span) -> bool:
@@ -730,13 +790,14 @@ class EntityFilter:
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
                                                       "unknown_drug_endings": [], "lay_uses": {},
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
-                                                      "class_words": [], "class_nouns": []})
+                                                      "class_words": [], "class_nouns": [], "not_course": {}})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
-                       service_words: list[str], class_words: list[str], class_nouns: list[str]) -> EntityFilter:
+                       service_words: list[str], class_words: list[str], class_nouns: list[str],
+                       not_course: dict[str, list[str]]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words, class_words, class_nouns)
+                        cue_window, service_words, class_words, class_nouns, not_course)
 
 
 @functools.lru_cache(maxsize=1)
@@ -788,14 +849,18 @@ class EntityNormalizer:
         counts, a count elsewhere that a request cue marks but that is none of those amounts is
         another request (an earlier one, one not disputed): null; a count with no cue at all
         that is one of those amounts restates a disputed request ("the current 6 therapy
-        sessions"): requested."""
+        sessions"): requested. So is a course the reviewer's fields quote with no cue (taken for a
+        guideline's allowance in `normalize`) when it is a disputed course, period included ("post-
+        operative physical therapy 2 x 6 for the lumbar spine is also not medically necessary")."""
         headings = [it.heading for it in layout.items]
         counts = [(e, any(e.start_char in h for h in headings))
                   for e in doc.ents if e.label_ == "SESSION_COUNT" and e._.norm]
-        disputed = {(e._.norm["min"], e._.norm["max"]) for e, in_heading in counts
-                    if in_heading and e._.norm.get("role") == "requested" and e._.norm.get("min") is not None}
+        requested = [e._.norm for e, in_heading in counts
+                     if in_heading and e._.norm.get("role") == "requested" and e._.norm.get("min") is not None]
+        disputed = {(n["min"], n["max"]) for n in requested}
         if not disputed:
             return
+        courses = {(n["min"], n["max"], json.dumps(n["over"], sort_keys=True)) for n in requested if n.get("over")}
         for ent, in_heading in counts:
             norm = ent._.norm
             if in_heading or norm.get("min") is None:
@@ -803,9 +868,14 @@ class EntityNormalizer:
             amount = (norm["min"], norm["max"])
             if norm.get("role") == "requested" and amount not in disputed:
                 norm["role"] = None
-            elif norm.get("role") is None and amount in disputed:
+            elif norm.get("role") in (None, "recommended") and amount in disputed:
                 s, e = _sentence_bounds(text, ent.start_char, ent.end_char)
-                if role_cue(text[s:e], (ent.start_char - s, ent.end_char - s)) is None:
+                span = (ent.start_char - s, ent.end_char - s)
+                if norm.get("role") is None and role_cue(text[s:e], span) is None:
+                    norm["role"] = "requested"
+                elif (norm.get("role") == "recommended" and norm.get("over")
+                      and (*amount, json.dumps(norm["over"], sort_keys=True)) in courses
+                      and infer_count_role(text[s:e], False, span) is None):
                     norm["role"] = "requested"
 
     @staticmethod

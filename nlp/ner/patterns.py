@@ -101,6 +101,10 @@ def drug_duration_service_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_DURATION_SERVICE_WORDS"])
 
 
+def duration_not_course() -> dict[str, list[str]]:
+    return {k: [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DURATION_NOT_COURSE"].items()}
+
+
 def request_quantity_pattern() -> str:
     return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
 
@@ -140,7 +144,7 @@ def _alternation(words) -> str:
 def count_grammar() -> dict[str, list[str]]:
     """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
     filled from the number and count-term lexicons: the config of the imr_count_shaper component
-    (`counts`, `not_counts`: lists of regular expressions; `unit_words`: one)."""
+    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`: one)."""
     numbers = load_yaml("lexicons/number_words.yaml")
     terms = load_yaml("lexicons/count_terms.yaml")
     article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
@@ -160,8 +164,9 @@ def count_grammar() -> dict[str, list[str]]:
         "per": per,
         "over": over,
         "service": rf"(?:(?!(?:{over}|{per}|{word})\b)[a-z][a-z'/-]*\s+){{0,3}}?",
+        "program": _alternation(terms["program_services"]),
     }
     grammar = load_yaml("ner/count_grammar.yaml")
-    out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts")}
+    out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
     out["unit_words"] = grammar["unit_words"].format(**fill)
     return out
