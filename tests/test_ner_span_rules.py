@@ -229,6 +229,18 @@ def test_a_document_split_at_its_year_is_one_citation(sentence, spans, expected)
     ("Per the Official Disability Guidelines, Neck and Upper Back Chapter, Shoulder Chapter, Physical therapy.",
      "Official Disability Guidelines, Neck and Upper Back Chapter, Shoulder Chapter, Physical therapy",
      ["Official Disability Guidelines, Neck and Upper Back Chapter", "Shoulder Chapter, Physical therapy"]),
+    # ... after "and", with or without a comma, when the chapter's name is capitalized
+    ("Per ODG, Pain (Chronic), Insomnia treatment and Mental Illness & Stress, Eszopiclone (Lunesta).",
+     "ODG, Pain (Chronic), Insomnia treatment and Mental Illness & Stress, Eszopiclone (Lunesta)",
+     ["ODG, Pain (Chronic), Insomnia treatment", "Mental Illness & Stress, Eszopiclone (Lunesta)"]),
+    ("Per ODG Pain (Chronic), Insomnia treatment, and Mental Illness & Stress, Zolpidem.",
+     "ODG Pain (Chronic), Insomnia treatment, and Mental Illness & Stress, Zolpidem",
+     ["ODG Pain (Chronic), Insomnia treatment", "Mental Illness & Stress, Zolpidem"]),
+    ("Per Official Disability Guidelines (ODG) Low Back and neck Chapter, Physical Therapy.",
+     "Official Disability Guidelines (ODG) Low Back and neck Chapter, Physical Therapy",
+     ["Official Disability Guidelines (ODG) Low Back and neck Chapter, Physical Therapy"]),
+    ("Per ODG Forearm, Wrist and Hand, Splints.", "ODG Forearm, Wrist and Hand, Splints",
+     ["ODG Forearm, Wrist and Hand, Splints"]),
     # a topic of the same chapter, or one that only begins like a chapter's name, stays
     ("Per ODG Low Back Chapter, Lumbar supports.", "ODG Low Back Chapter, Lumbar supports",
      ["ODG Low Back Chapter, Lumbar supports"]),
@@ -302,6 +314,22 @@ def _letter(field: str) -> str:
      [("Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI) and Other Medical "
        "Treatment Guidelines www.mdguidelines.com", "GUIDELINE")],
      ["Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI)", "www.mdguidelines.com"]),
+    # a source that is no guideline, after one, is another document; "; and" before a lead-in
+    ("Decision based on Non-MTUS Official Disability Guidelines (ODG) Pain (Chronic), Zolpidem (Ambien); FDA "
+     "Prescribing Information, Ambien (zolpidem tartrate) tablets.",
+     [("Official Disability Guidelines (ODG) Pain (Chronic)", "GUIDELINE"), ("Ambien", "DRUG")],
+     ["Official Disability Guidelines (ODG) Pain (Chronic), Zolpidem (Ambien)",
+      "FDA Prescribing Information, Ambien (zolpidem tartrate) tablets"]),
+    ("Decision based on MTUS Chronic Pain Treatment Guidelines Behavioral interventions Page(s): 23; and Non-MTUS "
+     "Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for anxiety.",
+     [("MTUS Chronic Pain Treatment Guidelines", "GUIDELINE")],
+     ["MTUS Chronic Pain Treatment Guidelines Behavioral interventions Page(s): 23",
+      "Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for anxiety"]),
+    # the periods of an initialism end no sentence
+    ("Decision based on Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, "
+     "2009) Page(s): 101, 105-107 of 127.", [("Chronic Pain Medical Treatment Guidelines 8", "GUIDELINE")],
+     ["Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, 2009) Page(s): "
+      "101, 105-107 of 127"]),
 ])
 def test_a_citation_in_a_guideline_field_runs_to_its_sentence_end_and_holds_its_drug_topic(field, model_ents, expected):
     text = _letter(field)

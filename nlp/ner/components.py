@@ -39,7 +39,11 @@ for _name in ("layout", "letter_text"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
-_SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$))*(?:\.(?=\s|$)|$)")  # "UpToDate.com" does not end one
+# where a list of ODG chapters goes on; after a bare "and" a chapter's name is capitalized ("Low Back
+# and neck Chapter" names one pair)
+_CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
+# "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
+_SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
@@ -314,7 +318,10 @@ class CitationDocuments:
             # a further topic with its own pages cites the same document ("..., pages 111-113 and
             # Lidoderm (lidocaine patch), pages 56-57"): its source need not be named again
             paged = self.pages.search(left_text) and self.pages.search(right_text) and not self.pages.match(right_text)
-            if not (named(normalize_guideline(left_text)) and (paged or named(normalize_guideline(right_text)))):
+            # ... and a source that is no guideline, named after one, is another document ("ODG Pain,
+            # Zolpidem (Ambien); FDA Prescribing Information, Ambien ...")
+            if not (named(normalize_guideline(left_text))
+                    and (paged or self.source.match(right_text) or named(normalize_guideline(right_text)))):
                 continue
             a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
             b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
@@ -325,14 +332,15 @@ class CitationDocuments:
 
     def _split_chapters(self, doc: Doc, ent: Span) -> list[Span]:
         """"Official Disability Guidelines (ODG), Neck and Upper Back, Low Back": an ODG citation
-        followed, after a comma or semicolon, by the name of another ODG chapter
-        (`chapter_at_start`, the normalizer's chapter names) cites two documents."""
-        if not re.search(r"[,;]\s", ent.text):
+        followed, after a comma, a semicolon or "and", by the name of another ODG chapter
+        (`chapter_at_start`, the normalizer's chapter names) cites two documents ("..., Insomnia
+        treatment and Mental Illness & Stress, Zolpidem")."""
+        if not _CHAPTER_LIST.search(ent.text):
             return [ent]  # no list: no normalizing on the hot path
         cited = normalize_guideline(ent.text)
         if cited.get("source") != "ODG" or not cited.get("document"):
             return [ent]
-        for m in re.finditer(r"[,;]\s+", ent.text):
+        for m in _CHAPTER_LIST.finditer(ent.text):
             chapter = chapter_at_start("ODG", ent.text[m.end():])
             if chapter is None or normalize_guideline(ent.text[:m.start()]).get("document") in (None, chapter):
                 continue  # no chapter named there, or the same one ("Low Back, Lumbar supports")
