@@ -25,6 +25,9 @@ def add_train_arguments(p) -> None:
                         "subset (configs/real/frozen_cases.json) is set aside and scored once")
     p.add_argument("--no-generated", action="store_true",
                    help="real letters only: no generated corpus for the read/rationale heads or the forecast prior")
+    p.add_argument("--written", nargs="*", default=None, metavar="DIR",
+                   help="written letters with gold (dirs holding letters/ and gold/) for the read and rationale "
+                        "heads (default: configs/classifier.yaml training.written_letters; none given: none)")
     p.add_argument("--repeats", type=int, default=None, help="repeats of the letter-grouped real CV (default: config)")
     p.add_argument("--release", action="store_true",
                    help="score the frozen real subset once with the final models (a bundled release; "
@@ -94,7 +97,7 @@ def train_classifier(args) -> int:
                                ner_model=opt("ner"), generated=not opt("no_generated", False),
                                repeats=0 if opt("no_real_cv", False) else opt("repeats"),
                                metrics_path=opt("metrics"), max_letters=opt("max_letters"),
-                               score_frozen=opt("release", False))
+                               score_frozen=opt("release", False), written=opt("written"))
     except (ValueError, FrozenLetterError) as exc:
         print(f"imr train classifier: {exc}", file=sys.stderr)
         return 2

@@ -29,6 +29,8 @@ from training.real_protocol import (
 # non-frozen letters for a tiny archive: four with an overturned item, six without
 TINY = ["CM16-0240259", "CM16-0240434", "CM17-0001749", "CM17-0005589",
         "CM16-0221706", "CM16-0228949", "CM16-0233794", "CM16-0236380", "CM16-0237844", "CM16-0239190"]
+# written letters with gold (examples/written/develop) beside them
+WRITTEN_TINY = ["w1_01", "w1_02", "w2_01"]
 
 
 # ------------------------------------------------------------------------------ protocol
@@ -111,7 +113,8 @@ def test_coherent_rationale_follows_the_decision():
 # ------------------------------------------------------------------------------ end to end
 @pytest.fixture(scope="module")
 def tiny_bundle(tmp_path_factory):
-    """A classifier trained on ten real letters alone (no generated corpus), self-labelled."""
+    """A classifier trained on ten real letters (no generated corpus), self-labelled, and three
+    written letters with their writers' gold for the read and rationale heads."""
     from training.real_first import run_real_first
 
     root = tmp_path_factory.mktemp("tiny")
@@ -126,9 +129,43 @@ def tiny_bundle(tmp_path_factory):
     cfg = load_config()
     cfg["training"].update(fit_jobs=1, parse_jobs=1)
     cfg["real_first"].update(folds=3, learning_curve_letters=[4], learning_curve_repeats=1)
+    written = root / "written"
+    for sub in ("letters", "gold"):
+        (written / sub).mkdir(parents=True)
+    for stem in WRITTEN_TINY:
+        shutil.copy(ROOT / "examples" / "written" / "develop" / "letters" / f"{stem}.txt", written / "letters")
+        shutil.copy(ROOT / "examples" / "written" / "develop" / "gold" / f"{stem}.json", written / "gold")
     m = run_real_first(cfg, real=[str(archive)], out=root / "classifier", generated=False, repeats=2,
-                       score_frozen=True, frozen=frozenset({frozen}))
+                       score_frozen=True, frozen=frozenset({frozen}), written=[written])
     return root, m, frozen
+
+
+def test_written_letters_teach_the_read_heads_and_are_never_scored(tiny_bundle):
+    root, m, _ = tiny_bundle
+    gold_items = sum(len(json.loads((ROOT / "examples" / "written" / "develop" / "gold" / f"{s}.json").read_text())["items"])
+                     for s in WRITTEN_TINY)
+    assert m["protocol"]["written_items"] == gold_items
+    # the read CV scores the real letters only, with and without the written items in training
+    assert set(m["read_cv"]) == {"written_plus_real", "real_only"}
+    assert all(r["rationale_items_hand_labelled"] == m["read_cv"]["real_only"]["rationale_items_hand_labelled"]
+               for r in m["read_cv"].values())
+    card = json.loads((root / "classifier" / "model_card.json").read_text())
+    assert card["training_data"]["written_items"] == gold_items
+
+
+def test_load_written_reads_the_writers_gold():
+    from models.bundle import load_parser
+    from training.classifier import load_written
+
+    cfg = load_config()
+    data = load_written([ROOT / "examples" / "written" / "develop"], load_parser(None), cfg)
+    gold = {}
+    for path in (ROOT / "examples" / "written" / "develop" / "gold").glob("*.json"):
+        g = json.loads(path.read_text())
+        gold.update({(g["id"], it["index"]): (it["decision"], it["rationale"]) for it in g["items"]})
+    assert len(data) == len(gold) and set(data.origin) == {"written"}
+    assert set(data.weight) == {cfg["training"]["written_weight"]}
+    assert {(g, ex["index"]): (d, r) for g, ex, d, r in zip(data.groups, data.X, data.decision, data.rationale)} == gold
 
 
 def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):

@@ -188,6 +188,22 @@ def load_real(letters: str | Path, labels: str | Path, parser, cfg: dict, stats:
     return _join(_parse(docs, parser), gold, w, "real", cfg["training"]["drop_request_mismatch"], stats)
 
 
+def load_written(halves, parser, cfg: dict, stats: Counter | None = None) -> ItemData:
+    """Examples with their writers' gold for the independently written letters: each half is a
+    directory with `letters/` and `gold/` (examples/written/README.md)."""
+    from nlp.reading import iter_documents
+
+    stats = Counter() if stats is None else stats
+    docs, gold = [], {}
+    for half in map(Path, halves):
+        for path in sorted((half / "gold").glob("*.json")):
+            g = json.loads(path.read_text(encoding="utf-8"))
+            gold[g["id"]] = {int(it["index"]): it for it in g["items"]}
+        docs += [d for d in iter_documents([str(half / "letters")]) if d.id in gold]
+    w = float(cfg["training"]["written_weight"])
+    return _join(_parse(docs, parser), gold, w, "written", cfg["training"]["drop_request_mismatch"], stats)
+
+
 # =========================================================================== metrics
 def reliability_table(y_true, p, bins: int = 10) -> list[dict]:
     y_true = np.asarray(y_true, dtype=float)

@@ -11,7 +11,8 @@
    the same folds, bootstrap intervals over letters; a learning curve over letters; read
    decision and rationale out of fold.
 3. The final models: the forecast variant of `models.forecast.variant` on all non-frozen real
-   items; read decision and rationale on the real items plus the generated corpus when given.
+   items; read decision and rationale on the real items plus the generated corpus and the
+   independently written letters with their writers' gold (`training.written_letters`) when given.
    Saved with the out-of-fold predictions (`real_oof.json`) and the frozen-subset figures.
 """
 from __future__ import annotations
@@ -30,8 +31,8 @@ from models.examples import FORECAST_KEYS, REVIEW_KEYS, item_examples
 from models.features import load_config
 from models.persistence import fingerprint
 from models.predict import coherent_rationale
-from training.classifier import (ItemData, Trainer, _jobs, _parser, _serial, load_corpus_split, run_parallel,
-                                 save_bundle)
+from training.classifier import (ItemData, Trainer, _jobs, _parser, _serial, load_corpus_split, load_written,
+                                 run_parallel, save_bundle)
 from training.dataset_io import dataset_dir
 from training.real_corpus import hand_labels
 from training.real_protocol import bootstrap_auc, check_not_frozen, letter_folds, load_frozen, peer_tool_scores
@@ -217,8 +218,9 @@ def read_metrics(data: ItemData, oof: dict, majority: str | None) -> dict:
 
 
 def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, gen_model, repeats: int,
-                   jobs: int, timings: dict) -> tuple[dict, dict, dict]:
-    """(metrics, forecast OOF per variant, read OOF) of the repeated letter-grouped CV."""
+                   jobs: int, timings: dict, written: ItemData | None = None) -> tuple[dict, dict, dict]:
+    """(metrics, forecast OOF per variant, read OOF) of the repeated letter-grouped CV. `written`:
+    the written letters' items, added to every fold's read/rationale training (never scored)."""
     rf = cfg["real_first"]
     k = int(rf["folds"])
     y = _y(data)
@@ -260,13 +262,33 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     t = time.time()
     majority = Counter(r for r, o in zip(data.rationale, data.origin) if o == "real_hand").most_common(1)
     majority = majority[0][0] if majority else None
-    ro = read_oof(cfg, seed, data, gen, k, jobs)
-    metrics["read_cv"] = {("generated_plus_real" if gen is not None else "real_only"): read_metrics(data, ro, majority)}
-    if gen is not None and rf["read_ablation"]:
+    extra = _joined(gen, written)
+    ro = read_oof(cfg, seed, data, extra, k, jobs)
+    metrics["read_cv"] = {read_variant(gen, written): read_metrics(data, ro, majority)}
+    if extra is not None and rf["read_ablation"]:
+        if gen is not None and written is not None:
+            metrics["read_cv"]["generated_plus_real"] = read_metrics(data, read_oof(cfg, seed, data, gen, k, jobs),
+                                                                     majority)
         metrics["read_cv"]["real_only"] = read_metrics(data, read_oof(cfg, seed, data, None, k, jobs), majority)
     timings["read_cv_s"] = round(time.time() - t, 1)
 
     return metrics, oof, ro
+
+
+def _joined(*parts: ItemData | None) -> ItemData | None:
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
+    return out
+
+
+def read_variant(gen: ItemData | None, written: ItemData | None) -> str:
+    """The name of what the read/rationale heads learned from besides the real letters."""
+    extra = [name for name, d in (("generated", gen), ("written", written)) if d is not None and len(d)]
+    return "_".join(extra) + "_plus_real" if extra else "real_only"
 
 
 # =========================================================================== the run
@@ -274,9 +296,11 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
                    out: str | Path | None = None, seed: int | None = None, ner_model=None,
                    generated: bool = True, repeats: int | None = None, metrics_path=None,
                    max_letters: int | None = None, score_frozen: bool = False,
-                   frozen: frozenset | None = None) -> dict:
+                   frozen: frozenset | None = None, written=None) -> dict:
     """Train, cross-validate and save the real-first classifier; returns the metrics. `frozen`:
-    the case numbers kept out of training (default: configs/real/frozen_cases.json)."""
+    the case numbers kept out of training (default: configs/real/frozen_cases.json); `written`:
+    directories of written letters with gold for the read/rationale heads (default: config
+    `training.written_letters`; [] for none)."""
     from training.classifier import ROOT
 
     t0 = time.time()
@@ -305,10 +329,19 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         gen = load_corpus_split(corpus, "train", parser, cfg, max_letters=max_letters or rf["generated_max_letters"],
                                 stats=Counter())
         timings["parse_generated_s"] = round(time.time() - t, 1)
+    written_dirs = [ROOT / w for w in (cfg["training"].get("written_letters") or [])] if written is None else written
+    wr = None
+    if written_dirs:
+        t = time.time()
+        wr = load_written(written_dirs, parser, cfg, stats=Counter())
+        check_not_frozen(wr.groups, "written letters")
+        timings["parse_written_s"] = round(time.time() - t, 1)
     metrics: dict = {"protocol": {"folds": k, "repeats": repeats, "fold_rule": "training.real_protocol.letter_folds "
                                   "(= shared/tools/real_peer.py cv)", "frozen_cases": sorted(set(frozen.groups)),
                                   "train_letters": len(set(data.groups)), "train_items": len(data),
-                                  "train_overturned": int(y.sum()), "generated_items": len(gen) if gen else 0},
+                                  "train_overturned": int(y.sum()), "generated_items": len(gen) if gen else 0,
+                                  "written_items": len(wr) if wr else 0,
+                                  "written_letters": [str(w) for w in written_dirs]},
                      "stats": dict(stats)}
 
     gen_model = None
@@ -317,14 +350,14 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         gen_model.fit(gen.X, gen.decision)
     oof = ro = None
     if repeats > 0:
-        cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings)
+        cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr)
         metrics.update(cv_metrics)
 
     # ---- final models
     t = time.time()
     variant = cfg["models"]["forecast"]["variant"]
     variant = variant if gen_model is not None else "real_only"
-    final_train = data + gen if gen is not None else data
+    final_train = _joined(data, gen, wr)
     heads = Trainer(cfg, seed).fit(final_train, chosen=_chosen(cfg), rationale_forecast=False)[0]
     if variant == "generated_only":
         forecast = gen_model
@@ -374,7 +407,8 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
             {"id": g, "index": ex["index"], "request": ex["request"], "decision": d, "rationale": r}
             for ex, g, d, r in zip(final_train.X, final_train.groups, final_train.decision, final_train.rationale)),
             "real_letters": sorted(set(data.groups)), "real_items": len(data),
-            "generated_items": len(gen) if gen else 0, "frozen_letters_excluded": sorted(set(frozen.groups)),
+            "generated_items": len(gen) if gen else 0, "written_items": len(wr) if wr else 0,
+            "written_letters": [str(w) for w in written_dirs], "frozen_letters_excluded": sorted(set(frozen.groups)),
             "inputs": [str(r) for r in real], "corpus": str(corpus) if gen else None, "stats": dict(stats)},
         "settings": {"seed": seed, "config": cfg},
         "metrics": headline(metrics),
