@@ -547,8 +547,8 @@ class CountShaper:
     but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
     and no unit word at all ("6-8" of a pain scale, a date), is dropped. A `sure_counts` form
-    (a frequency with its duration) is a count even where the model found none: it is added
-    where it overlaps no entity, within one paragraph."""
+    (a frequency with its duration, the weeks of a named program) is a count even where the model
+    found none: it is added within one paragraph, in place of the entities it contains."""
 
     def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = ()):
         self.counts = [re.compile(p, re.I) for p in counts]
@@ -567,10 +567,11 @@ class CountShaper:
             if span is None or not len(span):
                 continue
             inside = [e for e in ents if span.start <= e.start and e.end <= span.end]
+            rest = [e for e in ents if not (span.start <= e.start and e.end <= span.end)]
             if inside and all(e.label_ == "SESSION_COUNT" for e in inside) or any(
-                    e.start < span.end and span.start < e.end for e in ents if not any(e is i for i in inside)):
+                    e.start < span.end and span.start < e.end for e in rest):
                 continue  # already a count (the shaper gives it its extent), or an entity reaches beyond it
-            ents = sorted([e for e in ents if not any(e is i for i in inside)] + [span], key=lambda e: e.start)
+            ents = sorted(rest + [span], key=lambda e: e.start)
         return ents
 
     @staticmethod
