@@ -99,6 +99,8 @@ def _is_interleaved(lines: list["_Line"]) -> bool:
     """
     texts = [ln.text for ln in lines]
     space_lines = any(t and _is_space(t) for t in texts)
+    if not space_lines and "" not in texts:
+        return False  # no empty line between lines: nothing interleaved
     wraps = trailing = 0
     for a, b, c in zip(texts, texts[1:], texts[2:]):
         if a.strip() and b == "" and c.strip():

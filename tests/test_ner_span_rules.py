@@ -515,6 +515,24 @@ def test_a_sure_form_of_the_grammar_is_a_count_where_the_model_found_none(text, 
     assert [e.text for e in _shaper()(_doc(text, model_ents)).ents] == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["twice a week for four weeks", "1x week x 12 weeks", "2 times per week for 6 weeks (12 sessions)",
+                                 "four weeks of work conditioning", "a program of 4 weeks", "PT 3 visits per week",
+                                 "for eight weeks", "Norco 10/325", "x 6 sessions", ".", ",", "\n\n", "the", "weekly",
+                                 "month", "one to three months of acupuncture", "twenty-four", "(8)", "weeks"]),
+                max_size=40))
+def test_sure_forms_found_near_period_words_are_those_of_the_whole_text(words):
+    """The sure forms run only in windows around "week"/"month" (speed); they find what a search of
+    the whole text finds."""
+    from nlp.ner.components import _PERIOD_WORD, _windows
+
+    text = " ".join(words)
+    forms = _shaper().sure
+    whole = {m.span() for p in forms for m in p.finditer(text)}
+    near = {m.span() for a, b in _windows(_PERIOD_WORD, text, 120, 60) for p in forms for m in p.finditer(text, a, b)}
+    assert near == whole
+
+
 @pytest.mark.parametrize("text, count, kept", [
     ("The ODG recommends a 10% reduction in dose every two to four weeks.", "two to four weeks", False),
     ("If return to work is achieved, 1-2 visits may be considered every 4-6 months.", "4-6 months", False),

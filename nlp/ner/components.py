@@ -537,6 +537,22 @@ def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[s
     return RequestQuantity(pattern, counts, not_counts)
 
 
+# every sure count names weeks or months; its forms run only near such a word (speed)
+_PERIOD_WORD = re.compile(r"week|wk|month", re.I)
+
+
+def _windows(anchor: re.Pattern, text: str, before: int, after: int) -> list[tuple[int, int]]:
+    """Merged [start, end) windows of `text` around the matches of `anchor`."""
+    out: list[list[int]] = []
+    for m in anchor.finditer(text):
+        a, b = max(0, m.start() - before), min(len(text), m.end() + after)
+        if out and a <= out[-1][1]:
+            out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
 class CountShaper:
     """Give each SESSION_COUNT the extent of the count grammar (configs/ner/count_grammar.yaml):
     the model decides whether a number is a session count, the grammar where its span starts and
@@ -560,8 +576,9 @@ class CountShaper:
         """`ents` with the spans of the `sure_counts` forms added (longest first), each replacing
         the entities it contains (the model's "DRUG" of "Twice a week for eight weeks") and skipped
         where an entity reaches beyond it."""
-        found = sorted({m.span() for p in self.sure for m in p.finditer(text)
-                        if m.end() > m.start() and "\n" not in m.group()}, key=lambda s: (s[0], s[0] - s[1]))
+        found = sorted({m.span() for a, b in _windows(_PERIOD_WORD, text, 120, 60) for p in self.sure
+                        for m in p.finditer(text, a, b) if m.end() > m.start() and "\n" not in m.group()},
+                       key=lambda s: (s[0], s[0] - s[1]))
         for start, end in found:
             span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
             if span is None or not len(span):
