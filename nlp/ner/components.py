@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 
 from spacy.language import Language
@@ -485,7 +484,7 @@ class RequestQuantity:
             return m.span("count") if "count" in self.pattern.groupindex and m.group("count") else m.span()
         nots = [f.span() for p in self.not_counts for f in p.finditer(text, start, end)]
         forms = [f.span() for p in self.counts for f in p.finditer(text, start, end) if f.end() > f.start()
-                 and not any(a <= f.start() and f.end() <= b and b - a > f.end() - f.start() for a, b in nots)]
+                 and not _within_longer(f.span(), nots)]
         return max(forms, key=lambda f: (f[1] - f[0], -f[0]), default=None)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -535,6 +534,12 @@ def _cut_before(ent: Span, char: int, token: int) -> Span | None:
 def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[str],
                           not_counts: list[str]) -> RequestQuantity:
     return RequestQuantity(pattern, counts, not_counts)
+
+
+def _within_longer(span: tuple[int, int], spans) -> bool:
+    """Is `span` inside a longer one of `spans` ("three visits" of "three visits per week")?"""
+    start, end = span
+    return any(a <= start and end <= b and b - a > end - start for a, b in spans)
 
 
 # every sure count names weeks or months; its forms run only near such a word (speed)
@@ -625,8 +630,7 @@ class CountShaper:
                     out.append(ent)
                 continue
             start, end = max(forms, key=lambda f: (f[1] - f[0], -f[0]))
-            if any(a <= start and end <= b and b - a > end - start
-                   for a, b in self._overlapping(self.not_counts, text, window, here)):
+            if _within_longer((start, end), self._overlapping(self.not_counts, text, window, here)):
                 changed = True  # "three visits" of "three visits per week": a frequency, dropped
                 continue
             span = doc.char_span(start, end, label="SESSION_COUNT", alignment_mode="contract")
@@ -743,14 +747,18 @@ class EntityFilter:
 
     def _drug_in_clause(self, ent: Span) -> bool:
         """A DRUG before the duration in its clause, with no service word between them."""
+        return any(t.ent_type_ == "DRUG" for t in self._words_before(ent))
+
+    def _words_before(self, ent: Span, window: int | None = None):
+        """The tokens before `ent` in its clause, nearest first (at most `window`), up to the
+        first service word (`service_words`): "medication management visits for 6 months" is a
+        service's course whatever stands before "visits"."""
         doc, k = ent.doc, ent.start
-        while k > 0 and doc[k - 1].text not in _CLAUSE_ENDS:
+        while k > 0 and (window is None or ent.start - k < window) and doc[k - 1].text not in _CLAUSE_ENDS:
             k -= 1
             if doc[k].lower_ in self.service_words:
-                return False
-            if doc[k].ent_type_ == "DRUG":
-                return True
-        return False
+                return
+            yield doc[k]
 
     @staticmethod
     def _bare_duration(ent: Span) -> bool:
@@ -777,14 +785,7 @@ class EntityFilter:
         duration, in its clause and with no service word (`service_words`) nearer: "taking it
         nightly for about five months", "does not support use for longer than 2 to 3 weeks" (SPEC
         section 2: durations of drug use are no count)."""
-        doc, k = ent.doc, ent.start
-        while k > 0 and ent.start - k < self.cue_window and doc[k - 1].text not in _CLAUSE_ENDS:
-            k -= 1
-            if doc[k].lower_ in self.service_words:
-                return False  # "medication management visits for 6 months": a service's course
-            if doc[k].lower_ in self.cues:
-                return True
-        return False
+        return any(t.lower_ in self.cues for t in self._words_before(ent, self.cue_window))
 
     def __call__(self, doc: Doc) -> Doc:
         ents = doc.ents
@@ -831,6 +832,11 @@ def _dosage_forms() -> frozenset[str]:
     from nlp.ner.patterns import dosage_form_words
 
     return dosage_form_words()
+
+
+def _period(over: dict) -> tuple:
+    """A count's period ("over 6 weeks") as a comparable value."""
+    return over.get("min"), over.get("max"), over.get("unit")
 
 
 class EntityNormalizer:
@@ -886,7 +892,7 @@ class EntityNormalizer:
         disputed = {(n["min"], n["max"]) for n in requested}
         if not disputed:
             return
-        courses = {(n["min"], n["max"], json.dumps(n["over"], sort_keys=True)) for n in requested if n.get("over")}
+        courses = {(n["min"], n["max"], _period(n["over"])) for n in requested if n.get("over")}
         for ent, in_heading in counts:
             norm = ent._.norm
             if in_heading or norm.get("min") is None:
@@ -900,7 +906,7 @@ class EntityNormalizer:
                 if norm.get("role") is None and role_cue(text[s:e], span) is None:
                     norm["role"] = "requested"
                 elif (norm.get("role") == "recommended" and norm.get("over")
-                      and (*amount, json.dumps(norm["over"], sort_keys=True)) in courses
+                      and (*amount, _period(norm["over"])) in courses
                       and infer_count_role(text[s:e], False, span) is None):
                     norm["role"] = "requested"
 
