@@ -182,6 +182,15 @@ def _fields(text: str, item: ItemLayout) -> None:
         nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
         found[role] = Span(body_start + e, body_start + max(e, seg_end))
+    if "rationale" in found and not any(role in found for role in SIDES + ("both_sides",)):
+        # No guideline label: the paragraphs between the heading and the rationale ("The Claims
+        # Administrator based its decision on X. The Expert Reviewer based ... on Y.") are read as
+        # a field naming both sides; only sentences with a side cue are kept.
+        label_start = next(s for s, _, role in marks if role == "rationale")
+        lead = body[:label_start].rstrip()
+        first = len(lead) - len(lead.lstrip())
+        if lead.strip():
+            found["both_sides"] = Span(body_start + first, body_start + len(lead))
     for role in ("rationale",) + SIDES:
         if role in found:
             setattr(item, role, found[role])

@@ -31,10 +31,14 @@ _INJURY = re.compile(
     r"(?:date of injury|injury date|injured|injury|DOI)\)?:?\s*(?:was|is)?\s*(?:of|on|dated|date of)?\s*"
     r"(?:on\s+)?(" + DATE + ")"
     # "injured his right shoulder on 06/03/2013", "a crush injury to the left foot on 11/05/2012"
-    r"|(?:injured\s+(?:his|her|their)|injury\s+to\s+(?:his|her|their|the))(?:\s+[a-z-]+){1,3}\s+on\s+(" + DATE + ")",
+    r"|(?:injured\s+(?:his|her|their)|injury\s+to\s+(?:his|her|their|the))(?:\s+[a-z-]+){1,5}\s+on\s+(" + DATE + ")",
     re.I)
-_AGE = re.compile(r"\b(\d{1,3})[\s-]+(?:year|yr)s?[\s-]+old\b", re.I)
-_SEX = re.compile(r"\b(?:year[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b", re.I)
+# "52-year-old", "52 yr old" and the clinical shorthand "38 y/o", "38 yo", "38 y.o."
+_YEARS_OLD = r"(?:(?:year|yr)s?[\s-]+old\b|y/o\b|y\.o\.|yo\b)"
+_AGE = re.compile(r"\b(\d{1,3})[\s-]*" + _YEARS_OLD, re.I)
+# the sex word after the age; a bare M or F only after the shorthand ("38 y/o F")
+_SEX = re.compile(r"\b(?:(?:year|yr)s?[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b"
+                  r"|\d\s*(?:y/o|y\.o\.|yo)[\s,]+(male|female|man|woman|m|f)\b", re.I)
 _HE = re.compile(r"(?<!/)\b(he|him|his|himself)\b(?!/)", re.I)
 _SHE = re.compile(r"(?<!/)\b(she|her|hers|herself)\b(?!/)", re.I)
 
@@ -153,8 +157,8 @@ def patient(text: str, summary: Span | None, header_doi: str | None = None) -> d
     if len(ages) == 1:
         age = ages.pop()
     sex = None
-    words = {m.group(1).lower() for m in _SEX.finditer(part)}
-    sexes = {"male" if w in {"male", "man", "gentleman"} else "female" for w in words}
+    words = {(m.group(1) or m.group(2)).lower() for m in _SEX.finditer(part)}
+    sexes = {"male" if w in {"male", "man", "gentleman", "m"} else "female" for w in words}
     if len(sexes) == 1:
         sex = sexes.pop()
     elif not sexes:

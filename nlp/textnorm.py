@@ -34,7 +34,11 @@ def _markers():
     page_numbers = [re.compile(p, re.I) for p in cfg["page_number_patterns"]]
     para_ends = tuple(_key(s) for s in cfg["paragraph_end_phrases"])
     page_breaks = [re.compile(p, re.I) for p in cfg["page_break_lines"]]
-    return headings, starts, decisions, page_numbers, para_ends, page_breaks
+    # the item field labels other writers use ("Guideline(s) used by the Expert Reviewer:"); not
+    # the bare "guidelines:", which a wrapped sentence can start with ("Per the ODG / guidelines: ...")
+    field_labels = re.compile("|".join(f"(?:{p})" for role, ps in cfg["item_field_patterns"].items()
+                                       if role != "guidelines" for p in ps), re.I)
+    return headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels
 
 
 def _is_heading(line: str) -> bool:
@@ -42,7 +46,8 @@ def _is_heading(line: str) -> bool:
 
 
 def _starts_field(line: str) -> bool:
-    return _key(line).startswith(_markers()[1])
+    key = _key(line)
+    return key.startswith(_markers()[1]) or _markers()[6].match(key) is not None
 
 
 def _is_decision_word(line: str) -> bool:
@@ -131,11 +136,11 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, starts, decisions, _, para_ends, _ = _markers()
+    headings, starts, decisions, _, para_ends, _, field_labels = _markers()
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
-    if heading or key in headings or key.startswith(starts):
+    if heading or key in headings or key.startswith(starts) or field_labels.match(key):
         return False
     p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))

@@ -76,7 +76,9 @@ def test_cached(lex):
         ("Fexmid", ("cyclobenzaprine", "muscle_relaxant")),
         ("Flexeril 10mg", ("cyclobenzaprine", "muscle_relaxant")),
         ("Orphenadrine Citrate ER 100mg tabs", ("orphenadrine", "muscle_relaxant")),
-        ("Terocin", ("methyl salicylate/menthol/capsaicin/lidocaine", "topical_analgesic")),
+        ("Terocin", ("methyl salicylate/capsaicin/menthol/lidocaine", "topical_analgesic")),
+        ("Theramine", ("theramine", "other")),  # a medical food: its own name is its generic
+        ("Synvisc-One", ("hylan g-f 20", "other")),
         ("Medrox", ("methyl salicylate/menthol/capsaicin", "topical_analgesic")),
         ("Lidoderm", ("lidocaine", "topical_analgesic")),
         ("Lidocaine 5% patch", ("lidocaine", "topical_analgesic")),

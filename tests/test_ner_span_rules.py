@@ -171,13 +171,18 @@ def _documents():
     ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
      "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
     ("The MTUS/ACOEM guidelines apply.", "MTUS/ACOEM guidelines", ["MTUS/ACOEM guidelines"]),
-    # a further topic with its own pages is a citation of its own, named source or not; a page
-    # list alone is not ("pages 78-80 and page 82")
+    # a further topic of the same document with its own pages is part of its citation, after "and"
+    # or ";", and so is a page list ("pages 78-80 and page 82"); a named source starts another
     ("He relied on the Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm "
      "(lidocaine patch), pages 56-57.",
      "Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm (lidocaine patch), "
-     "pages 56-57", ["Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113",
-                     "Lidoderm (lidocaine patch), pages 56-57"]),
+     "pages 56-57", ["Chronic Pain Medical Treatment Guidelines, Topical Analgesics, pages 111-113 and Lidoderm "
+                     "(lidocaine patch), pages 56-57"]),
+    ("Decision based on MTUS Chronic Pain Treatment Guidelines Opioids, ongoing management Page(s): 78; Weaning of "
+     "Medications Page(s): 124.",
+     "MTUS Chronic Pain Treatment Guidelines Opioids, ongoing management Page(s): 78; Weaning of Medications "
+     "Page(s): 124", ["MTUS Chronic Pain Treatment Guidelines Opioids, ongoing management Page(s): 78; Weaning of "
+                      "Medications Page(s): 124"]),
     ("Per the MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82.",
      "MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82",
      ["MTUS Chronic Pain Medical Treatment Guidelines, pages 78-80 and page 82"]),

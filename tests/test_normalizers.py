@@ -328,7 +328,7 @@ def test_expand_pages(spec, want):
         ("Oxycodone HCL ER", "oxycodone", "opioid"),
         ("hydrocodone/APAP", "hydrocodone/acetaminophen", "opioid"),
         ("Norco", "hydrocodone/acetaminophen", "opioid"),
-        ("Terocin", "methyl salicylate/menthol/capsaicin/lidocaine", "topical_analgesic"),
+        ("Terocin", "methyl salicylate/capsaicin/menthol/lidocaine", "topical_analgesic"),
         ("Soma", "carisoprodol", "muscle_relaxant"),
         ("ketoprofen", "ketoprofen", "nsaid"),
         ("BuSpar", "buspirone", "other"),

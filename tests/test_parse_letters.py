@@ -138,12 +138,24 @@ def test_dwc_2013_notice_layout():
     # the licence a credentials sentence names is the specialty
     ("The expert reviewer is a Licensed Chiropractor and is licensed to practice in California.", ["Chiropractic"]),
     ("The expert reviewer is a Licensed Psychologist and is licensed to practice in California.", ["Psychology"]),
+    # a certificate's name with "of" in it stays whole
+    ("The expert reviewer is Board Certified in Plastic Surgery, has a subspecialty in Surgery of the Hand and is "
+     "licensed to practice in California.", ["Plastic Surgery", "Surgery of the Hand"]),
 ])
 def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
     from nlp.layout import Span
     from nlp.letter_fields import reviewer_specialties
 
     assert reviewer_specialties(credentials, Span(0, len(credentials))) == expected
+
+
+def test_the_decisions_heading_decides_the_layout_under_a_notice_title():
+    text = ONE_ITEM_2015.format(fields="Rationale: No.").replace(
+        "HOW THE IMR", "Notice of Independent Medical Review Determination\n\nDOCUMENTS REVIEWED\n\nHOW THE IMR")
+    layout = parse_layout(normalize_text(text))
+    assert layout.format == "dwc_2015" and [it.request for it in layout.items] == ["Norco 10/325mg #60"]
+    notice = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    assert parse_layout(normalize_text(notice)).format == "dwc_2013_notice"
 
 
 def test_dwc_2015_layout():
@@ -243,12 +255,29 @@ def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
     # a visit about the injury is no date of injury; two different dates decide nothing
     ("He was seen on 03/04/2015 for the low back. Follow-up on 04/04/2015.", None),
     ("He injured his back on 01/02/2010 and injured his knee on 02/03/2011.", None),
+    ("This 58 year old female injured her neck and low back on 09/30/2008 while lifting.", "2008-09-30"),
 ])
 def test_date_of_injury_from_the_case_summary(summary, doi):
     from nlp.layout import Span
     from nlp.letter_fields import patient
 
     assert patient(summary, Span(0, len(summary)))["date_of_injury"] == doi
+
+
+@pytest.mark.parametrize("summary, age, sex", [
+    ("38 y/o F, bank teller, held up on 04/02/2013.", 38, "female"),
+    ("A 52 yo male warehouse worker; she is mentioned once.", 52, "male"),
+    ("Pt is a 61 y.o. M with low back pain.", 61, "male"),
+    ("A 45-year-old woman.", 45, "female"),
+    # a bare letter is a sex only after the shorthand: "a 12-year history of F..." says nothing
+    ("He has a 12-year history of pain. Fluoxetine helps.", None, "male"),
+])
+def test_age_and_sex_from_the_case_summary(summary, age, sex):
+    from nlp.layout import Span
+    from nlp.letter_fields import patient
+
+    got = patient(summary, Span(0, len(summary)))
+    assert (got["age"], got["sex"]) == (age, sex)
 
 
 @pytest.mark.parametrize("layout, line, written, named", [
@@ -284,6 +313,21 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "Decision rationale: No.", "ODG Pain.", "MTUS.", "No."),
     ("Claims Administrator guideline(s): ODG Pain.\nExpert Reviewer guideline(s): MTUS.\nRationale: No.",
      "ODG Pain.", "MTUS.", "No."),
+    ("Medical Treatment Guideline(s) Used by the Claims Administrator Utilization Review Agency:\n\nODG Pain.\n\n"
+     "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:\n\nMTUS.\n\nRationale for the Decision:\n\nNo.",
+     "ODG Pain.", "MTUS.", "No."),
+    # a field label on the line after an unfinished one starts a field of its own
+    ("Guideline(s) used by the Claims Administrator: MTUS Chronic Pain, Opioids Page(s): 74-96\n"
+     "Guideline(s) used by the Expert Reviewer: ODG Pain\nDecision rationale: No.",
+     "MTUS Chronic Pain, Opioids Page(s): 74-96", "ODG Pain", "No."),
+    # the sides named without "the"
+    ("Guideline(s) cited: Claims Administrator: ODG Pain, page 2. Expert Reviewer: MTUS, page 78.\nRationale: No.",
+     "Claims Administrator: ODG Pain, page 2.", "Expert Reviewer: MTUS, page 78.", "No."),
+    # no guideline label: the paragraphs before the rationale that name a side are its field
+    ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
+     "MTUS Opioids.\n\nRationale: No.", "The Claims Administrator based its decision on ODG Pain.",
+     "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
+    ("The request does not meet the guideline.\n\nRationale: No.", None, None, "No."),
     # a field of a side's own label keeps it, whatever the other field's sentences say
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The Claims Administrator cited ODG; the reviewer "
      "relied on MTUS.\nDecision rationale: No.", "ODG Pain.", "the reviewer relied on MTUS.", "No."),

@@ -191,14 +191,15 @@ class CitationDocuments:
        both sides are whole citations with their sections, pages or year (`complete`): "California
        MTUS and ACOEM Guidelines" and "... 2004, Section(s): Initial Care, and Shoulder Complaints
        2004 ..." are two; "MTUS Neck and Upper Back Complaints", "MTUS Forearm, Wrist, and Hand
-       Complaints" and "MTUS/ACOEM" are one."""
+       Complaints" and "MTUS/ACOEM" are one; so is a further topic of one document with its own
+       pages ("..., Topical Analgesics, pages 111-113 and Lidoderm (lidocaine patch), pages 56-57;
+       Weaning of Medications Page(s): 124"): SPEC, one GUIDELINE per cited document."""
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 pages: str = r"(?!)", in_join: str = r"(?!)"):
+                 in_join: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
-        self.pages = re.compile(pages)
         self.in_join = re.compile(in_join)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
@@ -314,13 +315,10 @@ class CitationDocuments:
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
             if not (self.source.match(right_text) or self.complete.search(left_text) and self.complete.search(right_text)):
                 continue  # "MTUS Neck and Upper Back", "Forearm, Wrist, and Hand": one document's name
-            # a further topic with its own pages cites the same document ("..., pages 111-113 and
-            # Lidoderm (lidocaine patch), pages 56-57"): its source need not be named again
-            paged = self.pages.search(left_text) and self.pages.search(right_text) and not self.pages.match(right_text)
-            # ... and a source that is no guideline, named after one, is another document ("ODG Pain,
+            # a source that is no guideline, named after one, is another document ("ODG Pain,
             # Zolpidem (Ambien); FDA Prescribing Information, Ambien ...")
             if not (named(normalize_guideline(left_text))
-                    and (paged or self.source.match(right_text) or named(normalize_guideline(right_text)))):
+                    and (self.source.match(right_text) or named(normalize_guideline(right_text)))):
                 continue
             a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
             b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
@@ -365,12 +363,12 @@ class CitationDocuments:
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
-                                  "chapter_end": r"(?!)", "pages": r"(?!)", "in_join": r"(?!)"})
+                                  "chapter_end": r"(?!)", "in_join": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
-                            chapter_end: str, pages: str, in_join: str) -> CitationDocuments:
+                            chapter_end: str, in_join: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, pages, in_join)
+                             chapter_end, in_join)
 
 
 class CitationTrimmer:

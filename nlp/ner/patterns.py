@@ -65,7 +65,7 @@ def citation_documents() -> dict:
     return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
             "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
             "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
-            "chapter_end": cfg["CITATION_CHAPTER_END"], "pages": cfg["CITATION_PAGES"],
+            "chapter_end": cfg["CITATION_CHAPTER_END"],
             "in_join": cfg["CITATION_IN_JOIN"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
