@@ -192,6 +192,16 @@ def test_infer_count_role_nearest_cue():
     ("Despite 12 sessions of physical therapy, there is no objective functional improvement.", "12 sessions",
      "completed"),
     ("An earlier course of acupuncture consisted of 4 visits.", "4 visits", "completed"),
+    # a course placed in a past year was received; a clinician's recommendation is the request
+    ("She had physical therapy 2x/week for 9 weeks in 2012, then a home program.", "2x/week for 9 weeks",
+     "completed"),
+    ("The chiropractor recommended manipulation 3 times weekly for 4 weeks.", "3 times weekly for 4 weeks",
+     "requested"),
+    ("Utilization review modified the chiropractic request to six (6) sessions.", "six (6) sessions", None),
+    ("The additional four visits are therefore not supported.", "four visits", "requested"),
+    ("Asking for 12 visits at the outset exceeds the initial trial.", "12 visits", "requested"),
+    ("The number requested is within the allowance of 9-10 visits over 8 weeks.", "9-10 visits over 8 weeks",
+     "recommended"),
     ("This injured worker received three physical therapy visits.", "three physical therapy visits", "completed"),
     ("She had undergone 1 session of physical therapy.", "1 session", "completed"),
     # "prior to" is "before", no cue: the guideline named before the count decides

@@ -108,9 +108,11 @@ def _data() -> dict:
 
 
 def _phrases_re(phrases: list) -> re.Pattern:
-    """Any of `phrases` as whole words, in lower case, the longest first."""
+    """Any of `phrases` as whole words, in lower case, the longest first; in a phrase `*` stands
+    for one word ("modified the * request to") and `YYYY` for a year ("in early YYYY")."""
     alts = sorted({str(p).lower() for p in phrases}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(p) for p in alts) + r")(?![a-z])")
+    alts = [re.escape(p).replace(r"\*", r"[a-z-]+").replace("yyyy", r"(?:19|20)\d\d") for p in alts]
+    return re.compile(r"(?<![a-z])(?:" + "|".join(alts) + r")(?![a-z0-9])")
 
 
 def _words_to_digits(text: str) -> str:
