@@ -222,6 +222,9 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("Guideline: Official Disability Guidelines (ODG) Head, EEG (diagnostic).",
      ": Official Disability Guidelines (ODG) Head, EEG (diagnostic)", "Official Disability Guidelines (ODG) Head, EEG (diagnostic)"),
     ("ODG Preface specifies Physical Therapy Guidelines.", "ODG Preface specifies Physical Therapy Guidelines", "ODG Preface"),
+    # a paragraph break ends a citation
+    ("ODG Pain (Chronic), Opioids, tapering\n\nDecision rationale: No.", "ODG Pain (Chronic), Opioids, tapering\n\nDecision",
+     "ODG Pain (Chronic), Opioids, tapering"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
     from nlp.ner.components import CitationTrimmer

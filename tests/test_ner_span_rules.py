@@ -330,6 +330,22 @@ def _letter(field: str) -> str:
      [("MTUS Chronic Pain Treatment Guidelines", "GUIDELINE")],
      ["MTUS Chronic Pain Treatment Guidelines Behavioral interventions Page(s): 23",
       "Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for anxiety"]),
+    # other writers' fields: the sentence after "Expert Reviewer:" or "The Expert Reviewer based ... on the" is
+    # a citation list; one document's further paged topics stay in it; it ends before what the sentence says of it
+    ("The Expert Reviewer based his/her decision on the Official Disability Guidelines (ODG), Pain Chapter, "
+     "Lidoderm (lidocaine patch), which is not part of the MTUS.",
+     [("Official Disability Guidelines (ODG), Pain Chapter", "GUIDELINE"), ("Lidoderm", "DRUG"), ("MTUS", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG), Pain Chapter, Lidoderm (lidocaine patch)", "MTUS"]),
+    ("Expert Reviewer: MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy, page 22; Physical medicine, "
+     "pages 98-99, a guideline adopted by the state.",
+     [("MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy, page 22", "GUIDELINE")],
+     ["MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy, page 22; Physical medicine, pages 98-99"]),
+    # a comma before a source's name starts another document
+    ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16, MTUS Chronic "
+     "Pain Medical Treatment Guidelines Duloxetine (Cymbalta) Page(s): 43-44.",
+     [("MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16", "GUIDELINE")],
+     ["MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16",
+      "MTUS Chronic Pain Medical Treatment Guidelines Duloxetine (Cymbalta) Page(s): 43-44"]),
     # the periods of an initialism end no sentence
     ("Decision based on Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, "
      "2009) Page(s): 101, 105-107 of 127.", [("Chronic Pain Medical Treatment Guidelines 8", "GUIDELINE")],
@@ -370,6 +386,16 @@ def test_a_model_span_that_took_in_the_lead_in_is_the_citation_after_it():
     e = text.index(", Meloxicam")
     doc.ents = [doc.char_span(s, e, "GUIDELINE", alignment_mode="expand")]
     assert [x.text for x in _documents()(doc).ents] == ["Official Disability Guidelines (ODG), Pain Chapter, Meloxicam"]
+
+
+def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_list():
+    field = ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines, "
+             "Official Disability Guidelines (ODG), Pain.")
+    text = _letter(field)
+    doc = _nlp()(text)
+    spans = ("MTUS Guidelines", "Official Disability Guidelines (ODG), Pain")
+    doc.ents = [doc.char_span(text.index(x), text.index(x) + len(x), "GUIDELINE") for x in spans]
+    assert [e.text for e in _documents()(doc).ents] == list(spans)
 
 
 def test_no_guideline_in_a_field_sentence_means_no_citation():

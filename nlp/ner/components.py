@@ -197,10 +197,11 @@ class CitationDocuments:
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 in_join: str = r"(?!)"):
+                 in_join: str = r"(?!)", field_end: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
+        self.field_end = re.compile(field_end)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -283,9 +284,13 @@ class CitationDocuments:
                     if lead is None:
                         continue
                     end = e - 1 if text[e - 1:e] == "." else e
+                    tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
+                    end = tail.start() if tail else end
                     inside = [x for x in ents if x.start_char < end and lead < x.end_char]
-                    if not any(x.label_ == "GUIDELINE" for x in inside):
-                        continue  # the model decides whether this is a citation
+                    if not any(x.label_ == "GUIDELINE" for x in inside) or \
+                            text[lead:min(x.start_char for x in inside)].strip().lower() not in ("", "the"):
+                        continue  # the model decides whether this is a citation list ("based their
+                        # decision on recommendation(s) outside of the MTUS Guidelines" is none)
                     if any(x.start_char < s or x.end_char > end for x in inside):
                         continue  # an entity crosses the sentence's bounds: leave it to the model
                     spans = []
@@ -363,19 +368,20 @@ class CitationDocuments:
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
-                                  "chapter_end": r"(?!)", "in_join": r"(?!)"})
+                                  "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
-                            chapter_end: str, in_join: str) -> CitationDocuments:
+                            chapter_end: str, in_join: str, field_end: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, in_join)
+                             chapter_end, in_join, field_end)
 
 
 class CitationTrimmer:
     """Cut a GUIDELINE entity at the first of `stop_words` after its first token: "the ODG cited
     above recommend office visits" names "ODG", not what the sentence says of it; and start it
-    after leading `lead_words` ("per MTUS" cites "MTUS"). The freed tokens are left for the
-    patterns that run next (a count inside them is still found)."""
+    after leading `lead_words` ("per MTUS" cites "MTUS"). A paragraph break ends it too (the
+    model ran on into "Decision rationale:"). The freed tokens are left for the patterns that
+    run next (a count inside them is still found)."""
 
     def __init__(self, stop_words: list[str], lead_words: list[str] = ()):
         self.stop_words = {w.lower() for w in stop_words}
@@ -394,7 +400,7 @@ class CitationTrimmer:
                 ent = ents[k] = Span(doc, start, ent.end, label="GUIDELINE")
                 changed = True
             for i in range(ent.start + 1, ent.end):
-                if doc[i].lower_ in self.stop_words:
+                if doc[i].lower_ in self.stop_words or doc[i].is_space and "\n\n" in doc[i].text:
                     end = i
                     while end > ent.start + 1 and doc[end - 1].is_punct:  # no trailing comma
                         end -= 1
