@@ -569,6 +569,10 @@ def test_sure_forms_found_near_period_words_are_those_of_the_whole_text(words):
     ("If return to work is achieved, 1-2 visits may be considered every 4-6 months.", "4-6 months", False),
     ("The only test was performed roughly eight months before the request.", "eight months", False),
     ("An epidural injection gave about three weeks of relief.", "three weeks", False),
+    # a window of time, a point after an event, how long an injection helped
+    ("Only one urine drug screen was provided for the past 12 months.", "12 months", False),
+    ("Six months after the injury, the tenosynovitis persists.", "Six months", False),
+    ("A second injection helped for less than two weeks.", "two weeks", False),
     ("An injection in 2012 gave him about a month of partial relief.", "a month", False),
     ("He has taken gabapentin at 1800 mg a day for about eight months.", "eight months", False),
     ("He had gabapentin and physical therapy for about eight months.", "eight months", True),
@@ -576,10 +580,11 @@ def test_sure_forms_found_near_period_words_are_those_of_the_whole_text(words):
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""
-    from nlp.ner.patterns import drug_duration_service_words, duration_not_course
+    from nlp.ner.patterns import drug_duration_cues, drug_duration_service_words, drug_duration_window, duration_not_course
 
     spans = [(count, "SESSION_COUNT")] + [("gabapentin", "DRUG")] * ("gabapentin" in text)
-    f = EntityFilter([], [], [], service_words=drug_duration_service_words(), not_course=duration_not_course())
+    f = EntityFilter([], drug_duration_cues(), [], cue_window=drug_duration_window(),
+                     service_words=drug_duration_service_words(), not_course=duration_not_course())
     assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
 
 

@@ -684,7 +684,7 @@ class EntityFilter:
                  not_course: dict[str, list[str]] | None = None):
         self.single = {w.lower() for w in guideline_single_words}
         not_course = not_course or {}
-        self.interval_words = frozenset(w.lower() for w in not_course.get("interval", ()))
+        self.interval_words = frozenset(w.lower() for key in ("interval", "window") for w in not_course.get(key, ()))
         self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
         self.outcome_words = frozenset(w.lower() for w in not_course.get("outcome", ()))
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
@@ -737,8 +737,9 @@ class EntityFilter:
         return True
 
     def _not_a_course(self, ent: Span) -> bool:
-        """An interval, a point in time, how long an outcome lasted, or a drug's use: "every 4-6
-        months", "eight months before", "three weeks of relief", "gabapentin ... for eight months"."""
+        """An interval or window, a point in time, how long an outcome lasted, or a drug's use:
+        "every 4-6 months", "the past 12 months", "eight months before", "three weeks of relief",
+        "gabapentin ... for eight months"."""
         doc = ent.doc
         if ent.start > 0 and doc[ent.start - 1].lower_ in self.interval_words:
             return True
