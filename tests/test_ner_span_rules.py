@@ -483,6 +483,35 @@ def test_a_drug_word_in_its_lay_use_or_before_a_laboratory_word_is_no_drug():
     assert [e.text for e in f(doc).ents] == ["Cortisone", "Toradol"]
 
 
+def test_a_drug_word_as_a_measure_or_a_procedure_name_is_no_drug():
+    """"120 mg of morphine equivalents" is a measure, "hyaluronic acid injections" a procedure (as
+    independent writers annotate them); morphine prescribed stays a DRUG."""
+    from nlp.ner.patterns import drug_analyte_words, drug_lay_uses
+
+    text = "Morphine 15 mg; 120 mg of morphine equivalents; hyaluronic acid injections."
+    doc = blank_pipeline()(text)
+    spans = ((0, "Morphine"), (text.index("morphine"), "morphine"), (text.index("hyaluronic"), "hyaluronic acid"))
+    doc.ents = [doc.char_span(s, s + len(w), "DRUG") for s, w in spans]
+    f = EntityFilter([], [], ["ine"], drug_lay_uses(), drug_analyte_words())
+    assert [e.text for e in f(doc).ents] == ["Morphine"]
+
+
+@pytest.mark.parametrize("sentence, counts", [
+    ("The surgeon requested 12 PT to focus on strengthening.", ["12 PT"]),
+    ("She had 6 PT (physical therapy) sessions.", ["6 PT (physical therapy) sessions"]),
+    ("Treatment(s) in Dispute: Psychiatric follow-up office visit times 4", ["times 4"]),
+    ("He then had four more follow-up visits and 2 supportive visits.", ["four more follow-up visits",
+                                                                         "2 supportive visits"]),
+    ("Cortisone injections times 3 were given.", []),
+])
+def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, counts):
+    from nlp.ner.runtime import load_pipeline
+    from models.bundle import DEFAULT_MODEL_DIR
+
+    doc = load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))(sentence)
+    assert [e.text for e in doc.ents if e.label_ == "SESSION_COUNT"] == counts
+
+
 def test_a_drug_word_naming_a_class_by_its_mechanism_is_no_drug():
     """"a serotonin norepinephrine reuptake inhibitor" names a class (written letters); duloxetine,
     the drug of that class, stays a DRUG."""
