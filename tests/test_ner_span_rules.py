@@ -512,6 +512,21 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     assert [e.text for e in doc.ents if e.label_ == "SESSION_COUNT"] == counts
 
 
+@pytest.mark.parametrize("sentence, citations", [
+    ("The American Psychiatric Association guideline advises continuing it.", ["American Psychiatric Association guideline"]),
+    ("The ODG and the FDA label say so.", ["ODG", "FDA label"]),
+    ("The ASAM practice guideline agrees.", ["ASAM practice guideline"]),
+    ("The American College of Occupational and Environmental Medicine (ACOEM) guidelines apply.",
+     ["American College of Occupational and Environmental Medicine (ACOEM) guidelines"]),
+])
+def test_sources_that_are_no_state_guideline_are_cited_whole(sentence, citations):
+    from nlp.ner.runtime import load_pipeline
+    from models.bundle import DEFAULT_MODEL_DIR
+
+    doc = load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))(sentence)
+    assert [e.text for e in doc.ents if e.label_ == "GUIDELINE"] == citations
+
+
 def test_a_drug_word_naming_a_class_by_its_mechanism_is_no_drug():
     """"a serotonin norepinephrine reuptake inhibitor" names a class (written letters); duloxetine,
     the drug of that class, stays a DRUG."""
