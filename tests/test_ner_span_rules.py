@@ -499,7 +499,6 @@ def test_a_drug_word_as_a_measure_or_a_procedure_name_is_no_drug():
 @pytest.mark.parametrize("sentence, counts", [
     ("The surgeon requested 12 PT to focus on strengthening.", ["12 PT"]),
     ("She had 6 PT (physical therapy) sessions.", ["6 PT (physical therapy) sessions"]),
-    ("Treatment(s) in Dispute: Psychiatric follow-up office visit times 4", ["times 4"]),
     ("He then had four more follow-up visits and 2 supportive visits.", ["four more follow-up visits",
                                                                          "2 supportive visits"]),
     ("Cortisone injections times 3 were given.", []),
@@ -588,6 +587,27 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
 ])
 def test_a_sure_form_of_the_grammar_is_a_count_where_the_model_found_none(text, model_ents, expected):
     assert [e.text for e in _shaper()(_doc(text, model_ents)).ents] == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["twice a week for four weeks", "1 to 2 times per week for 3 weeks (3-6 visits)", "12 PT",
+                                 "six (6) physical therapy sessions over 6 weeks", "x 6", "2 x 6 visits", "three times a day",
+                                 "the", "physical", "therapy", "and", "visits", "24", "-", "to", "(8)", "injections x 3",
+                                 "2016", "sessions", "twenty-four"]), min_size=1, max_size=60),
+       st.data())
+def test_count_forms_near_a_span_are_those_of_its_whole_sentence(words, data):
+    """The count forms are searched within _FORM_REACH characters of a span (speed); the forms that
+    overlap the span are those a search of the whole sentence finds."""
+    from nlp.ner.components import _near
+
+    text = " ".join(words)
+    i = data.draw(st.integers(0, len(text) - 1))
+    here = (i, min(len(text), i + data.draw(st.integers(1, 12))))
+    whole = (0, len(text))
+    shaper = _shaper()
+    for patterns in (shaper.counts, shaper.not_counts):
+        assert shaper._overlapping(patterns, text, _near(text, whole, here), here) == \
+            shaper._overlapping(patterns, text, whole, here)
 
 
 @settings(max_examples=60, deadline=None)

@@ -173,6 +173,15 @@ def make_citation_extender(nlp: Language, name: str, tails: list[str], stop_word
     return CitationExtender(tails, stop_words, field_tails)
 
 
+def _max_tokens(pattern) -> int:
+    """The most tokens a Matcher token pattern can match ("OP": "{1,5}" counts 5, "+" and "*" 8)."""
+    n = 0
+    for token in pattern:
+        op = str(token.get("OP", ""))
+        n += int(op.strip("{}").split(",")[-1]) if op.startswith("{") else 8 if op in ("+", "*") else 1
+    return n
+
+
 class CitationDocuments:
     """One GUIDELINE per cited document (SPEC section 2), in two steps.
 
@@ -211,6 +220,7 @@ class CitationDocuments:
         if known_names and vocab is not None:
             self.known = Matcher(vocab)
             self.known.add("KNOWN", [list(p) for p in known_names])
+            self.known_reach = max(map(_max_tokens, known_names))
 
     def _join_known(self, doc: Doc, ents: list[Span]) -> list[Span]:
         """GUIDELINE entities that cover part of one known guideline name (`known_names`, the
@@ -220,7 +230,17 @@ class CitationDocuments:
         if self.known is None:
             return ents
         out = list(ents)
-        for match in filter_spans([Span(doc, s, e) for _, s, e in self.known(doc)]):
+        # a known name that overlaps a GUIDELINE lies within `known_reach` tokens of it: match there only
+        windows: list[list[int]] = []
+        for x in ents:
+            if x.label_ == "GUIDELINE":
+                a, b = max(0, x.start - self.known_reach), min(len(doc), x.end + self.known_reach)
+                if windows and a <= windows[-1][1]:
+                    windows[-1][1] = max(windows[-1][1], b)
+                else:
+                    windows.append([a, b])
+        found = [Span(doc, a + s, a + e) for a, b in windows for _, s, e in self.known(doc[a:b])]
+        for match in filter_spans(found):
             touching = [x for x in out if x.start < match.end and match.start < x.end]
             if not touching or any(x.label_ != "GUIDELINE" for x in touching):
                 continue
@@ -562,6 +582,18 @@ def _windows(anchor: re.Pattern, text: str, before: int, after: int) -> list[tup
     return [(a, b) for a, b in out]
 
 
+_FORM_REACH = 160  # characters: longer than any count form of the grammar
+
+
+def _near(text: str, window: tuple[int, int], span: tuple[int, int]) -> tuple[int, int]:
+    """`window` cut to `_FORM_REACH` characters around `span` (a form that overlaps the span lies
+    inside), starting at a word's start: the grammar's forms are searched there only (speed)."""
+    a, b = max(window[0], span[0] - _FORM_REACH), min(window[1], span[1] + _FORM_REACH)
+    if a > window[0]:
+        a = max(window[0], text.rfind(" ", window[0], a) + 1)
+    return a, b
+
+
 class CountShaper:
     """Give each SESSION_COUNT the extent of the count grammar (configs/ner/count_grammar.yaml):
     the model decides whether a number is a session count, the grammar where its span starts and
@@ -624,8 +656,8 @@ class CountShaper:
             if ent.label_ != "SESSION_COUNT":
                 out.append(ent)
                 continue
-            window = _sentence_bounds(text, ent.start_char, ent.end_char)
             here = (ent.start_char, ent.end_char)
+            window = _near(text, _sentence_bounds(text, *here), here)
             forms = self._overlapping(self.counts, text, window, here)
             if not forms:
                 if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text):
