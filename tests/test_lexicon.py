@@ -78,6 +78,8 @@ def test_cached(lex):
         ("Orphenadrine Citrate ER 100mg tabs", ("orphenadrine", "muscle_relaxant")),
         ("Terocin", ("methyl salicylate/capsaicin/menthol/lidocaine", "topical_analgesic")),
         ("Theramine", ("theramine", "other")),  # a medical food: its own name is its generic
+        ("Butalbital/APAP/caffeine", ("butalbital/acetaminophen/caffeine", "other")),
+        ("butalbital", ("butalbital/acetaminophen/caffeine", "other")),  # sold in combination only
         ("Synvisc-One", ("hylan g-f 20", "other")),
         ("Medrox", ("methyl salicylate/menthol/capsaicin", "topical_analgesic")),
         ("Lidoderm", ("lidocaine", "topical_analgesic")),

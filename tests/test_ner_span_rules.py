@@ -388,6 +388,35 @@ def test_a_model_span_that_took_in_the_lead_in_is_the_citation_after_it():
     assert [x.text for x in _documents()(doc).ents] == ["Official Disability Guidelines (ODG), Pain Chapter, Meloxicam"]
 
 
+def test_a_fields_first_sentence_that_opens_with_a_citation_is_a_citation_list():
+    """"MTUS ACOEM Shoulder Complaints 2004, Section(s): Special Studies and Diagnostic and Treatment
+    Considerations" after a field label is one citation; a first sentence of prose is left alone."""
+    field = "MTUS ACOEM Shoulder Complaints 2004, Section(s): Special Studies and Diagnostic and Treatment Considerations."
+    text = _letter(field).replace("MAXIMUS guideline: ", "Claims Administrator guideline: ")
+    doc = _nlp()(text)
+    span = "MTUS ACOEM Shoulder Complaints 2004, Section(s): Special Studies"
+    doc.ents = [doc.char_span(text.index(span), text.index(span) + len(span), "GUIDELINE")]
+    assert [e.text for e in _documents()(doc).ents] == [field[:-1]]
+    prose = "The MTUS does not address the issue in dispute."
+    text = _letter(prose)
+    doc = _nlp()(text)
+    doc.ents = [doc.char_span(text.index("MTUS"), text.index("MTUS") + 4, "GUIDELINE")]
+    assert [e.text for e in _documents()(doc).ents] == ["MTUS"]
+
+
+def test_a_citation_list_splits_first_where_a_source_is_named():
+    """"A, Page(s): 86; B Page(s): 88-89; Official Disability Guidelines ..." is one MTUS citation with
+    two topics and one ODG citation, not A and "B; ODG ..."."""
+    cited = ("California MTUS 2016 Chronic Pain Guidelines, Opioids, dosing Page(s): 86; Opioids, long-term assessment "
+             "Page(s): 88-89; Official Disability Guidelines (ODG) Pain (Chronic), Opioids, tapering")
+    text = _letter(cited + ".")
+    doc = _nlp()(text)
+    doc.ents = [doc.char_span(text.index(cited), text.index(cited) + len(cited), "GUIDELINE")]
+    assert [e.text for e in _documents()(doc).ents] == [
+        "California MTUS 2016 Chronic Pain Guidelines, Opioids, dosing Page(s): 86; Opioids, long-term assessment "
+        "Page(s): 88-89", "Official Disability Guidelines (ODG) Pain (Chronic), Opioids, tapering"]
+
+
 def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_list():
     field = ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines, "
              "Official Disability Guidelines (ODG), Pain.")
@@ -427,6 +456,7 @@ def test_a_drug_inside_a_citation_is_never_a_drug_in_the_bundled_pipeline(field,
 
 @pytest.mark.parametrize("form, name", [
     ("Terocin lotion", "Terocin"), ("Lidoderm patch", "Lidoderm"), ("lidocaine 5% patch", "lidocaine"),
+    ("ondansetron ODT", "ondansetron"), ("Medrol Dosepak", "Medrol"),
     ("Diclofenac ER", "Diclofenac ER"), ("Tiger Balm", "Tiger Balm"), ("Norco", "Norco"),
 ])
 def test_drug_ruler_names_leave_dosage_forms_outside(form, name):
@@ -515,6 +545,8 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     ("The American Psychiatric Association guideline advises continuing it.", ["American Psychiatric Association guideline"]),
     ("The ODG and the FDA label say so.", ["ODG", "FDA label"]),
     ("The ASAM practice guideline agrees.", ["ASAM practice guideline"]),
+    # an outcome measure is no guideline
+    ("The Neck Disability Index was 38% and the ODG applies.", ["ODG"]),
     ("The American College of Occupational and Environmental Medicine (ACOEM) guidelines apply.",
      ["American College of Occupational and Environmental Medicine (ACOEM) guidelines"]),
 ])

@@ -307,7 +307,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
-                                  duration_not_course, guideline_lead_words, guideline_single_words,
+                                  duration_not_course, guideline_lead_words, guideline_measure_words, guideline_single_words,
                                   guideline_stop_words, ordinary_words, request_quantity_pattern, ruler_patterns,
                                   unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -347,7 +347,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "analyte_words": drug_analyte_words(),
                                                                "class_words": drug_class_words(),
                                                                "class_nouns": drug_class_nouns(),
-                                                               "not_course": duration_not_course()},
+                                                               "not_course": duration_not_course(),
+                                                               "measure_words": guideline_measure_words()},
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))

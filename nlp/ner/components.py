@@ -301,8 +301,11 @@ class CitationDocuments:
                     for m in self.lead_in.finditer(text, s, e):
                         if text[s:m.start()].strip() == "" or lead is not None and m.start() == lead:
                             lead = m.end()
-                    if lead is None:
+                    bare = lead is None and s == field.start  # "Guideline(s) relied upon by ...: MTUS ..., Section(s): ..."
+                    if lead is None and not bare:
                         continue
+                    if bare:
+                        lead = s + len(text[s:e]) - len(text[s:e].lstrip(": \n"))
                     end = e - 1 if text[e - 1:e] == "." else e
                     tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
                     end = tail.start() if tail else end
@@ -311,6 +314,9 @@ class CitationDocuments:
                             text[lead:min(x.start_char for x in inside)].strip().lower() not in ("", "the"):
                         continue  # the model decides whether this is a citation list ("based their
                         # decision on recommendation(s) outside of the MTUS Guidelines" is none)
+                    first = min(inside, key=lambda x: x.start_char)
+                    if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
+                        continue  # a field's first sentence is a citation list only when it opens with one
                     if any(x.start_char < s or x.end_char > end for x in inside):
                         continue  # an entity crosses the sentence's bounds: leave it to the model
                     spans = []
@@ -335,6 +341,15 @@ class CitationDocuments:
         return [(a, b) for a, b in parts if text[a:b].strip()]
 
     def _split(self, doc: Doc, text: str, ent: Span) -> list[Span]:
+        # first where the right side starts with a source's name ("...; Official Disability
+        # Guidelines ..."), then by the other rules within each part
+        for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
+            if self.source.match(text, m.end(), ent.end_char) and m.start() > ent.start_char:
+                a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
+                b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
+                if a is not None and b is not None and len(a) and len(b) \
+                        and names_a_source(a.text):
+                    return self._split(doc, text, a) + self._split(doc, text, b)
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
@@ -713,8 +728,9 @@ class EntityFilter:
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
                  class_words: list[str] = (), class_nouns: list[str] = (),
-                 not_course: dict[str, list[str]] | None = None):
+                 not_course: dict[str, list[str]] | None = None, measure_words: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
+        self.measure_words = frozenset(w.lower() for w in measure_words)
         not_course = not_course or {}
         self.interval_words = frozenset(w.lower() for key in ("interval", "window") for w in not_course.get(key, ()))
         self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
@@ -764,6 +780,8 @@ class EntityFilter:
             return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
+        if ent.label_ == "GUIDELINE" and ent[-1].lower_ in self.measure_words:
+            return False  # "Neck Disability Index": an outcome measure, no guideline
         if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
             return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent) or self._not_a_course(ent))
         return True
@@ -854,14 +872,15 @@ class EntityFilter:
 @Language.factory("imr_entity_filter", default_config={"guideline_single_words": [], "drug_duration_cues": [],
                                                       "unknown_drug_endings": [], "lay_uses": {},
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
-                                                      "class_words": [], "class_nouns": [], "not_course": {}})
+                                                      "class_words": [], "class_nouns": [], "not_course": {},
+                                                      "measure_words": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
-                       not_course: dict[str, list[str]]) -> EntityFilter:
+                       not_course: dict[str, list[str]], measure_words: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words, class_words, class_nouns, not_course)
+                        cue_window, service_words, class_words, class_nouns, not_course, measure_words)
 
 
 @functools.lru_cache(maxsize=1)

@@ -135,6 +135,10 @@ def drug_class_nouns() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_CLASS_NOUNS"])
 
 
+def guideline_measure_words() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_MEASURE_WORDS"])
+
+
 def _alternation(words) -> str:
     """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
     ws = sorted({str(w).lower() for w in words}, key=lambda w: (-len(w), w))  # same order in every process
