@@ -202,6 +202,10 @@ def test_infer_count_role_nearest_cue():
     ("Asking for 12 visits at the outset exceeds the initial trial.", "12 visits", "requested"),
     ("The number requested is within the allowance of 9-10 visits over 8 weeks.", "9-10 visits over 8 weeks",
      "recommended"),
+    ("Physical therapy daily notes (12 visits) dated 03/09/2015 through 04/17/2015", "12 visits", "completed"),
+    ("Conservative care has consisted of 16 sessions of physical therapy.", "16 sessions", "completed"),
+    ("The psychologist recommended 6 sessions of cognitive behavioral therapy.", "6 sessions", "requested"),
+    ("The claims administrator has already certified six visits.", "six visits", None),
     ("This injured worker received three physical therapy visits.", "three physical therapy visits", "completed"),
     ("She had undergone 1 session of physical therapy.", "1 session", "completed"),
     # "prior to" is "before", no cue: the guideline named before the count decides
