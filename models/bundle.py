@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "124c4a5d76b6e7b3fb715a89845c84cc38794db8bf1960e0fda55d9f74cc861e"
+DEFAULT_BUNDLE_DIGEST = "ea755af10d0c467b95e060b09c47b6d4329c1a965f2fbf01d26a627f92241b48"
 _NOTICED: set = set()
 
 
