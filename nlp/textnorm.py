@@ -46,8 +46,13 @@ def _is_heading(line: str) -> bool:
 
 
 def _starts_field(line: str) -> bool:
-    key = _key(line)
-    return key.startswith(_markers()[1]) or _markers()[6].match(key) is not None
+    return _field_key(_key(line))
+
+
+def _field_key(key: str) -> bool:
+    """Does a line (its `_key`) start with a field label (`line_starts` or an item field's)?"""
+    markers = _markers()
+    return key.startswith(markers[1]) or markers[6].match(key) is not None
 
 
 def _is_decision_word(line: str) -> bool:
@@ -136,11 +141,11 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, starts, decisions, _, para_ends, _, field_labels = _markers()
+    headings, _, decisions, _, para_ends, _, _ = _markers()
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
-    if heading or key in headings or key.startswith(starts) or field_labels.match(key):
+    if heading or key in headings or _field_key(key):
         return False
     p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))

@@ -182,6 +182,13 @@ def _max_tokens(pattern) -> int:
     return n
 
 
+def _halves(doc: Doc, ent: Span, joiner: re.Match) -> tuple[Span, Span] | None:
+    """The GUIDELINE spans of `ent` before and after `joiner`, or None if either is empty."""
+    a = doc.char_span(ent.start_char, joiner.start(), label="GUIDELINE", alignment_mode="contract")
+    b = doc.char_span(joiner.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
+    return (a, b) if a is not None and b is not None and len(a) and len(b) else None
+
+
 class CitationDocuments:
     """One GUIDELINE per cited document (SPEC section 2), in two steps.
 
@@ -231,14 +238,8 @@ class CitationDocuments:
             return ents
         out = list(ents)
         # a known name that overlaps a GUIDELINE lies within `known_reach` tokens of it: match there only
-        windows: list[list[int]] = []
-        for x in ents:
-            if x.label_ == "GUIDELINE":
-                a, b = max(0, x.start - self.known_reach), min(len(doc), x.end + self.known_reach)
-                if windows and a <= windows[-1][1]:
-                    windows[-1][1] = max(windows[-1][1], b)
-                else:
-                    windows.append([a, b])
+        windows = _merged(((x.start, x.end) for x in ents if x.label_ == "GUIDELINE"),
+                          self.known_reach, self.known_reach, len(doc))
         found = [Span(doc, a + s, a + e) for a, b in windows for _, s, e in self.known(doc[a:b])]
         for match in filter_spans(found):
             touching = [x for x in out if x.start < match.end and match.start < x.end]
@@ -310,11 +311,11 @@ class CitationDocuments:
                     tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
                     end = tail.start() if tail else end
                     inside = [x for x in ents if x.start_char < end and lead < x.end_char]
-                    if not any(x.label_ == "GUIDELINE" for x in inside) or \
-                            text[lead:min(x.start_char for x in inside)].strip().lower() not in ("", "the"):
-                        continue  # the model decides whether this is a citation list ("based their
-                        # decision on recommendation(s) outside of the MTUS Guidelines" is none)
+                    if not any(x.label_ == "GUIDELINE" for x in inside):
+                        continue  # the model decides whether this is a citation list
                     first = min(inside, key=lambda x: x.start_char)
+                    if text[lead:first.start_char].strip().lower() not in ("", "the"):
+                        continue  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
                     if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
                         continue  # a field's first sentence is a citation list only when it opens with one
                     if any(x.start_char < s or x.end_char > end for x in inside):
@@ -345,11 +346,9 @@ class CitationDocuments:
         # Guidelines ..."), then by the other rules within each part
         for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
             if self.source.match(text, m.end(), ent.end_char) and m.start() > ent.start_char:
-                a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
-                b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
-                if a is not None and b is not None and len(a) and len(b) \
-                        and names_a_source(a.text):
-                    return self._split(doc, text, a) + self._split(doc, text, b)
+                parts = _halves(doc, ent, m)
+                if parts is not None and names_a_source(parts[0].text):
+                    return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
@@ -360,11 +359,10 @@ class CitationDocuments:
             if not (named(normalize_guideline(left_text))
                     and (self.source.match(right_text) or named(normalize_guideline(right_text)))):
                 continue
-            a = doc.char_span(ent.start_char, m.start(), label="GUIDELINE", alignment_mode="contract")
-            b = doc.char_span(m.end(), ent.end_char, label="GUIDELINE", alignment_mode="contract")
-            if a is None or b is None or not len(a) or not len(b):
+            parts = _halves(doc, ent, m)
+            if parts is None:
                 continue
-            return [a] + self._split(doc, text, b)
+            return [parts[0]] + self._split(doc, text, parts[1])
         return [ent]
 
     def _split_chapters(self, doc: Doc, ent: Span) -> list[Span]:
@@ -585,16 +583,21 @@ def _within_longer(span: tuple[int, int], spans) -> bool:
 _PERIOD_WORD = re.compile(r"week|wk|month", re.I)
 
 
-def _windows(anchor: re.Pattern, text: str, before: int, after: int) -> list[tuple[int, int]]:
-    """Merged [start, end) windows of `text` around the matches of `anchor`."""
+def _merged(spans, before: int, after: int, size: int) -> list[tuple[int, int]]:
+    """[start, end) spans (in order of start) widened by `before`/`after` within [0, size), overlaps merged."""
     out: list[list[int]] = []
-    for m in anchor.finditer(text):
-        a, b = max(0, m.start() - before), min(len(text), m.end() + after)
+    for start, end in spans:
+        a, b = max(0, start - before), min(size, end + after)
         if out and a <= out[-1][1]:
-            out[-1][1] = b
+            out[-1][1] = max(out[-1][1], b)
         else:
             out.append([a, b])
     return [(a, b) for a, b in out]
+
+
+def _windows(anchor: re.Pattern, text: str, before: int, after: int) -> list[tuple[int, int]]:
+    """Merged [start, end) windows of `text` around the matches of `anchor`."""
+    return _merged((m.span() for m in anchor.finditer(text)), before, after, len(text))
 
 
 _FORM_REACH = 160  # characters: longer than any count form of the grammar
