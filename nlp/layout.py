@@ -194,14 +194,15 @@ def _fields(text: str, item: ItemLayout) -> None:
     for role in ("rationale",) + SIDES:
         if role in found:
             setattr(item, role, found[role])
-    _side_sentences(text, item, found)
+    _side_sentences(text, item, found, labelled="both_sides" in found and "both_sides" in {m[2] for m in marks})
 
 
-def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span]) -> None:
+def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span], labelled: bool = False) -> None:
     """A guideline field whose sentences say whose guideline they name ("The Claims Administrator
     based its decision on X. The Expert Reviewer relied on Y.", `field_side_cues`): each side gets
     its own sentences, unless a field of its own label names it. Sentences before the first cue
-    stay with the field's side."""
+    stay with the field's side. A labelled field that names no side ("Guideline(s) cited: X") is
+    the reviewer's: the item block is the reviewer's decision."""
     cues = _cfg()["side_cues"]
     for role in ("both_sides",) + SIDES:
         field_span = found.get(role)
@@ -210,6 +211,9 @@ def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span]) -> None
         sentences = [field_span.start] + [m.end() for m in _SENTENCE_END.finditer(text, field_span.start, field_span.end)]
         starts = sorted((pos, side) for pos in sentences for side, rx in cues.items()
                         if rx.match(text, pos, field_span.end))
+        if not starts and role == "both_sides" and labelled and "reviewer" not in found:
+            item.reviewer = field_span
+            continue
         if not starts or all(side == role for _, side in starts):
             continue
         bounds = [(field_span.start, role)] if starts[0][0] > field_span.start else []

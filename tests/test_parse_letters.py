@@ -328,6 +328,19 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "MTUS Opioids.\n\nRationale: No.", "The Claims Administrator based its decision on ODG Pain.",
      "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
     ("The request does not meet the guideline.\n\nRationale: No.", None, None, "No."),
+    # the rationale labelled as the reviewer's own
+    ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
+     "MTUS Opioids.\n\nThe Expert Reviewer's decision rationale:\n\nNo.",
+     "The Claims Administrator based its decision on ODG Pain.",
+     "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
+    # a labelled guideline field that names no side is the reviewer's
+    ("Guideline(s) cited: MTUS Opioids, page 78.\nRationale: No.", None, "MTUS Opioids, page 78.", "No."),
+    ("Guidelines/Criteria Used in Analysis: MTUS Opioids; ODG Pain.\n\nRationale: No.", None,
+     "MTUS Opioids; ODG Pain.", "No."),
+    # a parenthesis after the side's name
+    ("Guidelines Used by Claims Administrator (Utilization Review Agency): ODG Pain.\n\n"
+     "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "ODG Pain.", "MTUS.", "No."),
     # a field of a side's own label keeps it, whatever the other field's sentences say
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The Claims Administrator cited ODG; the reviewer "
      "relied on MTUS.\nDecision rationale: No.", "ODG Pain.", "the reviewer relied on MTUS.", "No."),
