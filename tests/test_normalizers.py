@@ -235,6 +235,22 @@ def test_infer_count_role_nearest_cue():
      "recommended"),
     ("For flare-ups, 1-2 visits every 4-6 months may be allowed if return to work was achieved.", "1-2 visits",
      "recommended"),
+    # a course completed or documented in the file; a guideline's limit; an evaluator's recommendation is
+    # the request; the part utilization review modified to (written letters, session 16)
+    ("This worker appears to meet the criteria, including his completion of 6 sessions of pain psychology.",
+     "6 sessions", "completed"),
+    ("Physical therapy progress notes (8 visits)", "8 visits", "completed"),
+    ("The chiropractic records document a total of 24 chiropractic visits through 06/2013.",
+     "24 chiropractic visits", "completed"),
+    ("The 20 sessions requested stay within the limit of 50 sessions that the ODG sets.", "50 sessions",
+     "recommended"),
+    ("The evaluator recommended an initial course of four sessions of cognitive behavioral therapy.",
+     "four sessions", "requested"),
+    ("Utilization review modified the physical therapy to 2 times a week for 3 weeks.",
+     "2 times a week for 3 weeks", None),
+    # a count that falls within the guideline is the request, not the allowance
+    ("The request is for an initial block of four sessions, which falls within the trial the guideline "
+     "endorses.", "four sessions", "requested"),
 ])
 def test_infer_count_role_guideline_attribution_and_received_cues(ctx, count, want):
     i = ctx.index(count)
