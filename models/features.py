@@ -254,6 +254,7 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         self.cue_unless_ = dict(s["item_summary"]["unless"])
         self.rationale_rules_ = {label: [re.compile(p, re.I) for p in pats]
                                  for label, pats in (getattr(self, "rule_patterns_", None) or {}).items()}
+        self.rule_positions_ = bool(s.get("rationale_rule_positions"))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -272,6 +273,22 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(["structured"], dtype=object)
+
+    def _rule_positions(self, case: str, conclusion: str) -> dict[str, float]:
+        """Where the weak rules' cues stand in a rationale (the annotation guide's rule 1: the
+        primary reason is the first one the case-specific part gives, unless the conclusion names
+        the deciding one): the labels cued in the case-specific part, the label cued first there,
+        and the labels cued in the conclusion sentence."""
+        f: dict[str, float] = {}
+        for label, patterns in self.rationale_rules_.items():
+            if any(p.search(case) for p in patterns):
+                f[f"rationale_rule_case={label}"] = 1.0
+            if any(p.search(conclusion) for p in patterns):
+                f[f"rationale_rule_conclusion={label}"] = 1.0
+        first = _first_cue(self.rationale_rules_, case)
+        if first is not None:
+            f[f"rationale_rule_first={first[1]}"] = 1.0
+        return f
 
     # -- one example -------------------------------------------------------------
     def features(self, ex: dict, memo: dict | None = None) -> dict:
@@ -463,11 +480,20 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                 for label, patterns in self.rationale_rules_.items():
                     if any(p.search(rat) for p in patterns):
                         f[f"rationale_rule={label}"] = 1.0
+                if self.rule_positions_:
+                    f.update(self._rule_positions(ex.get("rationale_case") or "", sents[-1] if sents else ""))
             for e in _ents(ex, "rationale_entities", label="DRUG"):
                 n = e.get("norm") or {}
                 if n.get("drug_class"):
                     f[f"rationale_drug_class={n['drug_class']}"] = 1.0
         return f
+
+
+def _first_cue(rules: dict, text: str) -> tuple[int, str] | None:
+    """(position, label) of the earliest weak-rule cue in `text`, None when none matches."""
+    hits = [(m.start(), label) for label, patterns in rules.items() for p in patterns
+            for m in [p.search(text)] if m]
+    return min(hits) if hits else None
 
 
 class FieldText(TransformerMixin, BaseEstimator):

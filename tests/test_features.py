@@ -137,6 +137,27 @@ def test_rationale_rule_cues_are_kept_as_fitted(monkeypatch):
     assert not [k for k in sf.features(project([ex], "forecast")[0]) if k.startswith("rationale_rule=")]
 
 
+def test_rationale_rule_positions_follow_the_case_specific_part_and_the_conclusion():
+    """The weak rules' cues by where they stand: in the case-specific part (after the guideline
+    quotes), first there, and in the conclusion sentence."""
+    from models.features import derive, project
+
+    settings = load_config()["features"]
+    assert settings["rationale_rule_positions"]
+    ex = dict(hand_example(), rationale=(
+        "Guidelines state that this drug is not recommended for long-term use. In this case, there is no "
+        "documentation of the frequency. The patient has had prior use without objective functional improvement. "
+        "Therefore, given the lack of functional improvement, the request is not medically necessary."))
+    f = StructuredFeatures(settings).fit(None).features(derive(project([ex], "read"), settings)[0])
+    positions = sorted(k for k in f if k.startswith(("rationale_rule_case=", "rationale_rule_first=",
+                                                    "rationale_rule_conclusion=")))
+    assert positions == ["rationale_rule_case=insufficient_documentation",
+                         "rationale_rule_case=no_functional_improvement",
+                         "rationale_rule_conclusion=no_functional_improvement",
+                         "rationale_rule_first=insufficient_documentation"]
+    assert f["rationale_rule=not_recommended"] == 1.0  # the whole rationale still names the quote
+
+
 def test_hand_built_entities_forecast_mode_sees_no_review_side():
     f = _sf("forecast")(hand_example())
     assert f["drug_class=benzodiazepine"] == 1.0
