@@ -170,6 +170,11 @@ def _documents():
       "Shoulder Complaints 2004, Section(s): Initial Care"]),
     ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
      "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
+    # with the edition's year on the left and pages on the right, still one chapter's name
+    ("Decision based on MTUS ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 11, Forearm, Wrist, and Hand "
+     "Complaints, pages 260-262.", "MTUS ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 11, Forearm, Wrist, "
+     "and Hand Complaints, pages 260-262", ["MTUS ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 11, Forearm, "
+                                            "Wrist, and Hand Complaints, pages 260-262"]),
     ("The MTUS/ACOEM guidelines apply.", "MTUS/ACOEM guidelines", ["MTUS/ACOEM guidelines"]),
     # a further topic of the same document with its own pages is part of its citation, after "and"
     # or ";", and so is a page list ("pages 78-80 and page 82"); a named source starts another

@@ -27,8 +27,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from nlp.layout import parse_layout
-from nlp.normalizers import (chapter_at_start, infer_count_role, names_a_source, normalize_count, normalize_drug,
-                             normalize_guideline, role_cue)
+from nlp.normalizers import (chapter_at_start, infer_count_role, inside_document_name, names_a_source,
+                             normalize_count, normalize_drug, normalize_guideline, role_cue)
 from nlp.normalizers.guidelines import SOURCES
 
 for _name in ("norm", "section", "item"):
@@ -344,13 +344,15 @@ class CitationDocuments:
     def _split(self, doc: Doc, text: str, ent: Span) -> list[Span]:
         # first where the right side starts with a source's name ("...; Official Disability
         # Guidelines ..."), then by the other rules within each part
-        for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
+        joiners = [m for m in self.joiners.finditer(text, ent.start_char, ent.end_char)
+                   if not inside_document_name(text, m.start(), m.end())]  # "Forearm, Wrist, and Hand"
+        for m in joiners:
             if self.source.match(text, m.end(), ent.end_char) and m.start() > ent.start_char:
                 parts = _halves(doc, ent, m)
                 if parts is not None and names_a_source(parts[0].text):
                     return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
-        for m in self.joiners.finditer(text, ent.start_char, ent.end_char):
+        for m in joiners:
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
             if not (self.source.match(right_text) or self.complete.search(left_text) and self.complete.search(right_text)):
                 continue  # "MTUS Neck and Upper Back", "Forearm, Wrist, and Hand": one document's name

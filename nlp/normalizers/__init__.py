@@ -11,7 +11,8 @@ All pure functions over data in configs/lexicons/; none raises.
 
 from nlp.normalizers.counts import infer_count_role, normalize_count, role_cue, unit_from_hint
 from nlp.normalizers.drugs import normalize_drug
-from nlp.normalizers.guidelines import chapter_at_start, expand_pages, names_a_source, normalize_guideline
+from nlp.normalizers.guidelines import (chapter_at_start, expand_pages, inside_document_name, names_a_source,
+                                        normalize_guideline)
 
 __all__ = [
     "normalize_count",
@@ -19,6 +20,7 @@ __all__ = [
     "role_cue",
     "unit_from_hint",
     "normalize_guideline",
+    "inside_document_name",
     "names_a_source",
     "chapter_at_start",
     "expand_pages",

@@ -294,6 +294,22 @@ def chapter_at_start(source: str, text: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _joined_names() -> re.Pattern:
+    """Every document name of the lexicon that holds "and" ("Forearm, Wrist, and Hand Complaints",
+    "Neck and Upper Back"), as one pattern."""
+    pats = {p.pattern for docs in _data()["docs"].values() for _, p in docs if "(?:and|&)" in p.pattern}
+    return re.compile("|".join(sorted(pats, key=len, reverse=True)) or r"(?!)")
+
+
+def inside_document_name(text: str, start: int, end: int) -> bool:
+    """Does [start, end) of `text` (a joiner: "and", ", and") lie inside one document's name?
+    Then it joins the words of that name, not two citations."""
+    low = text.lower()
+    return any(m.start() <= start and end <= m.end()
+               for m in _joined_names().finditer(low, max(0, start - 80), min(len(low), end + 80)))
+
+
 def names_a_source(text: str) -> bool:
     """Does the mention name a guideline source itself (any alias of `sources`, OTHER's too)?
     "Low Back" and "Lidoderm (lidocaine patch), pages 56-57" do not: listed after a citation,
