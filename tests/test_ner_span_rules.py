@@ -76,6 +76,9 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Then 3 visits per week for 2 weeks.", "3 visits", ["3 visits per week for 2 weeks"]),
     ("Pain ranged from 6-8 out of 10.", "6-8", []),
     ("The utilization review (1-3-17) non-certified the request.", "1-3-17) non-certified the", []),
+    # a span with no count form that runs on into a documents list is no count
+    ("Utilization review (3 pages) Request for authorization dated 09/24/2015 Psychological treatment notes, "
+     "06/2015.", "3 pages) Request for authorization dated 09/24/2015 Psychological treatment notes,", []),
     # hours and days are no count; a frequency alone is none even without "times"
     ("Home health nursing 2 hours per day x 14 days is not medically necessary.", "x 14", []),
     ("Panic attacks fell to about twice a week.", "a week", []),

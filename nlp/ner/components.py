@@ -623,11 +623,14 @@ class CountShaper:
     (absorbing other counts it covers, never another label). A span that overlaps no count form
     but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
-    and no unit word at all ("6-8" of a pain scale, a date), is dropped. A `sure_counts` form
+    and no unit word at all ("6-8" of a pain scale, a date), or that has no form and runs over
+    more than `max_formless_tokens` tokens (into a documents list), is dropped. A `sure_counts` form
     (a frequency with its duration, the weeks of a named program) is a count even where the model
     found none: it is added within one paragraph, in place of the entities it contains."""
 
-    def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = ()):
+    def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = (),
+                 max_formless_tokens: int = 1000):
+        self.max_formless_tokens = max_formless_tokens
         self.counts = [re.compile(p, re.I) for p in counts]
         self.not_counts = [re.compile(p, re.I) for p in not_counts]
         self.unit_words = re.compile(unit_words, re.I)
@@ -680,7 +683,8 @@ class CountShaper:
             window = _near(text, _sentence_bounds(text, *here), here)
             forms = self._overlapping(self.counts, text, window, here)
             if not forms:
-                if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text):
+                if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text) \
+                        or len(ent) > self.max_formless_tokens:
                     changed = True  # not a count: dropped
                 else:
                     out.append(ent)
@@ -712,10 +716,10 @@ class CountShaper:
 
 
 @Language.factory("imr_count_shaper", default_config={"counts": [], "not_counts": [], "unit_words": r"(?!)",
-                                                     "sure_counts": []})
+                                                     "sure_counts": [], "max_formless_tokens": 1000})
 def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: list[str],
-                      unit_words: str, sure_counts: list[str]) -> CountShaper:
-    return CountShaper(counts, not_counts, unit_words, sure_counts)
+                      unit_words: str, sure_counts: list[str], max_formless_tokens: int) -> CountShaper:
+    return CountShaper(counts, not_counts, unit_words, sure_counts, max_formless_tokens)
 
 
 class EntityFilter:

@@ -145,10 +145,11 @@ def _alternation(words) -> str:
     return "|".join(r"\s*".join(re.escape(p) for p in w.split()) if w.strip() else re.escape(w) for w in ws)
 
 
-def count_grammar() -> dict[str, list[str]]:
+def count_grammar() -> dict:
     """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
     filled from the number and count-term lexicons: the config of the imr_count_shaper component
-    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`: one)."""
+    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`: one;
+    `max_formless_tokens`)."""
     numbers = load_yaml("lexicons/number_words.yaml")
     terms = load_yaml("lexicons/count_terms.yaml")
     article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
@@ -173,4 +174,5 @@ def count_grammar() -> dict[str, list[str]]:
     grammar = load_yaml("ner/count_grammar.yaml")
     out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
     out["unit_words"] = grammar["unit_words"].format(**fill)
+    out["max_formless_tokens"] = int(grammar["max_formless_tokens"])
     return out
