@@ -117,6 +117,11 @@ def test_cached(lex):
         ("Klonopn", ("clonazepam", "benzodiazepine")),
         ("XANAX®", ("alprazolam", "benzodiazepine")),
         ("fentanyl patch", ("fentanyl", "opioid")),
+        # seed drugs of session 16 (written letters named them)
+        ("0.5% bupivacaine", ("bupivacaine", "other")),
+        ("Marcaine", ("bupivacaine", "other")),
+        ("Cytotec 200mcg", ("misoprostol", "other")),
+        ("Fetzima", ("levomilnacipran", "antidepressant")),
     ],
 )
 def test_lookup(lex, text, want):
@@ -126,7 +131,7 @@ def test_lookup(lex, text, want):
 @pytest.mark.parametrize(
     "text",
     ["benzodiazepines", "opioids", "NSAIDs", "anxiolytics", "muscle relaxants", "physical therapy", "MRI",
-     "well versed", "the patient", "2mg", "#30", "", "   "],
+     "well versed", "the patient", "2mg", "#30", "", "   ", "ears and nose"],
 )
 def test_lookup_rejects(lex, text):
     assert lex.lookup(text) is None
