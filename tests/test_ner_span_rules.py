@@ -620,8 +620,12 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
     # the weeks of a named program
     ("Treatment included four weeks of work conditioning in 2014.", [], ["four weeks"]),
     ("The provider asked for a full program of four weeks, 160 hours in total.", [], ["four weeks"]),
+    # more of a course
+    ("The provider requested six further sessions. Twelve additional visits (12) were asked for.", [],
+     ["six further sessions", "Twelve additional visits (12)"]),
     # no course: a dosing frequency, or a form that would cut into another entity
     ("Tramadol three times a day for four weeks.", [], []),
+    ("She saw the surgeon once more, then six more months passed.", [], []),
     ("Per ODG Pain twice a week for 4 weeks, Page(s): 9.", [("ODG Pain twice a week for 4 weeks, Page(s): 9", "GUIDELINE")],
      ["ODG Pain twice a week for 4 weeks, Page(s): 9"]),
 ])
@@ -654,17 +658,19 @@ def test_count_forms_near_a_span_are_those_of_its_whole_sentence(words, data):
 @given(st.lists(st.sampled_from(["twice a week for four weeks", "1x week x 12 weeks", "2 times per week for 6 weeks (12 sessions)",
                                  "four weeks of work conditioning", "a program of 4 weeks", "PT 3 visits per week",
                                  "for eight weeks", "Norco 10/325", "x 6 sessions", ".", ",", "\n\n", "the", "weekly",
-                                 "month", "one to three months of acupuncture", "twenty-four", "(8)", "weeks"]),
+                                 "month", "one to three months of acupuncture", "twenty-four", "(8)", "weeks",
+                                 "six further sessions", "12 additional visits", "more", "remaining treatments"]),
                 max_size=40))
-def test_sure_forms_found_near_period_words_are_those_of_the_whole_text(words):
-    """The sure forms run only in windows around "week"/"month" (speed); they find what a search of
-    the whole text finds."""
-    from nlp.ner.components import _PERIOD_WORD, _windows
+def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(words):
+    """The sure forms run only in windows around their anchor words ("week", "month", "further
+    sessions", ...: `sure_anchor`, speed); they find what a search of the whole text finds."""
+    from nlp.ner.components import _windows
 
     text = " ".join(words)
-    forms = _shaper().sure
+    shaper = _shaper()
+    forms = shaper.sure
     whole = {m.span() for p in forms for m in p.finditer(text)}
-    near = {m.span() for a, b in _windows(_PERIOD_WORD, text, 120, 60) for p in forms for m in p.finditer(text, a, b)}
+    near = {m.span() for a, b in _windows(shaper.sure_anchor, text, 120, 60) for p in forms for m in p.finditer(text, a, b)}
     assert near == whole
 
 

@@ -581,10 +581,6 @@ def _within_longer(span: tuple[int, int], spans) -> bool:
     return any(a <= start and end <= b and b - a > end - start for a, b in spans)
 
 
-# every sure count names weeks or months; its forms run only near such a word (speed)
-_PERIOD_WORD = re.compile(r"week|wk|month", re.I)
-
-
 def _merged(spans, before: int, after: int, size: int) -> list[tuple[int, int]]:
     """[start, end) spans (in order of start) widened by `before`/`after` within [0, size), overlaps merged."""
     out: list[list[int]] = []
@@ -629,8 +625,9 @@ class CountShaper:
     found none: it is added within one paragraph, in place of the entities it contains."""
 
     def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = (),
-                 max_formless_tokens: int = 1000):
+                 max_formless_tokens: int = 1000, sure_anchor: str = r"week|wk|month"):
         self.max_formless_tokens = max_formless_tokens
+        self.sure_anchor = re.compile(sure_anchor, re.I)  # every sure count holds one: its forms run near one only
         self.counts = [re.compile(p, re.I) for p in counts]
         self.not_counts = [re.compile(p, re.I) for p in not_counts]
         self.unit_words = re.compile(unit_words, re.I)
@@ -640,7 +637,7 @@ class CountShaper:
         """`ents` with the spans of the `sure_counts` forms added (longest first), each replacing
         the entities it contains (the model's "DRUG" of "Twice a week for eight weeks") and skipped
         where an entity reaches beyond it."""
-        found = sorted({m.span() for a, b in _windows(_PERIOD_WORD, text, 120, 60) for p in self.sure
+        found = sorted({m.span() for a, b in _windows(self.sure_anchor, text, 120, 60) for p in self.sure
                         for m in p.finditer(text, a, b) if m.end() > m.start() and "\n" not in m.group()},
                        key=lambda s: (s[0], s[0] - s[1]))
         for start, end in found:
@@ -716,10 +713,12 @@ class CountShaper:
 
 
 @Language.factory("imr_count_shaper", default_config={"counts": [], "not_counts": [], "unit_words": r"(?!)",
-                                                     "sure_counts": [], "max_formless_tokens": 1000})
+                                                     "sure_counts": [], "max_formless_tokens": 1000,
+                                                     "sure_anchor": r"week|wk|month"})
 def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: list[str],
-                      unit_words: str, sure_counts: list[str], max_formless_tokens: int) -> CountShaper:
-    return CountShaper(counts, not_counts, unit_words, sure_counts, max_formless_tokens)
+                      unit_words: str, sure_counts: list[str], max_formless_tokens: int,
+                      sure_anchor: str) -> CountShaper:
+    return CountShaper(counts, not_counts, unit_words, sure_counts, max_formless_tokens, sure_anchor)
 
 
 class EntityFilter:

@@ -148,8 +148,8 @@ def _alternation(words) -> str:
 def count_grammar() -> dict:
     """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
     filled from the number and count-term lexicons: the config of the imr_count_shaper component
-    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`: one;
-    `max_formless_tokens`)."""
+    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`,
+    `sure_anchor`: one each; `max_formless_tokens`)."""
     numbers = load_yaml("lexicons/number_words.yaml")
     terms = load_yaml("lexicons/count_terms.yaml")
     article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
@@ -175,4 +175,5 @@ def count_grammar() -> dict:
     out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
     out["unit_words"] = grammar["unit_words"].format(**fill)
     out["max_formless_tokens"] = int(grammar["max_formless_tokens"])
+    out["sure_anchor"] = grammar["sure_anchor"]
     return out
