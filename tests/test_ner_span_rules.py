@@ -67,6 +67,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("She was seen at the December 2016 visit.", "2016 visit", []),
     ("Request for physical therapy 2x6. Medication.", "2x6", ["2x6"]),
     ("Massage therapy times 8 for the neck.", "times 8", ["times 8"]),
+    ("She asked for massage therapy times 8.", "times 8", ["times 8"]),
     ("Physical therapy x 18 visits was requested.", "x 18 visits", ["18 visits"]),
     ("Group psychotherapy 1x week x 12 weeks is not medically necessary.", "12 weeks", ["1x week x 12 weeks"]),
     # no count: a frequency alone, a dosing frequency, a pain scale, a date
@@ -626,6 +627,10 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
     # no course: a dosing frequency, or a form that would cut into another entity
     ("Tramadol three times a day for four weeks.", [], []),
     ("She saw the surgeon once more, then six more months passed.", [], []),
+    # a quantity right after a therapy in running text, at a sentence's end too; not a drug's refills,
+    # nor weeks
+    ("He asked for massage therapy times 8. She had aquatic therapy x 6, then rest.", [], ["times 8", "x 6"]),
+    ("Norco x 2 refills and aquatic therapy x 6 weeks.", [], []),
     ("Per ODG Pain twice a week for 4 weeks, Page(s): 9.", [("ODG Pain twice a week for 4 weeks, Page(s): 9", "GUIDELINE")],
      ["ODG Pain twice a week for 4 weeks, Page(s): 9"]),
 ])
@@ -659,7 +664,8 @@ def test_count_forms_near_a_span_are_those_of_its_whole_sentence(words, data):
                                  "four weeks of work conditioning", "a program of 4 weeks", "PT 3 visits per week",
                                  "for eight weeks", "Norco 10/325", "x 6 sessions", ".", ",", "\n\n", "the", "weekly",
                                  "month", "one to three months of acupuncture", "twenty-four", "(8)", "weeks",
-                                 "six further sessions", "12 additional visits", "more", "remaining treatments"]),
+                                 "six further sessions", "12 additional visits", "more", "remaining treatments",
+                                 "massage therapy times 8.", "therapy x 6", "Norco x 2", "x", "12."]),
                 max_size=40))
 def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(words):
     """The sure forms run only in windows around their anchor words ("week", "month", "further
