@@ -222,6 +222,10 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("Guideline: Official Disability Guidelines (ODG) Head, EEG (diagnostic).",
      ": Official Disability Guidelines (ODG) Head, EEG (diagnostic)", "Official Disability Guidelines (ODG) Head, EEG (diagnostic)"),
     ("ODG Preface specifies Physical Therapy Guidelines.", "ODG Preface specifies Physical Therapy Guidelines", "ODG Preface"),
+    # what a passing mention says of the guideline is not its name
+    ("The ODG supports a trial.", "ODG supports", "ODG"),
+    ("He relied on the MTUS only.", "MTUS only", "MTUS"),
+    ("No MTUS provisions for this item apply.", "MTUS provisions for this item", "MTUS"),
     # a paragraph break ends a citation
     ("ODG Pain (Chronic), Opioids, tapering\n\nDecision rationale: No.", "ODG Pain (Chronic), Opioids, tapering\n\nDecision",
      "ODG Pain (Chronic), Opioids, tapering"),

@@ -270,6 +270,9 @@ def test_a_guideline_in_a_document_is_one_citation():
     sentence = "He cited the MTUS guideline in ACOEM Chapter 11, page 261 for it."
     doc = _documents()(_doc(sentence, [("MTUS guideline", "GUIDELINE"), ("ACOEM Chapter 11, page 261", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["MTUS guideline in ACOEM Chapter 11, page 261"]
+    sentence = "Per the ACOEM guidelines adopted by the MTUS, imaging is not indicated."  # the adopted document
+    doc = _documents()(_doc(sentence, [("ACOEM guidelines", "GUIDELINE"), ("MTUS", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["ACOEM guidelines adopted by the MTUS"]
     sentence = "The MTUS and ACOEM Chapter 11 apply."  # two documents side by side stay two
     doc = _documents()(_doc(sentence, [("MTUS", "GUIDELINE"), ("ACOEM Chapter 11", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["MTUS", "ACOEM Chapter 11"]
