@@ -523,6 +523,12 @@ def test_a_drug_word_in_its_lay_use_or_before_a_laboratory_word_is_no_drug():
                [("Cortisone", "DRUG"), ("cortisone", "DRUG"), ("creatinine", "DRUG"), ("Toradol", "DRUG")])
     f = EntityFilter([], [], ["ine", "one", "ol"], drug_lay_uses(), drug_analyte_words())
     assert [e.text for e in f(doc).ents] == ["Cortisone", "Toradol"]
+    # a body part's name, alone or in a pair, is no DRUG either
+    doc = _doc("An intact cruciate and collateral ligaments; a torn cruciate ligament; Lovenox after surgery.",
+               [("cruciate", "DRUG"), ("cruciate ligament", "DRUG"), ("Lovenox", "DRUG")])
+    doc.ents = [e if e.text != "cruciate ligament" else doc[e.start:e.start + 1] for e in doc.ents]
+    f = EntityFilter([], [], ["ate", "ox"], drug_lay_uses(), drug_analyte_words())
+    assert [e.text for e in f(doc).ents] == ["Lovenox"]
 
 
 def test_a_drug_word_as_a_measure_or_a_procedure_name_is_no_drug():

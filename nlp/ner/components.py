@@ -773,8 +773,9 @@ class EntityFilter:
             return nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
         if re.sub(r"s$", "", ent.text.lower()) in self.class_nouns:
             return False  # "a benzodiazepine": SPEC section 2, a drug class is no DRUG
-        if nxt in self.analyte_words:
-            return False  # "creatinine testing": a laboratory test's analyte
+        if nxt in self.analyte_words or nxt in ("and", "or") and any(
+                t.lower_ in self.analyte_words for t in ent.doc[ent.end + 1:ent.end + 3]):
+            return False  # "creatinine testing", "cruciate and collateral ligaments": an analyte, a body part
         layout = ent.doc._.layout
         if layout is not None and layout.locate(ent.start_char)[0] == "header":
             return False
