@@ -248,6 +248,16 @@ def test_infer_count_role_nearest_cue():
      "four sessions", "requested"),
     ("Utilization review modified the physical therapy to 2 times a week for 3 weeks.",
      "2 times a week for 3 weeks", None),
+    # a trial already completed, the most recent sessions; a guideline's maximum and the time it
+    # expects; the request's own trial; the part utilization review modified to (written letters, vault/)
+    ("This applicant completed the initial trial of six sessions, with measurable gains.", "six sessions",
+     "completed"),
+    ("Nor did the most recent 6 sessions produce objective functional improvement.", "6 sessions", "completed"),
+    ("The 12 visits requested are more than the guideline maximum of 8 visits.", "8 visits", "recommended"),
+    ("Functional improvement is expected within 3 to 6 treatments.", "3 to 6 treatments", "recommended"),
+    ("The program proposes an initial trial of 10 sessions over two weeks with reassessment.",
+     "10 sessions over two weeks", "requested"),
+    ("Utilization review modified the acupuncture to 6 treatments.", "6 treatments", None),
     # a count that falls within the guideline is the request, not the allowance
     ("The request is for an initial block of four sessions, which falls within the trial the guideline "
      "endorses.", "four sessions", "requested"),
