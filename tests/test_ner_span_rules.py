@@ -331,6 +331,16 @@ def _letter(field: str) -> str:
      [("Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI) and Other Medical "
        "Treatment Guidelines www.mdguidelines.com", "GUIDELINE")],
      ["Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI)", "www.mdguidelines.com"]),
+    # a colon after the lead-in, the sentence's period before a paragraph break: neither is the citation's
+    ("Decision based on Non-MTUS Citation: Official Disability Guidelines (ODG), Ankle & Foot (Acute & Chronic), "
+     "Surgery for hallux valgus.", [("Official Disability Guidelines (ODG), Ankle & Foot", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG), Ankle & Foot (Acute & Chronic), Surgery for hallux valgus"]),
+    # an organization's guideline after ";" is another document
+    ("Decision based on ODG Low Back, Preoperative testing, general; American College of Radiology ACR "
+     "Appropriateness Criteria, routine chest radiography.",
+     [("ODG Low Back, Preoperative testing, general; American College of Radiology", "GUIDELINE")],
+     ["ODG Low Back, Preoperative testing, general",
+      "American College of Radiology ACR Appropriateness Criteria, routine chest radiography"]),
     # a source that is no guideline, after one, is another document; "; and" before a lead-in
     ("Decision based on Non-MTUS Official Disability Guidelines (ODG) Pain (Chronic), Zolpidem (Ambien); FDA "
      "Prescribing Information, Ambien (zolpidem tartrate) tablets.",
@@ -563,8 +573,12 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     ("The American Psychiatric Association guideline advises continuing it.", ["American Psychiatric Association guideline"]),
     ("The ODG and the FDA label say so.", ["ODG", "FDA label"]),
     ("The ASAM practice guideline agrees.", ["ASAM practice guideline"]),
-    # an outcome measure is no guideline
+    # an outcome measure is no guideline, however far the span runs; what a passing mention says of
+    # a guideline is not its name; the document and what it is part of are one
     ("The Neck Disability Index was 38% and the ODG applies.", ["ODG"]),
+    ("Her Beck Depression Inventory fell from 29 to 22, and the ODG lists it.", ["ODG"]),
+    ("Per the Postsurgical Treatment Guidelines of the MTUS, 24 visits are allowed.",
+     ["Postsurgical Treatment Guidelines of the MTUS"]),
     ("The American College of Occupational and Environmental Medicine (ACOEM) guidelines apply.",
      ["American College of Occupational and Environmental Medicine (ACOEM) guidelines"]),
 ])

@@ -307,7 +307,8 @@ class CitationDocuments:
                         continue
                     if bare:
                         lead = s + len(text[s:e]) - len(text[s:e].lstrip(": \n"))
-                    end = e - 1 if text[e - 1:e] == "." else e
+                    end = s + len(text[s:e].rstrip())
+                    end = end - 1 if text[end - 1:end] == "." else end  # the sentence's period is not the citation's
                     tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
                     end = tail.start() if tail else end
                     inside = [x for x in ents if x.start_char < end and lead < x.end_char]
@@ -429,8 +430,8 @@ class CitationTrimmer:
             if ent.label_ != "GUIDELINE":
                 continue
             start = ent.start
-            while start < ent.end - 1 and doc[start].lower_ in self.lead_words:
-                start += 1
+            while start < ent.end - 1 and (doc[start].lower_ in self.lead_words or doc[start].text in (":", ";", ",")):
+                start += 1  # "per MTUS" cites "MTUS"; ": Official Disability Guidelines" starts at its name
             if start > ent.start:
                 ent = ents[k] = Span(doc, start, ent.end, label="GUIDELINE")
                 changed = True
@@ -789,8 +790,8 @@ class EntityFilter:
             return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
-        if ent.label_ == "GUIDELINE" and ent[-1].lower_ in self.measure_words:
-            return False  # "Neck Disability Index": an outcome measure, no guideline
+        if ent.label_ == "GUIDELINE" and any(t.lower_ in self.measure_words for t in ent):
+            return False  # "Neck Disability Index (fell by four)": an outcome measure, no guideline
         if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
             return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent) or self._not_a_course(ent))
         return True
