@@ -226,19 +226,24 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("The ODG supports a trial.", "ODG supports", "ODG"),
     ("He relied on the MTUS only.", "MTUS only", "MTUS"),
     ("No MTUS provisions for this item apply.", "MTUS provisions for this item", "MTUS"),
+    # the sentence's period is not the citation's; an abbreviation's or an initial's is
+    ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
+     "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
+     "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids"),
+    ("See Katz JN, et al. for the trial.", "Katz JN, et al.", "Katz JN, et al."),
     # a paragraph break ends a citation
     ("ODG Pain (Chronic), Opioids, tapering\n\nDecision rationale: No.", "ODG Pain (Chronic), Opioids, tapering\n\nDecision",
      "ODG Pain (Chronic), Opioids, tapering"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
     from nlp.ner.components import CitationTrimmer
-    from nlp.ner.patterns import guideline_lead_words, guideline_stop_words
+    from nlp.ner.patterns import guideline_end_abbreviations, guideline_lead_words, guideline_stop_words
 
     nlp = blank_pipeline()
     doc = nlp(sentence)
     start = sentence.index(span)
     doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
-    doc = CitationTrimmer(guideline_stop_words(), guideline_lead_words())(doc)
+    doc = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations())(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
 
 

@@ -328,6 +328,12 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "MTUS Opioids.\n\nRationale: No.", "The Claims Administrator based its decision on ODG Pain.",
      "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
     ("The request does not meet the guideline.\n\nRationale: No.", None, None, "No."),
+    # no label at all: the opening paragraphs that name a side, then the rationale
+    ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
+     "MTUS Opioids.\n\nThe MTUS does not support it. No.",
+     "The Claims Administrator based its decision on ODG Pain.",
+     "The Expert Reviewer based his/her decision on MTUS Opioids.", "The MTUS does not support it. No."),
+    ("The MTUS does not support it.\n\nNo.", None, None, None),
     # the rationale labelled as the reviewer's own
     ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
      "MTUS Opioids.\n\nThe Expert Reviewer's decision rationale:\n\nNo.",

@@ -307,9 +307,9 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
-                                  duration_not_course, guideline_lead_words, guideline_measure_words, guideline_single_words,
-                                  guideline_stop_words, ordinary_words, request_quantity_pattern, ruler_patterns,
-                                  unknown_drug_endings)
+                                  duration_not_course, guideline_end_abbreviations, guideline_lead_words,
+                                  guideline_measure_words, guideline_single_words, guideline_stop_words, ordinary_words,
+                                  request_quantity_pattern, ruler_patterns, unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
 
@@ -337,7 +337,9 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
-                                                      "lead_words": guideline_lead_words()}, after="ner")
+                                                      "lead_words": guideline_lead_words(),
+                                                      "end_abbreviations": guideline_end_abbreviations()},
+                      after="ner")
     entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
                                                                "drug_duration_cues": drug_duration_cues(),
                                                                "cue_window": drug_duration_window(),

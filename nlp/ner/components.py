@@ -419,9 +419,20 @@ class CitationTrimmer:
     model ran on into "Decision rationale:"). The freed tokens are left for the patterns that
     run next (a count inside them is still found)."""
 
-    def __init__(self, stop_words: list[str], lead_words: list[str] = ()):
+    def __init__(self, stop_words: list[str], lead_words: list[str] = (), end_abbreviations: list[str] = ()):
         self.stop_words = {w.lower() for w in stop_words}
         self.lead_words = {w.lower() for w in lead_words}
+        self.end_abbreviations = {w.lower() for w in end_abbreviations}
+
+    def _without_period(self, ent: Span) -> Span:
+        """`ent` without the sentence's period it ends in ("... When to Discontinue Opioids."); the
+        period of an abbreviation ("et al.", `end_abbreviations`) or an initial ("Ostrand JK.") stays."""
+        if len(ent) < 2 or ent[-1].text != ".":
+            return ent
+        prev = ent[-2]
+        if prev.lower_ in self.end_abbreviations or len(prev.text) <= 2 and prev.text.isupper():
+            return ent
+        return Span(ent.doc, ent.start, ent.end - 1, label=ent.label_)
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -430,8 +441,8 @@ class CitationTrimmer:
             if ent.label_ != "GUIDELINE":
                 continue
             start = ent.start
-            while start < ent.end - 1 and (doc[start].lower_ in self.lead_words or doc[start].text in (":", ";", ",")):
-                start += 1  # "per MTUS" cites "MTUS"; ": Official Disability Guidelines" starts at its name
+            while start < ent.end - 1 and doc[start].lower_ in self.lead_words:
+                start += 1
             if start > ent.start:
                 ent = ents[k] = Span(doc, start, ent.end, label="GUIDELINE")
                 changed = True
@@ -443,14 +454,19 @@ class CitationTrimmer:
                     ents[k] = Span(doc, ent.start, end, label="GUIDELINE")
                     changed = True
                     break
+            trimmed = self._without_period(ents[k])
+            if trimmed.end != ents[k].end:
+                ents[k] = trimmed
+                changed = True
         if changed:
             doc.ents = ents
         return doc
 
 
-@Language.factory("imr_citation_trimmer", default_config={"stop_words": [], "lead_words": []})
-def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str], lead_words: list[str]) -> CitationTrimmer:
-    return CitationTrimmer(stop_words, lead_words)
+@Language.factory("imr_citation_trimmer", default_config={"stop_words": [], "lead_words": [], "end_abbreviations": []})
+def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str], lead_words: list[str],
+                          end_abbreviations: list[str]) -> CitationTrimmer:
+    return CitationTrimmer(stop_words, lead_words, end_abbreviations)
 
 
 class DrugNameSuffixes:

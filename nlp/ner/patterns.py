@@ -79,6 +79,10 @@ def guideline_lead_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_LEAD_WORDS"])
 
 
+def guideline_end_abbreviations() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_END_ABBREVIATIONS"])
+
+
 def drug_name_suffixes() -> list[str]:
     """Salt and release words of configs/lexicons/drug_name_filters.yaml: inside a DRUG span."""
     filters = load_yaml("lexicons/drug_name_filters.yaml")
