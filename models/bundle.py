@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "25df42d5d4dd3fb5d1d9c10132f5f5fa385e13d131287228ca330d9d2044f5ec"
+DEFAULT_BUNDLE_DIGEST = "774e431daffa0db6fd0ea4d534d49508c8fe3893962bfb88a46a974e01c394dc"
 _NOTICED: set = set()
 
 

@@ -122,6 +122,7 @@ def test_cached(lex):
         ("Marcaine", ("bupivacaine", "other")),
         ("Cytotec 200mcg", ("misoprostol", "other")),
         ("Fetzima", ("levomilnacipran", "antidepressant")),
+        ("hydroxyzine pamoate 25mg", ("hydroxyzine", "other")),
     ],
 )
 def test_lookup(lex, text, want):

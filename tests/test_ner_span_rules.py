@@ -65,6 +65,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
      ["2 times a week for 6 weeks (12 sessions)"]),
     # a year is no count
     ("She was seen at the December 2016 visit.", "2016 visit", []),
+    ("She was seen at the 01-20-2016 visit.", "20-2016 visit", []),
     ("Request for physical therapy 2x6. Medication.", "2x6", ["2x6"]),
     ("Massage therapy times 8 for the neck.", "times 8", ["times 8"]),
     ("She asked for massage therapy times 8.", "times 8", ["times 8"]),
@@ -654,6 +655,7 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
     # nor weeks
     ("He asked for massage therapy times 8. She had aquatic therapy x 6, then rest.", [], ["times 8", "x 6"]),
     ("Norco x 2 refills and aquatic therapy x 6 weeks.", [], []),
+    ("The request for pain management follow-up visits times 4 is not necessary.", [], ["times 4"]),
     ("Per ODG Pain twice a week for 4 weeks, Page(s): 9.", [("ODG Pain twice a week for 4 weeks, Page(s): 9", "GUIDELINE")],
      ["ODG Pain twice a week for 4 weeks, Page(s): 9"]),
 ])
