@@ -7,6 +7,12 @@ from nlp.rationale_rules import weak_rationale
 @pytest.mark.parametrize("text, decision, expected", [
     ("As the requested surgical intervention is not medically necessary per the documentation, the requested "
      "ancillary service is not medically necessary.", "upheld", "depends_on_denied_request"),
+    # the primary request denied, in other words (written letters, session 16)
+    ("The controlling issue is that the surgery the unit was meant to follow has been denied.", "upheld",
+     "depends_on_denied_request"),
+    ("With naproxen found not medically necessary above, the reason for the PPI falls away.", "upheld",
+     "depends_on_denied_request"),
+    ("The request is tied to a fusion that has not been certified.", "upheld", "depends_on_denied_request"),
     ("The request is for more sessions then is recommended by the ODG.", "upheld", "exceeds_guideline_quantity"),
     ("There was no documentation of objective functional improvement from the prior 12 sessions.", "upheld",
      "no_functional_improvement"),
