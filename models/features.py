@@ -280,12 +280,14 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         the deciding one): the labels cued in the case-specific part, the label cued first there,
         and the labels cued in the conclusion sentence."""
         f: dict[str, float] = {}
+        first: tuple[int, str] | None = None
         for label, patterns in self.rationale_rules_.items():
-            if any(p.search(case) for p in patterns):
+            starts = [m.start() for p in patterns for m in [p.search(case)] if m]
+            if starts:
                 f[f"rationale_rule_case={label}"] = 1.0
+                first = min(first or (min(starts), label), (min(starts), label))
             if any(p.search(conclusion) for p in patterns):
                 f[f"rationale_rule_conclusion={label}"] = 1.0
-        first = _first_cue(self.rationale_rules_, case)
         if first is not None:
             f[f"rationale_rule_first={first[1]}"] = 1.0
         return f
@@ -487,13 +489,6 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                 if n.get("drug_class"):
                     f[f"rationale_drug_class={n['drug_class']}"] = 1.0
         return f
-
-
-def _first_cue(rules: dict, text: str) -> tuple[int, str] | None:
-    """(position, label) of the earliest weak-rule cue in `text`, None when none matches."""
-    hits = [(m.start(), label) for label, patterns in rules.items() for p in patterns
-            for m in [p.search(text)] if m]
-    return min(hits) if hits else None
 
 
 class FieldText(TransformerMixin, BaseEstimator):

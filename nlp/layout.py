@@ -196,7 +196,7 @@ def _fields(text: str, item: ItemLayout) -> None:
     for role in ("rationale",) + SIDES:
         if role in found:
             setattr(item, role, found[role])
-    _side_sentences(text, item, found, labelled="both_sides" in found and "both_sides" in {m[2] for m in marks})
+    _side_sentences(text, item, found, labelled=any(role == "both_sides" for _, _, role in marks))
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -207,15 +207,15 @@ def _unlabelled_fields(body: str, body_start: int, found: dict[str, Span]) -> No
     Administrator based its decision on X." / "The Expert Reviewer based his/her decision on Y.")
     are its guideline field, the paragraphs after them its rationale."""
     cues = _cfg()["side_cues"]
-    starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(body)]
-    lead = body[:len(body) - len(body.lstrip())]
+    first = len(body) - len(body.lstrip())
+    starts = [first] + [m.end() for m in _PARAGRAPH_BREAK.finditer(body, first)]
     k = 0
-    while k < len(starts) and any(rx.match(body, starts[k] + (len(lead) if k == 0 else 0)) for rx in cues.values()):
+    while k < len(starts) and any(rx.match(body, starts[k]) for rx in cues.values()):
         k += 1
     if k == 0 or k >= len(starts):
         return  # no side named up front, or nothing after it to be the rationale
     field_end = len(body[:starts[k]].rstrip())
-    found["both_sides"] = Span(body_start + len(lead), body_start + field_end)
+    found["both_sides"] = Span(body_start + first, body_start + field_end)
     rat_end = len(body.rstrip())
     if rat_end > starts[k]:
         found["rationale"] = Span(body_start + starts[k], body_start + rat_end)

@@ -305,9 +305,9 @@ def _joined_names() -> re.Pattern:
 def inside_document_name(text: str, start: int, end: int) -> bool:
     """Does [start, end) of `text` (a joiner: "and", ", and") lie inside one document's name?
     Then it joins the words of that name, not two citations."""
-    low = text.lower()
-    return any(m.start() <= start and end <= m.end()
-               for m in _joined_names().finditer(low, max(0, start - 80), min(len(low), end + 80)))
+    a = max(0, start - 80)
+    window = text[a:end + 80].lower()  # only the joiner's surroundings: this runs per joiner
+    return any(m.start() <= start - a and end - a <= m.end() for m in _joined_names().finditer(window))
 
 
 def names_a_source(text: str) -> bool:
