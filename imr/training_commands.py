@@ -68,6 +68,15 @@ def train_ner(args) -> int:
     return 0
 
 
+def train_count_roles(args) -> int:
+    from training.count_roles import train_count_roles as fit
+
+    summary = fit(args.ner, args.out or args.ner)
+    print(json.dumps(summary), file=sys.stderr)
+    print(f"count role model ({summary['examples']} counts) saved in {args.out or args.ner}", file=sys.stderr)
+    return 0
+
+
 def _letter_ids(spec: str) -> set[str]:
     """Letter ids from `spec`: a directory of gold files (their stems), a JSON file (a list of ids,
     or an object whose list values are ids, e.g. `selection.json`'s "heldback" via FILE:KEY), or
@@ -264,6 +273,11 @@ def add_subcommands(sub) -> None:
                    help="no training: take the trained tok2vec and ner of this assembled pipeline and assemble "
                         "them anew with the current configs (tokenizer rules, span rules, lexicons) into --out")
     p.set_defaults(func=train_ner)
+    p = tsub.add_parser("count-roles", help="hand-annotated letters → the count role model of an assembled NER "
+                                            "pipeline (sets in configs/ner/count_roles.yaml)")
+    p.add_argument("--ner", default=str(DEFAULT_MODEL / "ner"), help="assembled NER pipeline (default: the bundled one)")
+    p.add_argument("--out", default=None, help="where to save the pipeline with the model (default: --ner, in place)")
+    p.set_defaults(func=train_count_roles)
     p = tsub.add_parser("all", help="every stage: corpus (if missing) → NER → classifier")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="generated corpus directory (built if missing)")
     p.add_argument("--n", type=int, default=20000, help="letters to generate when the corpus is missing")

@@ -48,7 +48,7 @@ def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
     assert nlp.pipe_names == ["imr_sections", "drug_ruler", "entity_ruler", "imr_citation_extender",
                               "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_entity_filter",
-                              "imr_request_quantity", "imr_entity_normalizer"]
+                              "imr_request_quantity", "imr_entity_normalizer", "imr_count_roles"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
     assert [it.request for it in doc._.layout.items][0] == "WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS"

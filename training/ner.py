@@ -283,6 +283,7 @@ def reassemble(pipeline_dir: str | Path, out_dir: str | Path) -> Path:
     import spacy
 
     import nlp.ner.components  # noqa: F401
+    import nlp.ner.count_roles  # noqa: F401
 
     # only the trained components are loaded: the rule components' saved settings may be ones the
     # current factories no longer take (a pipeline saved by an earlier version)
@@ -293,17 +294,37 @@ def reassemble(pipeline_dir: str | Path, out_dir: str | Path) -> Path:
     with tempfile.TemporaryDirectory(dir=out_dir.parent if out_dir.parent.is_dir() else None) as tmp:
         pipe.to_disk(Path(tmp) / "trained")
         assemble(Path(tmp) / "trained", Path(tmp) / "assembled")
+        carry_count_role_model(pipeline_dir, Path(tmp) / "assembled")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         shutil.move(str(Path(tmp) / "assembled"), str(out_dir))
     return out_dir
 
 
+def carry_count_role_model(old_pipeline: str | Path, new_pipeline: str | Path) -> bool:
+    """The count role model's weights of `old_pipeline` into `new_pipeline` (reassembled with new
+    rules: the model reads the rules' roles, so retrain it with `imr train count-roles` once the
+    rules changed what they give). Returns whether there was one to carry."""
+    import shutil
+
+    from nlp.ner.count_roles import MODEL_FILE
+
+    src = Path(old_pipeline) / "imr_count_roles" / MODEL_FILE
+    if not src.is_file():
+        return False
+    dst = Path(new_pipeline) / "imr_count_roles"
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst / MODEL_FILE)
+    return True
+
+
 def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True) -> Path:
-    """The full pipeline around a trained model (or, with `trained=None`, the ruler alone)."""
+    """The full pipeline around a trained model (or, with `trained=None`, the ruler alone). The
+    count role model comes last, untrained (the rules' roles) until `imr train count-roles`."""
     import spacy
 
     import nlp.ner.components  # noqa: F401
+    import nlp.ner.count_roles  # noqa: F401
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
@@ -356,6 +377,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                      else {}))
     entity_filter.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
+    pipe.add_pipe("imr_count_roles", last=True)
     pipe.meta.update(pipeline_meta())
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

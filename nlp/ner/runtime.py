@@ -22,6 +22,7 @@ def load_pipeline(path: str):
     import spacy
 
     import nlp.ner.components  # noqa: F401  (registers the factories even without entry points)
+    import nlp.ner.count_roles  # noqa: F401
     import nlp.ner.tokenizer  # noqa: F401
     from nlp.ner.ops import use_configured_ops
 

@@ -335,6 +335,29 @@ def role_cue(context: str, span: tuple[int, int]) -> str | None:
     return _nearest_cue(_without_not_cues(context.lower()[:5000]), span) if isinstance(context, str) else None
 
 
+def role_cue_hits(context: str, span: tuple[int, int]) -> list[tuple[str, int, str, str]]:
+    """Every cue word of `context` outside the count at `span`: (side "L"/"R", distance in
+    characters, its class, the phrase), nearest first on each side. The features of the count
+    role model (nlp/ner/count_roles.py) read them."""
+    if not isinstance(context, str):
+        return []
+    ctx = _without_not_cues(context.lower()[:5000])
+    s, e = span
+    hits = []
+    for role, cre in _data()["cue_re"].items():
+        for m in cre.finditer(ctx):
+            if m.end() <= s:
+                hits.append(("L", s - m.end(), role, m.group()))
+            elif m.start() >= e:
+                hits.append(("R", m.start() - e, role, m.group()))
+    return sorted(hits, key=lambda h: (h[0], h[1], -len(h[3])))
+
+
+def names_a_guideline(text: str) -> bool:
+    """Whether `text` holds one of the words that attribute a sentence to a guideline."""
+    return isinstance(text, str) and _data()["guideline_re"].search(text.lower()) is not None
+
+
 def _without_not_cues(ctx: str) -> str:
     """`ctx` with its `not_cues` phrases blanked out, offsets kept."""
     return _data()["not_cue_re"].sub(lambda m: " " * len(m.group()), ctx)
@@ -364,4 +387,4 @@ def _nearest_cue(ctx: str, span: tuple[int, int]) -> str | None:
         return None
 
 
-__all__ = ["normalize_count", "infer_count_role", "role_cue", "unit_from_hint", "ROLES", "UNITS", "AUTHORIZED"]
+__all__ = ["normalize_count", "infer_count_role", "role_cue", "role_cue_hits", "names_a_guideline", "unit_from_hint", "ROLES", "UNITS", "AUTHORIZED"]
