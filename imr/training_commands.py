@@ -69,8 +69,20 @@ def train_ner(args) -> int:
 
 
 def train_count_roles(args) -> int:
-    from training.count_roles import train_count_roles as fit
+    from training.count_roles import evaluate_count_roles, train_count_roles as fit
 
+    if args.evaluate:
+        rows = evaluate_count_roles(args.ner)
+        print("| set | counts | rules | model | how |\n| --- | ---: | ---: | ---: | --- |")
+        for r in rows:
+            print(f"| {r['set']} | {r['counts']} | {r['rules']:.3f} | {r['model']:.3f} | {r['how']} |")
+        for how in ("left out", "held back"):
+            part = [r for r in rows if r["how"] == how]
+            n = sum(r["counts"] for r in part)
+            if n:
+                print(f"| all {how} | {n} | {sum(r['rules'] * r['counts'] for r in part) / n:.3f} "
+                      f"| {sum(r['model'] * r['counts'] for r in part) / n:.3f} | {how} |")
+        return 0
     summary = fit(args.ner, args.out or args.ner)
     print(json.dumps(summary), file=sys.stderr)
     print(f"count role model ({summary['examples']} counts) saved in {args.out or args.ner}", file=sys.stderr)
@@ -277,6 +289,9 @@ def add_subcommands(sub) -> None:
                                             "pipeline (sets in configs/ner/count_roles.yaml)")
     p.add_argument("--ner", default=str(DEFAULT_MODEL / "ner"), help="assembled NER pipeline (default: the bundled one)")
     p.add_argument("--out", default=None, help="where to save the pipeline with the model (default: --ner, in place)")
+    p.add_argument("--evaluate", action="store_true",
+                   help="write nothing: role accuracy of the rules and of the model per set, each training set "
+                        "left out in turn, the held-back sets scored by the model fitted on all")
     p.set_defaults(func=train_count_roles)
     p = tsub.add_parser("all", help="every stage: corpus (if missing) → NER → classifier")
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS), help="generated corpus directory (built if missing)")

@@ -120,12 +120,12 @@ def test_the_shipped_config_never_trains_on_a_held_back_half_or_a_frozen_letter(
     sets = training_sets(cfg)
     golds = {g.relative_to(ROOT).as_posix() for _, g in sets}
     assert "training/real_ner_gold/heldback" not in golds and "training/real_ner_gold/heldback_b" not in golds
-    assert {"training/real_ner_gold/heldback", "training/real_ner_gold/heldback_b"} <= set(cfg["never_train"])
+    assert {"training/real_ner_gold/heldback", "training/real_ner_gold/heldback_b"} <= {s["gold"] for s in cfg["held_back"]}
     frozen = load_frozen()
     for _, gold in sets:
         assert not {p.stem for p in gold.glob("*.json")} & frozen
     bad = {"sets": [{"letters": "examples/real", "gold": "training/real_ner_gold/heldback"}],
-           "never_train": ["training/real_ner_gold/heldback"]}
+           "held_back": [{"letters": "examples/real", "gold": "training/real_ner_gold/heldback"}]}
     with pytest.raises(ValueError, match="held-back"):
         training_sets(bad)
 
@@ -167,3 +167,22 @@ def test_the_bundled_model_was_trained_on_the_shipped_config():
     cfg = load_yaml(CONFIG)
     assert set(saved["meta"]["sets"]) == {s["gold"] for s in cfg["sets"]}
     assert saved["meta"]["C"] == cfg["C"] and saved["meta"]["examples"] > 1500
+
+
+def test_evaluation_leaves_each_set_out_and_scores_the_held_back_ones_with_the_full_model(tmp_path):
+    from training.count_roles import evaluate_count_roles
+
+    cfg = {"C": 1.0, "sets": [{"letters": "examples/letters", "gold": "examples/gold"},
+                              {"letters": "examples/written/develop/letters", "gold": "examples/written/develop/gold"}],
+           "held_back": [{"letters": "examples/real", "gold": "training/real_ner_gold/heldback_b"}]}
+    rows = evaluate_count_roles(BUNDLED_NER, config=cfg)
+    assert [(r["set"], r["how"]) for r in rows] == [("examples/gold", "left out"),
+                                                     ("examples/written/develop/gold", "left out"),
+                                                     ("training/real_ner_gold/heldback_b", "held back")]
+    assert rows[0]["counts"] == 8 and all(0 <= r["rules"] <= 1 and 0 <= r["model"] <= 1 for r in rows)
+    # the held-back set is scored by the model fitted on both sets: the one training writes
+    train_count_roles(BUNDLED_NER, tmp_path / "ner", config=cfg)
+    pipe = load_pipeline(str(tmp_path / "ner"))
+    feats, labels = role_examples(pipe, ROOT / "examples" / "real", ROOT / "training" / "real_ner_gold" / "heldback_b")
+    model = pipe.get_pipe("imr_count_roles").model
+    assert rows[2]["model"] == sum(model.predict(f) == y for f, y in zip(feats, labels)) / len(labels)

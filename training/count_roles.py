@@ -27,16 +27,23 @@ def _key(section, item, text) -> tuple:
     return section, item if section == "item" else None, _fold(text)
 
 
+def _sets(entries, root: Path) -> list[tuple[Path, Path]]:
+    return [((root / s["letters"]).resolve(), (root / s["gold"]).resolve()) for s in entries or ()]
+
+
+def held_back_sets(config: dict | None = None, root: Path = REPO_ROOT) -> list[tuple[Path, Path]]:
+    """(letters, gold) directories the model is measured on and never trained on."""
+    return _sets((load_yaml(CONFIG) if config is None else config).get("held_back"), root)
+
+
 def training_sets(config: dict | None = None, root: Path = REPO_ROOT) -> list[tuple[Path, Path]]:
-    """(letters, gold) directories of the config; refuses a set the config says never to train on."""
+    """(letters, gold) directories of the config; refuses a set that is also held back."""
     cfg = load_yaml(CONFIG) if config is None else config
-    never = {(root / p).resolve() for p in cfg.get("never_train") or ()}
-    sets = []
-    for s in cfg["sets"]:
-        letters, gold = (root / s["letters"]).resolve(), (root / s["gold"]).resolve()
-        if gold in never:
-            raise ValueError(f"count roles: {s['gold']} is a held-back test set, never trained on")
-        sets.append((letters, gold))
+    held = {gold for _, gold in held_back_sets(cfg, root)}
+    sets = _sets(cfg["sets"], root)
+    for _, gold in sets:
+        if gold in held:
+            raise ValueError(f"count roles: {gold.name} is a held-back test set, never trained on")
     return sets
 
 
@@ -65,6 +72,47 @@ def role_examples(pipe, letters_dir: str | Path, gold_dir: str | Path) -> tuple[
                     features.append(match.pop(0))
                     labels.append((e.get("norm") or {}).get("role"))
     return features, labels
+
+
+def _examples_per_set(pipe, sets: list[tuple[Path, Path]]) -> list[tuple[Path, list[dict], list]]:
+    return [(gold, *role_examples(pipe, letters, gold)) for letters, gold in sets]
+
+
+def evaluate_count_roles(pipeline_dir: str | Path, config: dict | None = None, root: Path = REPO_ROOT) -> list[dict]:
+    """Role accuracy of the cue-word rules and of the model, per set: each training set scored by a
+    model fitted on the other training sets (leave one set out), each held-back set by the
+    model fitted on all of them (`held_back`). Rows: set, counts, rules, model, how ("left out" / "held back")."""
+    from nlp.ner.count_roles import NO_ROLE
+    from nlp.ner.runtime import load_pipeline
+
+    cfg = load_yaml(CONFIG) if config is None else config
+    pipe = load_pipeline(str(pipeline_dir))
+    C = float(cfg.get("C", 1.0))
+    train = _examples_per_set(pipe, training_sets(cfg, root))
+    held = _examples_per_set(pipe, held_back_sets(cfg, root))
+
+    def name(gold: Path) -> str:
+        return gold.relative_to(root).as_posix() if gold.is_relative_to(root) else str(gold)
+
+    def score(model, feats, labels) -> tuple[float, float]:
+        rules = sum(next((k[5:] for k in f if k.startswith("rule=")), None) == (NO_ROLE if y is None else y)
+                    for f, y in zip(feats, labels))
+        fitted = sum(model.predict(f) == y for f, y in zip(feats, labels))
+        return rules / len(labels), fitted / len(labels)
+
+    rows = []
+    for k, (gold, feats, labels) in enumerate(train):
+        others = [x for j, x in enumerate(train) if j != k]
+        model = fit_role_model([f for _, fs, _ in others for f in fs], [y for _, _, ys in others for y in ys], C=C)
+        if labels:
+            rows.append({"set": name(gold), "counts": len(labels), **dict(zip(("rules", "model"), score(model, feats, labels))),
+                         "how": "left out"})
+    model = fit_role_model([f for _, fs, _ in train for f in fs], [y for _, _, ys in train for y in ys], C=C)
+    for gold, feats, labels in held:
+        if labels:
+            rows.append({"set": name(gold), "counts": len(labels), **dict(zip(("rules", "model"), score(model, feats, labels))),
+                         "how": "held back"})
+    return rows
 
 
 def fit_role_model(features: list[dict], labels: list[str | None], C: float = 1.0, meta: dict | None = None):
