@@ -83,6 +83,7 @@ def _cfg():
         "fields": {role: [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))
                    for role, labels in cfg["item_fields"].items()},
         "both_sides": list(cfg["item_field_patterns"]["guidelines"]),
+        "both_named": list(cfg["item_field_patterns"].get("both_named", [])),
         "side_cues": {role: _ci(r"(?:%s)" % "|".join(cues)) for role, cues in cfg["field_side_cues"].items()},
         "decision_words": {v.lower(): k for k, v in cfg["decision_words"].items()},
     }
@@ -169,7 +170,7 @@ def _fields(text: str, item: ItemLayout) -> None:
     body_start, body_end = item.heading.end, item.span.end
     body = text[body_start:body_end]
     marks = []
-    labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"])
+    labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"], both_named=_cfg()["both_named"])
     for role, patterns in labels.items():
         for lab in patterns:
             for m in re.finditer(r"(?im)^" + lab + r"\s*", body):
@@ -182,6 +183,9 @@ def _fields(text: str, item: ItemLayout) -> None:
         nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
         found[role] = Span(body_start + e, body_start + max(e, seg_end))
+    if "both_named" in found:  # "Claims Administrator and MAXIMUS guideline:": each side's citations
+        for side in SIDES:
+            found.setdefault(side, found["both_named"])
     if "rationale" in found and not any(role in found for role in SIDES + ("both_sides",)):
         # No guideline label: the paragraphs between the heading and the rationale ("The Claims
         # Administrator based its decision on X. The Expert Reviewer based ... on Y.") are read as
@@ -191,6 +195,8 @@ def _fields(text: str, item: ItemLayout) -> None:
         first = len(lead) - len(lead.lstrip())
         if lead.strip():
             found["both_sides"] = Span(body_start + first, body_start + len(lead))
+    if marks and not any(role in found for role in ("claims_administrator", "both_sides")):
+        _claims_lead(body, body_start, marks[0][0], found)
     if not marks:
         _unlabelled_fields(body, body_start, found)
     for role in ("rationale",) + SIDES:
@@ -200,6 +206,18 @@ def _fields(text: str, item: ItemLayout) -> None:
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _claims_lead(body: str, body_start: int, first_label: int, found: dict[str, Span]) -> None:
+    """Labelled fields but none for the claims administrator: the paragraphs before the first
+    label, when one of them opens by naming it ("The Claims Administrator based its decision on
+    X."), are read as a field naming both sides (only sentences with a side cue are kept)."""
+    lead = body[:first_label].rstrip()
+    first = len(lead) - len(lead.lstrip())
+    starts = [first] + [m.end() for m in _PARAGRAPH_BREAK.finditer(lead, first)]
+    claims = _cfg()["side_cues"]["claims_administrator"]
+    if lead.strip() and any(claims.match(lead, s) for s in starts):
+        found["both_sides"] = Span(body_start + first, body_start + len(lead))
 
 
 def _unlabelled_fields(body: str, body_start: int, found: dict[str, Span]) -> None:

@@ -39,18 +39,24 @@ def error_record(doc_id: str, source: str, error: LetterError) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _not_cited_after() -> tuple[str, ...]:
-    return tuple(c.lower() for c in load_yaml("layouts.yaml")["not_cited_after"])
+def _not_cited() -> tuple[tuple[str, ...], tuple[str, ...], re.Pattern | None]:
+    cfg = load_yaml("layouts.yaml")
+    adopts = cfg.get("reviewer_adopts_claims_guideline") or ()
+    return (tuple(c.lower() for c in cfg["not_cited_after"]), tuple(c.lower() for c in cfg.get("not_cited_before") or ()),
+            re.compile("|".join(f"(?:{p})" for p in adopts), re.I) if adopts else None)
 
 
-def _cited(text: str, start: int) -> bool:
+def _cited(text: str, start: int, end: int) -> bool:
+    after, before_words, _ = _not_cited()
     before = " ".join(text[max(0, start - 60):start].lower().split())
-    return not before.endswith(_not_cited_after())
+    following = " ".join(text[end:end + 40].lower().split())
+    return not before.endswith(after) and not (before_words and following.startswith(before_words))
 
 
 def _guidelines(entities: list[dict], layout_item, text: str) -> dict:
     """The guideline citations of each side of an item: its GUIDELINE entities, less mentions
-    that say the guideline was not used."""
+    that say the guideline was not used or does not cover the request; a reviewer who found the
+    claims administrator's guideline the right one cites it too."""
     out = {"claims_administrator": [], "reviewer": []}
     for side in out:
         span = getattr(layout_item, side)
@@ -58,11 +64,17 @@ def _guidelines(entities: list[dict], layout_item, text: str) -> dict:
             continue
         for e in entities:
             if (e["label"] == "GUIDELINE" and span.start <= e["start"] and e["end"] <= span.end
-                    and _cited(text, e["start"])):
+                    and _cited(text, e["start"], e["end"])):
                 norm = e.get("norm") or {}
                 out[side].append({"text": e["text"], "source": norm.get("source"),
                                   "document": norm.get("document"), "topic": norm.get("topic"),
                                   "pages": norm.get("pages") or []})
+    adopts = _not_cited()[2]
+    reviewer = layout_item.reviewer
+    if (adopts is not None and reviewer is not None and reviewer != layout_item.claims_administrator
+            and adopts.search(text, reviewer.start, reviewer.end)):
+        own = out["reviewer"]
+        out["reviewer"] = [dict(c) for c in out["claims_administrator"] if c not in own] + own
     return out
 
 

@@ -206,6 +206,13 @@ def _documents():
      "ACOEM Guidelines, Chapter 12, page 299 and on the Chronic Pain Medical Treatment Guidelines, Manual therapy & "
      "manipulation, pages 58-59", ["ACOEM Guidelines, Chapter 12, page 299",
                                    "Chronic Pain Medical Treatment Guidelines, Manual therapy & manipulation, pages 58-59"]),
+    # ", on the" before a source's name: another document ("... Page 23, on the Official Disability ...")
+    ("He based it on the MTUS Chronic Pain Medical Treatment Guidelines, Behavioral interventions, Page 23, on the "
+     "Official Disability Guidelines (ODG), Mental Illness & Stress Chapter.",
+     "MTUS Chronic Pain Medical Treatment Guidelines, Behavioral interventions, Page 23, on the Official Disability "
+     "Guidelines (ODG), Mental Illness & Stress Chapter",
+     ["MTUS Chronic Pain Medical Treatment Guidelines, Behavioral interventions, Page 23",
+      "Official Disability Guidelines (ODG), Mental Illness & Stress Chapter"]),
     # "and" between two section titles of one document, after its Section(s): one citation
     ("Decision based on MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
      "Treatment: Overview.", "MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
@@ -297,6 +304,12 @@ def test_a_citation_listed_after_another_without_a_source_cites_the_same_source(
     assert norms == [("Official Disability Guidelines (ODG), Neck and Upper Back", "ODG", "neck_upper_back"),
                      ("Low Back", "ODG", "low_back"), ("UpToDate", "OTHER", None),
                      ("Low Back", "OTHER", None)]  # after "topics;", not right after a named source
+    # a society's own guideline listed after an MTUS citation names its source: not the MTUS's topic
+    text = ("Decision based on the MTUS Chronic Pain Guidelines, page 23, and on the American Psychiatric Association "
+            "Practice Guideline.")
+    doc = _doc(text, [("MTUS Chronic Pain Guidelines, page 23", "GUIDELINE"),
+                      ("American Psychiatric Association Practice Guideline", "GUIDELINE")])
+    assert [e._.norm["source"] for e in EntityNormalizer()(doc).ents] == ["MTUS", "OTHER"]
 
 
 def test_fragments_of_a_known_guideline_name_are_one_citation():

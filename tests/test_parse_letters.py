@@ -1,5 +1,6 @@
 """Letters → records: exact fields on the shared real letters, the 64 published PDFs and each layout."""
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -7,6 +8,8 @@ from hypothesis import strategies as st
 
 from conftest import LAYOUTS, LETTERS, REAL, letter_pdf
 from nlp.layout import parse_layout
+from nlp.normalizers import normalize_guideline
+from nlp.record import build_record
 from nlp.pipeline import LetterParser
 from nlp.reading import RawDocument, iter_documents
 from nlp.textnorm import normalize_text
@@ -350,6 +353,19 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
     # a field of a side's own label keeps it, whatever the other field's sentences say
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The Claims Administrator cited ODG; the reviewer "
      "relied on MTUS.\nDecision rationale: No.", "ODG Pain.", "the reviewer relied on MTUS.", "No."),
+    # a label wrapped over two lines, its last word with a slash
+    ("Medical Treatment Guideline(s) Used by the Claims Administrator Utilization Review\nPhysician/Agent:\nODG Pain.\n\n"
+     "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:\nMTUS.\n\nRationale for the Decision:\nNo.",
+     "ODG Pain.", "MTUS.", "No."),
+    # labelled fields but none for the claims administrator: its own paragraph before them
+    ("The Claims Administrator based its decision on ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the "
+     "Expert Reviewer: MTUS Opioids.\n\nRationale for the Decision: No.",
+     "The Claims Administrator based its decision on ODG Pain.", "MTUS Opioids.", "No."),
+    ("The request was modified.\n\nMedical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS Opioids.\n\n"
+     "Rationale for the Decision: No.", None, "MTUS Opioids.", "No."),
+    # one label naming both sides: the field is each side's
+    ("Claims Administrator and MAXIMUS guideline: Decision based on ODG Pain.\nDecision rationale: No.",
+     "Decision based on ODG Pain.", "Decision based on ODG Pain.", "No."),
 ])
 def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, reviewer, rationale):
     text = normalize_text(ONE_ITEM_2015.format(fields=fields))
@@ -357,3 +373,28 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
     got = tuple(getattr(item, side).text(text) if getattr(item, side) else None
                 for side in ("claims_administrator", "reviewer", "rationale"))
     assert got == (claims, reviewer, rationale)
+
+
+@pytest.mark.parametrize("fields, claims, reviewer", [
+    # a guideline named as not covering the request is no citation
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The MTUS does not "
+     "address zolpidem. Decision based on Non-MTUS Citation ODG Pain, Zolpidem.\nDecision rationale: No.",
+     [("MTUS", [78])], [("ODG", [])]),
+    ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The MTUS is silent on it. ACOEM, page 3.\n"
+     "Decision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),
+    # the reviewer found the claims administrator's guideline the right one: it cites it too
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "found that the guideline used by the Claims Administrator was relevant and appropriate, and also relied on "
+     "ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("MTUS", [78]), ("ODG", [])]),
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "relied on ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("ODG", [])]),
+])
+def test_which_mentions_an_item_cites(fields, claims, reviewer):
+    text = normalize_text(ONE_ITEM_2015.format(fields=fields))
+    layout = parse_layout(text)
+    ents = [{"label": "GUIDELINE", "text": m.group(), "start": m.start(), "end": m.end(),
+             "norm": normalize_guideline(m.group())}
+            for m in re.finditer(r"MTUS Chronic Pain, Opioids Page\(s\): 78|(?<!-)\bMTUS\b(?! Chronic)|ODG Pain|ACOEM, page 3", text)]
+    (item,) = build_record("x", "x", text, layout, ents)["items"]
+    got = {side: [(c["source"], c["pages"]) for c in item["guidelines"][side]] for side in ("claims_administrator", "reviewer")}
+    assert got == {"claims_administrator": claims, "reviewer": reviewer}
