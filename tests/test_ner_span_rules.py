@@ -767,3 +767,19 @@ def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):
 def test_a_count_written_as_frequency_times_count_is_their_product_or_its_stated_total(text, expected):
     norm = normalize_count(text)
     assert (norm["min"], norm["max"], norm["unit"], norm["over"]) == expected
+
+
+@pytest.mark.parametrize("text, drug, drug_class", [
+    ("The knee was injected with Depo-Medrol 40 mg and 3 mL of 1% lidocaine on 03/05/2013.", "lidocaine", "other"),
+    ("No diagnostic lidocaine injection of the joint is documented.", "lidocaine", "other"),
+    ("He received a subacromial injection of Kenalog with 4 mL of 1% Xylocaine.", "Xylocaine", "other"),
+    # a topical form near it: the topical analgesic, injection or not
+    ("Lidocaine 5% patches were used after the epidural injection.", "Lidocaine", "topical_analgesic"),
+    ("She applies lidocaine ointment twice daily.", "lidocaine", "topical_analgesic"),
+    ("The request for lidocaine is not medically necessary.", "lidocaine", "topical_analgesic"),
+])
+def test_lidocaine_injected_as_a_local_anesthetic_is_class_other(text, drug, drug_class):
+    from nlp.ner.components import EntityNormalizer
+
+    doc = EntityNormalizer()(_doc(text, [(drug, "DRUG")]))
+    assert [(e.text, e._.norm["generic"], e._.norm["drug_class"]) for e in doc.ents] == [(drug, "lidocaine", drug_class)]

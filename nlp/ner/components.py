@@ -26,6 +26,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from nlp.config import load_yaml
 from nlp.layout import parse_layout
 from nlp.normalizers import (chapter_at_start, infer_count_role, inside_document_name, names_a_source,
                              normalize_count, normalize_drug, normalize_guideline, role_cue)
@@ -916,6 +917,25 @@ def _dosage_forms() -> frozenset[str]:
     return dosage_form_words()
 
 
+@functools.lru_cache(maxsize=1)
+def _injection_words() -> tuple[frozenset, int, re.Pattern, re.Pattern]:
+    cfg = load_yaml("lexicons/drug_name_filters.yaml").get("injected_anesthetics") or {}
+    words = lambda key: r"\b(?:%s)\b" % "|".join(re.escape(str(w).lower()) for w in cfg.get(key) or ["(?!)"])  # noqa: E731
+    topical = list(cfg.get("topical_cues") or []) + [w for w in _dosage_forms()]
+    return (frozenset(str(g).lower() for g in cfg.get("generics") or ()), int(cfg.get("window", 80)),
+            re.compile(words("injection_cues")), re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w.lower()) for w in topical)))
+
+
+def _injected_anesthetic(norm: dict, text: str, start: int, end: int) -> bool:
+    """A topical analgesic (lidocaine) injected as a local anesthetic: class `other`
+    (`injected_anesthetics` of configs/lexicons/drug_name_filters.yaml)."""
+    generics, window, injection, topical = _injection_words()
+    if norm.get("drug_class") != "topical_analgesic" or norm.get("generic") not in generics:
+        return False
+    near = text[max(0, start - window):end + window].lower()
+    return injection.search(near) is not None and topical.search(near) is None
+
+
 def _period(over: dict) -> tuple:
     """A count's period ("over 6 weeks") as a comparable value."""
     return over.get("min"), over.get("max"), over.get("unit")
@@ -1001,7 +1021,10 @@ class EntityNormalizer:
             with_form = normalize_drug(f"{ent.text} {form.group(1)}") if form and form.group(1).lower() in _dosage_forms() else None
             # a drug the lexicon does not know (its names cover the drugs these letters dispute) is
             # one of the others: "lisinopril", "gadolinium" (SPEC: the class set is closed)
-            return with_form or normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": "other"}
+            norm = with_form or normalize_drug(ent.text) or {"generic": ent.text.lower(), "drug_class": "other"}
+            if _injected_anesthetic(norm, text, ent.start_char, ent.end_char):
+                norm = {**norm, "drug_class": "other"}
+            return norm
         if ent.label_ == "GUIDELINE":
             return normalize_guideline(ent.text)
         if ent.label_ == "SESSION_COUNT":
