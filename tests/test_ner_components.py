@@ -342,6 +342,12 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Lidoderm (lidocaine patch). The",
      "MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s):", ("Lidoderm", "lidocaine"),
      [("MTUS Chronic Pain Medical Treatment Guidelines 2009, Section(s): Lidoderm (lidocaine patch)", "GUIDELINE")]),
+    # the chapter an ACOEM mention names in prose, whether the model took "chapter" or not
+    ("The ACOEM chapter on stress related conditions recommends it.", "ACOEM", (),
+     [("ACOEM chapter on stress related conditions", "GUIDELINE")]),
+    ("The ACOEM chapter on low back complaints states that", "ACOEM chapter", (),
+     [("ACOEM chapter on low back complaints", "GUIDELINE")]),
+    ("The ACOEM chapter on it is silent.", "ACOEM", (), [("ACOEM", "GUIDELINE")]),
     # the document's year after its name
     ("Per the Chronic Pain Medical Treatment Guidelines 2016, it is not indicated.",
      "Chronic Pain Medical Treatment Guidelines", (), [("Chronic Pain Medical Treatment Guidelines 2016", "GUIDELINE")]),

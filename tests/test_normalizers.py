@@ -293,6 +293,10 @@ def test_role_cue_names_the_authorized_class_that_the_role_leaves_null():
         ("MTUS ACOEM Chapter 15 Stress Related Conditions Page(s): 402", ("MTUS", "acoem_ch15", None, [402])),
         ("MTUS ACOEM Chapter 12 Low Back Complaints Page(s): 400-1", ("MTUS", "acoem_ch12", None, [400, 401])),
         ("MTUS-adopted ACOEM Guidelines in chapter 15", ("MTUS", "acoem_ch15", None, [])),
+        # a chapter named in prose: the adopted chapter, no topic
+        ("ACOEM chapter on stress related conditions", ("MTUS", "acoem_ch15", None, [])),
+        ("the ACOEM chapter on the low back complaints", ("MTUS", "acoem_ch12", None, [])),
+        ("ACOEM chapter on consultations", ("ACOEM", None, "consultations", [])),
         ("ACOEM Guidelines, Chapter 7, Independent Medical Examinations and Consultations, page 137",
          ("MTUS", "acoem_ch7", None, [137])),
         ("MTUS ACOEM pages 303-305", ("MTUS", None, None, [303, 304, 305])),
