@@ -72,6 +72,11 @@ FLOORS = {
     "locked": {"DRUG": 0.97, "SESSION_COUNT": 0.96, "GUIDELINE": 0.95, "micro": 0.96, "role": 0.92, "found": 1.0,
                "stated_decision": 0.98, "request": 0.97, "category": 0.97, "citations": 0.80, "read_decision": 0.97,
                "rationale": 0.78, "format": 0.98},
+    # w31-w34, written during session 17 and scored once with the bundle it found and once with its
+    # final bundle (README.md); never read
+    "crypt": {"DRUG": 0.95, "SESSION_COUNT": 0.93, "GUIDELINE": 0.90, "micro": 0.93, "role": 0.93, "found": 0.97,
+              "stated_decision": 0.95, "request": 0.89, "category": 0.93, "citations": 0.81, "read_decision": 0.95,
+              "rationale": 0.74, "format": 0.98},
 }
 
 
