@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "d20ee59b9e361967b22d82a70ddfa445e7542ec0cc131d8c2ee352b95ae63a0a"
+DEFAULT_BUNDLE_DIGEST = "9a9b0629fc794f6f070848d27f9bfb9d90f6938715c2adf29fdf018b2419b28a"
 _NOTICED: set = set()
 
 

@@ -49,9 +49,16 @@ def _starts_field(line: str) -> bool:
     return _field_key(_key(line))
 
 
+_ITEM_NUMBER = re.compile(r"\d{1,2}[.)]\s+")
+
+
 def _field_key(key: str) -> bool:
-    """Does a line (its `_key`) start with a field label (`line_starts` or an item field's)?"""
+    """Does a line (its `_key`) start with a field label (`line_starts` or an item field's), after
+    an item's number ("1) Regarding the request for ...")?"""
     markers = _markers()
+    number = _ITEM_NUMBER.match(key)
+    if number:
+        key = key[number.end():]
     return key.startswith(markers[1]) or markers[6].match(key) is not None
 
 

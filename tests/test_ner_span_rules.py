@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from nlp.ner.components import CitationDocuments, CountShaper, EntityFilter
 from nlp.ner.patterns import citation_documents, count_grammar, ordinary_words
 from nlp.ner.tokenizer import blank_pipeline
-from nlp.normalizers import normalize_count
+from nlp.normalizers import normalize_count, normalize_drug
 
 
 @functools.lru_cache(maxsize=1)
@@ -783,3 +783,40 @@ def test_lidocaine_injected_as_a_local_anesthetic_is_class_other(text, drug, dru
 
     doc = EntityNormalizer()(_doc(text, [(drug, "DRUG")]))
     assert [(e.text, e._.norm["generic"], e._.norm["drug_class"]) for e in doc.ents] == [(drug, "lidocaine", drug_class)]
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled():
+    from models.bundle import DEFAULT_MODEL_DIR
+    from nlp.ner.runtime import load_pipeline
+
+    return load_pipeline(str(DEFAULT_MODEL_DIR / "ner"))
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # an ordinal is no count (spaCy's LIKE_NUM holds for "first")
+    ("Neck pain was 6/10, the same as at the first visit, and no change.", []),
+    ("He attended 12 visits of therapy and the second visit went well.", [("12 visits", "SESSION_COUNT")]),
+    # how long a work status lasted is no course; a program's weeks are
+    ("He returned to full duty after five months of modified work.", []),
+    ("He completed four weeks of work conditioning.", [("four weeks", "SESSION_COUNT")]),
+    # a drug word as a measure, across a hyphen
+    ("He takes a high daily morphine-equivalent dose.", []),
+    # the compounded cream "Fluriflex"
+    ("He uses Fluriflex cream daily.", [("Fluriflex", "DRUG")]),
+    # a guideline the model took for a drug; a verb after a citation is prose
+    ("According to ACOEM chapter 13, a brace can be used.", [("ACOEM chapter 13", "GUIDELINE")]),
+    ("The ODG Neck chapter sets criteria for it.", [("ODG Neck chapter", "GUIDELINE")]),
+])
+def test_the_bundled_pipeline_on_sentences(sentence, expected):
+    assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected
+
+
+def test_a_citation_never_ends_in_an_article():
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_tails, guideline_stop_words
+
+    text = "It is part of the MTUS, and the ODG applies."
+    doc = CitationExtender(citation_tails(), guideline_stop_words())(_doc(text, [("MTUS, and the", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["MTUS"]
+    assert normalize_drug("Fluriflex") == {"generic": "flurbiprofen/cyclobenzaprine", "drug_class": "compounded"}

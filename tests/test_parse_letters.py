@@ -363,6 +363,12 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "The Claims Administrator based its decision on ODG Pain.", "MTUS Opioids.", "No."),
     ("The request was modified.\n\nMedical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS Opioids.\n\n"
      "Rationale for the Decision: No.", None, "MTUS Opioids.", "No."),
+    # the claims administrator's field as other writers label it
+    ("Section of the Medical Treatment Utilization Schedule (MTUS) cited by the Claims Administrator: ODG Pain.\n\n"
+     "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "ODG Pain.", "MTUS.", "No."),
+    ("Rationale Used by Claims Administrator/URO: ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the "
+     "Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
     # one label naming both sides: the field is each side's
     ("Claims Administrator and MAXIMUS guideline: Decision based on ODG Pain.\nDecision rationale: No.",
      "Decision based on ODG Pain.", "Decision based on ODG Pain.", "No."),

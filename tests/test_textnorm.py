@@ -72,6 +72,21 @@ def test_field_labels_and_headings_keep_their_lines():
     ]
 
 
+def test_a_numbered_item_heading_and_other_writers_field_labels_keep_their_lines():
+    raw = ("IMR Issues and Rationale:\n1) Regarding the request for Soma 350mg #60:\nSection of the Medical Treatment "
+           "Utilization Schedule (MTUS) cited by the Claims Administrator:\nThe Claims Administrator based its\n"
+           "decision on the MTUS.\n2) Regarding the request for a TENS unit:\nRationale Used by Claims "
+           "Administrator/URO: The Claims Administrator based\nits decision on the MTUS.\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "IMR Issues and Rationale:",
+        "1) Regarding the request for Soma 350mg #60:",
+        "Section of the Medical Treatment Utilization Schedule (MTUS) cited by the Claims Administrator: The Claims "
+        "Administrator based its decision on the MTUS.",
+        "2) Regarding the request for a TENS unit:",
+        "Rationale Used by Claims Administrator/URO: The Claims Administrator based its decision on the MTUS.",
+    ]
+
+
 def test_crlf_runs_of_spaces_and_redaction_gaps():
     raw = "The injured worker was working at  .  The\r\nrequest   is\r\nnot medically necessary.\r\n"
     assert normalize_text(raw) == "The injured worker was working at . The request is not medically necessary."

@@ -45,7 +45,7 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
-_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on"})  # never a citation's last word
+_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
 _LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
 
@@ -779,7 +779,11 @@ class EntityFilter:
 
     @staticmethod
     def _next_word(ent: Span) -> str:
-        return ent.doc[ent.end].lower_ if ent.end < len(ent.doc) else ""
+        """The word after `ent`, across a hyphen ("morphine-equivalent dose")."""
+        doc, k = ent.doc, ent.end
+        if k + 1 < len(doc) and doc[k].text == "-" and not doc[k - 1].whitespace_:
+            k += 1
+        return doc[k].lower_ if k < len(doc) else ""
 
     def _plausible_drug(self, ent: Span) -> bool:
         from nlp.lexicon import get_lexicon
@@ -871,10 +875,22 @@ class EntityFilter:
 
     def __call__(self, doc: Doc) -> Doc:
         ents = doc.ents
-        kept = [e for e in ents if self.keep(e)]
-        if len(kept) != len(ents):
+        kept = [self._as_guideline(e) or e for e in ents]
+        kept = [e for e in kept if self.keep(e)]
+        if kept != list(ents):
             doc.ents = kept
         return doc
+
+    def _as_guideline(self, ent: Span) -> Span | None:
+        """A DRUG the model found that opens with a guideline's one-word name and that the lexicon
+        does not know is that guideline's citation ("ACOEM chapter 13" tagged DRUG)."""
+        if ent.label_ != "DRUG" or ent[0].lower_ not in self.single:
+            return None
+        from nlp.lexicon import get_lexicon
+
+        if get_lexicon().lookup(ent.text) is not None:
+            return None
+        return Span(ent.doc, ent.start, ent.end, label="GUIDELINE")
 
     def to_disk(self, path, *, exclude=()) -> None:  # the drug lexicon travels with the pipeline
         from pathlib import Path
