@@ -32,9 +32,10 @@ FLOORS = {"develop": {"DRUG": 0.96, "SESSION_COUNT": 0.95, "GUIDELINE": 0.94, "m
           "heldback_b": {"DRUG": 0.98, "SESSION_COUNT": 0.95, "GUIDELINE": 0.95, "micro": 0.95}}
 # count role accuracy where the span is right, measured on 2026-12-06 (session 17) with the count
 # role model (nlp/ner/count_roles.py), less about 0.02: develop and develop_b are in its training
-# (1.000 both: regression floors); the held-back halves never are (0.882, 0.974; their role errors
+# (1.000 both: regression floors); the held-back halves never are (0.863, 0.974 with crypt/ in its
+# training, 0.882 / 0.974 without; the rules alone 0.843 / 0.947; their role errors
 # under the rules were read in session 11, so they are development figures for the rules)
-ROLE_FLOORS = {"develop": 0.97, "develop_b": 0.97, "heldback": 0.86, "heldback_b": 0.95}
+ROLE_FLOORS = {"develop": 0.97, "develop_b": 0.97, "heldback": 0.84, "heldback_b": 0.95}
 
 
 @functools.lru_cache(maxsize=1)

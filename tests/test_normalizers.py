@@ -293,6 +293,8 @@ def test_role_cue_names_the_authorized_class_that_the_role_leaves_null():
         ("MTUS ACOEM Chapter 15 Stress Related Conditions Page(s): 402", ("MTUS", "acoem_ch15", None, [402])),
         ("MTUS ACOEM Chapter 12 Low Back Complaints Page(s): 400-1", ("MTUS", "acoem_ch12", None, [400, 401])),
         ("MTUS-adopted ACOEM Guidelines in chapter 15", ("MTUS", "acoem_ch15", None, [])),
+        # a section of the regulation is no page
+        ("MTUS Acupuncture Medical Treatment Guidelines, Section(s): 9792.24.1", ("MTUS", "acupuncture", None, [])),
         # a chapter named in prose: the adopted chapter, no topic
         ("ACOEM chapter on stress related conditions", ("MTUS", "acoem_ch15", None, [])),
         ("the ACOEM chapter on the low back complaints", ("MTUS", "acoem_ch12", None, [])),

@@ -388,6 +388,9 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
      [("MTUS", [78])], [("ODG", [])]),
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The MTUS is silent on it. ACOEM, page 3.\n"
      "Decision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),
+    # where a cited document belongs is no citation of it ("..., pages 63-66, of the MTUS")
+    ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: ACOEM, page 3, of the MTUS.\n"
+     "Decision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),
     # the reviewer found the claims administrator's guideline the right one: it cites it too
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "found that the guideline used by the Claims Administrator was relevant and appropriate, and also relied on "

@@ -215,8 +215,9 @@ def _normalize(text: Any) -> dict:
     pages: list[int] = []
     for m in _PAGES_RE.finditer(t):
         pages.extend(expand_pages(m.group(1)))
-    # "Elbow Complaints 2007, Section(s): 326" - a section list of bare numbers is pages
-    for m in re.finditer(r"section\(s\)\s*:\s*(\d{2,4}(?:\s*(?:-|,|and)\s*\d{1,4})*)\s*(?=[.,;]|$|\s+and\s+[a-z])", t):
+    # "Elbow Complaints 2007, Section(s): 326" - a section list of bare numbers is pages; a section
+    # of the regulation is not ("Section(s): 9792.24.1")
+    for m in re.finditer(r"section\(s\)\s*:\s*(\d{2,4}(?:\s*(?:-|,|and)\s*\d{1,4})*)\s*(?=[,;]|\.(?!\d)|$|\s+and\s+[a-z])", t):
         pages.extend(expand_pages(m.group(1)))
     pages = sorted(set(pages))
 
