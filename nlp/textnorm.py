@@ -38,7 +38,8 @@ def _markers():
     # the bare "guidelines:", which a wrapped sentence can start with ("Per the ODG / guidelines: ...")
     field_labels = re.compile("|".join(f"(?:{p})" for role, ps in cfg["item_field_patterns"].items()
                                        if role != "guidelines" for p in ps), re.I)
-    return headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels
+    repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
+    return headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels, repeated_headers
 
 
 def _is_heading(line: str) -> bool:
@@ -148,7 +149,7 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, _, decisions, _, para_ends, _, _ = _markers()
+    headings, _, decisions, _, para_ends, _, _, _ = _markers()
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
@@ -178,6 +179,24 @@ def _pages(text: str) -> list[list[_Line]]:
     cur.append(_Line(text[pos:], pos))
     pages.append(cur)
     return pages
+
+
+def _without_repeated_headers(lines: list[_Line]) -> list[_Line]:
+    """`lines` without a running page header left in mid-text by an extraction that kept no page
+    breaks: a line of `repeated_header_lines` that already stood earlier in the letter ("IMR Case
+    Number: CM15-0087412" again on every page). Its first occurrence stays (the header table)."""
+    patterns = _markers()[7]
+    if not patterns:
+        return lines
+    seen, out = set(), []
+    for ln in lines:
+        if any(p.match(ln.text) for p in patterns):
+            key = _key(ln.text)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(ln)
+    return out
 
 
 def _hyphen_join(prev: str, nxt: str) -> bool:
@@ -224,6 +243,7 @@ def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
     # A page break is a line break inside the paragraph it interrupts, unless blank.
     page_breaks = _markers()[5]
     lines = [ln for page in pages for ln in page if not any(p.match(ln.text) for p in page_breaks)]
+    lines = _without_repeated_headers(lines)
     paragraphs = []
     for block in _blocks(lines):
         para = [(block[0].text, block[0].start, False)]

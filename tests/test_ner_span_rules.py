@@ -800,6 +800,14 @@ def _bundled():
     # how long a work status lasted is no course; a program's weeks are
     ("He returned to full duty after five months of modified work.", []),
     ("He completed four weeks of work conditioning.", [("four weeks", "SESSION_COUNT")]),
+    # days or hours a week are no count; a window or a use is no course
+    ("She reported occipital headaches two to three days per week.", []),
+    ("Hypnotics are limited in the first two months of injury.", []),
+    ("In addition, two months of use have produced no change in pain.", []),
+    # a document's year before its name is part of it
+    ("Per the 2016 MTUS Chronic Pain Medical Treatment Guidelines, it is not indicated.",
+     [("2016 MTUS Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]),
+    ("He has a history of heroin use.", [("heroin", "DRUG")]),
     # a drug word as a measure, across a hyphen
     ("He takes a high daily morphine-equivalent dose.", []),
     # the compounded cream "Fluriflex"
@@ -819,4 +827,8 @@ def test_a_citation_never_ends_in_an_article():
     text = "It is part of the MTUS, and the ODG applies."
     doc = CitationExtender(citation_tails(), guideline_stop_words())(_doc(text, [("MTUS, and the", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["MTUS"]
+    text = "He relied on ODG Pain, Zolpidem (Ambien), not part of the MTUS."
+    doc = CitationExtender(citation_tails(), guideline_stop_words())(
+        _doc(text, [("ODG Pain, Zolpidem (Ambien), not", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["ODG Pain, Zolpidem (Ambien)"]
     assert normalize_drug("Fluriflex") == {"generic": "flurbiprofen/cyclobenzaprine", "drug_class": "compounded"}

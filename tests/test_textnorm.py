@@ -87,6 +87,15 @@ def test_a_numbered_item_heading_and_other_writers_field_labels_keep_their_lines
     ]
 
 
+def test_a_running_case_number_header_in_mid_text_is_dropped_after_its_first_occurrence():
+    raw = ("IMR Case Number: CM15-0087412\n\nThe patient improved between the first and the last\n"
+           "IMR Case Number: CM15-0087412\nvisit of that course.\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "IMR Case Number: CM15-0087412",
+        "The patient improved between the first and the last visit of that course.",
+    ]
+
+
 def test_crlf_runs_of_spaces_and_redaction_gaps():
     raw = "The injured worker was working at  .  The\r\nrequest   is\r\nnot medically necessary.\r\n"
     assert normalize_text(raw) == "The injured worker was working at . The request is not medically necessary."

@@ -45,8 +45,9 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
-_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an"})  # never a citation's last word
+_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
 
 
@@ -282,6 +283,15 @@ class CitationDocuments:
             out.append(ent)
         return out
 
+    @staticmethod
+    def _with_leading_year(doc: Doc, ent: Span) -> Span:
+        """"the 2016 MTUS Chronic Pain Medical Treatment Guidelines": the document's year before its
+        name is part of it (SPEC: a document named with its year stays one span)."""
+        if (ent.label_ == "GUIDELINE" and ent.start >= 2 and _YEAR.fullmatch(doc[ent.start - 1].text)
+                and doc[ent.start - 2].lower_ == "the" and names_a_source(ent.text)):
+            return Span(doc, ent.start - 1, ent.end, label="GUIDELINE")
+        return ent
+
     def _one_document(self, text: str, prev: Span, ent: Span) -> bool:
         gap = text[prev.end_char:ent.start_char]
         if self.in_join.search(text[prev.start_char:ent.start_char]):
@@ -395,6 +405,7 @@ class CitationDocuments:
             return doc
         text = letter_text(doc)
         out = self._field_citations(doc, text, self._join_years(doc, text, self._join_known(doc, ents)))
+        out = [self._with_leading_year(doc, e) for e in out]
         out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
         out = [part for e in out for part in (self._split_chapters(doc, e) if e.label_ == "GUIDELINE" else [e])]
         if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
