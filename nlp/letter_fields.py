@@ -85,7 +85,8 @@ def _professions() -> tuple[re.Pattern, dict[str, str]]:
     """"The expert reviewer is a Licensed Chiropractor": the licence named -> its specialty."""
     professions = {k.lower(): v for k, v in load_yaml("lexicons/specialties.yaml")["professions"].items()}
     names = "|".join(re.escape(k) for k in sorted(professions, key=len, reverse=True))
-    return re.compile(r"reviewer is an? (?:licensed |board[- ]certified )?(?P<s>%s)\b" % names, re.I), professions
+    return (re.compile(r"reviewer(?: who reviewed (?:this|the) (?:case|file))? is an? (?:licensed |board[- ]certified )?"
+                       r"(?P<s>%s)\b" % names, re.I), professions)
 
 
 def canonical_specialty(name: str) -> str:
@@ -128,10 +129,13 @@ _SPECIALTY_PHRASES = [
     re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+)", re.I),
     re.compile(r"Board Certified in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|, is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
                re.I),
-    re.compile(r"sub-?specialty (?:certification )?in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|\n|$)",
+    re.compile(r"sub-?specialty (?:certification )?in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
                re.I),
     # "is licensed in Chiropractic and Acupuncture and is licensed to practice in California"
     re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\n|$)", re.I),
+    # "a Doctor of Chiropractic who is also licensed in Acupuncture", "is certified in Acupuncture"
+    re.compile(r"\b(?:is|also) (?:licensed|certified) in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\.$|\n|$)",
+               re.I),
 ]
 
 

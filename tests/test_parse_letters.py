@@ -144,12 +144,30 @@ def test_dwc_2013_notice_layout():
     # a certificate's name with "of" in it stays whole
     ("The expert reviewer is Board Certified in Plastic Surgery, has a subspecialty in Surgery of the Hand and is "
      "licensed to practice in California.", ["Plastic Surgery", "Surgery of the Hand"]),
+    # a Doctor of Chiropractic also licensed or certified in Acupuncture
+    ("The independent Expert Reviewer who reviewed this case is a Doctor of Chiropractic who is also licensed in "
+     "Acupuncture. The Expert Reviewer is licensed to practice in California.", ["Acupuncture", "Chiropractic"]),
+    ("The expert reviewer is a Doctor of Chiropractic, is certified in Acupuncture and is licensed to practice in "
+     "California.", ["Acupuncture", "Chiropractic"]),
+    # a subspecialty's clause after it is none ("..., has no affiliation with the employer, ...")
+    ("The independent physician who reviewed the file is Board Certified in Orthopedic Surgery, has a subspecialty "
+     "in Sports Medicine, has no affiliation with the employer, employee, providers or the claims administrator.",
+     ["Orthopedic Surgery", "Sports Medicine"]),
 ])
 def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
     from nlp.layout import Span
     from nlp.letter_fields import reviewer_specialties
 
     assert reviewer_specialties(credentials, Span(0, len(credentials))) == expected
+
+
+def test_the_specialty_line_ends_before_the_credentials_sentence_that_follows_it():
+    from nlp.letter_fields import reviewer_specialties
+
+    raw = ("Certification(s)/Specialty: Anesthesiology, Pain Medicine\nThe expert reviewer was selected on the basis of "
+           "his/her clinical experience, education, background, and expertise in the same or similar specialties.\n")
+    text = normalize_text(raw)
+    assert reviewer_specialties(text, parse_layout(text).header) == ["Anesthesiology", "Pain Medicine"]
 
 
 def test_the_decisions_heading_decides_the_layout_under_a_notice_title():
