@@ -128,8 +128,11 @@ def _decision(m: re.Match) -> str | None:
     return None
 
 
-def _split_request(text: str, para: tuple[int, int], prev: tuple[int, int] | None, request: str):
-    """Resolve partial authorizations: (request, original_request, heading start)."""
+def _split_request(text: str, para: tuple[int, int], before: list[tuple[int, int]], request: str):
+    """Resolve partial authorizations: (request, original_request, heading start). The original
+    request stands in the heading's paragraph or in one of the paragraphs `before` it (nearest
+    first: "X was the original request." / "Y was authorized by the Claims Administrator." / "The
+    remaining IMR eligible portion ..., Z is: Upheld" written as three paragraphs)."""
     c = _cfg()
     heading_start = para[0]
     m_rem = c["remaining"].search(request)
@@ -137,12 +140,17 @@ def _split_request(text: str, para: tuple[int, int], prev: tuple[int, int] | Non
         return _collapse(request), None, heading_start
     remaining = _collapse(m_rem.group("request"))
     m_orig = c["original"].search(text[para[0]:para[1]])
-    if m_orig is None and prev is not None:
+    for prev in before:
+        if m_orig is not None:
+            break
         m_orig = c["original"].search(text[prev[0]:prev[1]])
         if m_orig is not None:
             heading_start = prev[0]
     original = _collapse(m_orig.group("original")) if m_orig else None
     return remaining, original, heading_start
+
+
+_ORIGINAL_LOOKBACK = 2  # paragraphs before a "remaining portion" heading that may state the original request
 
 
 def _item_headings(text: str, fmt: str, start: int, end: int):
@@ -308,19 +316,18 @@ def parse_layout(text: str) -> LetterLayout:
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,
                           items_section=Span(items_start, n) if (items_h or found) else None)
     upfront = _determinations(text, items_start) if fmt == "dwc_2013_notice" else []
+    requests = []
     for k, (i, s, e, m) in enumerate(found):
-        prev = paras[i - 1] if i > 0 and (k == 0 or found[k - 1][0] < i - 1) else None
-        request, original, h_start = _split_request(text, (s, e), prev, m.group("request"))
+        floor = found[k - 1][0] + 1 if k > 0 else 0  # never before the previous heading's paragraph
+        before = [paras[j] for j in range(i - 1, max(floor, i - _ORIGINAL_LOOKBACK) - 1, -1)]
+        requests.append(_split_request(text, (s, e), before, m.group("request")))
+    for k, (i, s, e, m) in enumerate(found):
+        request, original, h_start = requests[k]
         decision = _decision(m)
         if decision is None and k < len(upfront):
             decision = upfront[k][1]
-        item_end = found[k + 1][1] if k + 1 < len(found) else n
-        if k + 1 < len(found):
-            nxt_i = found[k + 1][0]
-            nxt_prev = paras[nxt_i - 1] if nxt_i > 0 else None
-            if nxt_prev and _cfg()["original"].search(text[nxt_prev[0]:nxt_prev[1]]) \
-                    and not _cfg()["original"].search(text[found[k + 1][1]:found[k + 1][2]]):
-                item_end = nxt_prev[0]
+        # the next item begins where its heading does, its original request included
+        item_end = requests[k + 1][2] if k + 1 < len(found) else n
         item = ItemLayout(index=k + 1, span=Span(h_start, item_end), heading=Span(h_start, e),
                           request=request, original_request=original, decision=decision)
         _fields(text, item)

@@ -804,6 +804,12 @@ def _bundled():
     ("She reported occipital headaches two to three days per week.", []),
     ("Hypnotics are limited in the first two months of injury.", []),
     ("In addition, two months of use have produced no change in pain.", []),
+    # the frequency word alone with its duration is a course; a weekly drug's duration is none
+    # (only where the model found a count: a sure form would take in a weekly drug's dose)
+    ("He requested biofeedback weekly for 6 weeks.", [("weekly for 6 weeks", "SESSION_COUNT")]),
+    ("Medication management monthly for 12 months was requested.", [("monthly for 12 months", "SESSION_COUNT")]),
+    ("He takes methotrexate weekly for 8 weeks.", [("methotrexate", "DRUG")]),
+    ("He has had 12 medication management visits this year.", [("12 medication management visits", "SESSION_COUNT")]),
     # a document's year before its name is part of it
     ("Per the 2016 MTUS Chronic Pain Medical Treatment Guidelines, it is not indicated.",
      [("2016 MTUS Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]),

@@ -115,6 +115,10 @@ def test_gold_item_guidelines(g):
         ("a month", None, (1, 1, "month", None)),
         ("twice weekly for eight weeks", None, (16, 16, "session", (8, 8, "week"))),
         ("once weekly over 6 weeks", None, (6, 6, "session", (6, 6, "week"))),
+        # the frequency word alone: once a week (month) for the duration
+        ("weekly for six weeks", None, (6, 6, "session", (6, 6, "week"))),
+        ("monthly for 12 months", None, (12, 12, "session", (12, 12, "month"))),
+        ("weekly sessions over six weeks", None, (6, 6, "session", (6, 6, "week"))),
     ],
 )
 def test_count_forms(text, hint, want):

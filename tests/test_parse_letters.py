@@ -89,6 +89,21 @@ def test_real_credentials_block(real_records):
         "Preventive Medicine", "Occupational Medicine", "Public Health and General Preventive Medicine"]
 
 
+def test_a_partial_authorization_written_as_three_paragraphs_is_one_heading():
+    items = ("Urine drug screen: Upheld\nClaims Administrator guideline: MTUS.\nDecision rationale: No.\n\n"
+             "Physical therapy two times a week for six weeks was the original request.\n\n"
+             "Physical therapy two times a week for three weeks was authorized by the Claims Administrator.\n\n"
+             "The remaining IMR eligible portion of the original request, physical therapy two times a week for "
+             "three weeks is: Upheld\nClaims Administrator guideline: MTUS.\nDecision rationale: No.\n")
+    text = normalize_text("HOW THE IMR FINAL DETERMINATION WAS MADE\n\nCLINICAL CASE SUMMARY\n\nThe patient is a "
+                          "40 year old male.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\n" + items)
+    first, second = parse_layout(text).items
+    assert second.original_request == "Physical therapy two times a week for six weeks"
+    assert second.request == "physical therapy two times a week for three weeks"
+    # the original and authorized paragraphs belong to the second item, not to the first
+    assert first.span.end == text.index("Physical therapy two times a week for six weeks") == second.span.start
+
+
 def test_real_partial_authorization(real_records):
     it = real_records["CM16-0249724"]["items"][0]
     assert it["original_request"] == "Standard wheelchair for a 3 month rental"

@@ -860,10 +860,14 @@ class EntityFilter:
     @staticmethod
     def _bare_duration(ent: Span) -> bool:
         """Only a number (or range) of weeks, months or days: "4 weeks", "two to three weeks",
-        "a month"."""
-        first = ent[0].like_num or ent[0].lower_ in ("a", "an")
-        return (len(ent) >= 2 and ent[-1].lower_ in _DURATION_UNITS and first
-                and all(t.like_num or t.lower_ in ("-", "to", "\u2013") for t in ent[1:-1]))
+        "a month"; also after a frequency word alone ("weekly for 8 weeks": how long a weekly drug
+        is taken, when a drug stands before it)."""
+        toks = list(ent)
+        if toks and toks[0].lower_ in ("weekly", "monthly"):
+            toks = toks[next((k for k, t in enumerate(toks) if t.like_num or t.lower_ in ("a", "an")), len(toks)):]
+        first = bool(toks) and (toks[0].like_num or toks[0].lower_ in ("a", "an"))
+        return (len(toks) >= 2 and toks[-1].lower_ in _DURATION_UNITS and first
+                and all(t.like_num or t.lower_ in ("-", "to", "\u2013") for t in toks[1:-1]))
 
     @staticmethod
     def _of_a_drug(ent: Span) -> bool:

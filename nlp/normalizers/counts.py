@@ -77,6 +77,12 @@ def _data() -> dict:
         (re.escape(q) if not q[-1].isalnum() else rf"\b{re.escape(q)}\b") for q in terms["quantity_labels"]
     )
     # "2 times a week for 6 weeks", "2x/week x 6 weeks", "3 visits per week for 2 weeks"
+    # "weekly for six weeks", "monthly for 12 months", "weekly sessions over six weeks": once per
+    # week (month) for the duration, the frequency word alone
+    rx["implicit_freq"] = re.compile(
+        rf"^\s*(?P<fl>week|month)ly(?:\s+(?:{unit_alt}))?\b\s*,?\s*(?:{over_alt})\s+"
+        rf"(?:a\s+(?:period|course|total)\s+of\s+)?{_range('d')}\s*(?P<du>weeks?|wks?|months?)\b"
+    )
     rx["freq"] = re.compile(
         rf"{_range('f')}\s*{freq_noun}?\s*(?:{per}?\s*(?P<fu>week|wk|month)s?|(?P<fl>week|month)ly)\b"
         rf"(?:\s*(?:,|\()?\s*(?:{over_alt})?\s*(?:a\s+(?:period|course|total)\s+of\s+)?"
@@ -226,6 +232,13 @@ def _normalize(text: Any, role: str | None, unit_hint: str | None) -> dict:
         if None not in (fa, fb, ca, cb):
             total = _num(tm.group("tot"))
             out.update(min=total or fa * ca, max=total or fb * cb, unit=_unit(tm.group("cu")))
+            return out
+
+    im = rx["implicit_freq"].search(t)
+    if im is not None and _unit(im.group("du")) == im.group("fl"):
+        da, db = _pair(im, "d")
+        if None not in (da, db):
+            out.update(min=da, max=db, unit="session", over={"min": da, "max": db, "unit": _unit(im.group("du"))})
             return out
 
     # frequency x duration
