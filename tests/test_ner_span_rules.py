@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from nlp.ner.components import CitationDocuments, CountShaper, EntityFilter
 from nlp.ner.patterns import citation_documents, count_grammar, ordinary_words
 from nlp.ner.tokenizer import blank_pipeline
-from nlp.normalizers import normalize_count, normalize_drug
+from nlp.normalizers import normalize_count, normalize_drug, normalize_guideline
 
 
 @functools.lru_cache(maxsize=1)
@@ -304,12 +304,13 @@ def test_a_citation_listed_after_another_without_a_source_cites_the_same_source(
     assert norms == [("Official Disability Guidelines (ODG), Neck and Upper Back", "ODG", "neck_upper_back"),
                      ("Low Back", "ODG", "low_back"), ("UpToDate", "OTHER", None),
                      ("Low Back", "OTHER", None)]  # after "topics;", not right after a named source
-    # a society's own guideline listed after an MTUS citation names its source: not the MTUS's topic
+    # a society's own guideline listed after another citation names its source: not that one's topic
     text = ("Decision based on the MTUS Chronic Pain Guidelines, page 23, and on the American Psychiatric Association "
             "Practice Guideline.")
     doc = _doc(text, [("MTUS Chronic Pain Guidelines, page 23", "GUIDELINE"),
                       ("American Psychiatric Association Practice Guideline", "GUIDELINE")])
     assert [e._.norm["source"] for e in EntityNormalizer()(doc).ents] == ["MTUS", "OTHER"]
+    assert normalize_guideline("American Academy of Neurology, Evidence-based guideline")["source"] == "OTHER"
 
 
 def test_fragments_of_a_known_guideline_name_are_one_citation():

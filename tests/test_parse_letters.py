@@ -379,6 +379,9 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
     ("Guideline(s) cited: MTUS Opioids, page 78.\nRationale: No.", None, "MTUS Opioids, page 78.", "No."),
     ("Guidelines/Criteria Used in Analysis: MTUS Opioids; ODG Pain.\n\nRationale: No.", None,
      "MTUS Opioids; ODG Pain.", "No."),
+    # "MTUS Citation:" and "Non-MTUS Citation:" labels name no side: the reviewer's, both of them
+    ("MTUS Citation: MTUS Opioids, page 78.\n\nNon-MTUS Citation: ODG Pain.\n\nDecision rationale: No.", None,
+     "MTUS Opioids, page 78.\n\nNon-MTUS Citation: ODG Pain.", "No."),
     # a parenthesis after the side's name
     ("Guidelines Used by Claims Administrator (Utilization Review Agency): ODG Pain.\n\n"
      "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
