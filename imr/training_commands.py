@@ -64,6 +64,11 @@ def train_ner(args) -> int:
                                        gold_repeat=getattr(args, "gold_repeat", 4), real_exclude=exclude)), file=sys.stderr)
     best = train(docbins, Path(args.runs), Path(args.config), max_steps=args.max_steps, seed=args.seed)
     out = assemble(best, Path(args.out))
+    if not getattr(args, "no_count_roles", False):  # the count role model reads the new pipeline's rule roles
+        from training.count_roles import train_count_roles as fit_roles
+
+        summary = fit_roles(out)
+        print(f"count role model ({summary['examples']} counts) trained", file=sys.stderr)
     print(f"NER pipeline saved to {out}", file=sys.stderr)
     return 0
 
@@ -281,6 +286,9 @@ def add_subcommands(sub) -> None:
     p.add_argument("--runs", default=str(RUNS / "ner"), help="training runs (spaCy checkpoints)")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", default=str(DEFAULT_MODEL / "ner"), help="assembled pipeline directory to write")
+    p.add_argument("--no-count-roles", action="store_true",
+                   help="leave the count role model untrained (the cue-word rules' roles); by default it is "
+                        "trained on configs/ner/count_roles.yaml's letters once the pipeline is assembled")
     p.add_argument("--reassemble", metavar="PIPELINE", default=None,
                    help="no training: take the trained tok2vec and ner of this assembled pipeline and assemble "
                         "them anew with the current configs (tokenizer rules, span rules, lexicons) into --out")

@@ -162,6 +162,9 @@ def test_train_all_quick_run_end_to_end(tmp_path):
     assert (real["letters"], real["repeat"]) == (1, 4)
     card = json.loads((bundle / "classifier" / "model_card.json").read_text())
     assert set(card["artifacts"]) >= {"decision_read", "decision_forecast", "rationale", "rationale_labels"}
+    # the NER step trains its count role model on the hand-annotated letters once assembled
+    roles = json.loads((bundle / "ner" / "imr_count_roles" / "count_role_model.json").read_text())
+    assert roles["meta"]["examples"] > 500 and set(roles["classes"]) >= {"requested", "completed", "recommended"}
     out = tmp_path / "scored.jsonl"
     res = imr("score", LETTERS / "001_37e0e7a9dfbd6631.txt", "--out", out, "--model", bundle)
     assert res.returncode == 0, res.stderr
