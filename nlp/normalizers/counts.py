@@ -354,16 +354,21 @@ def role_cue_hits(context: str, span: tuple[int, int]) -> list[tuple[str, int, s
     role model (nlp/ner/count_roles.py) read them."""
     if not isinstance(context, str):
         return []
-    ctx = _without_not_cues(context.lower()[:5000])
     s, e = span
     hits = []
+    for m, role in _cue_matches(_without_not_cues(context.lower()[:5000])):
+        if m.end() <= s:
+            hits.append(("L", s - m.end(), role, m.group()))
+        elif m.start() >= e:
+            hits.append(("R", m.start() - e, role, m.group()))
+    return sorted(hits, key=lambda h: (h[0], h[1], -len(h[3])))
+
+
+def _cue_matches(ctx: str):
+    """(match, class) of every cue word of `ctx` (lower case, not-cues blanked)."""
     for role, cre in _data()["cue_re"].items():
         for m in cre.finditer(ctx):
-            if m.end() <= s:
-                hits.append(("L", s - m.end(), role, m.group()))
-            elif m.start() >= e:
-                hits.append(("R", m.start() - e, role, m.group()))
-    return sorted(hits, key=lambda h: (h[0], h[1], -len(h[3])))
+            yield m, role
 
 
 def names_a_guideline(text: str) -> bool:
@@ -378,10 +383,7 @@ def _without_not_cues(ctx: str) -> str:
 
 def _nearest_cue(ctx: str, span: tuple[int, int]) -> str | None:
     try:
-        hits: list[tuple[int, int, str]] = []
-        for role, cre in _data()["cue_re"].items():
-            for m in cre.finditer(ctx):
-                hits.append((m.start(), m.end(), role))
+        hits = [(m.start(), m.end(), role) for m, role in _cue_matches(ctx)]
         if not hits:
             return None
         s, e = span
