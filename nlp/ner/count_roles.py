@@ -47,7 +47,7 @@ def count_field(layout, start: int) -> str:
 
 def count_role_features(text: str, start: int, end: int, section: str | None, field: str,
                         rule_role: str | None, norm: dict | None) -> dict[str, float]:
-    """The features of the count at [start, end) of the letter `text` (all binary but none)."""
+    """The features of the count at [start, end) of the letter `text` (all of them binary)."""
     s, e = _sentence_bounds(text, start, end)
     sentence = text[s:e]
     a, b = start - s, end - s
