@@ -39,15 +39,19 @@ def error_record(doc_id: str, source: str, error: LetterError) -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _not_cited() -> tuple[tuple[str, ...], tuple[str, ...], re.Pattern | None]:
+def _not_cited() -> tuple[tuple[str, ...], tuple[str, ...]]:
     cfg = load_yaml("layouts.yaml")
-    adopts = cfg.get("reviewer_adopts_claims_guideline") or ()
-    return (tuple(c.lower() for c in cfg["not_cited_after"]), tuple(c.lower() for c in cfg.get("not_cited_before") or ()),
-            re.compile("|".join(f"(?:{p})" for p in adopts), re.I) if adopts else None)
+    return (tuple(c.lower() for c in cfg["not_cited_after"]), tuple(c.lower() for c in cfg.get("not_cited_before") or ()))
+
+
+@functools.lru_cache(maxsize=1)
+def _adopts_claims_guideline() -> re.Pattern | None:
+    adopts = load_yaml("layouts.yaml").get("reviewer_adopts_claims_guideline") or ()
+    return re.compile("|".join(f"(?:{p})" for p in adopts), re.I) if adopts else None
 
 
 def _cited(text: str, start: int, end: int) -> bool:
-    after, before_words, _ = _not_cited()
+    after, before_words = _not_cited()
     before = " ".join(text[max(0, start - 60):start].lower().split())
     following = " ".join(text[end:end + 40].lower().split())
     return not before.endswith(after) and not (before_words and following.startswith(before_words))
@@ -69,7 +73,7 @@ def _guidelines(entities: list[dict], layout_item, text: str) -> dict:
                 out[side].append({"text": e["text"], "source": norm.get("source"),
                                   "document": norm.get("document"), "topic": norm.get("topic"),
                                   "pages": norm.get("pages") or []})
-    adopts = _not_cited()[2]
+    adopts = _adopts_claims_guideline()
     reviewer = layout_item.reviewer
     if (adopts is not None and reviewer is not None and reviewer != layout_item.claims_administrator
             and adopts.search(text, reviewer.start, reviewer.end)):

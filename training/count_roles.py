@@ -8,7 +8,6 @@ plain weights in the pipeline's `imr_count_roles/count_role_model.json`.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -17,14 +16,6 @@ from pathlib import Path
 from nlp.config import REPO_ROOT, load_yaml
 
 CONFIG = "ner/count_roles.yaml"
-
-
-def _fold(s: str) -> str:
-    return re.sub(r"\s+", " ", s).strip().lower()
-
-
-def _key(section, item, text) -> tuple:
-    return section, item if section == "item" else None, _fold(text)
 
 
 def _sets(entries, root: Path) -> list[tuple[Path, Path]]:
@@ -51,6 +42,7 @@ def role_examples(pipe, letters_dir: str | Path, gold_dir: str | Path) -> tuple[
     """(features, gold role) of each gold count of the letters that `pipe` (its count role model
     off: the rules' roles) finds too. Frozen letters are refused."""
     from nlp.ner.count_roles import CountRoleClassifier
+    from nlp.ner.scoring import strict_key
     from training.ner_evaluate import gold_letters
     from training.real_protocol import check_not_frozen
 
@@ -63,11 +55,12 @@ def role_examples(pipe, letters_dir: str | Path, gold_dir: str | Path) -> tuple[
             doc = pipe(text)
             found = defaultdict(list)
             for ent, feats in extractor.features(doc):
-                found[_key(ent._.section, ent._.item, ent.text)].append(feats)
+                found[strict_key({"section": ent._.section, "item": ent._.item, "label": ent.label_,
+                                  "text": ent.text})].append(feats)
             for e in entities:
                 if e["label"] != "SESSION_COUNT":
                     continue
-                match = found.get(_key(e["section"], e.get("item"), e["text"]))
+                match = found.get(strict_key(e))
                 if match:
                     features.append(match.pop(0))
                     labels.append((e.get("norm") or {}).get("role"))
@@ -95,8 +88,7 @@ def evaluate_count_roles(pipeline_dir: str | Path, config: dict | None = None, r
         return gold.relative_to(root).as_posix() if gold.is_relative_to(root) else str(gold)
 
     def score(model, feats, labels) -> tuple[float, float]:
-        rules = sum(next((k[5:] for k in f if k.startswith("rule=")), None) == (NO_ROLE if y is None else y)
-                    for f, y in zip(feats, labels))
+        rules = sum(f"rule={NO_ROLE if y is None else y}" in f for f, y in zip(feats, labels))
         fitted = sum(model.predict(f) == y for f, y in zip(feats, labels))
         return rules / len(labels), fitted / len(labels)
 

@@ -948,13 +948,17 @@ def _dosage_forms() -> frozenset[str]:
     return dosage_form_words()
 
 
+def _any_word(words) -> re.Pattern:
+    """One of `words` as a whole word (never matches when there are none)."""
+    alt = "|".join(re.escape(str(w).lower()) for w in words)
+    return re.compile(r"\b(?:%s)\b" % alt if alt else r"(?!)")
+
+
 @functools.lru_cache(maxsize=1)
 def _injection_words() -> tuple[frozenset, int, re.Pattern, re.Pattern]:
     cfg = load_yaml("lexicons/drug_name_filters.yaml").get("injected_anesthetics") or {}
-    words = lambda key: r"\b(?:%s)\b" % "|".join(re.escape(str(w).lower()) for w in cfg.get(key) or ["(?!)"])  # noqa: E731
-    topical = list(cfg.get("topical_cues") or []) + [w for w in _dosage_forms()]
     return (frozenset(str(g).lower() for g in cfg.get("generics") or ()), int(cfg.get("window", 80)),
-            re.compile(words("injection_cues")), re.compile(r"\b(?:%s)\b" % "|".join(re.escape(w.lower()) for w in topical)))
+            _any_word(cfg.get("injection_cues") or ()), _any_word([*(cfg.get("topical_cues") or ()), *_dosage_forms()]))
 
 
 def _injected_anesthetic(norm: dict, text: str, start: int, end: int) -> bool:

@@ -19,6 +19,12 @@ def _key(e) -> tuple:
     return section, (e.get("item") if section == "item" else None), e.get("label")
 
 
+def strict_key(e: dict) -> tuple:
+    """What a strict match compares: section, item, label and the text (case and white space
+    folded); a predicted and a gold entity with equal keys are one strict hit."""
+    return (*_key(e), _text(e.get("text")))
+
+
 class EntityScore:
     """Accumulates counts over letters; `add(pred, gold)` per letter, `summary()` at the end."""
 
