@@ -682,6 +682,23 @@ def test_a_sure_form_of_the_grammar_is_a_count_where_the_model_found_none(text, 
     assert [e.text for e in _shaper()(_doc(text, model_ents)).ents] == expected
 
 
+@pytest.mark.parametrize("text, model_ents, expected", [
+    # a count form the model took for a drug as a whole, or a number word of it
+    ("She completed twenty-four sessions of physical therapy.", [("twenty-four sessions", "DRUG")],
+     [("twenty-four sessions", "SESSION_COUNT")]),
+    ("The 2013 course consisted of eight (8) visits.", [("eight (8) visits", "DRUG")], [("eight (8) visits", "SESSION_COUNT")]),
+    ("She completed twenty four sessions of therapy.", [("twenty", "DRUG"), ("four sessions", "SESSION_COUNT")],
+     [("twenty four sessions", "SESSION_COUNT")]),
+    # a number alone, with no count form, is neither a drug nor a count
+    ("She was seen on the Third of June.", [("Third", "DRUG")], []),
+    # a drug name is never made a count, nor is a drug beside a count
+    ("Norco 10/325 twice a day; six sessions of therapy.", [("Norco", "DRUG"), ("six sessions", "SESSION_COUNT")],
+     [("Norco", "DRUG"), ("six sessions", "SESSION_COUNT")]),
+])
+def test_a_count_the_model_took_for_a_drug_is_a_count(text, model_ents, expected):
+    assert [(e.text, e.label_) for e in _shaper()(_doc(text, model_ents)).ents] == expected
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from(["twice a week for four weeks", "1 to 2 times per week for 3 weeks (3-6 visits)", "12 PT",
                                  "six (6) physical therapy sessions over 6 weeks", "x 6", "2 x 6 visits", "three times a day",
@@ -731,6 +748,7 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("An epidural injection gave about three weeks of relief.", "three weeks", False),
     # a window of time, a point after an event, how long an injection helped
     ("Only one urine drug screen was provided for the past 12 months.", "12 months", False),
+    ("She reported worsening low back pain over the prior two months.", "two months", False),
     ("Six months after the injury, the tenosynovitis persists.", "Six months", False),
     ("A second injection helped for less than two weeks.", "two weeks", False),
     ("An injection in 2012 gave him about a month of partial relief.", "a month", False),

@@ -690,9 +690,26 @@ class CountShaper:
                     out.append(m.span())
         return out
 
+    def _counts_tagged_as_drugs(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
+        """`ents` with a model DRUG that is a number ("twenty" of "twenty four sessions") or a count
+        form as a whole ("twenty-four sessions") taken as a SESSION_COUNT: no drug name is either.
+        The steps below then shape it like any count, or drop it where no count form holds it."""
+        out = []
+        for e in ents:
+            if e.label_ == "DRUG" and (all(t.like_num or t.text == "-" for t in e) or any(
+                    m.span() == (e.start_char, e.end_char)
+                    for p in self.counts for m in p.finditer(text, e.start_char, e.end_char))):
+                e = Span(doc, e.start, e.end, label="SESSION_COUNT")
+            out.append(e)
+        return out
+
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
         text = letter_text(doc)
+        if any(e.label_ == "DRUG" for e in ents):
+            recounted = self._counts_tagged_as_drugs(doc, text, ents)
+            if any(a.label_ != b.label_ for a, b in zip(ents, recounted)):
+                doc.ents = ents = recounted
         if self.sure:
             sure = self._with_sure_counts(doc, text, ents)
             if sure != ents:
