@@ -351,6 +351,14 @@ def _letter(field: str) -> str:
      [("Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI) and Other Medical "
        "Treatment Guidelines www.mdguidelines.com", "GUIDELINE")],
      ["Official Disability Guidelines (ODG) Low Back Chapter, Epidural Steroid Injection (ESI)", "www.mdguidelines.com"]),
+    # "Other Medical Treatment Guideline or Medical Evidence:" leads in a further document, wrapped or not
+    ("Decision based on MTUS/ACOEM Guidelines, Shoulder Complaints 2004, Section(s): Surgical Considerations, and "
+     "Other Medical Treatment Guideline or \n\nMedical Evidence: Official Disability Guidelines (ODG), Shoulder "
+     "Chapter, Surgery for rotator cuff repair.",
+     [("MTUS/ACOEM Guidelines, Shoulder Complaints 2004", "GUIDELINE"),
+      ("or \n\nMedical Evidence: Official Disability Guidelines (ODG), Shoulder Chapter", "GUIDELINE")],
+     ["MTUS/ACOEM Guidelines, Shoulder Complaints 2004, Section(s): Surgical Considerations",
+      "Official Disability Guidelines (ODG), Shoulder Chapter, Surgery for rotator cuff repair"]),
     # a colon after the lead-in, the sentence's period before a paragraph break: neither is the citation's
     ("Decision based on Non-MTUS Citation: Official Disability Guidelines (ODG), Ankle & Foot (Acute & Chronic), "
      "Surgery for hallux valgus.", [("Official Disability Guidelines (ODG), Ankle & Foot", "GUIDELINE")],
@@ -840,6 +848,12 @@ def _bundled():
     # a guideline the model took for a drug; a verb after a citation is prose
     ("According to ACOEM chapter 13, a brace can be used.", [("ACOEM chapter 13", "GUIDELINE")]),
     ("The ODG Neck chapter sets criteria for it.", [("ODG Neck chapter", "GUIDELINE")]),
+    # a program's weeks after a drug are the program's course; one session as an occasion is no count
+    ("He asked for Xanax and a functional restoration program for 6 weeks.",
+     [("Xanax", "DRUG"), ("6 weeks", "SESSION_COUNT")]),
+    ("No more than two levels should be injected in one session.", []),
+    # the Post-Surgical Treatment Guidelines named bare, hyphen or not
+    ("The Post-Surgical Treatment Guidelines allow it.", [("Post-Surgical Treatment Guidelines", "GUIDELINE")]),
 ])
 def test_the_bundled_pipeline_on_sentences(sentence, expected):
     assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected
