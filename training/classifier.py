@@ -193,9 +193,13 @@ def load_written(halves, parser, cfg: dict, stats: Counter | None = None) -> Ite
     directory with `letters/` and `gold/` (examples/written/README.md)."""
     from nlp.reading import iter_documents
 
+    from training.real_protocol import check_not_clean
+
+    halves = list(map(Path, halves))
+    check_not_clean(halves, "written letters for the read heads")
     stats = Counter() if stats is None else stats
     docs, gold = [], {}
-    for half in map(Path, halves):
+    for half in halves:
         for path in sorted((half / "gold").glob("*.json")):
             g = json.loads(path.read_text(encoding="utf-8"))
             gold[g["id"]] = {int(it["index"]): it for it in g["items"]}

@@ -40,13 +40,14 @@ def training_sets(config: dict | None = None, root: Path = REPO_ROOT) -> list[tu
 
 def role_examples(pipe, letters_dir: str | Path, gold_dir: str | Path) -> tuple[list[dict], list[str | None]]:
     """(features, gold role) of each gold count of the letters that `pipe` (its count role model
-    off: the rules' roles) finds too. Frozen letters are refused."""
+    off: the rules' roles) finds too. Frozen letters and clean written sets are refused."""
     from nlp.ner.count_roles import CountRoleClassifier
     from nlp.ner.scoring import strict_key
     from training.ner_evaluate import gold_letters
-    from training.real_protocol import check_not_frozen
+    from training.real_protocol import check_not_clean, check_not_frozen
 
     check_not_frozen([g.stem for g in Path(gold_dir).glob("*.json")], "count role training")
+    check_not_clean([gold_dir, letters_dir], "count role training")
     features, labels = [], []
     extractor = CountRoleClassifier()
     disabled = [n for n in pipe.pipe_names if n == "imr_count_roles"]

@@ -102,11 +102,15 @@ def gold_rows(letters_dir: str | Path, gold_dir: str | Path) -> tuple[list[dict]
     as training rows: the letter's normalized text (`training.ner_evaluate.gold_letters`, read as
     `imr parse` reads it) with each gold entity found in order (white space between its words may
     differ: wrapped lines). Returns (rows, counts); an entity not found is left out and counted
-    (`entities_not_found`: check it is 0 before training on the rows)."""
+    (`entities_not_found`: check it is 0 before training on the rows). Frozen letters and clean
+    written sets are refused."""
     from training.ner_evaluate import gold_letters
+    from training.real_protocol import check_not_clean, check_not_frozen
 
-    rows, found, lost = [], 0, 0
     ids = [g.stem for g in sorted(Path(gold_dir).glob("*.json"))]
+    check_not_frozen(ids, "NER training")
+    check_not_clean([gold_dir, letters_dir], "NER training")
+    rows, found, lost = [], 0, 0
     for case, (text, entities) in zip(ids, gold_letters(letters_dir, gold_dir)):
         spans, pos = [], 0
         for e in entities:

@@ -8,6 +8,9 @@
   sha256(f"{repeat}:{case}") and dealt round-robin into k folds, so the naive peer's out-of-fold
   scores and ours come from the same folds, and the items of a letter are never on both sides.
 - **Intervals.** Bootstrap over letters (a letter's items are resampled together).
+- **Clean written sets.** A set of independently written letters registered as a clean test
+  (`configs/written_sets.yaml`, `clean`) is refused as training data (`check_not_clean`) until its
+  registered scoring has spent it.
 """
 from __future__ import annotations
 
@@ -17,15 +20,39 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.config import configs_dir
+from nlp.config import REPO_ROOT, configs_dir, load_yaml
 
 FROZEN_CASES = configs_dir() / "real" / "frozen_cases.json"
 # `shared/tools/real_peer.py cv <the non-frozen letters> --out`: the peer's own out-of-fold scores
 PEER_FOLDS = configs_dir() / "real" / "peer_dev_folds.jsonl"
 
 
+WRITTEN_SETS = "written_sets.yaml"
+WRITTEN_ROOT = REPO_ROOT / "examples" / "written"
+
+
 class FrozenLetterError(RuntimeError):
     """A frozen real letter reached training or model selection."""
+
+
+class CleanSetError(RuntimeError):
+    """A written set registered as a clean test reached training."""
+
+
+def clean_written_sets() -> frozenset:
+    """The directories of the written sets that are clean tests (resolved paths)."""
+    return frozenset((WRITTEN_ROOT / name).resolve() for name in load_yaml(WRITTEN_SETS).get("clean") or ())
+
+
+def check_not_clean(dirs, what: str) -> None:
+    """Raise `CleanSetError` when any of `dirs` (a set's directory, or one inside it: letters/,
+    gold/) is a clean written set (`what` names the use)."""
+    clean = clean_written_sets()
+    for d in map(Path, dirs):
+        d = d.resolve()
+        if d in clean or d.parent in clean:
+            raise CleanSetError(f"{what}: the written set {d.name if d in clean else d.parent.name} is a clean "
+                                "test (configs/written_sets.yaml), never trained on until it is scored")
 
 
 def _h(s: str) -> str:
