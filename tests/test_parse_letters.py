@@ -443,3 +443,15 @@ def test_which_mentions_an_item_cites(fields, claims, reviewer):
     (item,) = build_record("x", "x", text, layout, ents)["items"]
     got = {side: [(c["source"], c["pages"]) for c in item["guidelines"][side]] for side in ("claims_administrator", "reviewer")}
     assert got == {"claims_administrator": claims, "reviewer": reviewer}
+
+
+def test_a_notice_item_heading_may_be_the_numbered_request_alone():
+    """A dwc_2013_notice item headed by its numbered request and a colon ("1. ProSom:") takes its
+    decision from the numbered determination up front."""
+    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
+    text = text.replace("1) Regarding the request for ProSom:", "1. ProSom:").replace(
+        "2) Regarding the request for cognitive behavioral therapy (36 sessions):",
+        "2. Cognitive behavioral therapy (36 sessions):")
+    layout = parse_layout(text)
+    assert [(it.request, it.decision) for it in layout.items] == [
+        ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
