@@ -174,9 +174,10 @@ def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):
     assert card["training_data"]["real_letters"] == sorted(TINY)
     assert card["training_data"]["frozen_letters_excluded"] == [frozen]
     assert set(card["artifacts"]) == {"decision_read", "decision_forecast", "rationale", "rationale_labels", "real_oof"}
-    assert m["protocol"]["train_letters"] == 10 and m["forecast_variant"] == "real_only"
-    assert set(m["forecast_cv"]) == {"peer", "real_only"}
-    assert len(m["forecast_cv"]["real_only"]["roc_auc_per_repeat"]) == 2
+    # the written letters' decisions join every forecast fit (configs/classifier.yaml models.forecast)
+    assert m["protocol"]["train_letters"] == 10 and m["forecast_variant"] == "real_written"
+    assert set(m["forecast_cv"]) == {"peer", "real_only", "real_written"}
+    assert len(m["forecast_cv"]["real_written"]["roc_auc_per_repeat"]) == 2
     assert [c["letters"] for c in m["learning_curve"]] == [4, 6]
     assert m["frozen_once"]["letters"] == 1
     oof = json.loads((root / "classifier" / "real_oof.json").read_text())
@@ -233,3 +234,28 @@ def test_frozen_letters_are_routed_away_from_training():
     assert set(held.groups) == {"CM16-0240259"} and set(train.groups) == {"CM16-0221706"}
     assert "overturned" in held.decision
 
+
+
+def test_forecast_fits_get_the_letters_and_unequal_weights():
+    from sklearn.base import BaseEstimator
+    from sklearn.pipeline import Pipeline
+
+    from training.classifier import ItemData
+    from training.real_first import _forecast_written, fit_decisions
+
+    class Last(BaseEstimator):
+        def fit(self, X, y, sample_weight=None, groups=None):
+            self.seen_ = (None if sample_weight is None else list(sample_weight), groups)
+            return self
+
+    real = ItemData(X=[{}, {}], decision=["upheld", "overturned"], rationale=[None, None], labels=[[], []],
+                    groups=["a", "b"], weight=[1.0, 1.0], origin=["real_weak", "real_weak"])
+    assert fit_decisions(Pipeline([("clf", Last())]), real).named_steps["clf"].seen_ == (None, ["a", "b"])
+    cfg = {"models": {"forecast": {"written_weight": 0.5}}}
+    written = _forecast_written(cfg, ItemData(X=[{}], decision=["upheld"], rationale=["not_recommended"],
+                                              labels=[["not_recommended"]], groups=["w"], weight=[30.0],
+                                              origin=["written"]))
+    assert written.weight == [0.5]
+    both = fit_decisions(Pipeline([("clf", Last())]), real + written).named_steps["clf"].seen_
+    assert both == ([1.0, 1.0, 0.5], ["a", "b", "w"])
+    assert _forecast_written({"models": {"forecast": {"written_weight": 0}}}, written) is None

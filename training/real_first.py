@@ -97,13 +97,21 @@ def _y(data: ItemData) -> np.ndarray:
 # =========================================================================== forecast CV
 def fit_decisions(model, data: ItemData):
     """`model` fitted on the stated decisions of `data`; a final step that takes `groups`
-    (PlattLogistic) gets the letters, so its inner folds never split one."""
+    (PlattLogistic) gets the letters, so its inner folds never split one, and the items' sample
+    weights when they differ (written letters weighed against real ones)."""
     import inspect
 
     last = model.steps[-1] if hasattr(model, "steps") else None
-    if last is not None and "groups" in inspect.signature(last[1].fit).parameters:
-        return model.fit(data.X, data.decision, **{f"{last[0]}__groups": data.groups})
-    return model.fit(data.X, data.decision)
+    if last is None:
+        return model.fit(data.X, data.decision)
+    params = inspect.signature(last[1].fit).parameters
+    kwargs = {}
+    if "groups" in params:
+        kwargs[f"{last[0]}__groups"] = data.groups
+    w = data.w()
+    if len(w) and not np.all(w == 1.0):
+        kwargs[f"{last[0]}__sample_weight"] = w
+    return model.fit(data.X, data.decision, **kwargs)
 
 
 def _fit_predict(make, train: ItemData, test: ItemData) -> np.ndarray:
@@ -127,9 +135,10 @@ class _Make:
 
 
 def forecast_oof(data: ItemData, make, repeats: int, k: int, jobs: int = 1,
-                 letters_per_fold: int | None = None, seed: int = 0) -> np.ndarray:
+                 letters_per_fold: int | None = None, seed: int = 0, extra: ItemData | None = None) -> np.ndarray:
     """(repeats, n) out-of-fold P(overturned): fold f of repeat r trains on the other folds
-    (optionally only `letters_per_fold` letters of them, drawn with `seed`)."""
+    (optionally only `letters_per_fold` letters of them, drawn with `seed`), plus `extra` (items
+    of other letters, e.g. the written ones, never scored) when given."""
     groups = np.asarray(data.groups)
     tasks, where = [], []
     rng = np.random.default_rng(seed)
@@ -145,7 +154,8 @@ def forecast_oof(data: ItemData, make, repeats: int, k: int, jobs: int = 1,
             if len(set(np.asarray(data.decision)[tr])) < 2:  # a draw without an overturn
                 tasks.append(None)
             else:
-                tasks.append((_fit_predict, (make, data.subset(tr), data.subset(te))))
+                train = data.subset(tr) if extra is None else data.subset(tr) + extra
+                tasks.append((_fit_predict, (make, train, data.subset(te))))
             where.append((r, te))
     done = run_parallel([t for t in tasks if t is not None], jobs)
     out = np.full((repeats, len(data)), 0.5)
@@ -229,6 +239,9 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     t = time.time()
     oof = {"peer": forecast_oof(data, _Make("peer", cfg), repeats, k, jobs),
            "real_only": forecast_oof(data, _Make("real", cfg), repeats, k, jobs)}
+    forecast_written = _forecast_written(cfg, written)
+    if forecast_written is not None:
+        oof["real_written"] = forecast_oof(data, _Make("real", cfg), repeats, k, jobs, extra=forecast_written)
     if gen_model is not None:
         p = gen_model.predict_proba(data.X)[:, list(gen_model.classes_).index("overturned")]
         oof["generated_only"] = np.tile(p, (repeats, 1))
@@ -273,6 +286,17 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     timings["read_cv_s"] = round(time.time() - t, 1)
 
     return metrics, oof, ro
+
+
+def _forecast_written(cfg: dict, written: ItemData | None) -> ItemData | None:
+    """The written letters' items for the forecast (their writers' decisions), each weighted
+    `models.forecast.written_weight` real items; None without written letters or at weight 0."""
+    weight = float(cfg["models"]["forecast"].get("written_weight") or 0)
+    if written is None or not len(written) or weight <= 0:
+        return None
+    out = written.subset(range(len(written)))
+    out.weight = [weight] * len(out)
+    return out
 
 
 def _joined(*parts: ItemData | None) -> ItemData | None:
@@ -356,7 +380,10 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     # ---- final models
     t = time.time()
     variant = cfg["models"]["forecast"]["variant"]
-    variant = variant if gen_model is not None else "real_only"
+    forecast_written = _forecast_written(cfg, wr)
+    if (variant in ("generated_only", "both") and gen_model is None) or (
+            variant == "real_written" and forecast_written is None):
+        variant = "real_only"
     final_train = _joined(data, gen, wr)
     heads = Trainer(cfg, seed).fit(final_train, chosen=_chosen(cfg), rationale_forecast=False)[0]
     if variant == "generated_only":
@@ -364,7 +391,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     else:
         forecast = make_real_forecast_model(cfg, prior=gen_model if variant == "both" else None, seed=seed,
                                             calibrate=oof is None)
-        fit_decisions(forecast, data)
+        fit_decisions(forecast, data + forecast_written if variant == "real_written" else data)
         if oof is not None:  # one sigmoid on the outer CV's out-of-fold scores
             z = _logit(oof[variant]).mean(0)
             forecast.named_steps["clf"].recalibrate(z, data.decision)
@@ -402,7 +429,7 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         "forecast": {"variant": variant, "explanation_terms": cfg["models"]["forecast"]["explanation_terms"]},
         "features": {"read": {"reads_keys": list(FORECAST_KEYS + REVIEW_KEYS)},
                      "forecast": {"reads_keys": list(cfg["models"]["forecast"]["fields"]) +
-                                  (list(FORECAST_KEYS) if variant != "real_only" else [])}},
+                                  (list(FORECAST_KEYS) if variant in ("generated_only", "both") else [])}},
         "training_data": {"fingerprint": fingerprint(
             {"id": g, "index": ex["index"], "request": ex["request"], "decision": d, "rationale": r}
             for ex, g, d, r in zip(final_train.X, final_train.groups, final_train.decision, final_train.rationale)),
