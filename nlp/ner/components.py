@@ -697,8 +697,7 @@ class CountShaper:
         out = []
         for e in ents:
             if e.label_ == "DRUG" and (all(t.like_num or t.text == "-" for t in e) or any(
-                    m.span() == (e.start_char, e.end_char)
-                    for p in self.counts for m in p.finditer(text, e.start_char, e.end_char))):
+                    p.fullmatch(text, e.start_char, e.end_char) for p in self.counts)):
                 e = Span(doc, e.start, e.end, label="SESSION_COUNT")
             out.append(e)
         return out
