@@ -129,6 +129,7 @@ def tiny_bundle(tmp_path_factory):
     cfg = load_config()
     cfg["training"].update(fit_jobs=1, parse_jobs=1)
     cfg["real_first"].update(folds=3, learning_curve_letters=[4], learning_curve_repeats=1)
+    cfg["models"]["forecast"]["written_letters"] = None  # the forecast learns from the `written` given
     written = root / "written"
     for sub in ("letters", "gold"):
         (written / sub).mkdir(parents=True)
@@ -144,7 +145,7 @@ def test_written_letters_teach_the_read_heads_and_are_never_scored(tiny_bundle):
     root, m, _ = tiny_bundle
     gold_items = sum(len(json.loads((ROOT / "examples" / "written" / "develop" / "gold" / f"{s}.json").read_text())["items"])
                      for s in WRITTEN_TINY)
-    assert m["protocol"]["written_items"] == gold_items
+    assert m["protocol"]["written_items"] == m["protocol"]["forecast_written_items"] == gold_items
     # the read CV scores the real letters only, with and without the written items in training
     assert set(m["read_cv"]) == {"written_plus_real", "real_only"}
     assert all(r["rationale_items_hand_labelled"] == m["read_cv"]["real_only"]["rationale_items_hand_labelled"]
@@ -166,6 +167,28 @@ def test_load_written_reads_the_writers_gold():
     assert len(data) == len(gold) and set(data.origin) == {"written"}
     assert set(data.weight) == {cfg["training"]["written_weight"]}
     assert {(g, ex["index"]): (d, r) for g, ex, d, r in zip(data.groups, data.X, data.decision, data.rationale)} == gold
+
+
+def test_written_items_split_one_parse_between_the_read_heads_and_the_forecast(tmp_path):
+    """Each use gets the items of its own sets (configs/classifier.yaml: training.written_letters for
+    the read heads, models.forecast.written_letters for the forecast), a set named by both once."""
+    from models.bundle import load_parser
+    from training.real_first import written_items
+
+    sets = {}
+    for name, source, stems in (("a", "develop", ("w1_01", "w2_01")), ("b", "heldback", ("w3_01",))):
+        for sub in ("letters", "gold"):
+            (tmp_path / name / sub).mkdir(parents=True)
+        for stem in stems:
+            shutil.copy(ROOT / "examples" / "written" / source / "letters" / f"{stem}.txt", tmp_path / name / "letters")
+            shutil.copy(ROOT / "examples" / "written" / source / "gold" / f"{stem}.json", tmp_path / name / "gold")
+        sets[name] = {(stem, it["index"]) for stem in stems for it in json.loads(
+            (tmp_path / name / "gold" / f"{stem}.json").read_text())["items"]}
+    read, forecast, none = written_items([[tmp_path / "a"], [tmp_path / "a", tmp_path / "b"], []],
+                                         load_parser(None), load_config())
+    assert {(g, ex["index"]) for g, ex in zip(read.groups, read.X)} == sets["a"]
+    assert {(g, ex["index"]) for g, ex in zip(forecast.groups, forecast.X)} == sets["a"] | sets["b"]
+    assert none is None
 
 
 def test_self_labelled_training_on_a_tiny_archive(tiny_bundle):

@@ -228,9 +228,11 @@ def read_metrics(data: ItemData, oof: dict, majority: str | None) -> dict:
 
 
 def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, gen_model, repeats: int,
-                   jobs: int, timings: dict, written: ItemData | None = None) -> tuple[dict, dict, dict]:
+                   jobs: int, timings: dict, written: ItemData | None = None,
+                   forecast_written: ItemData | None = None) -> tuple[dict, dict, dict]:
     """(metrics, forecast OOF per variant, read OOF) of the repeated letter-grouped CV. `written`:
-    the written letters' items, added to every fold's read/rationale training (never scored)."""
+    the written letters' items, added to every fold's read/rationale training; `forecast_written`:
+    those added to every fold's real_written forecast (default: `written`). Never scored."""
     rf = cfg["real_first"]
     k = int(rf["folds"])
     y = _y(data)
@@ -239,7 +241,7 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     t = time.time()
     oof = {"peer": forecast_oof(data, _Make("peer", cfg), repeats, k, jobs),
            "real_only": forecast_oof(data, _Make("real", cfg), repeats, k, jobs)}
-    forecast_written = _forecast_written(cfg, written)
+    forecast_written = _forecast_written(cfg, written if forecast_written is None else forecast_written)
     if forecast_written is not None:
         oof["real_written"] = forecast_oof(data, _Make("real", cfg), repeats, k, jobs, extra=forecast_written)
     if gen_model is not None:
@@ -309,6 +311,23 @@ def _joined(*parts: ItemData | None) -> ItemData | None:
     return out
 
 
+def written_items(uses, parser, cfg: dict) -> list[ItemData | None]:
+    """Per use (a list of written set directories each), the items of those sets: every set is
+    parsed once however many uses name it; None for a use without sets."""
+    union = sorted({Path(d) for dirs in uses for d in dirs})
+    if not union:
+        return [None for _ in uses]
+    wr = load_written(union, parser, cfg, stats=Counter())
+    check_not_frozen(wr.groups, "written letters")
+    owner = {json.loads(p.read_text(encoding="utf-8"))["id"]: Path(d) for d in union
+             for p in (Path(d) / "gold").glob("*.json")}
+    out = []
+    for dirs in uses:
+        keep = {Path(d) for d in dirs}
+        out.append(wr.subset([i for i, g in enumerate(wr.groups) if owner[g] in keep]) if keep else None)
+    return out
+
+
 def read_variant(gen: ItemData | None, written: ItemData | None) -> str:
     """The name of what the read/rationale heads learned from besides the real letters."""
     extra = [name for name, d in (("generated", gen), ("written", written)) if d is not None and len(d)]
@@ -354,18 +373,19 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
                                 stats=Counter())
         timings["parse_generated_s"] = round(time.time() - t, 1)
     written_dirs = [ROOT / w for w in (cfg["training"].get("written_letters") or [])] if written is None else written
-    wr = None
-    if written_dirs:
-        t = time.time()
-        wr = load_written(written_dirs, parser, cfg, stats=Counter())
-        check_not_frozen(wr.groups, "written letters")
-        timings["parse_written_s"] = round(time.time() - t, 1)
+    forecast_dirs = cfg["models"]["forecast"].get("written_letters")
+    forecast_dirs = written_dirs if forecast_dirs is None else [ROOT / w for w in forecast_dirs]
+    t = time.time()
+    wr, wf = written_items([written_dirs, forecast_dirs], parser, cfg)
+    timings["parse_written_s"] = round(time.time() - t, 1)
     metrics: dict = {"protocol": {"folds": k, "repeats": repeats, "fold_rule": "training.real_protocol.letter_folds "
                                   "(= shared/tools/real_peer.py cv)", "frozen_cases": sorted(set(frozen.groups)),
                                   "train_letters": len(set(data.groups)), "train_items": len(data),
                                   "train_overturned": int(y.sum()), "generated_items": len(gen) if gen else 0,
                                   "written_items": len(wr) if wr else 0,
-                                  "written_letters": [str(w) for w in written_dirs]},
+                                  "written_letters": [str(w) for w in written_dirs],
+                                  "forecast_written_items": len(wf) if wf else 0,
+                                  "forecast_written_letters": [str(w) for w in forecast_dirs]},
                      "stats": dict(stats)}
 
     gen_model = None
@@ -374,13 +394,14 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         gen_model.fit(gen.X, gen.decision)
     oof = ro = None
     if repeats > 0:
-        cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr)
+        cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr,
+                                             forecast_written=wf)
         metrics.update(cv_metrics)
 
     # ---- final models
     t = time.time()
     variant = cfg["models"]["forecast"]["variant"]
-    forecast_written = _forecast_written(cfg, wr)
+    forecast_written = _forecast_written(cfg, wf)
     if (variant in ("generated_only", "both") and gen_model is None) or (
             variant == "real_written" and forecast_written is None):
         variant = "real_only"
@@ -435,7 +456,9 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
             for ex, g, d, r in zip(final_train.X, final_train.groups, final_train.decision, final_train.rationale)),
             "real_letters": sorted(set(data.groups)), "real_items": len(data),
             "generated_items": len(gen) if gen else 0, "written_items": len(wr) if wr else 0,
-            "written_letters": [str(w) for w in written_dirs], "frozen_letters_excluded": sorted(set(frozen.groups)),
+            "written_letters": [str(w) for w in written_dirs], "forecast_written_items": len(wf) if wf else 0,
+            "forecast_written_letters": [str(w) for w in forecast_dirs],
+            "frozen_letters_excluded": sorted(set(frozen.groups)),
             "inputs": [str(r) for r in real], "corpus": str(corpus) if gen else None, "stats": dict(stats)},
         "settings": {"seed": seed, "config": cfg},
         "metrics": headline(metrics),
