@@ -27,7 +27,8 @@ def add_train_arguments(p) -> None:
                    help="real letters only: no generated corpus for the read/rationale heads or the forecast prior")
     p.add_argument("--written", nargs="*", default=None, metavar="DIR",
                    help="written letters with gold (dirs holding letters/ and gold/) for the read and rationale "
-                        "heads (default: configs/classifier.yaml training.written_letters; none given: none)")
+                        "heads (default: configs/classifier.yaml training.written_letters; none given: none); "
+                        "the forecast learns from models.forecast.written_letters (null: the same)")
     p.add_argument("--repeats", type=int, default=None, help="repeats of the letter-grouped real CV (default: config)")
     p.add_argument("--release", action="store_true",
                    help="score the frozen real subset once with the final models (a bundled release; "

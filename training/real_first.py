@@ -343,7 +343,8 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     """Train, cross-validate and save the real-first classifier; returns the metrics. `frozen`:
     the case numbers kept out of training (default: configs/real/frozen_cases.json); `written`:
     directories of written letters with gold for the read/rationale heads (default: config
-    `training.written_letters`; [] for none)."""
+    `training.written_letters`; [] for none); the forecast's are `models.forecast.written_letters`
+    (null: the same as the read heads')."""
     from training.classifier import ROOT
 
     t0 = time.time()
