@@ -105,38 +105,51 @@ def _drop_page_furniture(pages: list[list["_Line"]]) -> list[list["_Line"]]:
     return out
 
 
-def _is_interleaved(lines: list["_Line"]) -> bool:
-    """True when extraction interleaved blank lines between wrapped lines.
+def _interleaving(lines: list["_Line"]) -> str | None:
+    """How extraction interleaved blank lines between wrapped lines: "empty", "space" or None.
 
-    The sign is what the published text extracts show: wrapped lines separated by empty lines
+    "empty": what the published text extracts show, wrapped lines separated by empty lines
     (several of them mid-sentence) while paragraphs are separated by lines holding only spaces.
     Some extracts separate every line by an empty line and keep the wrapped lines' trailing
     space instead: there the wraps that end in white space are the sign, and paragraphs are told
-    apart as within a block (`_joins`). Normalized text has neither space-only lines nor trailing
-    white space, which keeps normalizing idempotent.
+    apart as within a block (`_joins`). "space": no empty line at all, every line followed by one
+    line holding only spaces (several of them mid-sentence) and paragraphs by two or more.
+    Normalized text has neither space-only lines nor trailing white space, which keeps
+    normalizing idempotent.
     """
     texts = [ln.text for ln in lines]
     space_lines = any(t and _is_space(t) for t in texts)
-    if not space_lines and "" not in texts:
-        return False  # no empty line between lines: nothing interleaved
-    wraps = trailing = 0
-    for a, b, c in zip(texts, texts[1:], texts[2:]):
-        if a.strip() and b == "" and c.strip():
+    inner = [i for i, t in enumerate(texts) if t.strip()]
+    has_empty = bool(inner) and "" in texts[inner[0]:inner[-1]]  # not the end of the file's last line
+    if not space_lines and not has_empty:
+        return None  # no blank line between lines: nothing interleaved
+    wraps = trailing = spaced = 0
+    for before, a, b, c in zip([""] + texts, texts, texts[1:], texts[2:]):
+        if a.strip() and _is_space(b) and c.strip():
             a_s = a.rstrip()
             if not _SENTENCE_END.search(a_s) and not a_s.endswith(":") and c.lstrip()[:1].islower():
-                wraps += 1
-                trailing += a_s != a
-    return wraps >= 3 if space_lines else trailing >= 3
+                if b == "":
+                    wraps += 1
+                    trailing += a_s != a
+                else:
+                    spaced += 1
+    if not has_empty:
+        return "space" if spaced >= 3 else None
+    return "empty" if (wraps >= 3 if space_lines else trailing >= 3) else None
 
 
 def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
-    """Split lines into paragraph blocks; blank lines separate blocks."""
-    interleaved = _is_interleaved(lines)
+    """Split lines into paragraph blocks; blank lines separate blocks (but the interleaved ones:
+    `_interleaving`)."""
+    mode = _interleaving(lines)
     blocks, cur = [], []
-    for ln in lines:
-        if ln.text == "" and interleaved:
+    for i, ln in enumerate(lines):
+        if ln.text == "" and mode == "empty":
             continue
         if _is_space(ln.text):
+            if mode == "space" and 0 < i < len(lines) - 1 and not _is_space(lines[i - 1].text) \
+                    and not _is_space(lines[i + 1].text):
+                continue  # one space-only line between two lines: interleaved
             if cur:
                 blocks.append(cur)
                 cur = []

@@ -34,6 +34,31 @@ def test_every_line_double_spaced_with_trailing_spaces_on_wraps_is_unwrapped():
     assert "2\n\nweeks" in normalize_text(raw.replace(" \n", "\n"))
 
 
+def test_every_line_followed_by_a_space_only_line_is_unwrapped():
+    """Some extracts have no empty line at all: one space-only line after every line, two or more
+    between paragraphs. The single ones are interleaved (wraps joined), the runs break paragraphs."""
+    raw = ("The determination on each disputed item is as follows: \n \n \n"
+           "1. MAXIMUS Federal Services, Inc. has determined the request for physical therapy three times a \n \n"
+           "week for four weeks to the neck is not medically necessary and appropriate. \n \n \n"
+           "2. MAXIMUS Federal Services, Inc. has determined the request for compounded cream (Flurbiprofen \n \n"
+           "20%) 180gm is not medically necessary and appropriate. \n \n \n"
+           "The records do not describe objective functional gains from the last course that would \n \n"
+           "support more supervised care, and the request exceeds what the guidelines \n \n"
+           "support for this condition.\n")
+    text = normalize_text(raw)
+    assert text == ("The determination on each disputed item is as follows:\n\n"
+                    "1. MAXIMUS Federal Services, Inc. has determined the request for physical therapy three times a "
+                    "week for four weeks to the neck is not medically necessary and appropriate.\n\n"
+                    "2. MAXIMUS Federal Services, Inc. has determined the request for compounded cream (Flurbiprofen "
+                    "20%) 180gm is not medically necessary and appropriate.\n\n"
+                    "The records do not describe objective functional gains from the last course that would "
+                    "support more supervised care, and the request exceeds what the guidelines support for this "
+                    "condition.")
+    assert normalize_text(text) == text
+    # fewer than three wraps across single space-only lines: each space-only line still breaks
+    assert "three times a\n\nweek" in normalize_text(raw.split("2. MAXIMUS")[0])
+
+
 def test_decision_word_on_next_line_is_joined():
     raw = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
     assert "\nMONTHLY MEDICATION MANAGEMENT (IN MONTHS) QUANTITY: 6.00: Overturned\n" in normalize_text(raw)
