@@ -234,6 +234,7 @@ def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):
     pred.predict_records(recs, [normalize_text(d.text) for d in docs])
     items = [it for r in recs for it in r["items"]]
     assert len(items) >= 7
+    fields = "+".join(load_config()["models"]["forecast"]["fields"])  # the text the forecast reads
     for it in items:
         fc = it["prediction"]["forecast"]
         ex = fc["explanation"]
@@ -241,7 +242,7 @@ def test_explanations_sum_with_the_intercept_to_the_logit(tiny_bundle):
         total = ex["intercept"] + sum(t["contribution"] for t in ex["terms"]) + ex["other"]
         assert math.isclose(total, ex["logit"], abs_tol=1e-3)
         assert math.isclose(1 / (1 + math.exp(-ex["logit"])), fc["p_overturned"], abs_tol=1e-3)
-        assert all(t["feature"].startswith('request+summary: "') for t in ex["terms"])
+        assert all(t["feature"].startswith(fields + ': "') for t in ex["terms"])
         assert sorted((abs(t["contribution"]) for t in ex["terms"]), reverse=True) == [
             abs(t["contribution"]) for t in ex["terms"]]
         p = it["prediction"]
