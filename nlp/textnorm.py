@@ -124,7 +124,7 @@ def _interleaving(lines: list["_Line"]) -> str | None:
     if not space_lines and not has_empty:
         return None  # no blank line between lines: nothing interleaved
     wraps = trailing = spaced = 0
-    for before, a, b, c in zip([""] + texts, texts, texts[1:], texts[2:]):
+    for a, b, c in zip(texts, texts[1:], texts[2:]):
         if a.strip() and _is_space(b) and c.strip():
             a_s = a.rstrip()
             if not _SENTENCE_END.search(a_s) and not a_s.endswith(":") and c.lstrip()[:1].islower():

@@ -229,10 +229,10 @@ def read_metrics(data: ItemData, oof: dict, majority: str | None) -> dict:
 
 def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, gen_model, repeats: int,
                    jobs: int, timings: dict, written: ItemData | None = None,
-                   forecast_written="same") -> tuple[dict, dict, dict]:
+                   forecast_written: ItemData | None = None) -> tuple[dict, dict, dict]:
     """(metrics, forecast OOF per variant, read OOF) of the repeated letter-grouped CV. `written`:
     the written letters' items, added to every fold's read/rationale training; `forecast_written`:
-    those added to every fold's real_written forecast ("same": `written`; None: none). Never scored."""
+    those added to every fold's real_written forecast (None: no real_written variant). Never scored."""
     rf = cfg["real_first"]
     k = int(rf["folds"])
     y = _y(data)
@@ -241,7 +241,7 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
     t = time.time()
     oof = {"peer": forecast_oof(data, _Make("peer", cfg), repeats, k, jobs),
            "real_only": forecast_oof(data, _Make("real", cfg), repeats, k, jobs)}
-    forecast_written = _forecast_written(cfg, written if isinstance(forecast_written, str) else forecast_written)
+    forecast_written = _forecast_written(cfg, forecast_written)
     if forecast_written is not None:
         oof["real_written"] = forecast_oof(data, _Make("real", cfg), repeats, k, jobs, extra=forecast_written)
     if gen_model is not None:
