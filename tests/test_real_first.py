@@ -283,3 +283,62 @@ def test_forecast_fits_get_the_letters_and_unequal_weights():
     both = fit_decisions(Pipeline([("clf", Last())]), real + written).named_steps["clf"].seen_
     assert both == ([1.0, 1.0, 0.5], ["a", "b", "w"])
     assert _forecast_written({"models": {"forecast": {"written_weight": 0}}}, written) is None
+
+
+def _synthetic_items(letters, overturned, origin, weight=1.0):
+    """Items whose summary says whether they were overturned; one item per letter."""
+    from models.examples import FORECAST_KEYS
+    from training.classifier import ItemData
+
+    words = {True: "improved function documented relief", False: "no improvement documented failure"}
+    X = [{**dict.fromkeys(FORECAST_KEYS, ""), "request": "physical therapy", "summary": words[o],
+          "treatment_category": "physical_therapy", "set": s} for (s, _), o in zip(letters, overturned)]
+    return ItemData(X=X, decision=["overturned" if o else "upheld" for o in overturned],
+                    rationale=[None] * len(X), labels=[[] for _ in X], groups=[g for _, g in letters],
+                    weight=[weight] * len(X), origin=[origin] * len(X))
+
+
+def test_each_written_set_is_scored_by_a_forecast_that_never_saw_it():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from training.real_first import written_sets_left_out
+
+    class Spy(ClassifierMixin, BaseEstimator):
+        fits: list = []
+
+        def fit(self, X, y, sample_weight=None):
+            Spy.fits.append(sorted({x["set"] for x in X}))
+            self.classes_ = np.array(["overturned", "upheld"])
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    real = _synthetic_items([("real", f"r{i}") for i in range(6)], [i % 3 == 0 for i in range(6)], "real_weak")
+    sets = ["attic", "barn", "crypt"]
+    written = _synthetic_items([(s, f"{s}{i}") for s in sets for i in range(4)], [i % 2 == 0 for i in range(12)],
+                               "written", weight=2.0)
+    m = written_sets_left_out(load_config(), real, written, [x["set"] for x in written.X], make=Spy)
+    assert Spy.fits == [["barn", "crypt", "real"], ["attic", "crypt", "real"], ["attic", "barn", "real"]]
+    assert m["sets"] == 3 and m["items"] == 12 and m["overturned"] == 6
+    assert {s: (v["items"], v["overturned"], v["roc_auc"]) for s, v in m["per_set"].items()} == {
+        s: (4, 2, 0.5) for s in sets}
+    # one set: nothing to train the others on
+    assert written_sets_left_out(load_config(), real, written.subset(range(4)), ["attic"] * 4, make=Spy) is None
+
+
+def test_written_sets_left_out_scores_the_forecast_and_the_peer_on_unseen_writers():
+    from training.real_first import written_sets_left_out
+
+    real = _synthetic_items([("real", f"r{i}") for i in range(8)], [i % 2 == 0 for i in range(8)], "real_weak")
+    written = _synthetic_items([(s, f"{s}{i}") for s in ("a", "b") for i in range(6)], [i % 3 == 0 for i in range(12)],
+                               "written", weight=2.0)
+    m = written_sets_left_out(load_config(), real, written, [x["set"] for x in written.X])
+    # the summaries separate the decisions: both models rank every set perfectly
+    assert m["pooled_roc_auc"] == m["peer_pooled_roc_auc"] == m["mean_per_set"] == 1.0
+    assert [v["roc_auc"] for v in m["per_set"].values()] == [1.0, 1.0]
+    # a set with one decision only has no ROC-AUC of its own and stays out of the mean
+    flipped = written.subset(range(12))
+    flipped.decision[6:] = ["upheld"] * 6
+    m = written_sets_left_out(load_config(), real, flipped, [x["set"] for x in flipped.X])
+    assert m["per_set"]["b"]["roc_auc"] is None and m["mean_per_set"] == m["per_set"]["a"]["roc_auc"] == 1.0

@@ -178,6 +178,42 @@ def _auc_summary(y, oof: np.ndarray, peer: np.ndarray, groups, mask=None) -> dic
             "items": int(m.sum()), "overturned": int(y[m].sum())}
 
 
+def written_sets_left_out(cfg: dict, data: ItemData, written: ItemData, sets, jobs: int = 1,
+                          make=None) -> dict | None:
+    """The forecast's second selection measure (docs/CLASSIFIER.md): each written set left out in
+    turn, the forecast fitted on every real item of `data` and the items of the other sets
+    (`written`, with their weights), scored on the set left out; beside it the peer's model fitted
+    on the real items alone. Their writers are in no training fold of their own set, so this
+    measures writers the model has not seen (about 20% overturned against the real letters' 13%).
+    `sets`: each written item's set name. None with fewer than two sets."""
+    sets = np.asarray(sets, dtype=object)
+    names = sorted(set(sets))
+    if len(names) < 2:
+        return None
+    make = make or _Make("real", cfg)
+    tasks = [(_fit_predict, (make, data + written.subset(np.flatnonzero(sets != s)),
+                             written.subset(np.flatnonzero(sets == s)))) for s in names]
+    p = np.zeros(len(written))
+    for s, scores in zip(names, run_parallel(tasks, jobs)):
+        p[sets == s] = scores
+    peer = fit_decisions(make_peer_model(cfg), data)
+    pp = peer.predict_proba(written.X)[:, list(peer.classes_).index("overturned")]
+    y = _y(written)
+
+    def auc(m, scores):
+        return round(float(roc_auc_score(y[m], scores[m])), 4) if len(set(y[m])) == 2 else None
+
+    per = {s: {"items": int((sets == s).sum()), "overturned": int(y[sets == s].sum()),
+               "roc_auc": auc(sets == s, p), "peer_roc_auc": auc(sets == s, pp)} for s in names}
+    scored = [v for v in per.values() if v["roc_auc"] is not None]
+    everything = np.ones(len(y), bool)
+    return {"sets": len(names), "items": len(written), "overturned": int(y.sum()),
+            "pooled_roc_auc": auc(everything, p), "peer_pooled_roc_auc": auc(everything, pp),
+            "mean_per_set": round(float(np.mean([v["roc_auc"] for v in scored])), 4) if scored else None,
+            "peer_mean_per_set": round(float(np.mean([v["peer_roc_auc"] for v in scored])), 4) if scored else None,
+            "per_set": per}
+
+
 # =========================================================================== read / rationale CV
 def _fold_heads(cfg: dict, seed: int, train: ItemData) -> dict:
     return Trainer(cfg, seed).fit(train, chosen=_chosen(cfg), rationale_forecast=False)[0]
@@ -229,10 +265,13 @@ def read_metrics(data: ItemData, oof: dict, majority: str | None) -> dict:
 
 def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, gen_model, repeats: int,
                    jobs: int, timings: dict, written: ItemData | None = None,
-                   forecast_written: ItemData | None = None) -> tuple[dict, dict, dict]:
+                   forecast_written: ItemData | None = None,
+                   forecast_written_sets=None) -> tuple[dict, dict, dict]:
     """(metrics, forecast OOF per variant, read OOF) of the repeated letter-grouped CV. `written`:
     the written letters' items, added to every fold's read/rationale training; `forecast_written`:
-    those added to every fold's real_written forecast (None: no real_written variant). Never scored."""
+    those added to every fold's real_written forecast (None: no real_written variant), never scored
+    in the real CV; with `forecast_written_sets` (each item's set name) each set is also left out in
+    turn and scored (`written_sets_left_out`)."""
     rf = cfg["real_first"]
     k = int(rf["folds"])
     y = _y(data)
@@ -258,6 +297,12 @@ def cross_validate(cfg: dict, seed: int, data: ItemData, gen: ItemData | None, g
             "letters_left_out": sorted(set(rf["shaped_generator"]) & set(data.groups)),
             **{v: _auc_summary(y, o, oof["peer"], data.groups, shaped) for v, o in oof.items()}}
     timings["forecast_cv_s"] = round(time.time() - t, 1)
+    if forecast_written is not None and forecast_written_sets is not None:
+        t = time.time()
+        left_out = written_sets_left_out(cfg, data, forecast_written, forecast_written_sets, jobs)
+        if left_out is not None:
+            metrics["forecast_written_sets_left_out"] = left_out
+        timings["forecast_written_sets_s"] = round(time.time() - t, 1)
 
     # ---- learning curve (real_only, letters per training fold)
     t = time.time()
@@ -319,13 +364,18 @@ def written_items(uses, parser, cfg: dict) -> list[ItemData | None]:
         return [None for _ in uses]
     wr = load_written(union, parser, cfg, stats=Counter())
     check_not_frozen(wr.groups, "written letters")
-    owner = {json.loads(p.read_text(encoding="utf-8"))["id"]: Path(d) for d in union
-             for p in (Path(d) / "gold").glob("*.json")}
+    owner = written_owners(union)
     out = []
     for dirs in uses:
         keep = {Path(d) for d in dirs}
         out.append(wr.subset([i for i, g in enumerate(wr.groups) if owner[g] in keep]) if keep else None)
     return out
+
+
+def written_owners(dirs) -> dict[str, Path]:
+    """Letter id -> the written set directory whose gold holds it."""
+    return {json.loads(p.read_text(encoding="utf-8"))["id"]: Path(d) for d in dirs
+            for p in (Path(d) / "gold").glob("*.json")}
 
 
 def read_variant(gen: ItemData | None, written: ItemData | None) -> str:
@@ -395,8 +445,10 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         gen_model.fit(gen.X, gen.decision)
     oof = ro = None
     if repeats > 0:
+        owner = written_owners(forecast_dirs) if wf is not None else {}
         cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr,
-                                             forecast_written=wf)
+                                             forecast_written=wf,
+                                             forecast_written_sets=[owner[g].name for g in wf.groups] if wf else None)
         metrics.update(cv_metrics)
 
     # ---- final models
@@ -501,6 +553,10 @@ def headline(m: dict) -> dict:
         h["real_cv_forecast"] = {"variant": v, "roc_auc": fc["roc_auc_mean"], "sd": fc["roc_auc_sd"],
                                  "peer": fc["peer_mean"], "diff": fc["diff_mean"],
                                  "ci95": fc["bootstrap_mean_oof"]["ci95"]}
+    lo = m.get("forecast_written_sets_left_out")
+    if lo:
+        h["written_sets_left_out_forecast"] = {"sets": lo["sets"], "items": lo["items"], "roc_auc": lo["pooled_roc_auc"],
+                                               "mean_per_set": lo["mean_per_set"], "peer": lo["peer_pooled_roc_auc"]}
     for name, r in (m.get("read_cv") or {}).items():
         h[f"real_cv_read_{name}"] = {k: r[k] for k in ("read_decision_agreement", "rationale_accuracy",
                                                        "rationale_macro_f1", "majority_rationale_accuracy")}
