@@ -13,6 +13,7 @@ All hyper-parameters come from configs/classifier.yaml (`models`); every fit tak
 """
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -30,7 +31,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from models.features import TEXT_FIELDS, ItemFeatures, allowed_keys, load_config, project, validate_examples
+from models.features import (DERIVED, TEXT_FIELDS, ItemFeatures, allowed_keys, derive, load_config, project,
+                             validate_examples)
 
 
 class JoinedText(TransformerMixin, BaseEstimator):
@@ -95,22 +97,32 @@ class CalibratedDecision(ClassifierMixin, BaseEstimator):
 
 
 class FieldsText(TransformerMixin, BaseEstimator):
-    """Examples → one string each: the named `fields` joined (only fields `mode` allows).
+    """Examples → one string each: the named `fields` joined (fields `mode` allows, or derived
+    from them: `item_summary`, the summary sentences that concern the item, by the `features`
+    settings `settings`, None: configs/classifier.yaml's at fit time).
 
-    The real-first forecast reads the request and the letter's whole case summary this way."""
+    The real-first forecast reads the request, the letter's whole case summary, the item's
+    treatment category and its summary sentences this way."""
 
-    def __init__(self, fields=("request", "summary"), mode: str = "forecast"):
+    def __init__(self, fields=("request", "summary"), mode: str = "forecast", settings=None):
         self.fields = fields
         self.mode = mode
+        self.settings = settings
 
     def fit(self, X, y=None):
-        bad = [f for f in self.fields if f not in allowed_keys(self.mode)]
+        bad = [f for f in self.fields if f not in allowed_keys(self.mode) and f not in DERIVED]
         if bad:
             raise ValueError(f"fields {bad} are not allowed in {self.mode} mode")
+        # a derived field is computed with the settings of fit time, whatever the config says later
+        self.settings_ = (copy.deepcopy(self.settings if self.settings is not None else load_config()["features"])
+                          if set(self.fields) & set(DERIVED) else None)
         return self
 
     def transform(self, X):
         X = validate_examples(X, self.mode)
+        if set(self.fields) & set(DERIVED):
+            check_is_fitted(self, "settings_")
+            X = derive(project(X, self.mode), self.settings_)
         return [" \n ".join(str(ex.get(f) or "") for f in self.fields) for ex in X]
 
     def get_feature_names_out(self, input_features=None):
@@ -315,7 +327,7 @@ def make_real_forecast_model(cfg: dict | None = None, prior=None, seed: int | No
     cfg = cfg or load_config()
     f = cfg["models"]["forecast"]
     t = f["tfidf"]
-    text = Pipeline([("fields", FieldsText(tuple(f["fields"]))),
+    text = Pipeline([("fields", FieldsText(tuple(f["fields"]), settings=cfg["features"])),
                      ("tfidf", TfidfVectorizer(ngram_range=tuple(t["ngram_range"]), min_df=t["min_df"],
                                                sublinear_tf=t["sublinear_tf"], dtype=np.float64))])
     features = text if prior is None else FeatureUnion([("text", text), ("prior", PriorLogit(prior, f["prior_scale"]))])

@@ -196,6 +196,30 @@ def test_item_summary_allowance_and_bins_without_entities():
     assert f["summary_cue=criteria_gap|single_item"] == 1.0
 
 
+def test_fields_text_joins_the_item_summary_sentences_with_the_settings_of_fit_time():
+    """The forecast's text (configs/classifier.yaml models.forecast.fields) may name the derived
+    `item_summary`: the summary sentences that share a content word with the request."""
+    import copy
+
+    from models.estimators import FieldsText
+
+    ex = hand_example(
+        request="Physical therapy 12 sessions for the lumbar spine", treatment_category="physical_therapy",
+        summary="He completed 6 sessions of physical therapy. He takes Norco. The lumbar spine is tender.",
+        request_entities=[], summary_entities=[], rationale_entities=[], n_items=1, letter_categories=[])
+    settings = copy.deepcopy(load_config()["features"])
+    text = FieldsText(("request", "item_summary"), settings=settings).fit([ex])
+    assert text.transform([ex]) == ["Physical therapy 12 sessions for the lumbar spine \n "
+                                    "He completed 6 sessions of physical therapy. The lumbar spine is tender."]
+    settings["item_summary"]["stop_words"] += ["lumbar", "spine"]  # a later config changes new fits only
+    assert text.transform([ex])[0].endswith("He completed 6 sessions of physical therapy. The lumbar spine is tender.")
+    assert FieldsText(("request", "item_summary"), settings=settings).fit([ex]).transform([ex])[0].endswith(
+        "lumbar spine \n He completed 6 sessions of physical therapy.")
+    assert FieldsText(("request",)).fit([ex]).settings_ is None
+    with pytest.raises(ValueError, match="not allowed in forecast mode"):
+        FieldsText(("request", "rationale")).fit([ex])
+
+
 def test_rationale_case_starts_at_the_first_case_specific_sentence():
     from models.features import compile_cue, derive, project, rationale_case
 
