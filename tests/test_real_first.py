@@ -130,14 +130,15 @@ def tiny_bundle(tmp_path_factory):
     cfg["training"].update(fit_jobs=1, parse_jobs=1)
     cfg["real_first"].update(folds=3, learning_curve_letters=[4], learning_curve_repeats=1)
     cfg["models"]["forecast"]["written_letters"] = None  # the forecast learns from the `written` given
-    written = root / "written"
-    for sub in ("letters", "gold"):
-        (written / sub).mkdir(parents=True)
-    for stem in WRITTEN_TINY:
-        shutil.copy(ROOT / "examples" / "written" / "develop" / "letters" / f"{stem}.txt", written / "letters")
-        shutil.copy(ROOT / "examples" / "written" / "develop" / "gold" / f"{stem}.json", written / "gold")
+    sets = {"written": WRITTEN_TINY[:2], "written_b": WRITTEN_TINY[2:]}  # two sets: each is also left out in turn
+    for name, stems in sets.items():
+        for sub in ("letters", "gold"):
+            (root / name / sub).mkdir(parents=True)
+        for stem in stems:
+            shutil.copy(ROOT / "examples" / "written" / "develop" / "letters" / f"{stem}.txt", root / name / "letters")
+            shutil.copy(ROOT / "examples" / "written" / "develop" / "gold" / f"{stem}.json", root / name / "gold")
     m = run_real_first(cfg, real=[str(archive)], out=root / "classifier", generated=False, repeats=2,
-                       score_frozen=True, frozen=frozenset({frozen}), written=[written])
+                       score_frozen=True, frozen=frozenset({frozen}), written=[root / name for name in sets])
     return root, m, frozen
 
 
@@ -152,6 +153,11 @@ def test_written_letters_teach_the_read_heads_and_are_never_scored(tiny_bundle):
                for r in m["read_cv"].values())
     card = json.loads((root / "classifier" / "model_card.json").read_text())
     assert card["training_data"]["written_items"] == gold_items
+    # the forecast's written sets, each left out in turn and scored beside the peer
+    left_out = m["forecast_written_sets_left_out"]
+    assert left_out["items"] == gold_items and left_out["sets"] == 2
+    assert {s: v["items"] for s, v in left_out["per_set"].items()} == {"written": 6, "written_b": 3}
+    assert card["metrics"]["written_sets_left_out_forecast"]["roc_auc"] == left_out["pooled_roc_auc"]
 
 
 def test_load_written_reads_the_writers_gold():

@@ -445,10 +445,12 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
         gen_model.fit(gen.X, gen.decision)
     oof = ro = None
     if repeats > 0:
-        owner = written_owners(forecast_dirs) if wf is not None else {}
+        wf_sets = None
+        if wf:  # each forecast written item's set, for the sets-left-out measure
+            owner = written_owners(forecast_dirs)
+            wf_sets = [owner[g].name for g in wf.groups]
         cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr,
-                                             forecast_written=wf,
-                                             forecast_written_sets=[owner[g].name for g in wf.groups] if wf else None)
+                                             forecast_written=wf, forecast_written_sets=wf_sets)
         metrics.update(cv_metrics)
 
     # ---- final models
