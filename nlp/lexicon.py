@@ -20,6 +20,9 @@ drug mention as letters write it to `(generic, drug_class)` or None:
   cream base", "Diclofenac sodium 3%") takes the
   lexicon's topical or compounded entry of the same generic when there is one, else the class
   `compounded` (not for classes in `topical_keeps_class`, e.g. fentanyl patch stays opioid).
+- the package tier (configs/lexicons/drugs_package.tsv): the other drug names of the
+  drug-named-entity-recognition dictionary, class `other` ("Invokana" -> canagliflozin). They are
+  exact names only: no misspellings are read as them, and the seed's names win.
 
 Pure Python; no spaCy.
 """
@@ -33,10 +36,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from nlp.config import configs_dir, read_config, read_yaml
+from nlp.config import config_text, configs_dir, has_config, read_config, read_yaml
 
 DRUGS = "lexicons/drugs.yaml"  # under configs/ (`nlp.config`, which finds them at each load)
 FILTERS = "lexicons/drug_name_filters.yaml"
+PACKAGE_TIER = "lexicons/drugs_package.tsv"
 # where they were when this module was imported (for tools and tests that read the files)
 LEXICON_DIR = configs_dir() / "lexicons"
 DRUGS_PATH = configs_dir() / DRUGS
@@ -83,7 +87,7 @@ def _norm(text: str) -> str:
 class DrugLexicon:
     """Surface name -> (generic, drug_class); see module docstring for the lookup rules."""
 
-    def __init__(self, data: dict, filters: dict):
+    def __init__(self, data: dict, filters: dict, tier: Iterable[tuple[str, str]] = ()):
         self.classes: dict[str, dict] = dict(data.get("classes") or {})
         self.entries: list[DrugEntry] = []
         self._index: dict[str, DrugEntry] = {}
@@ -108,6 +112,14 @@ class DrugLexicon:
                 if key and key not in self._index:  # first entry in file order wins
                     self._index[key] = e
                     self._surface.append(n)
+        tier_entries: dict[str, DrugEntry] = {}  # one per generic; kept out of `entries` (the seed's drugs)
+        for name, generic in tier:
+            key = _norm(name)
+            if key and key not in self._index:
+                e = tier_entries.setdefault(generic, DrugEntry(generic=generic, drug_class="other", names=(),
+                                                               source="package_tier"))
+                self._index[key] = e
+                self._surface.append(name)
         self._by_generic: dict[str, list[DrugEntry]] = {}
         for e in self.entries:
             self._by_generic.setdefault(e.generic, []).append(e)
@@ -142,7 +154,8 @@ class DrugLexicon:
     def load(cls, path: Path | str | None = None, filters_path: Path | str | None = None) -> "DrugLexicon":
         """The lexicon of the given files; by default configs/lexicons/ (`nlp.config.read_config`)."""
         return cls(read_yaml(path) if path else read_config(DRUGS),
-                   read_yaml(filters_path) if filters_path else read_config(FILTERS))
+                   read_yaml(filters_path) if filters_path else read_config(FILTERS),
+                   () if path else package_tier())
 
     def find_any(self, text: str) -> bool:
         """Does `text` contain a surface name of the lexicon as whole words (case-insensitive)?"""
@@ -302,6 +315,17 @@ class DrugLexicon:
                 if v.drug_class == cls:
                     return v
         return DrugEntry(generic=e.generic, drug_class="compounded", names=(), source=e.source)
+
+
+def package_tier(text: str | None = None) -> list[tuple[str, str]]:
+    """(name, generic) pairs of configs/lexicons/drugs_package.tsv (or of `text`); none when the
+    file is absent."""
+    if text is None:
+        if not has_config(PACKAGE_TIER):
+            return []
+        text = config_text(PACKAGE_TIER)
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return [(r[0], r[1]) for r in rows if len(r) == 2]
 
 
 @lru_cache(maxsize=4)

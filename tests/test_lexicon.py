@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlp.lexicon import DRUGS_PATH, DrugLexicon, get_lexicon
+from nlp.lexicon import DRUGS_PATH, LEXICON_DIR, DrugLexicon, get_lexicon
 
 SPEC_CLASSES = {
     "opioid", "benzodiazepine", "sedative_hypnotic", "muscle_relaxant", "nsaid", "antidepressant",
@@ -174,6 +174,53 @@ def test_lexicon_is_built_from_seed(tmp_path):
     pytest.importorskip("drug_named_entity_recognition")
     from training.build_drug_lexicon import main
 
-    out = tmp_path / "drugs.yaml"
-    assert main(["--out", str(out)]) == 0
+    out, tier = tmp_path / "drugs.yaml", tmp_path / "drugs_package.tsv"
+    assert main(["--out", str(out), "--tier-out", str(tier)]) == 0
     assert yaml.safe_load(out.read_text()) == RAW, "drugs.yaml is stale: run training/build_drug_lexicon.py"
+    assert tier.read_text() == (LEXICON_DIR / "drugs_package.tsv").read_text(), \
+        "drugs_package.tsv is stale: run training/build_drug_lexicon.py"
+
+
+@pytest.mark.parametrize("text,want", [
+    ("Invokana", ("canagliflozin", "other")),         # a brand the seed lacks: the package's generic
+    ("glipizide 5 mg", ("glipizide", "other")),
+    ("Relpax", ("eletriptan", "other")),
+    ("Drisdol 50,000 units", ("ergocalciferol", "other")),
+    ("insulin glargine", ("insulin glargine", "other")),  # a two-word name that is its own generic
+    ("Norco", ("hydrocodone/acetaminophen", "opioid")),   # the seed's names keep the seed's class
+    ("Ultram", ("tramadol", "opioid")),
+])
+def test_package_tier_lookup(lex, text, want):
+    assert lex.lookup(text) == want
+
+
+@pytest.mark.parametrize("text", ["serotonin", "dopamine", "peppermint", "cocaine", "amino acids", "citrate",
+                                  "opioids", "antibiotics", "invokan", "sits", "generics"])
+def test_package_tier_leaves_out(lex, text):
+    # body chemistry, foods, substances of abuse, groups, salts, blocked brand words; no fuzzy match
+    assert lex.lookup(text) is None
+
+
+def test_package_tier_rules():
+    from training.build_drug_lexicon import package_tier
+
+    package = {
+        "drug_variant_to_canonical": {
+            "glucotrol": ["glipizide"], "glipizide": ["glipizide"], "norco": ["hydrocodone"],
+            "twodrug": ["a", "b"], "sits": ["acid x"], "bactericides": ["anti-bacterial agents"],
+            "amoxil": ["penicillins"], "insulin glargine": ["insulin glargine"], "sodium chloride": ["saline"],
+            "amino acids": ["amino acids"], "abc1": ["glipizide"], "nodrug": ["nodrug"]},
+        "drug_canonical_to_data": {g: {"drugbank_id": "DB0"} for g in (
+            "glipizide", "hydrocodone", "acid x", "anti-bacterial agents", "penicillins", "insulin glargine",
+            "saline", "amino acids")},
+    }
+    lexicon = {"drugs": [{"names": ["Norco", "hydrocodone/APAP"]}]}
+    filters = {"package_tier": {"min_length": 5, "group_endings": ["agents"], "blocked_names": ["sits"]},
+               "salt_words": ["citrate"], "release_words": ["er"], "form_words": ["tablet"]}
+    assert package_tier(package, lexicon, filters, ["antibiotic"]) == [
+        ("glipizide", "glipizide"), ("glucotrol", "glipizide"), ("insulin glargine", "insulin glargine")]
+
+
+def test_no_tier_for_an_explicit_lexicon_file():
+    lex = DrugLexicon.load(DRUGS_PATH)
+    assert lex.lookup("Invokana") is None and lex.lookup("Norco") == ("hydrocodone/acetaminophen", "opioid")

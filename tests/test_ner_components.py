@@ -511,6 +511,38 @@ def test_cache_priming_tokenizer_switches_to_whole_texts():
     assert tok._calls == 0
 
 
+def test_forgetting_the_loading_keeps_the_rules_and_primes_again():
+    nlp = blank_pipeline()
+    tok = nlp.tokenizer
+    tok.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])
+    before = [t.text for t in nlp("Q-tip\nPT 2x6 Page(s): 24 flurbiprofen 20%/cyclobenzaprine\n")]
+    for name in ("glipizide", "canagliflozin", "insulin glargine"):  # what a drug ruler tokenizes as it loads
+        nlp.make_doc(name)
+    tok.forget_loading()
+    assert tok._calls == 0
+    assert [t.text for t in nlp("Q-tip\nPT 2x6 Page(s): 24 flurbiprofen 20%/cyclobenzaprine\n")] == before
+
+
+def test_bundled_pipeline_tags_and_normalizes_a_package_tier_drug(monkeypatch):
+    # a drug the seed lexicon lacks (nlp/lexicon.py, configs/lexicons/drugs_package.tsv): the drug
+    # ruler finds it, the normalizer gives the package's generic, class `other`
+    from models.bundle import ner_dir
+    from nlp.ner.runtime import entity_dicts, load_pipeline
+    from nlp.ner.tokenizer import CachePrimingTokenizer
+
+    forgot = []
+    real = CachePrimingTokenizer.forget_loading
+    monkeypatch.setattr(CachePrimingTokenizer, "forget_loading", lambda self: (forgot.append(1), real(self)))
+    nlp = load_pipeline.__wrapped__(str(ner_dir(None)))  # loaded anew (`load_pipeline` is cached)
+    assert forgot == [1]  # loading empties the cache the ruler's names filled
+    doc = nlp("CLINICAL CASE SUMMARY\nHer medications are Invokana 300 mg daily and glipizide 5 mg twice "
+              "daily for diabetes, with Norco 10/325 mg for pain.\n")
+    drugs = [(e["text"], e["norm"]) for e in entity_dicts(doc) if e["label"] == "DRUG"]
+    assert drugs == [("Invokana", {"generic": "canagliflozin", "drug_class": "other"}),
+                     ("glipizide", {"generic": "glipizide", "drug_class": "other"}),
+                     ("Norco", {"generic": "hydrocodone/acetaminophen", "drug_class": "opioid"})]
+
+
 def test_cache_priming_tokenizer_saves_and_loads_its_rules(tmp_path):
     nlp = blank_pipeline()
     nlp.tokenizer.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])

@@ -928,7 +928,7 @@ class EntityFilter:
 
         from nlp.config import save_configs
 
-        save_configs(path, ("lexicons/drugs.yaml", "lexicons/drug_name_filters.yaml"))
+        save_configs(path, ("lexicons/drugs.yaml", "lexicons/drug_name_filters.yaml", "lexicons/drugs_package.tsv"))
         (Path(path) / self.ORDINARY_WORDS).write_text("\n".join(sorted(self.ordinary)) + "\n", encoding="utf-8")
 
     def from_disk(self, path, *, exclude=()) -> "EntityFilter":
@@ -1097,8 +1097,8 @@ class EntityNormalizer:
         from nlp.config import save_configs
 
         save_configs(path, ("layouts.yaml", "lexicons/drugs.yaml", "lexicons/drug_name_filters.yaml",
-                            "lexicons/guideline_documents.yaml", "lexicons/number_words.yaml",
-                            "lexicons/count_terms.yaml"))
+                            "lexicons/drugs_package.tsv", "lexicons/guideline_documents.yaml",
+                            "lexicons/number_words.yaml", "lexicons/count_terms.yaml"))
 
     def from_disk(self, path, *, exclude=()) -> "EntityNormalizer":
         from nlp.config import carry_configs
