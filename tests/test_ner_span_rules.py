@@ -609,6 +609,10 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
      ["Postsurgical Treatment Guidelines of the MTUS"]),
     ("The American College of Occupational and Environmental Medicine (ACOEM) guidelines apply.",
      ["American College of Occupational and Environmental Medicine (ACOEM) guidelines"]),
+    # a society's guideline by its initials; a treatment's initials name no guideline
+    ("Per the AUA guideline, tamsulosin is a first-line option.", ["AUA guideline"]),
+    ("The APA practice guideline supports continuation.", ["APA practice guideline"]),
+    ("Her CBT guidelines handout was reviewed, and the ODG applies.", ["ODG"]),
 ])
 def test_sources_that_are_no_state_guideline_are_cited_whole(sentence, citations):
     from nlp.ner.runtime import load_pipeline
