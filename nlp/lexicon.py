@@ -113,13 +113,14 @@ class DrugLexicon:
                     self._index[key] = e
                     self._surface.append(n)
         tier_entries: dict[str, DrugEntry] = {}  # one per generic; kept out of `entries` (the seed's drugs)
+        self._tier_names: list[str] = []
         for name, generic in tier:
             key = _norm(name)
             if key and key not in self._index:
                 e = tier_entries.setdefault(generic, DrugEntry(generic=generic, drug_class="other", names=(),
                                                                source="package_tier"))
                 self._index[key] = e
-                self._surface.append(name)
+                self._tier_names.append(key)
         self._by_generic: dict[str, list[DrugEntry]] = {}
         for e in self.entries:
             self._by_generic.setdefault(e.generic, []).append(e)
@@ -167,8 +168,13 @@ class DrugLexicon:
         return False
 
     def surface_forms(self) -> list[str]:
-        """Every surface name once (first spelling in the file), for an spaCy entity_ruler."""
+        """Every surface name of the seed lexicon once (first spelling in the file), for an spaCy
+        entity_ruler."""
         return list(self._surface)
+
+    def tier_names(self) -> list[str]:
+        """The package tier's names (lower case) that the seed lexicon does not have."""
+        return list(self._tier_names)
 
     def names_by_class(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

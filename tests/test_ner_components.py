@@ -46,7 +46,8 @@ def test_tokenizer(text, tokens):
 
 def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
-    assert nlp.pipe_names == ["imr_sections", "drug_ruler", "entity_ruler", "imr_citation_extender",
+    assert nlp.pipe_names == ["imr_sections", "drug_ruler", "imr_package_tier_drugs", "entity_ruler",
+                              "imr_guideline_initials", "imr_citation_extender",
                               "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_entity_filter",
                               "imr_request_quantity", "imr_entity_normalizer", "imr_count_roles"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
@@ -511,36 +512,50 @@ def test_cache_priming_tokenizer_switches_to_whole_texts():
     assert tok._calls == 0
 
 
-def test_forgetting_the_loading_keeps_the_rules_and_primes_again():
-    nlp = blank_pipeline()
-    tok = nlp.tokenizer
-    tok.add_special_case("Q-tip", [{"ORTH": "Q-tip"}])
-    before = [t.text for t in nlp("Q-tip\nPT 2x6 Page(s): 24 flurbiprofen 20%/cyclobenzaprine\n")]
-    for name in ("glipizide", "canagliflozin", "insulin glargine"):  # what a drug ruler tokenizes as it loads
-        nlp.make_doc(name)
-    tok.forget_loading()
-    assert tok._calls == 0
-    assert [t.text for t in nlp("Q-tip\nPT 2x6 Page(s): 24 flurbiprofen 20%/cyclobenzaprine\n")] == before
-
-
-def test_bundled_pipeline_tags_and_normalizes_a_package_tier_drug(monkeypatch):
-    # a drug the seed lexicon lacks (nlp/lexicon.py, configs/lexicons/drugs_package.tsv): the drug
-    # ruler finds it, the normalizer gives the package's generic, class `other`
+def test_bundled_pipeline_tags_and_normalizes_a_package_tier_drug():
+    # a drug the seed lexicon lacks (nlp/lexicon.py, configs/lexicons/drugs_package.tsv): the tier's
+    # component finds it, the normalizer gives the package's generic, class `other`
     from models.bundle import ner_dir
     from nlp.ner.runtime import entity_dicts, load_pipeline
-    from nlp.ner.tokenizer import CachePrimingTokenizer
 
-    forgot = []
-    real = CachePrimingTokenizer.forget_loading
-    monkeypatch.setattr(CachePrimingTokenizer, "forget_loading", lambda self: (forgot.append(1), real(self)))
-    nlp = load_pipeline.__wrapped__(str(ner_dir(None)))  # loaded anew (`load_pipeline` is cached)
-    assert forgot == [1]  # loading empties the cache the ruler's names filled
+    nlp = load_pipeline(str(ner_dir(None)))
+    assert nlp.pipe_names.index("imr_package_tier_drugs") == nlp.pipe_names.index("drug_ruler") + 1
     doc = nlp("CLINICAL CASE SUMMARY\nHer medications are Invokana 300 mg daily and glipizide 5 mg twice "
               "daily for diabetes, with Norco 10/325 mg for pain.\n")
     drugs = [(e["text"], e["norm"]) for e in entity_dicts(doc) if e["label"] == "DRUG"]
     assert drugs == [("Invokana", {"generic": "canagliflozin", "drug_class": "other"}),
                      ("glipizide", {"generic": "glipizide", "drug_class": "other"}),
                      ("Norco", {"generic": "hydrocodone/acetaminophen", "drug_class": "opioid"})]
+
+
+@pytest.mark.parametrize("text, drugs", [
+    ("Invokana 300 mg and glipizide daily", ["Invokana", "glipizide"]),
+    ("insulin glargine nightly, Aethoxy-Sklerol for the veins", ["insulin glargine", "Aethoxy-Sklerol"]),
+    ("Norco and Invokana", ["Norco", "Invokana"]),           # a seed name stays the drug ruler's
+    ("serotonin syndrome, amino acids, INVOKANA", ["INVOKANA"]),
+])
+def test_package_tier_drugs_tags_tier_names_where_no_entity_is(text, drugs):
+    from nlp.ner.components import PackageTierDrugs
+
+    nlp = blank_pipeline()
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns([{"label": "DRUG", "pattern": "Norco"}])
+    doc = PackageTierDrugs()(ruler(nlp(text)))
+    assert [e.text for e in doc.ents if e.label_ == "DRUG"] == drugs
+
+
+@pytest.mark.parametrize("text, citations", [
+    ("Per the AUA guideline, it is first-line.", ["AUA guideline"]),
+    ("The APA practice guideline and EAU guidelines agree.", ["APA practice guideline", "EAU guidelines"]),
+    ("The CBT guidelines handout; MAXIMUS guideline: none; a guideline.", []),  # initials that name no guideline
+    ("Guidelines vary.", []),
+])
+def test_guideline_initials_cites_a_societys_guideline(text, citations):
+    from nlp.ner.components import GuidelineInitials
+    from nlp.ner.patterns import guideline_initials
+
+    doc = GuidelineInitials(**guideline_initials())(blank_pipeline()(text))
+    assert [e.text for e in doc.ents if e.label_ == "GUIDELINE"] == citations
 
 
 def test_cache_priming_tokenizer_saves_and_loads_its_rules(tmp_path):

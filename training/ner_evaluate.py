@@ -11,7 +11,8 @@ from nlp.ner.runtime import entity_dicts, load_pipeline
 from nlp.ner.scoring import EntityScore
 from nlp.textnorm import normalize_text
 
-VARIANTS = {"combined": [], "model_only": ["drug_ruler", "entity_ruler", "imr_citation_extender", "imr_request_quantity"],
+VARIANTS = {"combined": [], "model_only": ["drug_ruler", "imr_package_tier_drugs", "entity_ruler", "imr_guideline_initials",
+                                          "imr_citation_extender", "imr_request_quantity"],
             "ruler_only": ["ner", "tok2vec"]}
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import re
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
@@ -91,6 +92,94 @@ class SectionDetector:
 @Language.factory("imr_sections")
 def make_section_detector(nlp: Language, name: str) -> SectionDetector:
     return SectionDetector()
+
+
+class PackageTierDrugs:
+    """DRUG spans for the package tier's names (`DrugLexicon.tier_names`, configs/lexicons/
+    drugs_package.tsv) where no entity is yet: what the drug ruler does for the seed's names, by
+    set lookups on the tokens' lower case. As 20,000 more phrase patterns of the ruler they cost
+    2 s at every load and about 170 MB per process."""
+
+    def __init__(self):
+        self._names: set[tuple[int, ...]] | None = None  # each name as the hashes of its tokens' lower case
+        self._longest: dict[int, int] = {}  # hash of a name's first token -> most tokens of such a name
+
+    def _load(self) -> None:
+        from spacy.strings import hash_string
+
+        from nlp.lexicon import get_lexicon
+
+        self._names = set()
+        for name in get_lexicon().tier_names():  # the tokenizer splits a name at its spaces and hyphens
+            key = tuple(hash_string(p) for p in re.split(r"( |-)", name) if p and p != " ")
+            self._names.add(key)
+            self._longest[key[0]] = max(self._longest.get(key[0], 1), len(key))
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self._names is None:
+            self._load()
+        taken = {i for e in doc.ents for i in range(e.start, e.end)}
+        # the tokens' lower case as hashes, read at once: a Python loop over Token objects would cost
+        # about 2 ms a letter
+        lower = doc.to_array(LOWER).tolist()
+        found, after = [], 0
+        for i, key in enumerate(lower):
+            longest = self._longest.get(key)
+            if longest is None or i < after:
+                continue
+            for k in range(min(longest, len(lower) - i), 0, -1):
+                if tuple(lower[i:i + k]) in self._names and not taken.intersection(range(i, i + k)):
+                    found.append(Span(doc, i, i + k, label="DRUG"))
+                    after = i + k
+                    break
+        if found:
+            doc.ents = sorted([*doc.ents, *found], key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("imr_package_tier_drugs")
+def make_package_tier_drugs(nlp: Language, name: str) -> PackageTierDrugs:
+    return PackageTierDrugs()
+
+
+class GuidelineInitials:
+    """GUIDELINE spans for a society's guideline cited by its initials ("the AUA guideline", "the
+    APA practice guideline") where no entity is yet; source OTHER by the normalizer. It looks only at
+    the words before "guideline(s)"; `initials` is the regular expression of those initials,
+    `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml)."""
+
+    HEADS = ("guideline", "guidelines")
+
+    def __init__(self, initials: str, not_initials: list[str]):
+        from spacy.strings import hash_string
+
+        self.initials = re.compile(initials)
+        self.not_initials = frozenset(not_initials)
+        self._heads = frozenset(hash_string(h) for h in self.HEADS)
+        self._practice = hash_string("practice")
+
+    def __call__(self, doc: Doc) -> Doc:
+        lower = doc.to_array(LOWER).tolist()
+        heads = [j for j, key in enumerate(lower) if key in self._heads]
+        if not heads:
+            return doc
+        taken = {i for e in doc.ents for i in range(e.start, e.end)}
+        found = []
+        for j in heads:
+            i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
+            if i < 0 or taken.intersection(range(i, j + 1)):
+                continue
+            text = doc[i].text
+            if self.initials.fullmatch(text) and text not in self.not_initials:
+                found.append(Span(doc, i, j + 1, label="GUIDELINE"))
+        if found:
+            doc.ents = sorted([*doc.ents, *found], key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("imr_guideline_initials", default_config={"initials": "(?!)", "not_initials": []})
+def make_guideline_initials(nlp: Language, name: str, initials: str, not_initials: list[str]) -> GuidelineInitials:
+    return GuidelineInitials(initials, not_initials)
 
 
 class CitationExtender:

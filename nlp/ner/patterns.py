@@ -139,6 +139,12 @@ def drug_class_nouns() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_CLASS_NOUNS"])
 
 
+def guideline_initials() -> dict:
+    """{"initials", "not_initials"} of imr_guideline_initials."""
+    cfg = load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_INITIALS"]
+    return {"initials": str(cfg["initials"]), "not_initials": [str(w) for w in cfg["not_initials"]]}
+
+
 def guideline_measure_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_MEASURE_WORDS"])
 

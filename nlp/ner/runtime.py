@@ -32,10 +32,7 @@ def load_pipeline(path: str):
         # spaCy's setup.py compiles with Cython `profile=True` below 3.12: its hooks take the GIL
         # in every call of the NER's transition loop (about 4x slower; benchmarks/README.md)
         log.info("Python %d.%d: spaCy's NER runs about 4x slower than on Python >= 3.12", *sys.version_info[:2])
-    nlp = spacy.load(path)
-    if hasattr(nlp.tokenizer, "forget_loading"):  # an IMR tokenizer (nlp/ner/tokenizer.py)
-        nlp.tokenizer.forget_loading()
-    return nlp
+    return spacy.load(path)
 
 
 def entity_dicts(doc, offset: int = 0) -> list[dict]:

@@ -75,15 +75,6 @@ class CachePrimingTokenizer:
     def _restart_priming(self) -> None:  # new rules empty spaCy's cache
         object.__setattr__(self, "_calls", 0)
 
-    def forget_loading(self) -> None:
-        """A new, empty chunk cache after the pipeline has loaded: the drug ruler's tens of
-        thousands of names (the package tier of nlp/lexicon.py), tokenized as it loads, would fill
-        the cache's `max_cache_size` chunks, and no chunk of a letter would be cached after them
-        (measured: 103 -> 77 generated letters/s). Setting the rules is spaCy's public way to a new
-        cache (deleting keys would not free its places)."""
-        self.tokenizer.rules = self.tokenizer.rules
-        self._restart_priming()
-
     def pipe(self, texts, batch_size: int = 1000):
         for text in texts:
             yield self(text)
