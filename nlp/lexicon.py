@@ -323,14 +323,11 @@ class DrugLexicon:
         return DrugEntry(generic=e.generic, drug_class="compounded", names=(), source=e.source)
 
 
-def package_tier(text: str | None = None) -> list[tuple[str, str]]:
-    """(name, generic) pairs of configs/lexicons/drugs_package.tsv (or of `text`); none when the
-    file is absent."""
-    if text is None:
-        if not has_config(PACKAGE_TIER):
-            return []
-        text = config_text(PACKAGE_TIER)
-    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+def package_tier() -> list[tuple[str, str]]:
+    """(name, generic) pairs of configs/lexicons/drugs_package.tsv (none when the file is absent)."""
+    if not has_config(PACKAGE_TIER):
+        return []
+    rows = (line.split("\t") for line in config_text(PACKAGE_TIER).splitlines() if line and not line.startswith("#"))
     return [(r[0], r[1]) for r in rows if len(r) == 2]
 
 
