@@ -467,6 +467,17 @@ def test_a_citation_list_splits_first_where_a_source_is_named():
         "Page(s): 88-89", "Official Disability Guidelines (ODG) Pain (Chronic), Opioids, tapering"]
 
 
+def test_a_citation_list_splits_before_a_medicare_manual():
+    """Medicare's manuals are cited as guidelines are: "ODG ..., Skilled nursing facility (SNF) care;
+    Medicare Benefit Policy Manual, Chapter 8" is two citations."""
+    cited = "ODG Knee & Leg, Skilled nursing facility (SNF) care; Medicare Benefit Policy Manual, Chapter 8"
+    text = _letter(cited + ".")
+    doc = _nlp()(text)
+    doc.ents = [doc.char_span(text.index(cited), text.index(cited) + len(cited), "GUIDELINE")]
+    assert [e.text for e in _documents()(doc).ents] == [
+        "ODG Knee & Leg, Skilled nursing facility (SNF) care", "Medicare Benefit Policy Manual, Chapter 8"]
+
+
 def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_list():
     field = ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines, "
              "Official Disability Guidelines (ODG), Pain.")
