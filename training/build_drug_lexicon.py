@@ -78,11 +78,12 @@ class SynonymFilter:
         return True
 
 
-def build(seed_path: Path, filters_path: Path) -> tuple[dict, dict]:
+def build(seed_path: Path, filters_path: Path, pkgd: dict | None = None) -> tuple[dict, dict]:
+    """(lexicon, report) from the seed, the filters and the package dictionary (loaded when not given)."""
     seed = read_yaml(seed_path)
     filters = read_yaml(filters_path)
     flt = SynonymFilter(filters)
-    pkgd = load_package_dictionary()
+    pkgd = load_package_dictionary() if pkgd is None else pkgd
     v2c: dict[str, list[str]] = pkgd["drug_variant_to_canonical"]
     by_canonical: dict[str, list[str]] = defaultdict(list)
     for variant, canonicals in v2c.items():
@@ -224,12 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=LEX / "drugs.yaml")
     ap.add_argument("--tier-out", type=Path, default=LEX / "drugs_package.tsv")
     args = ap.parse_args(argv)
-    lexicon, report = build(args.seed, args.filters)
+    package = load_package_dictionary()  # a bz2 pickle of 100,000 names: read once for both files
+    lexicon, report = build(args.seed, args.filters, package)
     text = HEADER + yaml.safe_dump(plain(lexicon), sort_keys=False, allow_unicode=False, width=100, default_flow_style=None)
     args.out.write_text(text)
     from nlp.ner.patterns import drug_class_nouns
 
-    tier = package_tier(load_package_dictionary(), lexicon, read_yaml(args.filters), drug_class_nouns())
+    tier = package_tier(package, lexicon, read_yaml(args.filters), drug_class_nouns())
     args.tier_out.write_text(TIER_HEADER + "".join(f"{n}\t{g}\n" for n, g in tier), encoding="utf-8")
     print(f"wrote {args.tier_out}: {len(tier)} package-tier names", file=sys.stderr)
     n_names = sum(len(d["names"]) for d in lexicon["drugs"])

@@ -356,15 +356,16 @@ def _joined(*parts: ItemData | None) -> ItemData | None:
     return out
 
 
-def written_items(uses, parser, cfg: dict) -> list[ItemData | None]:
+def written_items(uses, parser, cfg: dict, owner: dict[str, Path] | None = None) -> list[ItemData | None]:
     """Per use (a list of written set directories each), the items of those sets: every set is
-    parsed once however many uses name it; None for a use without sets."""
+    parsed once however many uses name it; None for a use without sets. `owner`: the sets' letter
+    owners when the caller has read them (`written_owners`)."""
     union = sorted({Path(d) for dirs in uses for d in dirs})
     if not union:
         return [None for _ in uses]
     wr = load_written(union, parser, cfg, stats=Counter())
     check_not_frozen(wr.groups, "written letters")
-    owner = written_owners(union)
+    owner = written_owners(union) if owner is None else owner
     out = []
     for dirs in uses:
         keep = {Path(d) for d in dirs}
@@ -427,7 +428,8 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     forecast_dirs = cfg["models"]["forecast"].get("written_letters")
     forecast_dirs = written_dirs if forecast_dirs is None else [ROOT / w for w in forecast_dirs]
     t = time.time()
-    wr, wf = written_items([written_dirs, forecast_dirs], parser, cfg)
+    owner = written_owners(sorted({Path(d) for d in [*written_dirs, *forecast_dirs]}))
+    wr, wf = written_items([written_dirs, forecast_dirs], parser, cfg, owner=owner)
     timings["parse_written_s"] = round(time.time() - t, 1)
     metrics: dict = {"protocol": {"folds": k, "repeats": repeats, "fold_rule": "training.real_protocol.letter_folds "
                                   "(= shared/tools/real_peer.py cv)", "frozen_cases": sorted(set(frozen.groups)),
@@ -447,7 +449,6 @@ def run_real_first(cfg: dict | None = None, real=None, corpus: str | Path | None
     if repeats > 0:
         wf_sets = None
         if wf:  # each forecast written item's set, for the sets-left-out measure
-            owner = written_owners(forecast_dirs)
             wf_sets = [owner[g].name for g in wf.groups]
         cv_metrics, oof, ro = cross_validate(cfg, seed, data, gen, gen_model, repeats, jobs, timings, written=wr,
                                              forecast_written=wf, forecast_written_sets=wf_sets)

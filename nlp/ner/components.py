@@ -94,6 +94,17 @@ def make_section_detector(nlp: Language, name: str) -> SectionDetector:
     return SectionDetector()
 
 
+def _taken_tokens(doc: Doc) -> set[int]:
+    """The tokens some entity already holds."""
+    return {i for e in doc.ents for i in range(e.start, e.end)}
+
+
+def _add_entities(doc: Doc, spans: list[Span]) -> None:
+    """`spans` (none overlapping an entity) join the doc's entities."""
+    if spans:
+        doc.ents = sorted([*doc.ents, *spans], key=lambda e: e.start)
+
+
 class PackageTierDrugs:
     """DRUG spans for the package tier's names (`DrugLexicon.tier_names`, configs/lexicons/
     drugs_package.tsv) where no entity is yet: what the drug ruler does for the seed's names, by
@@ -118,7 +129,7 @@ class PackageTierDrugs:
     def __call__(self, doc: Doc) -> Doc:
         if self._names is None:
             self._load()
-        taken = {i for e in doc.ents for i in range(e.start, e.end)}
+        taken = _taken_tokens(doc)
         # the tokens' lower case as hashes, read at once: a Python loop over Token objects would cost
         # about 2 ms a letter
         lower = doc.to_array(LOWER).tolist()
@@ -132,8 +143,7 @@ class PackageTierDrugs:
                     found.append(Span(doc, i, i + k, label="DRUG"))
                     after = i + k
                     break
-        if found:
-            doc.ents = sorted([*doc.ents, *found], key=lambda e: e.start)
+        _add_entities(doc, found)
         return doc
 
 
@@ -163,7 +173,7 @@ class GuidelineInitials:
         heads = [j for j, key in enumerate(lower) if key in self._heads]
         if not heads:
             return doc
-        taken = {i for e in doc.ents for i in range(e.start, e.end)}
+        taken = _taken_tokens(doc)
         found = []
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
@@ -172,8 +182,7 @@ class GuidelineInitials:
             text = doc[i].text
             if self.initials.fullmatch(text) and text not in self.not_initials:
                 found.append(Span(doc, i, j + 1, label="GUIDELINE"))
-        if found:
-            doc.ents = sorted([*doc.ents, *found], key=lambda e: e.start)
+        _add_entities(doc, found)
         return doc
 
 
