@@ -1,5 +1,5 @@
-"""The bundled models on the independently written letters (examples/written/README.md): eighty-two
-writer sessions that never saw this repository wrote 656 letters in the three layouts with gold.
+"""The bundled models on the independently written letters (examples/written/README.md): ninety
+writer sessions that never saw this repository wrote 720 letters in the three layouts with gold.
 develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) was not read until
 its two clean scorings were spent, then developed on in session 13, as was fresh/ (w5, w6),
 written after session 12's fixes and scored once clean first; sealed/ (w7-w10) was scored once
@@ -9,7 +9,8 @@ bundle and then developed on; hidden/ (w19-w22) was scored with session 15's fin
 developed on in session 16, as was vault/ (w23-w26) after its clean scoring; locked/ (w27-w30)
 was scored with session 16's final bundle and never read; crypt/ to shed/ (w31-w46, session 17)
 loft/ (w47-w50, session 18), barn/, mill/, yard/ and dock/ (w51-w66, session 19), pier/ and quay/
-(w67-w74, session 20), wharf/ and jetty/ (w75-w82, session 21) were scored clean the same way (configs/written_sets.yaml says
+(w67-w74, session 20), wharf/ and jetty/ (w75-w82, session 21), berth/ and slip/ (w83-w90, session 22)
+were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -138,6 +139,14 @@ FLOORS = {
     "jetty": {"DRUG": 0.94, "SESSION_COUNT": 0.89, "GUIDELINE": 0.92, "micro": 0.92, "role": 0.95, "found": 0.98,
               "stated_decision": 0.98, "request": 0.95, "category": 0.93, "citations": 0.76, "read_decision": 0.98,
               "rationale": 0.82, "format": 0.98},
+    # w83-w86 and w87-w90, written during session 22 and scored once with release F's classifier and
+    # session 21's NER (README.md)
+    "berth": {"DRUG": 0.94, "SESSION_COUNT": 0.93, "GUIDELINE": 0.87, "micro": 0.91, "role": 0.95, "found": 0.98,
+              "stated_decision": 0.98, "request": 0.98, "category": 0.97, "citations": 0.80, "read_decision": 0.97,
+              "rationale": 0.83, "format": 0.98},
+    "slip": {"DRUG": 0.97, "SESSION_COUNT": 0.90, "GUIDELINE": 0.95, "micro": 0.95, "role": 0.95, "found": 0.98,
+             "stated_decision": 0.98, "request": 0.97, "category": 0.98, "citations": 0.95, "read_decision": 0.98,
+             "rationale": 0.81, "format": 0.98},
 }
 
 
