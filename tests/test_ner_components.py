@@ -227,6 +227,7 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("The ODG supports a trial.", "ODG supports", "ODG"),
     ("He relied on the MTUS only.", "MTUS only", "MTUS"),
     ("No MTUS provisions for this item apply.", "MTUS provisions for this item", "MTUS"),
+    ("It is not recommended by the ODG over other heat therapies.", "ODG over", "ODG"),
     # the sentence's period is not the citation's; an abbreviation's or an initial's is
     ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
      "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
@@ -300,6 +301,13 @@ def test_request_quantity_takes_no_count_of_injections_from_a_heading():
     quantity = RequestQuantity(request_quantity_pattern(), grammar["counts"], grammar["not_counts"])
     assert quantity(_one_item_letter("Bilateral greater occipital nerve blocks x 2: Upheld")).ents == ()
     assert [e.text for e in quantity(_one_item_letter("Traction x 6: Upheld")).ents] == ["x 6"]
+    # a quantity in an injection's heading counts injections
+    from nlp.ner.patterns import request_quantity_not_for
+
+    quantity = RequestQuantity(request_quantity_pattern(), grammar["counts"], grammar["not_counts"],
+                               request_quantity_not_for())
+    assert quantity(_one_item_letter("Cervical epidural steroid injection at C5-C6, quantity: 2: Upheld")).ents == ()
+    assert [e.text for e in quantity(_one_item_letter("NCV bilateral lower extremities QTY: 2: Upheld")).ents] == ["QTY: 2"]
 
 
 def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
@@ -333,6 +341,13 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("The MTUS does not address cryotherapy, so the Page 2 of 2 Official Disability", "MTUS", (),
      [("MTUS", "GUIDELINE")]),
     ("Per the MTUS, Norco is not recommended.", "MTUS", ("Norco",), [("MTUS", "GUIDELINE"), ("Norco", "DRUG")]),
+    # lower-case words naming the document, up to its guideline or chapter word; never a function word
+    ("The MTUS chronic pain guideline adopted in 2017 supports it.", "MTUS chronic", (),
+     [("MTUS chronic pain guideline", "GUIDELINE")]),
+    ("Per the MTUS-adopted ACOEM shoulder chapter, surgery is indicated.", "MTUS-adopted ACOEM", (),
+     [("MTUS-adopted ACOEM shoulder chapter", "GUIDELINE")]),
+    ("He read the ODG and the guideline.", "ODG", (), [("ODG", "GUIDELINE")]),
+    ("The MTUS does support guideline care.", "MTUS", (), [("MTUS", "GUIDELINE")]),
     # no citation ends in a comma or a conjunction
     ("Decision based on ODG Pain, which", "ODG Pain,", (), [("ODG Pain", "GUIDELINE")]),
     ("He relied on ODG Mental Illness & Stress, Hypnosis and ODG Pain.", "ODG Mental Illness & Stress, Hypnosis and",
@@ -549,6 +564,10 @@ def test_package_tier_drugs_tags_tier_names_where_no_entity_is(text, drugs):
     ("The APA practice guideline and EAU guidelines agree.", ["APA practice guideline", "EAU guidelines"]),
     ("The CBT guidelines handout; MAXIMUS guideline: none; a guideline.", []),  # initials that name no guideline
     ("Guidelines vary.", []),
+    # joint guidelines, their year and a topic word
+    ("Per the 2017 ACC/AHA guideline and the VA/DoD guideline.", ["2017 ACC/AHA guideline", "VA/DoD guideline"]),
+    ("The 2013 AHA/ACC/TOS obesity guideline applies.", ["2013 AHA/ACC/TOS obesity guideline"]),
+    ("The AUA/SUFU guideline; the CBT/PT guideline.", ["AUA/SUFU guideline"]),
 ])
 def test_guideline_initials_cites_a_societys_guideline(text, citations):
     from nlp.ner.components import GuidelineInitials

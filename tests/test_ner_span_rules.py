@@ -85,6 +85,10 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Home health nursing 2 hours per day x 14 days is not medically necessary.", "x 14", []),
     ("Panic attacks fell to about twice a week.", "a week", []),
     ("Nightmares decreased to about once a week.", "a week", []),
+    # a procedure code is no frequency: its quantity is the count; a drug's packs are none
+    ("Therapeutic exercise 97110 x 12 was requested.", "97110 x 12", ["x 12"]),
+    ("Voltaren 1% gel 100gm x 3 is not medically necessary.", "x 3", []),
+    ("She was given Voltaren gel, 100 gram tubes x 3.", "x 3", []),
 ])
 def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, expected):
     assert _shaped(text, model_span) == expected

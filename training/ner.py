@@ -336,7 +336,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   duration_not_course, guideline_end_abbreviations, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_single_words, guideline_stop_words,
                                   ordinary_words,
-                                  request_quantity_pattern, ruler_patterns, unknown_drug_endings)
+                                  request_quantity_not_for, request_quantity_pattern, ruler_patterns,
+                                  unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
     from nlp.ner.tokenizer import blank_pipeline
 
@@ -362,7 +363,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         grammar = count_grammar()
         pipe.add_pipe("imr_count_shaper", config=grammar, after="imr_drug_name_suffixes")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern(),
-                                                      "counts": grammar["counts"], "not_counts": grammar["not_counts"]},
+                                                      "counts": grammar["counts"], "not_counts": grammar["not_counts"],
+                                                      "not_for": request_quantity_not_for()},
                       after="imr_count_shaper")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),

@@ -156,7 +156,10 @@ class GuidelineInitials:
     """GUIDELINE spans for a society's guideline cited by its initials ("the AUA guideline", "the
     APA practice guideline") where no entity is yet; source OTHER by the normalizer. It looks only at
     the words before "guideline(s)"; `initials` is the regular expression of those initials,
-    `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml)."""
+    `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml). Joint
+    guidelines join their societies' initials with slashes ("the ACC/AHA guideline", "VA/DoD
+    guideline"), may name their year before them and one lower-case topic word after them ("the
+    2013 AHA/ACC/TOS obesity guideline")."""
 
     HEADS = ("guideline", "guidelines")
 
@@ -177,13 +180,22 @@ class GuidelineInitials:
         found = []
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
-            if i < 0 or taken.intersection(range(i, j + 1)):
+            if i >= 1 and doc[i].is_lower and doc[i].is_alpha and self._names_initials(doc[i - 1].text):
+                i -= 1  # a topic word: "AHA/ACC/TOS obesity guideline"
+            if i < 0 or not self._names_initials(doc[i].text):
                 continue
-            text = doc[i].text
-            if self.initials.fullmatch(text) and text not in self.not_initials:
-                found.append(Span(doc, i, j + 1, label="GUIDELINE"))
+            while i >= 2 and doc[i - 1].text == "/" and self._names_initials(doc[i - 2].text):
+                i -= 2  # "ACC/AHA", "VA/DoD"
+            if i >= 1 and _YEAR.fullmatch(doc[i - 1].text):
+                i -= 1  # "the 2017 ACC/AHA guideline"
+            if taken.intersection(range(i, j + 1)):
+                continue
+            found.append(Span(doc, i, j + 1, label="GUIDELINE"))
         _add_entities(doc, found)
         return doc
+
+    def _names_initials(self, text: str) -> bool:
+        return self.initials.fullmatch(text) is not None and text not in self.not_initials
 
 
 @Language.factory("imr_guideline_initials", default_config={"initials": "(?!)", "not_initials": []})
@@ -637,10 +649,12 @@ class RequestQuantity:
     Spans never overlap (SPEC section 2): an entity that starts before the heading and runs into
     the quantity (a sentence cut short before the heading: "... per the Official Disability" +
     the heading) is cut where the heading starts, since a heading begins a new item; the quantity
-    is skipped when it would still overlap an entity."""
+    is skipped when it would still overlap an entity. A request that `not_for` finds in its heading
+    (an injection or a block: SPEC section 2 counts no injections) has no count."""
 
-    def __init__(self, pattern: str, counts: list[str] = (), not_counts: list[str] = ()):
+    def __init__(self, pattern: str, counts: list[str] = (), not_counts: list[str] = (), not_for: str = r"(?!)"):
         self.pattern = re.compile(pattern, re.I)
+        self.not_for = re.compile(not_for, re.I)
         self.counts = [re.compile(p, re.I) for p in counts]
         self.not_counts = [re.compile(p, re.I) for p in not_counts]
 
@@ -667,6 +681,8 @@ class RequestQuantity:
                 continue
             if any(e.label_ == "SESSION_COUNT" for e in in_heading):
                 continue  # the model (or a pattern) already marked it
+            if self.not_for.search(text, h.start, h.end):
+                continue
             found = self._quantity(text, h.start, h.end)
             if not found or any(e.start_char < found[1] and found[0] < e.end_char for e in in_heading):
                 continue
@@ -696,10 +712,11 @@ def _cut_before(ent: Span, char: int, token: int) -> Span | None:
     return Span(ent.doc, ent.start, end, label=ent.label_) if end > ent.start else None
 
 
-@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)", "counts": [], "not_counts": []})
+@Language.factory("imr_request_quantity", default_config={"pattern": r"(?!)", "counts": [], "not_counts": [],
+                                                         "not_for": r"(?!)"})
 def make_request_quantity(nlp: Language, name: str, pattern: str, counts: list[str],
-                          not_counts: list[str]) -> RequestQuantity:
-    return RequestQuantity(pattern, counts, not_counts)
+                          not_counts: list[str], not_for: str) -> RequestQuantity:
+    return RequestQuantity(pattern, counts, not_counts, not_for)
 
 
 def _within_longer(span: tuple[int, int], spans) -> bool:

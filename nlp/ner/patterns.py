@@ -113,6 +113,10 @@ def request_quantity_pattern() -> str:
     return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY"]
 
 
+def request_quantity_not_for() -> str:
+    return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY_NOT_FOR"]
+
+
 def ordinary_words() -> list[str]:
     """configs/lexicons/ordinary_words.txt (built by training/build_ordinary_words.py)."""
     text = (configs_dir() / "lexicons" / "ordinary_words.txt").read_text(encoding="utf-8")
