@@ -47,8 +47,10 @@ def test_tokenizer(text, tokens):
 def test_pipeline_order_and_extensions(ruler_pipeline):
     nlp = spacy.load(ruler_pipeline)
     assert nlp.pipe_names == ["imr_sections", "drug_ruler", "imr_package_tier_drugs", "entity_ruler",
-                              "imr_guideline_initials", "imr_citation_extender",
-                              "imr_citation_documents", "imr_drug_name_suffixes", "imr_count_shaper", "imr_entity_filter",
+                              "imr_guideline_initials", "imr_society_guidelines", "imr_article_citations",
+                              "imr_citation_extender",
+                              "imr_citation_documents", "imr_drug_name_suffixes", "imr_drug_combinations",
+                              "imr_count_shaper", "imr_entity_filter",
                               "imr_request_quantity", "imr_entity_normalizer", "imr_count_roles"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
@@ -557,6 +559,66 @@ def test_package_tier_drugs_tags_tier_names_where_no_entity_is(text, drugs):
     ruler.add_patterns([{"label": "DRUG", "pattern": "Norco"}])
     doc = PackageTierDrugs()(ruler(nlp(text)))
     assert [e.text for e in doc.ents if e.label_ == "DRUG"] == drugs
+
+
+@pytest.mark.parametrize("text, citations", [
+    ("The National Institute for Health and Care Excellence (NICE) guideline on post-traumatic stress disorder both "
+     "identify it.", ["National Institute for Health and Care Excellence (NICE) guideline on post-traumatic stress disorder"]),
+    ("and the U.S. Preventive Services Task Force (USPSTF) recommendation on weight loss interventions for adults "
+     "with obesity (2018) assigns a grade B.",
+     ["U.S. Preventive Services Task Force (USPSTF) recommendation on weight loss interventions for adults with "
+      "obesity (2018)"]),
+    ("Decision based on Non-MTUS Citation North American Spine Society (NASS) Evidence-Based Clinical Guidelines for "
+     "Multidisciplinary Spine Care: Diagnosis and Treatment (2012).",
+     ["North American Spine Society (NASS) Evidence-Based Clinical Guidelines for Multidisciplinary Spine Care: "
+      "Diagnosis and Treatment (2012)"]),
+    ("the American Urological Association (AUA) guideline on erectile dysfunction was applied.",
+     ["American Urological Association (AUA) guideline on erectile dysfunction"]),
+    # a body alone is no guideline; initials that its name does not hold are no body's
+    ("The American Urological Association (AUA) met in May.", []),
+    ("He saw Dr. Smith (QME) guideline-wise.", []),
+    ("Range of Motion (ROM) guidelines vary.", []),
+])
+def test_society_guidelines_cite_a_body_named_in_full_with_its_initials(text, citations):
+    from nlp.ner.components import SocietyGuidelines
+    from nlp.ner.patterns import society_guidelines
+
+    doc = SocietyGuidelines(**society_guidelines())(blank_pipeline()(text))
+    assert [e.text for e in doc.ents if e.label_ == "GUIDELINE"] == citations
+
+
+def test_article_citations_take_the_models_drug_guesses_on_authors_names_but_no_known_drug():
+    from nlp.ner.components import ArticleCitations
+    from nlp.ner.patterns import article_citation
+
+    text = "Per Sihvonen et al. (2013) and O\u2019Brien and colleagues (2010); Norco and Soma (2014) were tried."
+    doc = blank_pipeline()(text)
+    doc.ents = [doc.char_span(text.index(w), text.index(w) + len(w), "DRUG") for w in ("Sihvonen", "Norco", "Soma")]
+    doc = ArticleCitations(article_citation())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Sihvonen et al. (2013)", "GUIDELINE"), ("O\u2019Brien and colleagues (2010)", "GUIDELINE"),
+        ("Norco", "DRUG"), ("Soma", "DRUG")]
+
+
+@pytest.mark.parametrize("text, drugs, expected", [
+    # a slash combination without doses is one DRUG (SPEC section 2), however many parts
+    ("a ketamine/gabapentin/clonidine cream", ["ketamine", "gabapentin", "clonidine"], ["ketamine/gabapentin/clonidine"]),
+    ("flurbiprofen/cyclobenzaprine/menthol cream", ["flurbiprofen/cyclobenzaprine", "menthol"],
+     ["flurbiprofen/cyclobenzaprine/menthol"]),
+    # with doses in between, or a spaced slash, they stay two
+    ("flurbiprofen 20%/cyclobenzaprine 10%", ["flurbiprofen", "cyclobenzaprine"], ["flurbiprofen", "cyclobenzaprine"]),
+    ("baclofen / tizanidine", ["baclofen", "tizanidine"], ["baclofen", "tizanidine"]),
+])
+def test_drug_combinations_join_drugs_of_a_bare_slash(text, drugs, expected):
+    from nlp.ner.components import DrugCombinations
+
+    doc = blank_pipeline()(text)
+    doc.ents = [doc.char_span(text.index(d), text.index(d) + len(d), "DRUG") for d in drugs]
+    doc = DrugCombinations()(doc)
+    assert [e.text for e in doc.ents] == expected
+    from nlp.normalizers import normalize_drug
+
+    assert normalize_drug(doc.ents[0].text) is not None
 
 
 @pytest.mark.parametrize("text, citations", [

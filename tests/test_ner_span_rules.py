@@ -628,6 +628,15 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     ("Per the AUA guideline, tamsulosin is a first-line option.", ["AUA guideline"]),
     ("The APA practice guideline supports continuation.", ["APA practice guideline"]),
     ("Her CBT guidelines handout was reviewed, and the ODG applies.", ["ODG"]),
+    # a body named in full with its initials; FDA communications; articles by authors and year
+    ("Per the American Urological Association (AUA) guideline on erectile dysfunction, a history is taken.",
+     ["American Urological Association (AUA) guideline on erectile dysfunction"]),
+    ("Under the FDA prescribing information, it is contraindicated.", ["FDA prescribing information"]),
+    ("The FDA's 2013 drug safety communication reported it.", ["FDA's 2013 drug safety communication"]),
+    ("This agrees with the trial of Sihvonen et al. (2013) and with Mirza and Deyo (2007).",
+     ["Sihvonen et al. (2013)", "Mirza and Deyo (2007)"]),
+    ("The Cochrane review found moderate evidence; the ACR Appropriateness Criteria take radiographs first.",
+     ["Cochrane review", "ACR Appropriateness Criteria"]),
 ])
 def test_sources_that_are_no_state_guideline_are_cited_whole(sentence, citations):
     from nlp.ner.runtime import load_pipeline

@@ -1,9 +1,10 @@
 """NER training: corpus → DocBins → `spacy train configs/ner.cfg` → the assembled pipeline.
 
 The assembled pipeline is: imr_sections → tok2vec → drug_ruler → imr_package_tier_drugs → ner →
-imr_citation_trimmer → entity_ruler → imr_guideline_initials → imr_citation_extender →
-imr_citation_documents → imr_drug_name_suffixes → imr_count_shaper → imr_entity_filter →
-imr_request_quantity → imr_entity_normalizer → imr_count_roles.
+imr_citation_trimmer → entity_ruler → imr_guideline_initials → imr_society_guidelines →
+imr_article_citations → imr_citation_extender → imr_citation_documents → imr_drug_name_suffixes →
+imr_drug_combinations → imr_count_shaper → imr_entity_filter → imr_request_quantity → imr_entity_normalizer →
+imr_count_roles.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
@@ -335,7 +336,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
                                   duration_not_course, guideline_end_abbreviations, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_single_words, guideline_stop_words,
-                                  ordinary_words,
+                                  ordinary_words, society_guidelines, article_citation,
                                   request_quantity_not_for, request_quantity_pattern, ruler_patterns,
                                   unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -354,14 +355,17 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest = pipe.add_pipe("entity_ruler", config={"overwrite_ents": False}, **({"after": "ner"} if has_ner else {}))
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_guideline_initials", config=guideline_initials(), after="entity_ruler")
+        pipe.add_pipe("imr_society_guidelines", config=society_guidelines(), after="imr_guideline_initials")
+        pipe.add_pipe("imr_article_citations", config={"pattern": article_citation()}, after="imr_society_guidelines")
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words(),
                                                        "field_tails": citation_field_tails()},
-                      after="imr_guideline_initials")
+                      after="imr_article_citations")
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
         pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},
                       after="imr_citation_documents")
+        pipe.add_pipe("imr_drug_combinations", after="imr_drug_name_suffixes")
         grammar = count_grammar()
-        pipe.add_pipe("imr_count_shaper", config=grammar, after="imr_drug_name_suffixes")
+        pipe.add_pipe("imr_count_shaper", config=grammar, after="imr_drug_combinations")
         pipe.add_pipe("imr_request_quantity", config={"pattern": request_quantity_pattern(),
                                                       "counts": grammar["counts"], "not_counts": grammar["not_counts"],
                                                       "not_for": request_quantity_not_for()},

@@ -4,11 +4,15 @@
   keeps the result on `doc._.layout` (medspaCy-style: sections are plain data on the Doc).
 - `imr_citation_trimmer`: cuts a GUIDELINE entity of the model at a word that cannot belong to
   a citation ("cited", "above", "recommend": configs/ner/ruler_patterns.yaml).
+- `imr_guideline_initials`, `imr_society_guidelines`: a society's guideline by its initials ("the AUA
+  guideline") or its full name with the initials ("... Association (AUA) guideline on ...").
+- `imr_article_citations`: an article cited by its authors and year ("Katz et al. (2013)").
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
 - `imr_citation_documents`: one GUIDELINE per cited document; in a guideline field the citation
   runs to its sentence's end, a drug named there included.
 - `imr_drug_name_suffixes`: a DRUG entity takes in the salt and release words after it.
+- `imr_drug_combinations`: DRUG entities joined by a bare slash are one DRUG.
 - `imr_count_shaper`: gives each SESSION_COUNT the extent of the count grammar
   (configs/ner/count_grammar.yaml) and drops frequencies and numbers that are no count.
 - `imr_request_quantity`: the "QUANTITY: 6.00" of a non-drug request's heading is a SESSION_COUNT.
@@ -201,6 +205,167 @@ class GuidelineInitials:
 @Language.factory("imr_guideline_initials", default_config={"initials": "(?!)", "not_initials": []})
 def make_guideline_initials(nlp: Language, name: str, initials: str, not_initials: list[str]) -> GuidelineInitials:
     return GuidelineInitials(initials, not_initials)
+
+
+class SocietyGuidelines:
+    """GUIDELINE spans for a guideline named by its body in full with the body's initials in
+    parentheses ("the National Institute for Health and Care Excellence (NICE) guideline on
+    post-traumatic stress disorder", "North American Spine Society (NASS) Evidence-Based Clinical
+    Guidelines for ... (2012)", "U.S. Preventive Services Task Force (USPSTF) recommendation on ...").
+
+    The body's name is the run of capitalized words and `connectors` before "(INITIALS)" whose
+    first letters hold the initials in order, from the farthest word where they start (at most one
+    word more than the initials have capitals: "Non-MTUS Citation" before a name is not part of
+    it); after the initials, up to `max_kind_words` capitalized words and one of `kinds`
+    ("guideline", "recommendation", "criteria") are required (a body alone cites no guideline).
+    A topic after "on" or "for" follows: capitalized words with `topic_connectors` as a title
+    writes them, or up to `max_topic_words` lower-case words before one of `topic_stop_words`;
+    then a year in parentheses. Entities inside the span give way to it; one that crosses its
+    bounds keeps it from being added."""
+
+    def __init__(self, kinds: list[str], connectors: list[str], topic_connectors: list[str],
+                 topic_stop_words: list[str], max_kind_words: int = 4, max_topic_words: int = 8,
+                 max_name_words: int = 12):
+        self.kinds = frozenset(k.lower() for k in kinds)
+        self.connectors = frozenset(connectors)
+        self.topic_connectors = frozenset(topic_connectors)
+        self.topic_stop = frozenset(w.lower() for w in topic_stop_words)
+        self.max_kind_words, self.max_topic_words, self.max_name_words = max_kind_words, max_topic_words, max_name_words
+
+    @staticmethod
+    def _capitals(text: str) -> str:
+        return "".join(c for c in text if c.isupper())
+
+    @staticmethod
+    def _initial(token) -> str:
+        if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?\.?", token.text):  # "U.S."
+            return token.text.replace(".", "")
+        return token.text[0]
+
+    def _name_start(self, doc: Doc, close_paren: int, initials: str) -> int | None:
+        words = []  # positions of the name's capitalized words, nearest first
+        i = close_paren - 3
+        while i >= 0 and close_paren - 3 - i < self.max_name_words:
+            t = doc[i]
+            if t.text[:1].isupper() and not t.is_punct:
+                words.append(i)
+            elif t.text not in self.connectors:
+                break
+            i -= 1
+        best = None
+        for n in range(1, len(words) + 1):
+            if n > len(initials) + 1:
+                break
+            letters = "".join(self._initial(doc[j]) for j in reversed(words[:n])).upper()
+            if letters[0] == initials[0] and self._subsequence(initials, letters):
+                best = words[n - 1]
+        return best
+
+    @staticmethod
+    def _subsequence(needle: str, hay: str) -> bool:
+        it = iter(hay)
+        return all(c in it for c in needle)
+
+    def _kind_end(self, doc: Doc, i: int) -> int | None:
+        for k in range(i, min(len(doc), i + self.max_kind_words + 1)):
+            if doc[k].lower_ in self.kinds:
+                return k + 1
+            if not (doc[k].is_title or doc[k].text == "-" or doc[k].text[:1].isupper()):
+                return None
+        return None
+
+    def _topic_end(self, doc: Doc, i: int) -> int:
+        if i + 1 >= len(doc) or doc[i].lower_ not in ("on", "for"):
+            return i
+        k = i + 1 + (doc[i + 1].lower_ == "the")
+        if k >= len(doc):
+            return i
+        end = k
+        if doc[k].text[:1].isupper():  # a title: capitalized words and the small words between them
+            while end < len(doc) and end - k < 30 and "\n\n" not in doc[end].text and (
+                    doc[end].text[:1].isupper() or doc[end].text in self.topic_connectors or doc[end].text == "-"):
+                end += 1
+        else:
+            while end < len(doc) and end - k < self.max_topic_words and (doc[end].is_lower or doc[end].text == "-") \
+                    and doc[end].lower_ not in self.topic_stop:
+                end += 1
+        while end > k and (doc[end - 1].text in self.topic_connectors or doc[end - 1].text == "-"):
+            end -= 1
+        return end if end > k else i
+
+    @staticmethod
+    def _year_end(doc: Doc, i: int) -> int:
+        if i + 2 < len(doc) and doc[i].text == "(" and _YEAR.fullmatch(doc[i + 1].text) and doc[i + 2].text == ")":
+            return i + 3
+        return i
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = []
+        for i in range(2, len(doc)):
+            if doc[i].text != ")" or doc[i - 2].text != "(":
+                continue
+            initials = self._capitals(doc[i - 1].text)
+            if len(initials) < 2 or not re.fullmatch(r"[A-Z][A-Za-z]{1,7}", doc[i - 1].text):
+                continue
+            start = self._name_start(doc, i, initials)
+            end = self._kind_end(doc, i + 1) if start is not None else None
+            if end is None:
+                continue
+            found.append(Span(doc, start, self._year_end(doc, self._topic_end(doc, end)), label="GUIDELINE"))
+        if not found:
+            return doc
+        ents = list(doc.ents)
+        for span in found:
+            crossing = [e for e in ents if e.start < span.end and span.start < e.end
+                        and not (span.start <= e.start and e.end <= span.end)]
+            if crossing:
+                continue
+            ents = [e for e in ents if not (span.start <= e.start and e.end <= span.end)] + [span]
+        doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("imr_society_guidelines", default_config={"kinds": [], "connectors": [], "topic_connectors": [],
+                                                           "topic_stop_words": [], "max_kind_words": 4,
+                                                           "max_topic_words": 8, "max_name_words": 12})
+def make_society_guidelines(nlp: Language, name: str, kinds: list[str], connectors: list[str],
+                            topic_connectors: list[str], topic_stop_words: list[str], max_kind_words: int,
+                            max_topic_words: int, max_name_words: int) -> SocietyGuidelines:
+    return SocietyGuidelines(kinds, connectors, topic_connectors, topic_stop_words, max_kind_words, max_topic_words,
+                             max_name_words)
+
+
+class ArticleCitations:
+    """GUIDELINE spans for an article cited by its authors and year ("Katz et al. (2013)", "Mirza and
+    Deyo (2007)"; `pattern`, configs/ner/ruler_patterns.yaml). Authors' names are no drugs: a DRUG
+    of the model the lexicon does not know gives way to the citation (the model guesses drug names
+    from their endings); any other entity there keeps it from being added."""
+
+    def __init__(self, pattern: str):
+        self.pattern = re.compile(pattern)
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = letter_text(doc)
+        ents = list(doc.ents)
+        changed = False
+        for m in self.pattern.finditer(text):
+            span = doc.char_span(m.start(), m.end(), label="GUIDELINE")
+            if span is None:
+                continue
+            there = [e for e in ents if e.start < span.end and span.start < e.end]
+            if any(e.label_ != "DRUG" or normalize_drug(e.text) is not None or e.start < span.start or e.end > span.end
+                   for e in there):
+                continue
+            ents = sorted([e for e in ents if e not in there] + [span], key=lambda e: e.start)
+            changed = True
+        if changed:
+            doc.ents = ents
+        return doc
+
+
+@Language.factory("imr_article_citations", default_config={"pattern": r"(?!)"})
+def make_article_citations(nlp: Language, name: str, pattern: str) -> ArticleCitations:
+    return ArticleCitations(pattern)
 
 
 class CitationExtender:
@@ -396,9 +561,12 @@ class CitationDocuments:
     @staticmethod
     def _with_leading_year(doc: Doc, ent: Span) -> Span:
         """"the 2016 MTUS Chronic Pain Medical Treatment Guidelines": the document's year before its
-        name is part of it (SPEC: a document named with its year stays one span)."""
+        name is part of it (SPEC: a document named with its year stays one span); before a body's
+        name it dates the body's document ("the 1998 National Heart, Lung, and Blood Institute
+        (NHLBI) Clinical Guidelines"), which is named without it."""
         if (ent.label_ == "GUIDELINE" and ent.start >= 2 and _YEAR.fullmatch(doc[ent.start - 1].text)
-                and doc[ent.start - 2].lower_ == "the" and names_a_source(ent.text)):
+                and doc[ent.start - 2].lower_ == "the" and names_a_source(ent.text)
+                and normalize_guideline(ent.text).get("source") != "OTHER"):
             return Span(doc, ent.start - 1, ent.end, label="GUIDELINE")
         return ent
 
@@ -631,6 +799,38 @@ class DrugNameSuffixes:
 @Language.factory("imr_drug_name_suffixes", default_config={"suffix_words": []})
 def make_drug_name_suffixes(nlp: Language, name: str, suffix_words: list[str]) -> DrugNameSuffixes:
     return DrugNameSuffixes(suffix_words)
+
+
+class DrugCombinations:
+    """DRUG entities joined by a bare slash are one DRUG (SPEC section 2: "a slash combination
+    without doses is one DRUG"): "ketamine/gabapentin/clonidine" as a compounded cream names it,
+    where the model and the lexicon found each part. Merged only where the lexicon knows the
+    combination (each part a drug), so its normalization stays defined; with doses in between
+    ("flurbiprofen 20%/cyclobenzaprine 10%") the parts are not adjacent and stay two."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        from nlp.normalizers import normalize_drug
+
+        ents = list(doc.ents)
+        out: list[Span] = []
+        for ent in ents:
+            prev = out[-1] if out else None
+            if (prev is not None and ent.label_ == prev.label_ == "DRUG" and ent.start == prev.end + 1
+                    and doc[prev.end].text == "/" and not doc[prev.end - 1].whitespace_
+                    and not doc[prev.end].whitespace_):
+                joined = Span(doc, prev.start, ent.end, label="DRUG")
+                if normalize_drug(joined.text) is not None:
+                    out[-1] = joined
+                    continue
+            out.append(ent)
+        if len(out) < len(ents):
+            doc.ents = out
+        return doc
+
+
+@Language.factory("imr_drug_combinations")
+def make_drug_combinations(nlp: Language, name: str) -> DrugCombinations:
+    return DrugCombinations()
 
 
 _DURATION_UNITS = frozenset({"week", "weeks", "month", "months", "day", "days"})

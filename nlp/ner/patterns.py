@@ -149,6 +149,15 @@ def guideline_initials() -> dict:
     return {"initials": str(cfg["initials"]), "not_initials": [str(w) for w in cfg["not_initials"]]}
 
 
+def article_citation() -> str:
+    return load_yaml("ner/ruler_patterns.yaml")["ARTICLE_CITATION"]
+
+
+def society_guidelines() -> dict:
+    """Config of imr_society_guidelines."""
+    return dict(load_yaml("ner/ruler_patterns.yaml")["SOCIETY_GUIDELINES"])
+
+
 def guideline_measure_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_MEASURE_WORDS"])
 
