@@ -230,6 +230,7 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("He relied on the MTUS only.", "MTUS only", "MTUS"),
     ("No MTUS provisions for this item apply.", "MTUS provisions for this item", "MTUS"),
     ("It is not recommended by the ODG over other heat therapies.", "ODG over", "ODG"),
+    ("He found the referenced section of the MTUS applicable and relevant.", "MTUS applicable and relevant", "MTUS"),
     # the sentence's period is not the citation's; an abbreviation's or an initial's is
     ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
      "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",

@@ -433,6 +433,14 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
      "ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("MTUS", [78]), ("ODG", [])]),
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "relied on ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("ODG", [])]),
+    # ... so has one who found its referenced section of the MTUS applicable (the MTUS named there is
+    # no further citation); one who found no section applicable has not
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "found the referenced section of the MTUS applicable and relevant to the issue at dispute.\nDecision rationale: "
+     "No.", [("MTUS", [78])], [("MTUS", [78])]),
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "found that no section of the MTUS was applicable. ODG Pain.\nDecision rationale: No.", [("MTUS", [78])],
+     [("MTUS", []), ("ODG", [])]),
 ])
 def test_which_mentions_an_item_cites(fields, claims, reviewer):
     text = normalize_text(ONE_ITEM_2015.format(fields=fields))
