@@ -89,6 +89,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Therapeutic exercise 97110 x 12 was requested.", "97110 x 12", ["x 12"]),
     ("Voltaren 1% gel 100gm x 3 is not medically necessary.", "x 3", []),
     ("She was given Voltaren gel, 100 gram tubes x 3.", "x 3", []),
+    ("Functional restoration program, 5 days a week for 4 weeks: Upheld", "4 weeks", []),
 ])
 def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, expected):
     assert _shaped(text, model_span) == expected
