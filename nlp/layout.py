@@ -77,6 +77,8 @@ def _cfg():
         "layouts": cfg["layouts"],
         "sections": cfg["sections"],
         "headings": {k: [_ci(p) for p in v] for k, v in cfg["item_headings"].items()},
+        "headings_before_field": {k: [_ci(p) for p in v] for k, v in (cfg.get("item_headings_before_field") or {}).items()},
+        "field_labels": tuple(_collapse(x).lower() for labels in cfg["item_fields"].values() for x in labels),
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
@@ -153,7 +155,16 @@ def _split_request(text: str, para: tuple[int, int], before: list[tuple[int, int
 _ORIGINAL_LOOKBACK = 2  # paragraphs before a "remaining portion" heading that may state the original request
 
 
+def _opens_field(text: str, para: tuple[int, int]) -> bool:
+    """Does the paragraph begin with an item's field label ("Medical Treatment Guideline(s) Relied
+    Upon by the Expert Reviewer:")?"""
+    return _collapse(text[para[0]:para[1]]).lower().startswith(_cfg()["field_labels"])
+
+
 def _item_headings(text: str, fmt: str, start: int, end: int):
+    """The item headings of the first pattern that finds any; failing all, those of
+    `item_headings_before_field` whose next paragraph opens an item field (a bare numbered request,
+    "1. Pre-surgical psychological evaluation", is a heading only there)."""
     paras = [p for p in _paragraphs(text) if start <= p[0] < end]
     formats = [fmt] if fmt != UNKNOWN else list(_cfg()["headings"])
     for name in formats:
@@ -163,6 +174,12 @@ def _item_headings(text: str, fmt: str, start: int, end: int):
                 m = pat.match(text[s:e])
                 if m:
                     found.append((i, s, e, m))
+            if found:
+                return paras, found
+    for name in formats:
+        for pat in _cfg()["headings_before_field"].get(name, []):
+            found = [(i, s, e, m) for i, (s, e) in enumerate(paras[:-1])
+                     if (m := pat.match(text[s:e])) and _opens_field(text, paras[i + 1])]
             if found:
                 return paras, found
     return paras, []

@@ -453,6 +453,22 @@ def test_which_mentions_an_item_cites(fields, claims, reviewer):
     assert got == {"claims_administrator": claims, "reviewer": reviewer}
 
 
+def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
+    """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
+    when no other heading form is, and only where an item field follows it; its decision is the
+    numbered determination's up front."""
+    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
+    text = text.replace("1) Regarding the request for ProSom:", "1. ProSom").replace(
+        "2) Regarding the request for cognitive behavioral therapy (36 sessions):",
+        "2. Cognitive behavioral therapy (36 sessions)")
+    layout = parse_layout(text)
+    assert [(it.request, it.decision) for it in layout.items] == [
+        ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
+    assert all(it.reviewer is not None and it.rationale is not None for it in layout.items)
+    # a numbered line that no field follows is no heading
+    assert parse_layout(text.replace("1. ProSom", "1. ProSom\n\nThe patient was seen.")).items[0].request != "ProSom"
+
+
 def test_a_notice_item_heading_may_be_the_numbered_request_alone():
     """A dwc_2013_notice item headed by its numbered request and a colon ("1. ProSom:") takes its
     decision from the numbered determination up front."""
