@@ -85,6 +85,7 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Home health nursing 2 hours per day x 14 days is not medically necessary.", "x 14", []),
     ("Panic attacks fell to about twice a week.", "a week", []),
     ("Nightmares decreased to about once a week.", "a week", []),
+    ("His Pain Disability Index was 58 versus 55.", "58 versus 55", []),
     # a procedure code is no frequency: its quantity is the count; a drug's packs are none
     ("Therapeutic exercise 97110 x 12 was requested.", "97110 x 12", ["x 12"]),
     ("Voltaren 1% gel 100gm x 3 is not medically necessary.", "x 3", []),
@@ -395,6 +396,12 @@ def _letter(field: str) -> str:
      "pages 98-99, a guideline adopted by the state.",
      [("MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy, page 22", "GUIDELINE")],
      ["MTUS Chronic Pain Medical Treatment Guidelines, Aquatic therapy, page 22; Physical medicine, pages 98-99"]),
+    # the model's citation that runs on into what the sentence says of it gives way to the list
+    ("The Claims Administrator based its decision on the Official Disability Guidelines (ODG), Pain Chapter, NSAIDs, "
+     "a Medical Treatment Guideline (MTG) that is not part of the MTUS.",
+     [("Official Disability Guidelines (ODG), Pain Chapter, NSAIDs, a Medical Treatment Guideline (MTG)", "GUIDELINE"),
+      ("MTUS", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG), Pain Chapter, NSAIDs", "MTUS"]),
     # a comma before a source's name starts another document
     ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16, MTUS Chronic "
      "Pain Medical Treatment Guidelines Duloxetine (Cymbalta) Page(s): 43-44.",
@@ -604,6 +611,8 @@ def test_a_drug_word_as_a_measure_or_a_procedure_name_is_no_drug():
     ("He then had four more follow-up visits and 2 supportive visits.", ["four more follow-up visits",
                                                                          "2 supportive visits"]),
     ("Cortisone injections times 3 were given.", []),
+    # a date before a service is no count of it
+    ("Chiropractic daily notes, 11/2014 to 04/2015 Acupuncture treatment notes (6 visits), 01/2015.", ["6 visits"]),
 ])
 def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, counts):
     from nlp.ner.runtime import load_pipeline

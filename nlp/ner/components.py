@@ -598,6 +598,7 @@ class CitationDocuments:
                         lead = s + len(text[s:e]) - len(text[s:e].lstrip(": \n"))
                     end = s + len(text[s:e].rstrip())
                     end = end - 1 if text[end - 1:end] == "." else end  # the sentence's period is not the citation's
+                    sentence_end = end
                     tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
                     end = tail.start() if tail else end
                     inside = [x for x in ents if x.start_char < end and lead < x.end_char]
@@ -608,8 +609,10 @@ class CitationDocuments:
                         continue  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
                     if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
                         continue  # a field's first sentence is a citation list only when it opens with one
-                    if any(x.start_char < s or x.end_char > end for x in inside):
+                    if any(x.start_char < s or x.end_char > sentence_end for x in inside):
                         continue  # an entity crosses the sentence's bounds: leave it to the model
+                    # (one that runs on into what the sentence says of the list, "..., NSAIDs, a Medical
+                    # Treatment Guideline (MTG) that is not part of the MTUS", gives way to the list)
                     spans = []
                     for a, b in self._documents(text, lead, end):
                         span = doc.char_span(a, b, label="GUIDELINE", alignment_mode="contract")
