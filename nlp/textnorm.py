@@ -250,12 +250,36 @@ def _at_paragraph_start(out: list[str]) -> bool:
     return not out or out[-1] == "\n\n"
 
 
+def _without_page_breaks(lines: list[_Line]) -> list[_Line]:
+    """`lines` without the page-break lines ("Page 4 of 5", a running footer); where one interrupts a
+    sentence ("..., pages 56-57 and" / footer / "the Non-MTUS ..."), the blank lines around it go
+    too, so that the sentence goes on as one paragraph."""
+    page_breaks = _markers()[5]
+    out: list[_Line] = []
+    k, n = 0, len(lines)
+    while k < n:
+        if not any(p.match(lines[k].text) for p in page_breaks):
+            out.append(lines[k])
+            k += 1
+            continue
+        j = k
+        while j < n and (not lines[j].text.strip() or any(p.match(lines[j].text) for p in page_breaks)):
+            j += 1  # the break with the blank lines after it
+        prev = next((ln.text.rstrip() for ln in reversed(out) if ln.text.strip()), "")
+        if prev and not _SENTENCE_END.search(prev) and not prev.endswith(":") and j < n:
+            while out and not out[-1].text.strip():
+                out.pop()  # the sentence goes on: no paragraph break around the page break
+            k = j
+        else:
+            k += 1
+    return out
+
+
 def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
     """Paragraphs as lists of pieces (original text, its offset, glued to the piece before)."""
     pages = _drop_page_furniture(_pages(text))
     # A page break is a line break inside the paragraph it interrupts, unless blank.
-    page_breaks = _markers()[5]
-    lines = [ln for page in pages for ln in page if not any(p.match(ln.text) for p in page_breaks)]
+    lines = _without_page_breaks([ln for page in pages for ln in page])
     lines = _without_repeated_headers(lines)
     paragraphs = []
     for block in _blocks(lines):

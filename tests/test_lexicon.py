@@ -123,6 +123,11 @@ def test_cached(lex):
         ("Cytotec 200mcg", ("misoprostol", "other")),
         ("Fetzima", ("levomilnacipran", "antidepressant")),
         ("hydroxyzine pamoate 25mg", ("hydroxyzine", "other")),
+        # seed drugs of session 22 (written letters named them; the package dictionary lacks the brands)
+        ("Imdur 30 mg", ("isosorbide mononitrate", "other")),
+        ("Symbicort", ("budesonide/formoterol", "other")),
+        ("Advair Diskus", ("fluticasone/salmeterol", "other")),
+        ("TGHot", ("tramadol/gabapentin/menthol/camphor/capsaicin", "compounded")),
     ],
 )
 def test_lookup(lex, text, want):

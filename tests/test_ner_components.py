@@ -231,6 +231,8 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("No MTUS provisions for this item apply.", "MTUS provisions for this item", "MTUS"),
     ("It is not recommended by the ODG over other heat therapies.", "ODG over", "ODG"),
     ("He found the referenced section of the MTUS applicable and relevant.", "MTUS applicable and relevant", "MTUS"),
+    ("The ODG regard it as first-line.", "ODG regard", "ODG"),
+    ("It is half of the ODG total.", "ODG total", "ODG"),
     # the sentence's period is not the citation's; an abbreviation's or an initial's is
     ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
      "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",

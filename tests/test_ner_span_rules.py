@@ -86,6 +86,9 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Panic attacks fell to about twice a week.", "a week", []),
     ("Nightmares decreased to about once a week.", "a week", []),
     ("His Pain Disability Index was 58 versus 55.", "58 versus 55", []),
+    ("The notes from those visits are missing.", "those visits", []),
+    ("Requests: 3) psychiatric follow-up visits.", "3) psychiatric follow-up visits", []),
+    ("An 8 x 5 cm area failed to take.", "8 x 5", []),
     # a procedure code is no frequency: its quantity is the count; a drug's packs are none
     ("Therapeutic exercise 97110 x 12 was requested.", "97110 x 12", ["x 12"]),
     ("Voltaren 1% gel 100gm x 3 is not medically necessary.", "x 3", []),
@@ -629,6 +632,7 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     # an outcome measure is no guideline, however far the span runs; what a passing mention says of
     # a guideline is not its name; the document and what it is part of are one
     ("The Neck Disability Index was 38% and the ODG applies.", ["ODG"]),
+    ("Sincerely, Marcus D. Ellery, MD Medical Director\n\ncc: Department of Industrial Relations", []),
     ("Her Beck Depression Inventory fell from 29 to 22, and the ODG lists it.", ["ODG"]),
     ("Per the Postsurgical Treatment Guidelines of the MTUS, 24 visits are allowed.",
      ["Postsurgical Treatment Guidelines of the MTUS"]),

@@ -79,6 +79,17 @@ def test_a_page_line_in_mid_text_is_dropped_and_the_item_heading_after_it_kept()
                                    "based on ACOEM.")
 
 
+def test_a_running_footer_in_mid_sentence_goes_with_the_blank_lines_around_it():
+    """A footer (case number and page, a confidentiality line) set off by blank lines inside a
+    sentence: the sentence goes on as one paragraph; after a sentence's end the paragraph break stays."""
+    footer = "\n\n \nIMR Case No. CM15-0158870   -   Page 3 of 3 \nThis letter contains confidential medical " \
+             "information. Do not disclose. \n \n\n"
+    raw = "He relied on the MTUS, pages 56-57 and " + footer + "the ODG Pain Chapter. \n\n \nRationale: No. \n"
+    assert normalize_text(raw) == "He relied on the MTUS, pages 56-57 and the ODG Pain Chapter.\n\nRationale: No."
+    raw = "He relied on the MTUS, pages 56-57. " + footer + "The ODG agrees. \n"
+    assert normalize_text(raw) == "He relied on the MTUS, pages 56-57.\n\nThe ODG agrees."
+
+
 def test_running_header_removed_and_hyphenation_joined():
     page = "CM13-0001234 IMR Final Determination\nThe applicant under-\nwent treat-\nment for pain and"
     raw = page + "\f" + "CM13-0001234 IMR Final Determination\ndepression.\n"

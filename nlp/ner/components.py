@@ -966,8 +966,9 @@ class CountShaper:
     (absorbing other counts it covers, never another label). A span that overlaps no count form
     but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
-    and no unit word at all ("6-8" of a pain scale, a date), or that has no form and runs over
-    more than `max_formless_tokens` tokens (into a documents list), is dropped. A `sure_counts` form
+    and no unit word at all ("6-8" of a pain scale, a date), no number ("those visits") or an
+    unclosed parenthesis ("3) psychiatric follow-up visits" of a numbered list), or that has no
+    form and runs over more than `max_formless_tokens` tokens (into a documents list), is dropped. A `sure_counts` form
     (a frequency with its duration, the weeks of a named program) is a count even where the model
     found none: it is added within one paragraph, in place of the entities it contains."""
 
@@ -1044,8 +1045,9 @@ class CountShaper:
             forms = self._overlapping(self.counts, text, window, here)
             if not forms:
                 if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text) \
-                        or len(ent) > self.max_formless_tokens:
-                    changed = True  # not a count: dropped
+                        or len(ent) > self.max_formless_tokens or not any(t.like_num for t in ent) \
+                        or ent.text.count("(") != ent.text.count(")"):
+                    changed = True  # not a count ("those visits", a list's "3) ... visits"): dropped
                 else:
                     out.append(ent)
                 continue
