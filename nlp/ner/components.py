@@ -1028,17 +1028,19 @@ class CountShaper:
             recounted = self._counts_tagged_as_drugs(doc, text, ents)
             if any(a.label_ != b.label_ for a, b in zip(ents, recounted)):
                 doc.ents = ents = recounted
+        sure_spans: set[tuple[int, int]] = set()
         if self.sure:
             sure = self._with_sure_counts(doc, text, ents)
             if sure != ents:
+                sure_spans = {(e.start, e.end) for e in sure} - {(e.start, e.end) for e in ents}
                 doc.ents = ents = sure
         if not any(e.label_ == "SESSION_COUNT" for e in ents):
             return doc
         out: list[Span] = []
         changed = False
         for ent in ents:
-            if ent.label_ != "SESSION_COUNT":
-                out.append(ent)
+            if ent.label_ != "SESSION_COUNT" or (ent.start, ent.end) in sure_spans:
+                out.append(ent)  # (a sure form just added is a whole count already)
                 continue
             here = (ent.start_char, ent.end_char)
             window = _near(text, _sentence_bounds(text, *here), here)
