@@ -77,7 +77,8 @@ def _cfg():
         "layouts": cfg["layouts"],
         "sections": cfg["sections"],
         "headings": {k: [_ci(p) for p in v] for k, v in cfg["item_headings"].items()},
-        "headings_before_field": {k: [_ci(p) for p in v] for k, v in (cfg.get("item_headings_before_field") or {}).items()},
+        "headings_before_field": {k: [_ci(p) for p in v]
+                                  for k, v in (cfg.get("item_headings_before_field") or {}).items()},
         "field_labels": tuple(_collapse(x).lower() for labels in cfg["item_fields"].values() for x in labels),
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "original": _ci(cfg["partial_authorization"]["original"]),

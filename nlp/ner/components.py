@@ -812,8 +812,6 @@ class DrugCombinations:
     ("flurbiprofen 20%/cyclobenzaprine 10%") the parts are not adjacent and stay two."""
 
     def __call__(self, doc: Doc) -> Doc:
-        from nlp.normalizers import normalize_drug
-
         ents = list(doc.ents)
         out: list[Span] = []
         for ent in ents:
@@ -968,9 +966,10 @@ class CountShaper:
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
     and no unit word at all ("6-8" of a pain scale, a date), no number ("those visits") or an
     unclosed parenthesis ("3) psychiatric follow-up visits" of a numbered list), or that has no
-    form and runs over more than `max_formless_tokens` tokens (into a documents list), is dropped. A `sure_counts` form
-    (a frequency with its duration, the weeks of a named program) is a count even where the model
-    found none: it is added within one paragraph, in place of the entities it contains."""
+    form and runs over more than `max_formless_tokens` tokens (into a documents list), is
+    dropped. A `sure_counts` form (a frequency with its duration, the weeks of a named program)
+    is a count even where the model found none: it is added within one paragraph, in place of
+    the entities it contains, and keeps its extent."""
 
     def __init__(self, counts: list[str], not_counts: list[str], unit_words: str, sure_counts: list[str] = (),
                  max_formless_tokens: int = 1000, sure_anchor: str = r"week|wk|month"):
