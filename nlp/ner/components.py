@@ -299,14 +299,17 @@ class SocietyGuidelines:
             return i + 3
         return i
 
+    # "(NICE)", "(DoD)": found in the text, not token by token
+    _PARENTHESIZED = re.compile(r"\(([A-Z][A-Za-z]{1,7})\)")
+
     def __call__(self, doc: Doc) -> Doc:
         found = []
-        for i in range(2, len(doc)):
-            if doc[i].text != ")" or doc[i - 2].text != "(":
+        for m in self._PARENTHESIZED.finditer(letter_text(doc)):
+            initials = self._capitals(m.group(1))
+            span = doc.char_span(m.start(), m.end())
+            if len(initials) < 2 or span is None or len(span) != 3:
                 continue
-            initials = self._capitals(doc[i - 1].text)
-            if len(initials) < 2 or not re.fullmatch(r"[A-Z][A-Za-z]{1,7}", doc[i - 1].text):
-                continue
+            i = span.end - 1  # the closing parenthesis
             start = self._name_start(doc, i, initials)
             end = self._kind_end(doc, i + 1) if start is not None else None
             if end is None:
@@ -834,6 +837,11 @@ def make_drug_combinations(nlp: Language, name: str) -> DrugCombinations:
     return DrugCombinations()
 
 
+def _date_or_code(token) -> bool:
+    """A date ("11/2014") or four digits and more (the "0031759" of a case number): no count's number."""
+    return token.like_num and ("/" in token.text or token.is_digit and len(token.text) >= 4)
+
+
 _DURATION_UNITS = frozenset({"week", "weeks", "month", "months", "day", "days"})
 _CLAUSE_ENDS = frozenset({",", ";", ":", ".", "(", ")", "\n", "\n\n"})
 _SUPPLY_WORDS = frozenset({"coverage", "supply", "use", "prescription"})  # "3 months coverage of Viagra"
@@ -964,8 +972,9 @@ class CountShaper:
     (absorbing other counts it covers, never another label). A span that overlaps no count form
     but a `not_counts` form (a frequency alone, a dosing frequency), whose count form lies inside
     a longer `not_counts` form ("three visits" of "three visits per week"), or that has no form
-    and no unit word at all ("6-8" of a pain scale, a date), no number ("those visits") or an
-    unclosed parenthesis ("3) psychiatric follow-up visits" of a numbered list), or that has no
+    and no unit word at all ("6-8" of a pain scale, a date), no number ("those visits"), an
+    unclosed parenthesis ("3) psychiatric follow-up visits" of a numbered list) or a date's or a
+    code's digits ("11/2014 to 04/2015 Acupuncture treatment notes"), or that has no
     form and runs over more than `max_formless_tokens` tokens (into a documents list), is
     dropped. A `sure_counts` form (a frequency with its duration, the weeks of a named program)
     is a count even where the model found none: it is added within one paragraph, in place of
@@ -1047,8 +1056,8 @@ class CountShaper:
             if not forms:
                 if self._overlapping(self.not_counts, text, window, here) or not self.unit_words.search(ent.text) \
                         or len(ent) > self.max_formless_tokens or not any(t.like_num for t in ent) \
-                        or ent.text.count("(") != ent.text.count(")"):
-                    changed = True  # not a count ("those visits", a list's "3) ... visits"): dropped
+                        or ent.text.count("(") != ent.text.count(")") or any(map(_date_or_code, ent)):
+                    changed = True  # not a count ("those visits", a list's "3) ... visits", a date's): dropped
                 else:
                     out.append(ent)
                 continue
