@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "de2f53cf1077e6a601efb6f6ab32ab47b164a2c4b93122f1ad244b7ef72665ff"
+DEFAULT_BUNDLE_DIGEST = "fb6009edb36ba4307d7a9572be12401575eaecc48cdd01ec471dc16bb294f00c"
 _NOTICED: set = set()
 
 

@@ -233,6 +233,7 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("He found the referenced section of the MTUS applicable and relevant.", "MTUS applicable and relevant", "MTUS"),
     ("The ODG regard it as first-line.", "ODG regard", "ODG"),
     ("It is half of the ODG total.", "ODG total", "ODG"),
+    ("The ODG Knee & Leg Chapter likewise recommends it.", "ODG Knee & Leg Chapter likewise", "ODG Knee & Leg Chapter"),
     # the sentence's period is not the citation's; an abbreviation's or an initial's is
     ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
      "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
@@ -351,6 +352,10 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
      [("MTUS chronic pain guideline", "GUIDELINE")]),
     ("Per the MTUS-adopted ACOEM shoulder chapter, surgery is indicated.", "MTUS-adopted ACOEM", (),
      [("MTUS-adopted ACOEM shoulder chapter", "GUIDELINE")]),
+    # a drug topic closing the sentence, its generic in parentheses in lower case
+    ("Decision based on ODG Pain (Chronic), Pennsaid (diclofenac sodium topical solution).", "ODG Pain (Chronic)",
+     ("Pennsaid", "diclofenac sodium"),
+     [("ODG Pain (Chronic), Pennsaid (diclofenac sodium topical solution)", "GUIDELINE")]),
     ("He read the ODG and the guideline.", "ODG", (), [("ODG", "GUIDELINE")]),
     ("The MTUS does support guideline care.", "MTUS", (), [("MTUS", "GUIDELINE")]),
     # no citation ends in a comma or a conjunction

@@ -633,6 +633,7 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
     # a guideline is not its name; the document and what it is part of are one
     ("The Neck Disability Index was 38% and the ODG applies.", ["ODG"]),
     ("Sincerely, Marcus D. Ellery, MD Medical Director\n\ncc: Department of Industrial Relations", []),
+    ("She scored low on the Opioid Risk Tool, and the ODG applies.", ["ODG"]),
     ("Her Beck Depression Inventory fell from 29 to 22, and the ODG lists it.", ["ODG"]),
     ("Per the Postsurgical Treatment Guidelines of the MTUS, 24 visits are allowed.",
      ["Postsurgical Treatment Guidelines of the MTUS"]),
