@@ -638,6 +638,8 @@ def test_drug_combinations_join_drugs_of_a_bare_slash(text, drugs, expected):
     ("Per the 2017 ACC/AHA guideline and the VA/DoD guideline.", ["2017 ACC/AHA guideline", "VA/DoD guideline"]),
     ("The 2013 AHA/ACC/TOS obesity guideline applies.", ["2013 AHA/ACC/TOS obesity guideline"]),
     ("The AUA/SUFU guideline; the CBT/PT guideline.", ["AUA/SUFU guideline"]),
+    ("Per the ASAM National Practice Guideline; the ODG CBT guidelines; the MTUS chronic pain guideline.",
+     ["ASAM National Practice Guideline"]),
 ])
 def test_guideline_initials_cites_a_societys_guideline(text, citations):
     from nlp.ner.components import GuidelineInitials

@@ -162,8 +162,8 @@ class GuidelineInitials:
     the words before "guideline(s)"; `initials` is the regular expression of those initials,
     `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml). Joint
     guidelines join their societies' initials with slashes ("the ACC/AHA guideline", "VA/DoD
-    guideline"), may name their year before them and one lower-case topic word after them ("the
-    2013 AHA/ACC/TOS obesity guideline")."""
+    guideline"), may name their year before them and one or two words of the name or topic after them
+    ("the 2013 AHA/ACC/TOS obesity guideline", "the ASAM National Practice Guideline")."""
 
     HEADS = ("guideline", "guidelines")
 
@@ -184,8 +184,11 @@ class GuidelineInitials:
         found = []
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
-            if i >= 1 and doc[i].is_lower and doc[i].is_alpha and self._names_initials(doc[i - 1].text):
-                i -= 1  # a topic word: "AHA/ACC/TOS obesity guideline"
+            for _ in range(2):  # one or two words of its name or topic
+                if i >= 1 and doc[i].is_alpha and not self._names_initials(doc[i].text) and (
+                        self._names_initials(doc[i - 1].text)
+                        or i >= 2 and doc[i - 1].is_alpha and self._names_initials(doc[i - 2].text)):
+                    i -= 1
             if i < 0 or not self._names_initials(doc[i].text):
                 continue
             while i >= 2 and doc[i - 1].text == "/" and self._names_initials(doc[i - 2].text):
