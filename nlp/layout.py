@@ -79,7 +79,6 @@ def _cfg():
         "headings": {k: [_ci(p) for p in v] for k, v in cfg["item_headings"].items()},
         "headings_before_field": {k: [_ci(p) for p in v]
                                   for k, v in (cfg.get("item_headings_before_field") or {}).items()},
-        "field_labels": tuple(_collapse(x).lower() for labels in cfg["item_fields"].values() for x in labels),
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
@@ -157,9 +156,10 @@ _ORIGINAL_LOOKBACK = 2  # paragraphs before a "remaining portion" heading that m
 
 
 def _opens_field(text: str, para: tuple[int, int]) -> bool:
-    """Does the paragraph begin with an item's field label ("Medical Treatment Guideline(s) Relied
-    Upon by the Expert Reviewer:")?"""
-    return _collapse(text[para[0]:para[1]]).lower().startswith(_cfg()["field_labels"])
+    """Does the paragraph begin with one of the item field labels `_fields` reads ("Medical Treatment
+    Guideline(s) Relied Upon by the Expert Reviewer:")?"""
+    line = text[para[0]:para[1]]
+    return any(re.match(lab, line, re.I) for labels in _cfg()["fields"].values() for lab in labels)
 
 
 def _item_headings(text: str, fmt: str, start: int, end: int):

@@ -453,14 +453,20 @@ def test_which_mentions_an_item_cites(fields, claims, reviewer):
     assert got == {"claims_administrator": claims, "reviewer": reviewer}
 
 
+def _notice_headed_by_numbered_requests(colon: str) -> str:
+    """The 2013 notice fixture with its items headed "1. ProSom" + `colon` instead of "1) Regarding
+    the request for ProSom:"."""
+    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
+    return text.replace("1) Regarding the request for ProSom:", "1. ProSom" + colon).replace(
+        "2) Regarding the request for cognitive behavioral therapy (36 sessions):",
+        "2. Cognitive behavioral therapy (36 sessions)" + colon)
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
     numbered determination's up front."""
-    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
-    text = text.replace("1) Regarding the request for ProSom:", "1. ProSom").replace(
-        "2) Regarding the request for cognitive behavioral therapy (36 sessions):",
-        "2. Cognitive behavioral therapy (36 sessions)")
+    text = _notice_headed_by_numbered_requests(colon="")
     layout = parse_layout(text)
     assert [(it.request, it.decision) for it in layout.items] == [
         ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
@@ -472,10 +478,6 @@ def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields(
 def test_a_notice_item_heading_may_be_the_numbered_request_alone():
     """A dwc_2013_notice item headed by its numbered request and a colon ("1. ProSom:") takes its
     decision from the numbered determination up front."""
-    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
-    text = text.replace("1) Regarding the request for ProSom:", "1. ProSom:").replace(
-        "2) Regarding the request for cognitive behavioral therapy (36 sessions):",
-        "2. Cognitive behavioral therapy (36 sessions):")
-    layout = parse_layout(text)
+    layout = parse_layout(_notice_headed_by_numbered_requests(colon=":"))
     assert [(it.request, it.decision) for it in layout.items] == [
         ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
