@@ -411,6 +411,43 @@ def _letter(field: str) -> str:
      [("MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16", "GUIDELINE")],
      ["MTUS Chronic Pain Medical Treatment Guidelines Antidepressants Page(s): 13-16",
       "MTUS Chronic Pain Medical Treatment Guidelines Duloxetine (Cymbalta) Page(s): 43-44"]),
+    # a second list after ", and on the" (past what the sentence says of the first, or not); "non-MTUS" is
+    # no part of a citation
+    ("The Expert Reviewer based his/her decision on the Chronic Pain Medical Treatment Guidelines (2009), "
+     "Buprenorphine for chronic pain, page 27, which is part of the MTUS, and on the Official Disability Guidelines "
+     "(ODG), Pain Chapter, Buprenorphine for chronic pain, which is not part of the MTUS.",
+     [("Chronic Pain Medical Treatment Guidelines (2009), Buprenorphine for chronic pain, page 27", "GUIDELINE"),
+      ("MTUS", "GUIDELINE"), ("Official Disability Guidelines (ODG), Pain Chapter,", "GUIDELINE")],
+     ["Chronic Pain Medical Treatment Guidelines (2009), Buprenorphine for chronic pain, page 27", "MTUS",
+      "Official Disability Guidelines (ODG), Pain Chapter, Buprenorphine for chronic pain"]),
+    ("The Expert Reviewer based his/her decision on the Official Disability Guidelines (ODG), Shoulder Chapter, Gym "
+     "memberships, and on the Chronic Pain Medical Treatment Guidelines (2009), Exercise, pages 46-47.",
+     [("Official Disability Guidelines (ODG), Shoulder Chapter, Gym memberships, and on the Chronic Pain Medical "
+       "Treatment Guidelines (2009), Exercise, pages 46-47", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG), Shoulder Chapter, Gym memberships",
+      "Chronic Pain Medical Treatment Guidelines (2009), Exercise, pages 46-47"]),
+    ("The Expert Reviewer based his/her decision on the MTUS ACOEM Practice Guidelines, Low Back Complaints, pages "
+     "303-304; and on the non-MTUS Official Disability Guidelines (ODG) Low Back, MRIs (magnetic resonance imaging).",
+     [("MTUS ACOEM Practice Guidelines, Low Back Complaints, pages 303-304; and on the non-MTUS Official Disability "
+       "Guidelines (ODG) Low Back, MRIs (magnetic resonance imaging)", "GUIDELINE")],
+     ["MTUS ACOEM Practice Guidelines, Low Back Complaints, pages 303-304",
+      "Official Disability Guidelines (ODG) Low Back, MRIs (magnetic resonance imaging)"]),
+    # ... one the model ran over both lists is each list's
+    ("The Expert Reviewer relied on the National Heart, Lung, and Blood Institute (NHLBI) Clinical Guidelines on "
+     "Obesity in Adults, and on the Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs, "
+     "neither of which is part of the MTUS.",
+     [("National Heart, Lung, and Blood Institute (NHLBI) Clinical Guidelines on Obesity in Adults, and on the Aetna "
+       "Clinical Policy Bulletin: Weight Reduction Medications and Programs", "GUIDELINE")],
+     ["National Heart, Lung, and Blood Institute (NHLBI) Clinical Guidelines on Obesity in Adults",
+      "Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs"]),
+    # "also part of", "not part of": what the sentence says of the list
+    ("The Expert Reviewer based his/her decision on the ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, "
+     "page 309, also part of the MTUS.", [("ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309, "
+                                           "also", "GUIDELINE"), ("MTUS", "GUIDELINE")],
+     ["ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309", "MTUS"]),
+    # "The Claims Administrator's decision was based on:" leads in a list
+    ("The Claims Administrator's decision was based on: ODG Knee & Leg Chapter, Hyaluronic acid injections.",
+     [("ODG Knee & Leg Chapter", "GUIDELINE")], ["ODG Knee & Leg Chapter, Hyaluronic acid injections"]),
     # the periods of an initialism end no sentence
     ("Decision based on Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, "
      "2009) Page(s): 101, 105-107 of 127.", [("Chronic Pain Medical Treatment Guidelines 8", "GUIDELINE")],

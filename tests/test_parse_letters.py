@@ -405,6 +405,16 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "ODG Pain.", "MTUS.", "No."),
     ("Rationale Used by Claims Administrator/URO: ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the "
      "Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator based on the Utilization Review "
+     "determination: ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\n"
+     "Rationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Guidelines Used by Claims Administrator in Utilization Review Decision: ODG Pain.\n\nMedical Treatment "
+     "Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "ODG Pain.", "MTUS.", "No."),
+    # "Medical Treatment Guideline Issue:" names no side: its sentence does
+    ("Medical Treatment Guideline Issue: The Claims Administrator based its decision on ODG Pain.\n\nMedical "
+     "Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "The Claims Administrator based its decision on ODG Pain.", "MTUS.", "No."),
     # one label naming both sides: the field is each side's
     ("Claims Administrator and MAXIMUS guideline: Decision based on ODG Pain.\nDecision rationale: No.",
      "Decision based on ODG Pain.", "Decision based on ODG Pain.", "No."),
@@ -434,13 +444,16 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "relied on ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("ODG", [])]),
     # ... so has one who found its referenced section of the MTUS applicable (the MTUS named there is
-    # no further citation); one who found no section applicable has not
+    # no further citation); one who found no section applicable has not, and names the MTUS as not used
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "found the referenced section of the MTUS applicable and relevant to the issue at dispute.\nDecision rationale: "
      "No.", [("MTUS", [78])], [("MTUS", [78])]),
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "found that no section of the MTUS was applicable. ODG Pain.\nDecision rationale: No.", [("MTUS", [78])],
-     [("MTUS", []), ("ODG", [])]),
+     [("ODG", [])]),
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "did not base his/her decision on the MTUS. Decision based on Non-MTUS Citation ODG Pain.\nDecision rationale: No.",
+     [("MTUS", [78])], [("ODG", [])]),
 ])
 def test_which_mentions_an_item_cites(fields, claims, reviewer):
     text = normalize_text(ONE_ITEM_2015.format(fields=fields))

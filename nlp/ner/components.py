@@ -496,11 +496,12 @@ class CitationDocuments:
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 in_join: str = r"(?!)", field_end: str = r"(?!)"):
+                 in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
         self.field_end = re.compile(field_end)
+        self.field_continues = re.compile(field_continues)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -604,29 +605,49 @@ class CitationDocuments:
                         lead = s + len(text[s:e]) - len(text[s:e].lstrip(": \n"))
                     end = s + len(text[s:e].rstrip())
                     end = end - 1 if text[end - 1:end] == "." else end  # the sentence's period is not the citation's
-                    sentence_end = end
-                    tail = self.field_end.search(text, lead, end)  # "..., which is part of the MTUS"
-                    end = tail.start() if tail else end
-                    inside = [x for x in ents if x.start_char < end and lead < x.end_char]
-                    if not any(x.label_ == "GUIDELINE" for x in inside):
-                        continue  # the model decides whether this is a citation list
-                    first = min(inside, key=lambda x: x.start_char)
-                    if text[lead:first.start_char].strip().lower() not in ("", "the"):
-                        continue  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
-                    if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
-                        continue  # a field's first sentence is a citation list only when it opens with one
-                    if any(x.start_char < s or x.end_char > sentence_end for x in inside):
-                        continue  # an entity crosses the sentence's bounds: leave it to the model
-                    # (one that runs on into what the sentence says of the list, "..., NSAIDs, a Medical
-                    # Treatment Guideline (MTG) that is not part of the MTUS", gives way to the list)
-                    spans = []
-                    for a, b in self._documents(text, lead, end):
-                        span = doc.char_span(a, b, label="GUIDELINE", alignment_mode="contract")
-                        if span is not None and len(span):
-                            spans.append(span)
-                    if spans:
-                        ents = [x for x in ents if x not in inside] + spans
+                    # each list judged on the entities the sentence had (one the model ran over
+                    # two lists is each list's)
+                    found = [self._list_citations(doc, text, ents, a, b, s, end, bare) for a, b in self._lists(text, lead, end)]
+                    replaced = {id(x) for inside, _ in filter(None, found) for x in inside}
+                    ents = [x for x in ents if id(x) not in replaced] + [y for _, spans in filter(None, found) for y in spans]
         return sorted(ents, key=lambda x: x.start)
+
+    def _lists(self, text: str, lead: int, end: int):
+        """The citation lists of a field's sentence: one ends before what the sentence says of it
+        (`field_end`, "..., which is part of the MTUS"); a further one follows `field_continues`
+        ("..., Gym memberships, and on the Chronic Pain Medical Treatment Guidelines ...", "...,
+        page 27, which is part of the MTUS, and on the Official Disability Guidelines ...")."""
+        pos = lead
+        while True:
+            more = self.field_continues.search(text, pos, end)
+            tail = self.field_end.search(text, pos, more.start() if more else end)
+            yield pos, tail.start() if tail else more.start() if more else end
+            if more is None:
+                return
+            pos = more.end()
+
+    def _list_citations(self, doc: Doc, text: str, ents: list[Span], lead: int, end: int, s: int,
+                        sentence_end: int, bare: bool) -> tuple[list[Span], list[Span]] | None:
+        """The entities of the citation list [lead, end) of a field's sentence and the GUIDELINEs
+        that replace them, one per document, where the model found a GUIDELINE in it; else None."""
+        inside = [x for x in ents if x.start_char < end and lead < x.end_char]
+        if not any(x.label_ == "GUIDELINE" for x in inside):
+            return None  # the model decides whether this is a citation list
+        first = min(inside, key=lambda x: x.start_char)
+        if text[lead:first.start_char].strip().lower() not in ("", "the"):
+            return None  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
+        if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
+            return None  # a field's first sentence is a citation list only when it opens with one
+        if any(x.start_char < s or x.end_char > sentence_end for x in inside):
+            return None  # an entity crosses the sentence's bounds: leave it to the model
+        # (one that runs on into what the sentence says of the list, "..., NSAIDs, a Medical
+        # Treatment Guideline (MTG) that is not part of the MTUS", gives way to the list)
+        spans = []
+        for a, b in self._documents(text, lead, end):
+            span = doc.char_span(a, b, label="GUIDELINE", alignment_mode="contract")
+            if span is not None and len(span):
+                spans.append(span)
+        return (inside, spans) if spans else None
 
     def _documents(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """[start, end) cut where a joiner is followed by another lead-in ("... (ESI) and Other
@@ -703,12 +724,14 @@ class CitationDocuments:
 @Language.factory("imr_citation_documents",
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
-                                  "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)"})
+                                  "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)",
+                                  "field_continues": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
-                            chapter_end: str, in_join: str, field_end: str) -> CitationDocuments:
+                            chapter_end: str, in_join: str, field_end: str,
+                            field_continues: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, in_join, field_end)
+                             chapter_end, in_join, field_end, field_continues)
 
 
 class CitationTrimmer:

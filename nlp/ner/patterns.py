@@ -67,6 +67,7 @@ def citation_documents() -> dict:
             "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
             "chapter_end": cfg["CITATION_CHAPTER_END"],
             "in_join": cfg["CITATION_IN_JOIN"], "field_end": cfg["CITATION_FIELD_END"],
+            "field_continues": cfg["CITATION_FIELD_CONTINUES"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
 
