@@ -445,6 +445,10 @@ def _letter(field: str) -> str:
      "page 309, also part of the MTUS.", [("ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309, "
                                            "also", "GUIDELINE"), ("MTUS", "GUIDELINE")],
      ["ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309", "MTUS"]),
+    # after "Non-MTUS Citation" the sentence is a citation even where the model found none; a drug there is its topic
+    ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines. Decision based on "
+     "Non-MTUS Citation Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016.",
+     [("Sildenafil", "DRUG")], ["Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016"]),
     # "The Claims Administrator's decision was based on:" leads in a list
     ("The Claims Administrator's decision was based on: ODG Knee & Leg Chapter, Hyaluronic acid injections.",
      [("ODG Knee & Leg Chapter", "GUIDELINE")], ["ODG Knee & Leg Chapter, Hyaluronic acid injections"]),
@@ -541,7 +545,8 @@ def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_lis
 
 
 def test_no_guideline_in_a_field_sentence_means_no_citation():
-    text = _letter("Decision based on Non-MTUS Citation Sildenafil: Drug information.")
+    """... unless its lead-in says one follows ("Non-MTUS Citation", above)."""
+    text = _letter("Decision based on Sildenafil: Drug information.")
     doc = _nlp()(text)
     s = text.index("Sildenafil")
     doc.ents = [doc.char_span(s, s + len("Sildenafil"), "DRUG")]

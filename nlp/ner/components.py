@@ -496,12 +496,14 @@ class CitationDocuments:
 
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
-                 in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)"):
+                 in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)",
+                 sure_lead_in: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
         self.field_end = re.compile(field_end)
         self.field_continues = re.compile(field_continues)
+        self.sure_lead_in = re.compile(sure_lead_in)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -607,7 +609,9 @@ class CitationDocuments:
                     end = end - 1 if text[end - 1:end] == "." else end  # the sentence's period is not the citation's
                     # each list judged on the entities the sentence had (one the model ran over
                     # two lists is each list's)
-                    found = [self._list_citations(doc, text, ents, a, b, s, end, bare) for a, b in self._lists(text, lead, end)]
+                    sure = not bare and self.sure_lead_in.search(text, s, lead) is not None
+                    found = [self._list_citations(doc, text, ents, a, b, s, end, bare, sure)
+                             for a, b in self._lists(text, lead, end)]
                     replaced = {id(x) for inside, _ in filter(None, found) for x in inside}
                     ents = [x for x in ents if id(x) not in replaced] + [y for _, spans in filter(None, found) for y in spans]
         return sorted(ents, key=lambda x: x.start)
@@ -627,14 +631,17 @@ class CitationDocuments:
             pos = more.end()
 
     def _list_citations(self, doc: Doc, text: str, ents: list[Span], lead: int, end: int, s: int,
-                        sentence_end: int, bare: bool) -> tuple[list[Span], list[Span]] | None:
+                        sentence_end: int, bare: bool, sure: bool = False) -> tuple[list[Span], list[Span]] | None:
         """The entities of the citation list [lead, end) of a field's sentence and the GUIDELINEs
-        that replace them, one per document, where the model found a GUIDELINE in it; else None."""
+        that replace them, one per document, where the model found a GUIDELINE in it or the lead-in
+        says a citation follows (`sure`: "Decision based on Non-MTUS Citation Sildenafil: Drug
+        information, accessed from UpToDate.com ..."); else None."""
         inside = [x for x in ents if x.start_char < end and lead < x.end_char]
-        if not any(x.label_ == "GUIDELINE" for x in inside):
+        if not any(x.label_ == "GUIDELINE" for x in inside) and not (
+                sure and text[lead:end].strip() and all(x.label_ == "DRUG" for x in inside)):
             return None  # the model decides whether this is a citation list
-        first = min(inside, key=lambda x: x.start_char)
-        if text[lead:first.start_char].strip().lower() not in ("", "the"):
+        first = min(inside, key=lambda x: x.start_char) if inside else None
+        if first is not None and not sure and text[lead:first.start_char].strip().lower() not in ("", "the"):
             return None  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
         if bare and (first.label_ != "GUIDELINE" or first.start_char != lead):
             return None  # a field's first sentence is a citation list only when it opens with one
@@ -709,8 +716,8 @@ class CitationDocuments:
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
-        if not any(e.label_ == "GUIDELINE" for e in ents):
-            return doc
+        if not any(e.label_ == "GUIDELINE" for e in ents) and (doc._.layout is None or not doc._.layout.items):
+            return doc  # (a field's "Non-MTUS Citation" may lead in a citation the model did not find)
         text = letter_text(doc)
         out = self._field_citations(doc, text, self._join_years(doc, text, self._join_known(doc, ents)))
         out = [self._with_leading_year(doc, e) for e in out]
@@ -725,13 +732,13 @@ class CitationDocuments:
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
                                   "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)",
-                                  "field_continues": r"(?!)"})
+                                  "field_continues": r"(?!)", "sure_lead_in": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
                             chapter_end: str, in_join: str, field_end: str,
-                            field_continues: str) -> CitationDocuments:
+                            field_continues: str, sure_lead_in: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, in_join, field_end, field_continues)
+                             chapter_end, in_join, field_end, field_continues, sure_lead_in)
 
 
 class CitationTrimmer:
