@@ -768,6 +768,11 @@ def test_a_duration_of_a_drug_or_of_relief_is_no_count(text, count, kept):
     ("He asked for massage therapy times 8. She had aquatic therapy x 6, then rest.", [], ["times 8", "x 6"]),
     ("Norco x 2 refills and aquatic therapy x 6 weeks.", [], []),
     ("The request for pain management follow-up visits times 4 is not necessary.", [], ["times 4"]),
+    # ... after a treatment, a consultation or a management visit, in digits or words
+    ("Pain management follow-up consultation times 4. Chiropractic treatment times twelve was asked for.", [],
+     ["times 4", "times twelve"]),
+    ("Dermatology office visit X SIX; follow-up visits with pain management x 3.", [], ["X SIX", "x 3"]),
+    ("Chiropractic treatment x 2 weeks and consultation x 30 mg.", [], []),
     ("Per ODG Pain twice a week for 4 weeks, Page(s): 9.", [("ODG Pain twice a week for 4 weeks, Page(s): 9", "GUIDELINE")],
      ["ODG Pain twice a week for 4 weeks, Page(s): 9"]),
 ])
@@ -819,7 +824,8 @@ def test_count_forms_near_a_span_are_those_of_its_whole_sentence(words, data):
                                  "for eight weeks", "Norco 10/325", "x 6 sessions", ".", ",", "\n\n", "the", "weekly",
                                  "month", "one to three months of acupuncture", "twenty-four", "(8)", "weeks",
                                  "six further sessions", "12 additional visits", "more", "remaining treatments",
-                                 "massage therapy times 8.", "therapy x 6", "Norco x 2", "x", "12."]),
+                                 "massage therapy times 8.", "therapy x 6", "Norco x 2", "x", "12.",
+                                 "consultation times twelve", "treatment x six"]),
                 max_size=40))
 def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(words):
     """The sure forms run only in windows around their anchor words ("week", "month", "further

@@ -186,6 +186,7 @@ def count_grammar() -> dict:
     over, per = _alternation(terms["over_words"]), _alternation(terms["per_words"])
     fill = {
         "num": num,
+        "word": rf"{word}(?![\w-])",
         "range": rf"(?<![\w./-]){num}(?:\s*(?:-|–|to|or)\s*{num})?",
         "article": r"(?<![\w-])(?:an?|single)",
         "unit": rf"(?:{_alternation(terms['units'])})",
