@@ -854,6 +854,11 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("He has taken gabapentin at 1800 mg a day for about eight months.", "eight months", False),
     ("He had gabapentin and physical therapy for about eight months.", "eight months", True),
     ("Chiropractic care for four weeks was completed.", "four weeks", True),
+    # how long a condition, a work status or a recovery lasts
+    ("Imaging is not advised even if the pain has persisted for at least 6 weeks.", "6 weeks", False),
+    ("She has been off work for 26 months.", "26 months", False),
+    ("He should reach maximum medical improvement in about two months.", "two months", False),
+    ("Physical therapy for low back pain visits for six weeks was requested.", "six weeks", True),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""

@@ -1151,6 +1151,7 @@ class EntityFilter:
         self.interval_words = frozenset(w.lower() for key in ("interval", "window") for w in not_course.get(key, ()))
         self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
         self.outcome_words = frozenset(w.lower() for w in not_course.get("outcome", ()))
+        self.condition_words = frozenset(w.lower() for w in not_course.get("condition", ()))
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
         self.cue_window = cue_window
         self.service_words = frozenset(w.lower() for w in service_words)
@@ -1208,9 +1209,9 @@ class EntityFilter:
         return True
 
     def _not_a_course(self, ent: Span) -> bool:
-        """An interval or window, a point in time, how long an outcome lasted, or a drug's use:
-        "every 4-6 months", "the past 12 months", "eight months before", "three weeks of relief",
-        "gabapentin ... for eight months"."""
+        """An interval or window, a point in time, how long an outcome or a condition lasted, or a
+        drug's use: "every 4-6 months", "the past 12 months", "eight months before", "three weeks of
+        relief", "off work for 26 months", "gabapentin ... for eight months"."""
         doc = ent.doc
         if ent.start > 0 and doc[ent.start - 1].lower_ in self.interval_words:
             return True
@@ -1219,6 +1220,8 @@ class EntityFilter:
             return True
         if after[:1] == ["of"] and any(w in self.outcome_words for w in after[1:4]):
             return True
+        if self.condition_words and any(t.lower_ in self.condition_words for t in self._words_before(ent, self.cue_window)):
+            return True  # "the pain has persisted for at least 6 weeks", "off work for 26 months"
         return self._drug_in_clause(ent)
 
     def _drug_in_clause(self, ent: Span) -> bool:
