@@ -445,6 +445,19 @@ def _letter(field: str) -> str:
      "page 309, also part of the MTUS.", [("ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309, "
                                            "also", "GUIDELINE"), ("MTUS", "GUIDELINE")],
      ["ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309", "MTUS"]),
+    # a lead-in that opens a clause of the sentence
+    ("The Expert Reviewer found that the MTUS does not address the requested medication, and based his/her decision "
+     "on the Official Disability Guidelines (ODG), Mental Illness & Stress, Quetiapine (Seroquel), and Pain Chapter, "
+     "Insomnia treatment.",
+     [("MTUS", "GUIDELINE"), ("Official Disability Guidelines (ODG), Mental Illness & Stress", "GUIDELINE")],
+     ["MTUS", "Official Disability Guidelines (ODG), Mental Illness & Stress, Quetiapine (Seroquel)",
+      "Pain Chapter, Insomnia treatment"]),
+    # after ";" a document of another kind is another citation
+    ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Pain Chapter, Tapentadol (Nucynta); "
+     "Nucynta ER (tapentadol) extended-release tablets, prescribing information, revised 12/2014.",
+     [("Official Disability Guidelines (ODG) Pain Chapter, Tapentadol (Nucynta); Nucynta ER", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG) Pain Chapter, Tapentadol (Nucynta)",
+      "Nucynta ER (tapentadol) extended-release tablets, prescribing information, revised 12/2014"]),
     # after "Non-MTUS Citation" the sentence is a citation even where the model found none; a drug there is its topic
     ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines. Decision based on "
      "Non-MTUS Citation Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016.",
@@ -618,6 +631,13 @@ def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
     f = EntityFilter([], [], ["one", "ex", "ol", "ine"])
     f.set_ordinary_words(ordinary_words())
     assert [e.text for e in f(doc).ents] == ["Zorvolex", "gabapentin"]
+
+
+def test_a_drug_name_that_is_a_persons_name_is_no_drug():
+    doc = _doc("Sincerely, Corwin A. Hallberg, MD. Dr. Ambien saw her; Norco A. was not given; Lyrica helps.",
+               [("Corwin", "DRUG"), ("Ambien", "DRUG"), ("Norco", "DRUG"), ("Lyrica", "DRUG")])
+    f = EntityFilter([], [], ["ica", "co", "ien"])
+    assert [e.text for e in f(doc).ents] == ["Norco", "Lyrica"]
 
 
 def test_a_drug_word_in_its_lay_use_or_before_a_laboratory_word_is_no_drug():

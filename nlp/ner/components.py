@@ -50,6 +50,7 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+_CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -497,13 +498,14 @@ class CitationDocuments:
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
                  in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)",
-                 sure_lead_in: str = r"(?!)"):
+                 sure_lead_in: str = r"(?!)", other_document: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
         self.field_end = re.compile(field_end)
         self.field_continues = re.compile(field_continues)
         self.sure_lead_in = re.compile(sure_lead_in)
+        self.other_document = re.compile(other_document)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -598,7 +600,13 @@ class CitationDocuments:
                 for s, e in self._sentences(text, field.start, field.end):
                     lead = None
                     for m in self.lead_in.finditer(text, s, e):
-                        if text[s:m.start()].strip() == "" or lead is not None and m.start() == lead:
+                        before = text[s:m.start()].rstrip()
+                        # at the sentence's start, right after another lead-in, or opening a clause ("Per
+                        # the Strength of Evidence hierarchy ..., the Expert Reviewer based his/her
+                        # decision on the ...", "... found that the MTUS does not address it, and based
+                        # his/her decision on the ...")
+                        if (before == "" or lead is not None and m.start() == lead
+                                or lead is None and _CLAUSE_OPENING.search(before)):
                             lead = m.end()
                     bare = lead is None and s == field.start  # "Guideline(s) relied upon by ...: MTUS ..., Section(s): ..."
                     if lead is None and not bare:
@@ -674,7 +682,9 @@ class CitationDocuments:
         joiners = [m for m in self.joiners.finditer(text, ent.start_char, ent.end_char)
                    if not inside_document_name(text, m.start(), m.end())]  # "Forearm, Wrist, and Hand"
         for m in joiners:
-            if self.source.match(text, m.end(), ent.end_char) and m.start() > ent.start_char:
+            # (after ";", a document of another kind too: "...; Drugs.com, trazodone monograph ...")
+            if m.start() > ent.start_char and (self.source.match(text, m.end(), ent.end_char) or m.group().startswith(";")
+                                               and self.other_document.search(text, m.end(), ent.end_char)):
                 parts = _halves(doc, ent, m)
                 if parts is not None and names_a_source(parts[0].text):
                     return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
@@ -732,13 +742,13 @@ class CitationDocuments:
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
                                   "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)",
-                                  "field_continues": r"(?!)", "sure_lead_in": r"(?!)"})
+                                  "field_continues": r"(?!)", "sure_lead_in": r"(?!)", "other_document": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
                             chapter_end: str, in_join: str, field_end: str,
-                            field_continues: str, sure_lead_in: str) -> CitationDocuments:
+                            field_continues: str, sure_lead_in: str, other_document: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, in_join, field_end, field_continues, sure_lead_in)
+                             chapter_end, in_join, field_end, field_continues, sure_lead_in, other_document)
 
 
 class CitationTrimmer:
@@ -1131,8 +1141,9 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
-    ("Both"), a drug word in its lay use ("cortisone injection") or naming a class's mechanism
-    ("serotonin norepinephrine reuptake inhibitor") or, unknown to the lexicon, naming a drug class
+    ("Both") or naming a person ("Corwin A. Hallberg"), a drug word in its lay use ("cortisone
+    injection") or naming a class's mechanism ("serotonin norepinephrine reuptake inhibitor") or,
+    unknown to the lexicon, naming a drug class
     ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
     ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
     no web address; a bare duration after a drug-use word ("limit use to 4 weeks") or before a drug
@@ -1176,6 +1187,17 @@ class EntityFilter:
             k += 1
         return doc[k].lower_ if k < len(doc) else ""
 
+    @staticmethod
+    def _a_persons_name(ent: Span) -> bool:
+        """A drug's name that is a person's: after "Dr." or before an initial and a surname
+        ("Sincerely, Corwin A. Hallberg, MD")."""
+        doc = ent.doc
+        if ent.start > 0 and doc[ent.start - 1].lower_ in ("dr", "dr."):
+            return True
+        k = ent.end
+        return (k + 1 < len(doc) and re.fullmatch(r"[A-Z]\.", doc[k].text) is not None and doc[k + 1].is_title
+                and not doc[k + 1].is_stop)
+
     def _plausible_drug(self, ent: Span) -> bool:
         from nlp.lexicon import get_lexicon
 
@@ -1199,7 +1221,8 @@ class EntityFilter:
 
     def keep(self, ent: Span) -> bool:
         if ent.label_ == "DRUG":
-            return not all(t.is_stop or t.is_punct for t in ent) and self._plausible_drug(ent)
+            return (not all(t.is_stop or t.is_punct for t in ent) and not self._a_persons_name(ent)
+                    and self._plausible_drug(ent))
         if ent.label_ == "GUIDELINE" and len(ent) == 1:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "GUIDELINE" and any(t.lower_ in self.measure_words for t in ent):

@@ -69,6 +69,7 @@ def citation_documents() -> dict:
             "in_join": cfg["CITATION_IN_JOIN"], "field_end": cfg["CITATION_FIELD_END"],
             "field_continues": cfg["CITATION_FIELD_CONTINUES"],
             "sure_lead_in": cfg["CITATION_SURE_LEAD_IN"],
+            "other_document": cfg["CITATION_OTHER_DOCUMENT"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
 
