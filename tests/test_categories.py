@@ -189,6 +189,16 @@ CASES = [
     ('Pulmonary rehabilitation 2 times a week for 6 weeks', 'programs'),
     ('Home health nursing visits for wound care and dressings', 'home_health'),
     ('Norco 10/325 #60 and #30', 'pharmaceuticals'),
+    # a drug given by injection as a medication, under the skin or on a schedule of doses; an injection
+    # procedure on a schedule is still an injection
+    ('Lovenox 40mg subcutaneous injection daily x 14 days', 'pharmaceuticals'),
+    ('Vivitrol 380mg IM injection monthly x 6', 'pharmaceuticals'),
+    ('Trigger point injections weekly x 4', 'injections'),
+    ('Prolonged exposure therapy, 10 sessions', 'behavioral_health'),
+    ('Cognitive processing therapy (12 sessions)', 'behavioral_health'),
+    ('Vehicle modification: hand controls and a wheelchair ramp', 'other'),
+    ('Transtibial prosthetic socket with silicone gel liners', 'dmepos'),
+    ('Repeat comprehensive audiometric evaluation', 'diagnostic_testing'),
     ('Custom foot orthotics', 'dmepos'),
     ('CPAP machine', 'dmepos'),
     ('Compression stockings', 'dmepos'),

@@ -462,6 +462,11 @@ def _letter(field: str) -> str:
     ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines. Decision based on "
      "Non-MTUS Citation Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016.",
      [("Sildenafil", "DRUG")], ["Sildenafil: Drug information, accessed from UpToDate.com on 12/17/2016"]),
+    # ... or what its user said of it
+    ("The Claims Administrator relied on the ACOEM Practice Guidelines, Chapter 8, Neck and Upper Back Complaints, page "
+     "174, and stated that acupuncture is not recommended for neck complaints.",
+     [("ACOEM Practice Guidelines, Chapter 8, Neck and Upper Back Complaints, page 174, and stated", "GUIDELINE")],
+     ["ACOEM Practice Guidelines, Chapter 8, Neck and Upper Back Complaints, page 174"]),
     # "The Claims Administrator's decision was based on:" leads in a list
     ("The Claims Administrator's decision was based on: ODG Knee & Leg Chapter, Hyaluronic acid injections.",
      [("ODG Knee & Leg Chapter", "GUIDELINE")], ["ODG Knee & Leg Chapter, Hyaluronic acid injections"]),

@@ -411,6 +411,8 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
     ("Guidelines Used by Claims Administrator in Utilization Review Decision: ODG Pain.\n\nMedical Treatment "
      "Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
      "ODG Pain.", "MTUS.", "No."),
+    ("Guideline(s) Cited in the Utilization Review Determination: ODG Pain.\n\nMedical Treatment Guideline(s) "
+     "Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
     # "Medical Treatment Guideline Issue:" names no side: its sentence does
     ("Medical Treatment Guideline Issue: The Claims Administrator based its decision on ODG Pain.\n\nMedical "
      "Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
@@ -454,6 +456,13 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
     ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
      "did not base his/her decision on the MTUS. Decision based on Non-MTUS Citation ODG Pain.\nDecision rationale: No.",
      [("MTUS", [78])], [("ODG", [])]),
+    # a guideline found not applicable is no citation; one the reviewer agreed applies is the reviewer's too
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "found that the MTUS Chronic Pain Medical Treatment Guidelines were not applicable. The Expert Reviewer relied on "
+     "ODG Pain.\nDecision rationale: No.", [("MTUS", [78])], [("ODG", [])]),
+    ("Claims Administrator guideline: MTUS Chronic Pain, Opioids Page(s): 78.\nMAXIMUS guideline: The Expert Reviewer "
+     "agreed with the Claims Administrator that this guideline applies to the request and relied upon it.\n"
+     "Decision rationale: No.", [("MTUS", [78])], [("MTUS", [78])]),
 ])
 def test_which_mentions_an_item_cites(fields, claims, reviewer):
     text = normalize_text(ONE_ITEM_2015.format(fields=fields))
