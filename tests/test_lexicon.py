@@ -128,6 +128,14 @@ def test_cached(lex):
         ("Symbicort", ("budesonide/formoterol", "other")),
         ("Advair Diskus", ("fluticasone/salmeterol", "other")),
         ("TGHot", ("tramadol/gabapentin/menthol/camphor/capsaicin", "compounded")),
+        # session 23: a botulinum toxin product's own generic, a steroid's ester, combinations
+        ("Botox 200 units", ("onabotulinumtoxina", "other")),
+        ("Dysport", ("abobotulinumtoxina", "other")),
+        ("botulinum toxin", ("botulinum toxin", "other")),
+        ("testosterone cypionate 200mg/mL", ("testosterone", "other")),
+        ("Vicoprofen 7.5/200mg", ("hydrocodone/ibuprofen", "opioid")),
+        ("Senokot-S", ("sennosides/docusate", "other")),
+        ("Lotrel", ("amlodipine/benazepril", "other")),
     ],
 )
 def test_lookup(lex, text, want):
