@@ -1,5 +1,5 @@
-"""The bundled models on the independently written letters (examples/written/README.md): one hundred and thirty-eight
-writer sessions that never saw this repository wrote 1,104 letters in the three layouts with gold.
+"""The bundled models on the independently written letters (examples/written/README.md): one hundred and forty-six
+writer sessions that never saw this repository wrote 1,168 letters in the three layouts with gold.
 develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) was not read until
 its two clean scorings were spent, then developed on in session 13, as was fresh/ (w5, w6),
 written after session 12's fixes and scored once clean first; sealed/ (w7-w10) was scored once
@@ -10,8 +10,8 @@ developed on in session 16, as was vault/ (w23-w26) after its clean scoring; loc
 was scored with session 16's final bundle and never read; crypt/ to shed/ (w31-w46, session 17)
 loft/ (w47-w50, session 18), barn/, mill/, yard/ and dock/ (w51-w66, session 19), pier/ and quay/
 (w67-w74, session 20), wharf/ and jetty/ (w75-w82, session 21), berth/, slip/, buoy/, keel/, hull/,
-mast/, helm/, rudder/, sail/ and oar/ (w83-w122, session 22), anchor/, cove/, reef/ and shoal/
-(w123-w138, session 23) were scored clean the same way (configs/written_sets.yaml says
+mast/, helm/, rudder/, sail/ and oar/ (w83-w122, session 22), anchor/, cove/, reef/, shoal/,
+tide/ and surf/ (w123-w146, session 23) were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -193,6 +193,13 @@ FLOORS = {
     "shoal": {"DRUG": 0.96, "SESSION_COUNT": 0.95, "GUIDELINE": 0.95, "micro": 0.95, "role": 0.94, "found": 0.98,
               "stated_decision": 0.98, "request": 0.98, "category": 0.95, "citations": 0.94, "read_decision": 0.98,
               "rationale": 0.90, "format": 0.98},
+    # w139-w142 and w143-w146, written during session 23 and scored once with the bundle of 427e417
+    "tide": {"DRUG": 0.96, "SESSION_COUNT": 0.96, "GUIDELINE": 0.92, "micro": 0.94, "role": 0.95, "found": 0.98,
+             "stated_decision": 0.98, "request": 0.95, "category": 0.93, "citations": 0.80, "read_decision": 0.98,
+             "rationale": 0.79, "format": 0.98},
+    "surf": {"DRUG": 0.97, "SESSION_COUNT": 0.97, "GUIDELINE": 0.95, "micro": 0.97, "role": 0.94, "found": 0.98,
+             "stated_decision": 0.98, "request": 0.98, "category": 0.98, "citations": 0.93, "read_decision": 0.98,
+             "rationale": 0.84, "format": 0.98},
 }
 
 
