@@ -884,6 +884,7 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("She has been off work for 26 months.", "26 months", False),
     ("He should reach maximum medical improvement in about two months.", "two months", False),
     ("Physical therapy for low back pain visits for six weeks was requested.", "six weeks", True),
+    ("Imaging is indicated when symptoms persist after at least 1 month of conservative therapy.", "1 month", True),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""

@@ -1243,9 +1243,14 @@ class EntityFilter:
             return True
         if after[:1] == ["of"] and any(w in self.outcome_words for w in after[1:4]):
             return True
-        if self.condition_words and any(t.lower_ in self.condition_words for t in self._words_before(ent, self.cue_window)):
+        if (self.condition_words and not self._of_a_service(after)
+                and any(t.lower_ in self.condition_words for t in self._words_before(ent, self.cue_window))):
             return True  # "the pain has persisted for at least 6 weeks", "off work for 26 months"
         return self._drug_in_clause(ent)
+
+    def _of_a_service(self, after: list[str]) -> bool:
+        """"... after at least 1 month of conservative therapy": the weeks or months of a service."""
+        return after[:1] == ["of"] and any(w in self.service_words or w == "care" for w in after[1:4])
 
     def _drug_in_clause(self, ent: Span) -> bool:
         """A DRUG before the duration in its clause, with no service word between them."""
