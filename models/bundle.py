@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "98aab346b80a8747e506eb7d0e6cc1807657b8f4ce816d0cd55f5b784c35e059"
+DEFAULT_BUNDLE_DIGEST = "a47f0ca9e821092ffa7dd8abe60fbc9c2434861adfd0a9f14d8f1ca68182a522"
 _NOTICED: set = set()
 
 

@@ -445,6 +445,19 @@ def _letter(field: str) -> str:
      "page 309, also part of the MTUS.", [("ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309, "
                                            "also", "GUIDELINE"), ("MTUS", "GUIDELINE")],
      ["ACOEM, 2nd Edition (2004), Chapter 12, Low Back Complaints, page 309", "MTUS"]),
+    # ... on either side of it, the other a document too; a further topic of the same document stays in it
+    ("Decision based on Non-MTUS Citation Campbell's Operative Orthopaedics, 12th edition, 2013, chapter 46; Official "
+     "Disability Guidelines (ODG) Shoulder Chapter, Surgery for impingement syndrome.",
+     [("Campbell's Operative Orthopaedics, 12th edition, 2013, chapter 46; Official Disability Guidelines (ODG) Shoulder "
+       "Chapter, Surgery for impingement syndrome", "GUIDELINE")],
+     ["Campbell's Operative Orthopaedics, 12th edition, 2013, chapter 46",
+      "Official Disability Guidelines (ODG) Shoulder Chapter, Surgery for impingement syndrome"]),
+    ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive "
+     "therapy for PTSD; Psychotherapy Guidelines.",
+     [("Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for PTSD; Psychotherapy "
+       "Guidelines", "GUIDELINE")],
+     ["Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for PTSD; Psychotherapy "
+      "Guidelines"]),
     # a lead-in that opens a clause of the sentence
     ("The Expert Reviewer found that the MTUS does not address the requested medication, and based his/her decision "
      "on the Official Disability Guidelines (ODG), Mental Illness & Stress, Quetiapine (Seroquel), and Pain Chapter, "

@@ -682,11 +682,14 @@ class CitationDocuments:
         joiners = [m for m in self.joiners.finditer(text, ent.start_char, ent.end_char)
                    if not inside_document_name(text, m.start(), m.end())]  # "Forearm, Wrist, and Hand"
         for m in joiners:
-            # (after ";", a document of another kind too: "...; Drugs.com, trazodone monograph ...")
-            if m.start() > ent.start_char and (self.source.match(text, m.end(), ent.end_char) or m.group().startswith(";")
-                                               and self.other_document.search(text, m.end(), ent.end_char)):
+            # (after ";", a document of another kind too, on either side: "...; Drugs.com, trazodone
+            # monograph ...", "Campbell's Operative Orthopaedics, 12th edition ...; Official Disability ...")
+            semi = m.group().startswith(";")
+            if m.start() > ent.start_char and (self.source.match(text, m.end(), ent.end_char)
+                                               or semi and self.other_document.search(text, m.end(), ent.end_char)):
                 parts = _halves(doc, ent, m)
-                if parts is not None and names_a_source(parts[0].text):
+                if parts is not None and (names_a_source(parts[0].text)
+                                          or semi and self.other_document.search(parts[0].text)):
                     return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in joiners:
