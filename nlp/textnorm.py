@@ -39,7 +39,9 @@ def _markers():
     field_labels = re.compile("|".join(f"(?:{p})" for role, ps in cfg["item_field_patterns"].items()
                                        if role != "guidelines" for p in ps), re.I)
     repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
-    return headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels, repeated_headers
+    colon_headings = [re.compile(p, re.I) for p in cfg.get("paragraph_end_headings") or ()]
+    return (headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels, repeated_headers,
+            colon_headings)
 
 
 def _is_heading(line: str) -> bool:
@@ -162,10 +164,12 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, _, decisions, _, para_ends, _, _, _ = _markers()
+    headings, _, decisions, _, para_ends, _, _, _, colon_headings = _markers()
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
+    if tail.rstrip().endswith(":") and any(h.match(_key(tail)) for h in colon_headings):
+        return False  # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ..."
     if heading or key in headings or _field_key(key):
         return False
     p = tail.rstrip()

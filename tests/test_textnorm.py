@@ -123,6 +123,19 @@ def test_a_numbered_item_heading_and_other_writers_field_labels_keep_their_lines
     ]
 
 
+def test_an_item_heading_ending_with_its_colon_ends_its_paragraph_before_an_unlabelled_field():
+    raw = ("1) Regarding the request for an off-the-shelf medial unloader brace for the left knee: \n"
+           "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee \n"
+           "Complaints, page 340. \n1. Retrospective request for Flurbiprofen 20% cream (DOS: \n"
+           "11/18/2014) is not medically necessary and appropriate.\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "1) Regarding the request for an off-the-shelf medial unloader brace for the left knee:",
+        "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee Complaints, page 340.",
+        "1. Retrospective request for Flurbiprofen 20% cream (DOS: 11/18/2014) is not medically necessary and "
+        "appropriate.",
+    ]
+
+
 def test_a_running_case_number_header_in_mid_text_is_dropped_after_its_first_occurrence():
     raw = ("IMR Case Number: CM15-0087412\n\nThe patient improved between the first and the last\n"
            "IMR Case Number: CM15-0087412\nvisit of that course.\n")
