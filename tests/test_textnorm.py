@@ -1,4 +1,5 @@
 """The text normalizer: extraction artifacts out, sentences and headings kept."""
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,32 +109,31 @@ def test_field_labels_and_headings_keep_their_lines():
     ]
 
 
-def test_a_numbered_item_heading_and_other_writers_field_labels_keep_their_lines():
-    raw = ("IMR Issues and Rationale:\n1) Regarding the request for Soma 350mg #60:\nSection of the Medical Treatment "
-           "Utilization Schedule (MTUS) cited by the Claims Administrator:\nThe Claims Administrator based its\n"
-           "decision on the MTUS.\n2) Regarding the request for a TENS unit:\nRationale Used by Claims "
-           "Administrator/URO: The Claims Administrator based\nits decision on the MTUS.\n")
-    assert normalize_text(raw).split("\n\n") == [
-        "IMR Issues and Rationale:",
-        "1) Regarding the request for Soma 350mg #60:",
-        "Section of the Medical Treatment Utilization Schedule (MTUS) cited by the Claims Administrator: The Claims "
-        "Administrator based its decision on the MTUS.",
-        "2) Regarding the request for a TENS unit:",
-        "Rationale Used by Claims Administrator/URO: The Claims Administrator based its decision on the MTUS.",
-    ]
-
-
-def test_an_item_heading_ending_with_its_colon_ends_its_paragraph_before_an_unlabelled_field():
-    raw = ("1) Regarding the request for an off-the-shelf medial unloader brace for the left knee: \n"
-           "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee \n"
-           "Complaints, page 340. \n1. Retrospective request for Flurbiprofen 20% cream (DOS: \n"
-           "11/18/2014) is not medically necessary and appropriate.\n")
-    assert normalize_text(raw).split("\n\n") == [
-        "1) Regarding the request for an off-the-shelf medial unloader brace for the left knee:",
-        "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee Complaints, page 340.",
-        "1. Retrospective request for Flurbiprofen 20% cream (DOS: 11/18/2014) is not medically necessary and "
-        "appropriate.",
-    ]
+@pytest.mark.parametrize("raw, paragraphs", [
+    # a numbered item heading and other writers' field labels keep their lines
+    ("IMR Issues and Rationale:\n1) Regarding the request for Soma 350mg #60:\nSection of the Medical Treatment "
+     "Utilization Schedule (MTUS) cited by the Claims Administrator:\nThe Claims Administrator based its\n"
+     "decision on the MTUS.\n2) Regarding the request for a TENS unit:\nRationale Used by Claims "
+     "Administrator/URO: The Claims Administrator based\nits decision on the MTUS.\n",
+     ["IMR Issues and Rationale:",
+      "1) Regarding the request for Soma 350mg #60:",
+      "Section of the Medical Treatment Utilization Schedule (MTUS) cited by the Claims Administrator: The Claims "
+      "Administrator based its decision on the MTUS.",
+      "2) Regarding the request for a TENS unit:",
+      "Rationale Used by Claims Administrator/URO: The Claims Administrator based its decision on the MTUS."]),
+    # an item heading ending with its colon ends its paragraph before an unlabelled field; a wrapped
+    # determination's "(DOS:" does not
+    ("1) Regarding the request for an off-the-shelf medial unloader brace for the left knee: \n"
+     "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee \n"
+     "Complaints, page 340. \n1. Retrospective request for Flurbiprofen 20% cream (DOS: \n"
+     "11/18/2014) is not medically necessary and appropriate.\n",
+     ["1) Regarding the request for an off-the-shelf medial unloader brace for the left knee:",
+      "The Claims Administrator based its decision on the MTUS/ACOEM Practice Guidelines, Knee Complaints, page 340.",
+      "1. Retrospective request for Flurbiprofen 20% cream (DOS: 11/18/2014) is not medically necessary and "
+      "appropriate."]),
+])
+def test_item_headings_and_field_labels_keep_their_lines(raw, paragraphs):
+    assert normalize_text(raw).split("\n\n") == paragraphs
 
 
 def test_a_running_case_number_header_in_mid_text_is_dropped_after_its_first_occurrence():
