@@ -81,14 +81,18 @@ def _drop_page_furniture(pages: list[list["_Line"]]) -> list[list["_Line"]]:
 
     repeated = set()
     for first in (True, False):
-        edges = [_key(e) for e in (edge(p, first) for p in pages) if e is not None]
+        texts = [e for e in (edge(p, first) for p in pages) if e is not None]
+        edges = [_key(e) for e in texts]
         for k in set(edges):
             # A running header/footer: on most pages, and not prose (no sentence end, no sentence
-            # boundary inside, not a lower-case continuation) nor a heading.
+            # boundary inside, not a lower-case continuation, not three lower-case words: a
+            # sentence that two page breaks happen to cut at the same words, as in two items of
+            # one letter) nor a heading or a field's label.
+            text = texts[edges.index(k)] if k else ""
             if (k and edges.count(k) >= 2 and edges.count(k) >= 0.6 * len(pages)
                     and not _SENTENCE_END.search(k) and ". " not in k and not _is_heading(k)
-                    and not any(e is not None and _key(e) == k and e.lstrip()[:1].islower()
-                                for e in (edge(p, first) for p in pages))):
+                    and not _starts_field(text) and sum(w[:1].islower() for w in text.split()) < 3
+                    and not any(_key(e) == k and e.lstrip()[:1].islower() for e in texts)):
                 repeated.add(k)
     out = []
     for lines in pages:

@@ -97,6 +97,18 @@ def test_running_header_removed_and_hyphenation_joined():
     assert normalize_text(raw) == "The applicant underwent treatment for pain and depression."
 
 
+def test_a_sentence_two_page_breaks_cut_at_the_same_words_is_no_running_header():
+    """Two items' fields, each cut by a page break after the same words, repeat at the page edges as
+    a running header would; they are prose and stay."""
+    cut = ("Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Expert \f"
+           "Reviewer based his/her decision on the MTUS Chronic Pain Medical Treatment \n")
+    raw = ("Item one is upheld.\n" + cut + "Guidelines Opioids Page(s): 76-80.\n\nItem two is upheld.\n" + cut
+           + "Guidelines Weaning Page(s): 124.\n")
+    text = normalize_text(raw)
+    assert text.count("The Expert Reviewer based his/her decision on the MTUS Chronic Pain Medical Treatment "
+                      "Guidelines") == 2
+
+
 def test_field_labels_and_headings_keep_their_lines():
     raw = ("IMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for the "
            "disputed items/services set forth below:\nMRI of the left knee: Upheld\nClaims Administrator "
