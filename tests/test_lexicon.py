@@ -136,6 +136,10 @@ def test_cached(lex):
         ("Vicoprofen 7.5/200mg", ("hydrocodone/ibuprofen", "opioid")),
         ("Senokot-S", ("sennosides/docusate", "other")),
         ("Lotrel", ("amlodipine/benazepril", "other")),
+        ("Truvada", ("emtricitabine/tenofovir", "other")),
+        ("Pred Forte 1%", ("prednisolone", "other")),
+        ("Combigan", ("brimonidine/timolol", "other")),
+        ("clobetasol propionate 0.05% cream", ("clobetasol", "other")),
     ],
 )
 def test_lookup(lex, text, want):

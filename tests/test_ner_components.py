@@ -336,6 +336,8 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("He relied on the Chronic Pain Medical Treatment Guidelines (2009), Opioids, criteria for use, pages 78-80 and 91.",
      "Chronic Pain Medical Treatment Guidelines", (),
      [("Chronic Pain Medical Treatment Guidelines (2009), Opioids, criteria for use, pages 78-80 and 91", "GUIDELINE")]),
+    ("Per the MTUS Chronic Pain Guidelines p. 78, opioids are continued.", "MTUS Chronic Pain Guidelines", (),
+     [("MTUS Chronic Pain Guidelines p. 78", "GUIDELINE")]),
     ("the California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1, were",
      "California MTUS Acupuncture Medical Treatment Guidelines", (),
      [("California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1", "GUIDELINE")]),

@@ -898,6 +898,12 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("He should reach maximum medical improvement in about two months.", "two months", False),
     ("Physical therapy for low back pain visits for six weeks was requested.", "six weeks", True),
     ("Imaging is indicated when symptoms persist after at least 1 month of conservative therapy.", "1 month", True),
+    # a window, an interval or a point in time past "of" and "up to"
+    ("Topical NSAIDs work for short periods of up to 4 to 12 weeks.", "4 to 12 weeks", False),
+    ("Most patients are retested at intervals of 6 to 12 months.", "6 to 12 months", False),
+    ("Test again at 6 weeks after the exposure.", "6 weeks", False),
+    ("Low-risk patients should be tested within 6 months of starting therapy.", "6 months", False),
+    ("Repeat testing at 3 and 6 months post exposure.", "6 months", False),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""

@@ -50,6 +50,7 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+_DURATION_FILLERS = frozenset({"of", "up", "to"})  # between a duration and the word that makes it a window
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
@@ -1239,7 +1240,10 @@ class EntityFilter:
         drug's use: "every 4-6 months", "the past 12 months", "eight months before", "three weeks of
         relief", "off work for 26 months", "gabapentin ... for eight months"."""
         doc = ent.doc
-        if ent.start > 0 and doc[ent.start - 1].lower_ in self.interval_words:
+        k = ent.start - 1  # the word before, past "of" and "up to" ("short periods of up to 4 to 12 weeks")
+        while k > 0 and doc[k].lower_ in _DURATION_FILLERS:
+            k -= 1
+        if k >= 0 and doc[k].lower_ in self.interval_words:
             return True
         after = [t.lower_ for t in doc[ent.end:ent.end + 4]]
         if after[:1] and after[0] in self.time_point_words:
