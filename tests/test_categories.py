@@ -136,7 +136,6 @@ CASES = [
     ('Infrared therapy', 'physical_therapy'),
     ('Iontophoresis', 'physical_therapy'),
     ('Mechanical traction, 6 sessions', 'physical_therapy'),
-    ('Extracorporeal shockwave therapy, 3 sessions, left heel', 'physical_therapy'),
     ('Low level laser therapy x 8', 'physical_therapy'),
     ('Home exercise program instruction', 'physical_therapy'),
     ('Physical therapy evaluation', 'physical_therapy'),
@@ -203,6 +202,15 @@ CASES = [
     ('Replacement myoelectric hand (i-limb)', 'dmepos'),
     ('Transtibial prosthetic socket with silicone gel liners', 'dmepos'),
     ('Repeat comprehensive audiometric evaluation', 'diagnostic_testing'),
+    # no DWC category for these, as independent writers label them (7 items of 7, 4 writers)
+    ('Extracorporeal shockwave therapy, 3 sessions, left heel', 'other'),
+    ('Hyperbaric oxygen therapy, 20 sessions', 'other'),
+    ('Ergonomic evaluation of workstation', 'other'),
+    # laser operations on scars, not the low-level laser of physical therapy; silicone scar sheets
+    ('Fractional CO2 laser resurfacing, face, 3 treatments', 'surgery'),
+    ('Pulsed dye laser treatments to the face and neck x 6', 'surgery'),
+    ('Low level laser therapy x 6', 'physical_therapy'),
+    ('Silicone gel sheets for the right dorsal hand scar', 'dmepos'),
     ('Custom foot orthotics', 'dmepos'),
     ('CPAP machine', 'dmepos'),
     ('Compression stockings', 'dmepos'),
