@@ -202,7 +202,7 @@ CASES = [
     ('Replacement myoelectric hand (i-limb)', 'dmepos'),
     ('Transtibial prosthetic socket with silicone gel liners', 'dmepos'),
     ('Repeat comprehensive audiometric evaluation', 'diagnostic_testing'),
-    # no DWC category for these, as independent writers label them (7 items of 7, 4 writers)
+    # no DWC category for these, as independent writers label them (8 items of 8, six writers)
     ('Extracorporeal shockwave therapy, 3 sessions, left heel', 'other'),
     ('Hyperbaric oxygen therapy, 20 sessions', 'other'),
     ('Ergonomic evaluation of workstation', 'other'),
