@@ -1257,7 +1257,7 @@ class EntityFilter:
 
     def _of_a_service(self, after: list[str]) -> bool:
         """"... after at least 1 month of conservative therapy": the weeks or months of a service."""
-        return after[:1] == ["of"] and any(w in self.service_words or w == "care" for w in after[1:4])
+        return after[:1] == ["of"] and any(w in self.service_words for w in after[1:4])
 
     def _drug_in_clause(self, ent: Span) -> bool:
         """A DRUG before the duration in its clause, with no service word between them."""
