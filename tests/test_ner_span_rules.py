@@ -458,6 +458,30 @@ def _letter(field: str) -> str:
        "Guidelines", "GUIDELINE")],
      ["Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for PTSD; Psychotherapy "
       "Guidelines"]),
+    # "; and the Non-MTUS ..." starts another list; so does ", and Non-MTUS Citation ...", which is a
+    # citation whatever the model found
+    ("The Expert Reviewer based his/her decision on the MTUS Chronic Pain Medical Treatment Guidelines, Section(s): "
+     "Benzodiazepines, Page(s): 24 ; and the Non-MTUS ODG Pain (Chronic), Insomnia treatment.",
+     [("MTUS Chronic Pain Medical Treatment Guidelines, Section(s): Benzodiazepines, Page(s): 24 ; and the Non-MTUS ODG "
+       "Pain (Chronic), Insomnia treatment", "GUIDELINE")],
+     ["MTUS Chronic Pain Medical Treatment Guidelines, Section(s): Benzodiazepines, Page(s): 24",
+      "ODG Pain (Chronic), Insomnia treatment"]),
+    ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines, Section(s): Benzodiazepines, and Non-MTUS "
+     "Citation Department of Veterans Affairs and Department of Defense Clinical Practice Guideline for Management "
+     "of Post-Traumatic Stress.",
+     [("MTUS Chronic Pain Medical Treatment Guidelines, Section(s): Benzodiazepines", "GUIDELINE")],
+     ["MTUS Chronic Pain Medical Treatment Guidelines, Section(s): Benzodiazepines",
+      "Department of Veterans Affairs and Department of Defense Clinical Practice Guideline for Management of "
+      "Post-Traumatic Stress"]),
+    # a period before a number ends no sentence; an article's authors cut off by their initials are no citation
+    ("The Expert Reviewer based his/her decision on the MTUS Chronic Pain Medical Treatment Guidelines Page(s): "
+     "58-59, and on Non-MTUS Agency for Healthcare Research and Quality, Noninvasive Treatments for Low Back Pain, "
+     "Comparative Effectiveness Review No. 169.",
+     [("MTUS Chronic Pain Medical Treatment Guidelines Page(s): 58-59", "GUIDELINE")],
+     ["MTUS Chronic Pain Medical Treatment Guidelines Page(s): 58-59",
+      "Agency for Healthcare Research and Quality, Noninvasive Treatments for Low Back Pain, Comparative "
+      "Effectiveness Review No. 169"]),
+    ("Decision based on Non-MTUS Citation: Marlowe RT, Ostrand JK. Topical agents in musculoskeletal pain.", [], []),
     # a lead-in that opens a clause of the sentence
     ("The Expert Reviewer found that the MTUS does not address the requested medication, and based his/her decision "
      "on the Official Disability Guidelines (ODG), Mental Illness & Stress, Quetiapine (Seroquel), and Pain Chapter, "

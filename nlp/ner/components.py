@@ -48,7 +48,8 @@ for _name in ("layout", "letter_text"):
 # and neck Chapter" names one pair)
 _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
-_SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
+# or one before a number ("Comparative Effectiveness Review No. 169")
+_SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|\.(?=\s+\d)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 _DURATION_FILLERS = frozenset({"of", "up", "to"})  # between a duration and the word that makes it a window
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
@@ -499,7 +500,7 @@ class CitationDocuments:
     def __init__(self, lead_ins: list[str], joiners: str, source: str, complete: str, continues: str = r"(?!)",
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
                  in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)",
-                 sure_lead_in: str = r"(?!)", other_document: str = r"(?!)"):
+                 sure_lead_in: str = r"(?!)", other_document: str = r"(?!)", author_list: str = r"(?!)"):
         self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
@@ -507,6 +508,7 @@ class CitationDocuments:
         self.field_continues = re.compile(field_continues)
         self.sure_lead_in = re.compile(sure_lead_in)
         self.other_document = re.compile(other_document)
+        self.author_list = re.compile(author_list)
         self.joiners = re.compile(joiners)
         self.source = re.compile(source)
         self.complete = re.compile(complete)
@@ -618,8 +620,9 @@ class CitationDocuments:
                     end = end - 1 if text[end - 1:end] == "." else end  # the sentence's period is not the citation's
                     # each list judged on the entities the sentence had (one the model ran over
                     # two lists is each list's)
-                    sure = not bare and self.sure_lead_in.search(text, s, lead) is not None
-                    found = [self._list_citations(doc, text, ents, a, b, s, end, bare, sure)
+                    # (a list after "Non-MTUS Citation" is one whatever the model found: `sure`)
+                    found = [self._list_citations(doc, text, ents, a, b, s, end, bare,
+                                                  not bare and self.sure_lead_in.search(text, s, a) is not None)
                              for a, b in self._lists(text, lead, end)]
                     replaced = {id(x) for inside, _ in filter(None, found) for x in inside}
                     ents = [x for x in ents if id(x) not in replaced] + [y for _, spans in filter(None, found) for y in spans]
@@ -647,8 +650,10 @@ class CitationDocuments:
         information, accessed from UpToDate.com ..."); else None."""
         inside = [x for x in ents if x.start_char < end and lead < x.end_char]
         if not any(x.label_ == "GUIDELINE" for x in inside) and not (
-                sure and text[lead:end].strip() and all(x.label_ == "DRUG" for x in inside)):
-            return None  # the model decides whether this is a citation list
+                sure and text[lead:end].strip() and all(x.label_ == "DRUG" for x in inside)
+                and not self.author_list.fullmatch(text[lead:end].strip())):
+            return None  # the model decides whether this is a citation list (an article's authors, cut
+            # off by their initials' period, are none)
         first = min(inside, key=lambda x: x.start_char) if inside else None
         if first is not None and not sure and text[lead:first.start_char].strip().lower() not in ("", "the"):
             return None  # "based their decision on recommendation(s) outside of the MTUS Guidelines": none
@@ -746,13 +751,16 @@ class CitationDocuments:
                   default_config={"lead_ins": [], "joiners": r"(?!)", "source": r"(?!)", "complete": r"(?!)",
                                   "continues": r"(?!)", "year_gap": r"(?!)", "known_names": [],
                                   "chapter_end": r"(?!)", "in_join": r"(?!)", "field_end": r"(?!)",
-                                  "field_continues": r"(?!)", "sure_lead_in": r"(?!)", "other_document": r"(?!)"})
+                                  "field_continues": r"(?!)", "sure_lead_in": r"(?!)", "other_document": r"(?!)",
+                                  "author_list": r"(?!)"})
 def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joiners: str, source: str,
                             complete: str, continues: str, year_gap: str, known_names: list,
                             chapter_end: str, in_join: str, field_end: str,
-                            field_continues: str, sure_lead_in: str, other_document: str) -> CitationDocuments:
+                            field_continues: str, sure_lead_in: str, other_document: str,
+                            author_list: str) -> CitationDocuments:
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
-                             chapter_end, in_join, field_end, field_continues, sure_lead_in, other_document)
+                             chapter_end, in_join, field_end, field_continues, sure_lead_in, other_document,
+                             author_list)
 
 
 class CitationTrimmer:

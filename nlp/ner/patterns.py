@@ -70,6 +70,7 @@ def citation_documents() -> dict:
             "field_continues": cfg["CITATION_FIELD_CONTINUES"],
             "sure_lead_in": cfg["CITATION_SURE_LEAD_IN"],
             "other_document": cfg["CITATION_OTHER_DOCUMENT"],
+            "author_list": cfg["CITATION_AUTHOR_LIST"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
             "known_names": [plain(p) for p in cfg["GUIDELINE"]["cores"] if len(p) > 1]}
 
