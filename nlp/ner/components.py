@@ -51,6 +51,7 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 # or one before a number ("Comparative Effectiveness Review No. 169")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|\.(?=\s+\d)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
+_INITIAL = re.compile(r"[A-Z]\.")  # a middle initial ("Corwin A. Hallberg")
 _DURATION_FILLERS = frozenset({"of", "up", "to"})  # between a duration and the word that makes it a window
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
@@ -1207,7 +1208,7 @@ class EntityFilter:
         if ent.start > 0 and doc[ent.start - 1].lower_ in ("dr", "dr."):
             return True
         k = ent.end
-        return (k + 1 < len(doc) and re.fullmatch(r"[A-Z]\.", doc[k].text) is not None and doc[k + 1].is_title
+        return (k + 1 < len(doc) and _INITIAL.fullmatch(doc[k].text) is not None and doc[k + 1].is_title
                 and not doc[k + 1].is_stop)
 
     def _plausible_drug(self, ent: Span) -> bool:
