@@ -62,13 +62,16 @@ def citation_field_tails() -> list[str]:
 def citation_documents() -> dict:
     """Config of the imr_citation_documents component."""
     cfg = load_yaml("ner/ruler_patterns.yaml")
-    return {"lead_ins": list(cfg["CITATION_LEAD_INS"]), "joiners": cfg["CITATION_JOINERS"],
+
+    def fill(pattern: str) -> str:
+        return pattern.replace("{non_mtus}", cfg["CITATION_NON_MTUS"])
+    return {"lead_ins": [fill(p) for p in cfg["CITATION_LEAD_INS"]], "joiners": cfg["CITATION_JOINERS"],
             "source": cfg["CITATION_SOURCE"], "complete": cfg["CITATION_COMPLETE"],
             "continues": cfg["CITATION_CONTINUES"], "year_gap": cfg["CITATION_YEAR_GAP"],
             "chapter_end": cfg["CITATION_CHAPTER_END"],
             "in_join": cfg["CITATION_IN_JOIN"], "field_end": cfg["CITATION_FIELD_END"],
-            "field_continues": cfg["CITATION_FIELD_CONTINUES"],
-            "sure_lead_in": cfg["CITATION_SURE_LEAD_IN"],
+            "field_continues": fill(cfg["CITATION_FIELD_CONTINUES"]),
+            "sure_lead_in": fill(cfg["CITATION_SURE_LEAD_IN"]),
             "other_document": cfg["CITATION_OTHER_DOCUMENT"],
             "author_list": cfg["CITATION_AUTHOR_LIST"],
             # the ruler's guideline names of several tokens: the model's fragments inside one are one citation
@@ -118,7 +121,8 @@ def request_quantity_pattern() -> str:
 
 
 def request_quantity_not_for() -> str:
-    return load_yaml("ner/ruler_patterns.yaml")["REQUEST_QUANTITY_NOT_FOR"]
+    """A heading with one of these words asks for injections: its quantity is no SESSION_COUNT."""
+    return rf"\b(?:{_alternation(load_yaml('lexicons/count_terms.yaml')['injection_words'])})\b"
 
 
 def ordinary_words() -> list[str]:
@@ -198,6 +202,7 @@ def count_grammar() -> dict:
         "over": over,
         "service": rf"(?:(?!(?:{over}|{per}|{word})\b)[a-z][a-z'/-]*\s+){{0,3}}?",
         "program": _alternation(terms["program_services"]),
+        "injection": _alternation(terms["injection_words"]),
     }
     grammar = load_yaml("ner/count_grammar.yaml")
     out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
