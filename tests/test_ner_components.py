@@ -379,6 +379,14 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     # the document's year after its name
     ("Per the Chronic Pain Medical Treatment Guidelines 2016, it is not indicated.",
      "Chronic Pain Medical Treatment Guidelines", (), [("Chronic Pain Medical Treatment Guidelines 2016", "GUIDELINE")]),
+    # a body named in full and its guideline; not after initials, nor a word that only begins like it
+    ("The American Academy of Sleep Medicine practice parameters support a study.", "American Academy of Sleep Medicine",
+     (), [("American Academy of Sleep Medicine practice parameters", "GUIDELINE")]),
+    ("The American Academy of Dermatology guidelines apply.", "American Academy of Dermatology", (),
+     [("American Academy of Dermatology guidelines", "GUIDELINE")]),
+    ("Per the MTUS guidelines, it is not indicated.", "MTUS", (), [("MTUS", "GUIDELINE")]),
+    ("The American Academy of Neurology guidelinesfoo apply.", "American Academy of Neurology", (),
+     [("American Academy of Neurology", "GUIDELINE")]),
 ])
 def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
     from nlp.ner.components import CitationExtender
