@@ -618,6 +618,28 @@ def test_article_citations_take_the_models_drug_guesses_on_authors_names_but_no_
         ("Norco", "DRUG"), ("Soma", "DRUG")]
 
 
+@pytest.mark.parametrize("text, citation", [
+    # a reference in full: authors by surname and initials, title, journal, year with volume and issue
+    ("Decision based on Non-MTUS Citation Lindqvist PA, Okafor RN, Baumer JS. Opioid dose escalation and delayed "
+     "recovery after work-related low back injury. J Occup Environ Med. 2013;55(4). Decision rationale: ...",
+     "Lindqvist PA, Okafor RN, Baumer JS. Opioid dose escalation and delayed recovery after work-related low back "
+     "injury. J Occup Environ Med. 2013;55(4)"),
+    ("1. Karjalainen K, van Tulder M, et al. Multidisciplinary rehabilitation for neck pain. Cochrane Database "
+     "Syst Rev 2003. 2. The",
+     "Karjalainen K, van Tulder M, et al. Multidisciplinary rehabilitation for neck pain. Cochrane Database Syst Rev 2003"),
+    ("Hallorann DE, Reyes CM. Return to work after functional restoration. Spine (Phila Pa 1976). 2011;36(22):1-9.",
+     "Hallorann DE, Reyes CM. Return to work after functional restoration. Spine (Phila Pa 1976). 2011;36(22):1-9"),
+    # a physician's name and degree before a report's title and a date is no reference
+    ("Reviewed: Smith MD, Jones DO. Progress report of the lumbar spine. Primary Treating Physician 2015-03-02.", None),
+])
+def test_article_citations_take_a_reference_in_full(text, citation):
+    from nlp.ner.components import ArticleCitations
+    from nlp.ner.patterns import article_citation
+
+    doc = ArticleCitations(article_citation())(blank_pipeline()(text))
+    assert [e.text for e in doc.ents] == ([citation] if citation else [])
+
+
 @pytest.mark.parametrize("text, drugs, expected", [
     # a slash combination without doses is one DRUG (SPEC section 2), however many parts
     ("a ketamine/gabapentin/clonidine cream", ["ketamine", "gabapentin", "clonidine"], ["ketamine/gabapentin/clonidine"]),

@@ -158,7 +158,7 @@ def guideline_initials() -> dict:
 
 
 def article_citation() -> str:
-    return load_yaml("ner/ruler_patterns.yaml")["ARTICLE_CITATION"]
+    return "|".join(f"(?:{form})" for form in load_yaml("ner/ruler_patterns.yaml")["ARTICLE_CITATION"])
 
 
 def society_guidelines() -> dict:
