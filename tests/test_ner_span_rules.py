@@ -756,6 +756,15 @@ def test_counts_the_model_may_miss_are_found_by_the_ruler_and_grammar(sentence, 
      ["Sihvonen et al. (2013)", "Mirza and Deyo (2007)"]),
     ("The Cochrane review found moderate evidence; the ACR Appropriateness Criteria take radiographs first.",
      ["Cochrane review", "ACR Appropriateness Criteria"]),
+    # a body named with a hyphen inside its name, its initials, its guideline words; a reference in full
+    ("Per the American Academy of Otolaryngology-Head and Neck Surgery Foundation tinnitus guideline, it helps.",
+     ["American Academy of Otolaryngology-Head and Neck Surgery Foundation tinnitus guideline"]),
+    ("The AAO-HNSF guideline does not recommend it.", ["AAO-HNSF guideline"]),
+    ("The American Academy of Sleep Medicine practice parameters support a study.",
+     ["American Academy of Sleep Medicine practice parameters"]),
+    ("Decision based on Non-MTUS Citation Mustoe TA, et al. International clinical recommendations on scar "
+     "management. Plast Reconstr Surg 2002. Decision rationale: it helps.",
+     ["Mustoe TA, et al. International clinical recommendations on scar management. Plast Reconstr Surg 2002"]),
 ])
 def test_sources_that_are_no_state_guideline_are_cited_whole(sentence, citations):
     from nlp.ner.runtime import load_pipeline
