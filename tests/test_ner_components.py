@@ -387,6 +387,11 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("Per the MTUS guidelines, it is not indicated.", "MTUS", (), [("MTUS", "GUIDELINE")]),
     ("The American Academy of Neurology guidelinesfoo apply.", "American Academy of Neurology", (),
      [("American Academy of Neurology", "GUIDELINE")]),
+    # the edition and its year; what a plural subject states is prose, not its pages
+    ("Per the ACOEM Practice Guidelines, 2nd Edition (2004), rest is optional.", "ACOEM Practice Guidelines", (),
+     [("ACOEM Practice Guidelines, 2nd Edition (2004)", "GUIDELINE")]),
+    ("The MTUS Chronic Pain Medical Treatment Guidelines state plainly on page 29 that it is not recommended.",
+     "MTUS Chronic Pain Medical Treatment Guidelines", (), [("MTUS Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]),
 ])
 def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
     from nlp.ner.components import CitationExtender
