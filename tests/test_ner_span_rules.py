@@ -94,6 +94,9 @@ def _shaped(text: str, model_span: str) -> list[str]:
     ("Voltaren 1% gel 100gm x 3 is not medically necessary.", "x 3", []),
     ("She was given Voltaren gel, 100 gram tubes x 3.", "x 3", []),
     ("Functional restoration program, 5 days a week for 4 weeks: Upheld", "4 weeks", []),
+    # how often a symptom comes is no course
+    ("She has 3 to 4 severe attacks a month that force her to lie down.", "a month", []),
+    ("It needs at least 15 headache days a month for more than 3 months.", "a month", []),
 ])
 def test_count_shaper_gives_counts_the_extent_of_the_grammar(text, model_span, expected):
     assert _shaped(text, model_span) == expected
@@ -937,6 +940,9 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("Test again at 6 weeks after the exposure.", "6 weeks", False),
     ("Low-risk patients should be tested within 6 months of starting therapy.", "6 months", False),
     ("Repeat testing at 3 and 6 months post exposure.", "6 months", False),
+    ("This worker is two months out from a total hip arthroplasty.", "two months", False),
+    ("Her dizziness has been present for about ten months.", "ten months", False),
+    ("Repeat it at an interval of two months.", "two months", False),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""
