@@ -645,6 +645,22 @@ def test_article_citations_take_a_reference_in_full(text, citation):
     assert [e.text for e in doc.ents] == ([citation] if citation else [])
 
 
+def test_a_reference_in_full_takes_the_drugs_of_its_title_and_ends_a_citation_run_into_it():
+    from nlp.ner.components import ArticleCitations
+    from nlp.ner.patterns import article_citation
+
+    text = ("Decision based on ODG Pain, Anticonvulsants; Vance R, Iqbal S. Gabapentin for cervical "
+            "radiculopathy: an open-label study. Pain Med. 2014;15(2). The rest.")
+    doc = blank_pipeline()(text)
+    run_in = "ODG Pain, Anticonvulsants; Vance"
+    doc.ents = [doc.char_span(text.index(run_in), text.index(run_in) + len(run_in), "GUIDELINE"),
+                doc.char_span(text.index("Gabapentin"), text.index("Gabapentin") + 10, "DRUG")]
+    doc = ArticleCitations(article_citation())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("ODG Pain, Anticonvulsants", "GUIDELINE"),
+        ("Vance R, Iqbal S. Gabapentin for cervical radiculopathy: an open-label study. Pain Med. 2014;15(2)", "GUIDELINE")]
+
+
 @pytest.mark.parametrize("text, drugs, expected", [
     # a slash combination without doses is one DRUG (SPEC section 2), however many parts
     ("a ketamine/gabapentin/clonidine cream", ["ketamine", "gabapentin", "clonidine"], ["ketamine/gabapentin/clonidine"]),

@@ -349,10 +349,20 @@ class ArticleCitations:
     """GUIDELINE spans for an article cited by its authors and year ("Katz et al. (2013)", "Mirza and
     Deyo (2007)"; `pattern`, configs/ner/ruler_patterns.yaml). Authors' names are no drugs: a DRUG
     of the model the lexicon does not know gives way to the citation (the model guesses drug names
-    from their endings); any other entity there keeps it from being added."""
+    from their endings); any other entity there keeps it from being added. A reference in full (the
+    pattern's group `reference`: authors, title, journal, year) takes in every drug of its title (the
+    citation's topic, SPEC section 2), and a GUIDELINE the model ran into it ends before it."""
 
     def __init__(self, pattern: str):
         self.pattern = re.compile(pattern)
+
+    @staticmethod
+    def _before(doc: Doc, ent: Span, start: int) -> Span | None:
+        """`ent` cut to end before token `start`, without the punctuation that joined them."""
+        end = start
+        while end > ent.start and doc[end - 1].is_punct:
+            end -= 1
+        return Span(doc, ent.start, end, label=ent.label_) if end > ent.start else None
 
     def __call__(self, doc: Doc) -> Doc:
         text = letter_text(doc)
@@ -363,10 +373,15 @@ class ArticleCitations:
             if span is None:
                 continue
             there = [e for e in ents if e.start < span.end and span.start < e.end]
-            if any(e.label_ != "DRUG" or normalize_drug(e.text) is not None or e.start < span.start or e.end > span.end
-                   for e in there):
+            kept = []
+            if m.groupdict().get("reference") is not None:
+                if any(e.end > span.end or e.start < span.start and e.label_ != "GUIDELINE" for e in there):
+                    continue
+                kept = [c for e in there if e.start < span.start for c in [self._before(doc, e, span.start)] if c]
+            elif any(e.label_ != "DRUG" or normalize_drug(e.text) is not None or e.start < span.start
+                     or e.end > span.end for e in there):
                 continue
-            ents = sorted([e for e in ents if e not in there] + [span], key=lambda e: e.start)
+            ents = sorted([e for e in ents if e not in there] + kept + [span], key=lambda e: e.start)
             changed = True
         if changed:
             doc.ents = ents
