@@ -91,6 +91,15 @@ def test_a_running_footer_in_mid_sentence_goes_with_the_blank_lines_around_it():
     assert normalize_text(raw) == "He relied on the MTUS, pages 56-57.\n\nThe ODG agrees."
 
 
+def test_a_running_header_naming_the_letter_above_the_page_number_ends_no_item_heading():
+    """"Final Determination Letter for IMR Case Number CM15-0154418" over "Page 3 of 5" is page
+    furniture: the item heading after it starts its own paragraph (an item was lost to it)."""
+    raw = ("The request is not medically necessary. \n\nFinal Determination Letter for IMR Case Number CM15-0154418 "
+           "\nPage 3 of 5 \n\n2. Neurontin 600mg #90 is not medically necessary and appropriate. \n")
+    assert normalize_text(raw) == ("The request is not medically necessary.\n\n2. Neurontin 600mg #90 is not "
+                                   "medically necessary and appropriate.")
+
+
 def test_running_header_removed_and_hyphenation_joined():
     page = "CM13-0001234 IMR Final Determination\nThe applicant under-\nwent treat-\nment for pain and"
     raw = page + "\f" + "CM13-0001234 IMR Final Determination\ndepression.\n"
