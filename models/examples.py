@@ -21,6 +21,16 @@ def _span_text(text: str, span) -> str:
     return text[span[0]:span[1]] if span else ""
 
 
+def _rationale_span(sp: dict):
+    """The item's rationale field; where the layout found none (a letter that labels no field, or
+    runs its labels together), the item's text after its heading and guideline fields: its
+    conclusion is there."""
+    if sp.get("rationale") or not sp.get("item"):
+        return sp.get("rationale")
+    start = max([sp["item"][0]] + [s[1] for s in (sp.get("heading"), sp.get("claims_administrator"), sp.get("reviewer")) if s])
+    return [start, sp["item"][1]] if start < sp["item"][1] else None
+
+
 def _inside(e: dict, span) -> bool:
     return bool(span) and span[0] <= e["start"] < span[1]
 
@@ -51,13 +61,13 @@ def item_examples(record: dict, text: str) -> list[dict]:
             "summary": summary,
             "claims_guideline": _span_text(text, sp.get("claims_administrator")),
             "reviewer_guideline": _span_text(text, sp.get("reviewer")),
-            "rationale": _span_text(text, sp.get("rationale")),
+            "rationale": _span_text(text, _rationale_span(sp)),
             "treatment_category": it.get("treatment_category"),
             "request_entities": [e for e in ents if _inside(e, sp.get("heading"))],
             "summary_entities": summary_ents,
             "claims_entities": [e for e in ents if _inside(e, sp.get("claims_administrator"))],
             "reviewer_entities": [e for e in ents if _inside(e, sp.get("reviewer"))],
-            "rationale_entities": [e for e in ents if _inside(e, sp.get("rationale"))],
+            "rationale_entities": [e for e in ents if _inside(e, _rationale_span(sp))],
             "claims_citations": (it.get("guidelines") or {}).get("claims_administrator") or [],
             "reviewer_citations": (it.get("guidelines") or {}).get("reviewer") or [],
             "reviewer_specialties": record.get("reviewer_specialties") or [],

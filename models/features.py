@@ -242,8 +242,9 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         self.request_cues_ = compile_cues(s["request_cues"])
         self.letter_context_ = s["letter_context"]
         c = s["conclusion"]
-        self.concl_sentence_ = compile_cue(c["sentence"])
-        self.concl_weak_ = compile_cue(c["weak_sentence"])
+        # (settings saved before `certified_sentence` and `clause_break` existed read as they did then)
+        self.concl_tiers_ = [compile_cue(c[k]) for k in ("sentence", "certified_sentence", "weak_sentence") if c.get(k)]
+        self.concl_clause_ = compile_cue(c["clause_break"]) if c.get("clause_break") else None
         self.concl_negative_ = compile_cue(c["negative"])
         self.caps_ = dict(s["numeric_caps"])
         self.bins_ = list(s["count_bins"])
@@ -265,6 +266,22 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "cues_")
         memo: dict = {}  # the items of one letter share its summary: search it once
         return [self.features(ex, memo) for ex in X]
+
+    def conclusion(self, rationale: str) -> tuple[str | None, str | None]:
+        """The rationale's conclusion sentence and clause (lower case): the last sentence matching the
+        first cue tier that any sentence matches, and, in the first tier, its last clause that matches
+        it (the clause decides the decision's sign; the rule positions read the sentence); (None,
+        None) when no sentence does."""
+        sentences = re.split(r"(?<=[.!?])\s+", rationale.lower())
+        for k, tier in enumerate(self.concl_tiers_):
+            found = [s for s in sentences if tier.search(s)]
+            if found:
+                # clauses of a necessity sentence only: a guideline's weak "is recommended ..., and
+                # only for ..." is one statement
+                split = self.concl_clause_ is not None and k == 0
+                clauses = self.concl_clause_.split(found[-1]) if split else [found[-1]]
+                return found[-1], [c for c in clauses if tier.search(c)][-1]
+        return None, None
 
     def summary_hits(self, summary: str, memo: dict | None = None) -> tuple[frozenset, frozenset]:
         """(summary cues, work-status cues) found in a case summary."""
@@ -469,11 +486,8 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
         # read mode only: the rationale's conclusion
         if present("rationale"):
             rat = ex.get("rationale") or ""
-            split = re.split(r"(?<=[.!?])\s+", rat.lower())
-            sents = [s for s in split if self.concl_sentence_.search(s)] or \
-                [s for s in split if self.concl_weak_.search(s)]
-            if sents:
-                last = sents[-1]
+            sentence, last = self.conclusion(rat)
+            if last is not None:
                 f["conclusion_negative"] = 1.0 if self.concl_negative_.search(last) else 0.0
                 f["conclusion_positive"] = 0.0 if self.concl_negative_.search(last) else 1.0
             else:
@@ -483,7 +497,7 @@ class StructuredFeatures(TransformerMixin, BaseEstimator):
                     if any(p.search(rat) for p in patterns):
                         f[f"rationale_rule={label}"] = 1.0
                 if self.rule_positions_:
-                    f.update(self._rule_positions(ex.get("rationale_case") or "", sents[-1] if sents else ""))
+                    f.update(self._rule_positions(ex.get("rationale_case") or "", sentence or ""))
             for e in _ents(ex, "rationale_entities", label="DRUG"):
                 n = e.get("norm") or {}
                 if n.get("drug_class"):

@@ -422,6 +422,40 @@ def test_works_without_and_with_entities(all_real):
     assert est.transform(with_ents)[:, col].toarray().ravel().tolist() == [1.0] * len(with_ents)
 
 
+@pytest.mark.parametrize("rationale, conclusion", [
+    # the last clause that names necessity decides, not a negated clause before it
+    ("Imaging is indicated. The denial of this study is not supported, and the request for MRI of the right knee is "
+     "medically necessary.", "the request for mri of the right knee is medically necessary."),
+    ("The request is medically necessary; it is not excessive.", "the request is medically necessary"),
+    # "certified" of another item or of a later request does not outrank the necessity sentence
+    ("Therapy is not medically necessary. Should the surgery later be certified, a new request can be submitted.",
+     "therapy is not medically necessary."),
+    ("A course after the certified block may be appropriate, but it needs a separate request.",
+     "a course after the certified block may be appropriate, but it needs a separate request."),
+    # a misspelt conclusion is still one
+    ("It exceeds the guideline. The request is not medically neccessary.", "the request is not medically neccessary."),
+    ("Nothing is concluded here.", None),
+])
+def test_the_conclusion_is_the_last_clause_that_names_necessity(rationale, conclusion):
+    sentence, clause = StructuredFeatures(load_config()["features"]).fit(None).conclusion(rationale)
+    assert clause == conclusion
+    assert (sentence is None) == (clause is None) and (clause is None or clause in sentence)
+
+
+def test_settings_saved_before_the_conclusion_tiers_read_the_conclusion_as_then():
+    """A model saved with the older conclusion settings (one `sentence` cue with "certified", no
+    clauses) keeps reading its conclusions the way it was trained."""
+    settings = load_config()["features"]
+    old = dict(settings, conclusion={"sentence": "medically necessary|medical necessity|certified|certification|upheld|overturned",
+                                     "weak_sentence": settings["conclusion"]["weak_sentence"],
+                                     "negative": settings["conclusion"]["negative"]})
+    sf = StructuredFeatures(old).fit(None)
+    assert sf.conclusion("It is not medically necessary. Should the surgery be certified, ask again.")[1] == \
+        "should the surgery be certified, ask again."
+    assert sf.conclusion("It is not supported, and it is medically necessary.")[1] == \
+        "it is not supported, and it is medically necessary."
+
+
 def test_text_only_and_structured_only(all_real):
     t = ItemFeatures(mode="read", structured=False).fit(all_real)
     assert all(n.startswith("tfidf_") for n in t.get_feature_names_out())
@@ -436,7 +470,8 @@ def _all_cue_patterns() -> list[str]:
     pats = [*s["cues"].values(), *s["work_status"].values(), *s["request_cues"].values(),
             *s["summary_cues"].values(), *s["item_summary"]["cues"].values(),
             *(a["pattern"] for a in s["guideline_allowances"]),
-            s["conclusion"]["sentence"], s["conclusion"]["weak_sentence"], s["conclusion"]["negative"]]
+            s["conclusion"]["sentence"], s["conclusion"]["certified_sentence"], s["conclusion"]["weak_sentence"],
+            s["conclusion"]["negative"]]
     return pats
 
 
@@ -455,3 +490,19 @@ def test_folded_cue_patterns_match_like_ignorecase(words):
     for p in _all_cue_patterns():
         assert bool(compile_cue(p).search(text.lower())) == bool(re.compile(p, re.I).search(text)), (p, text)
     assert compile_cue("Page").flags & re.I and not compile_cue(r"\bnot\b|\S+ day").flags & re.I
+
+
+def test_an_item_whose_layout_labels_no_field_reads_its_rationale_after_the_heading():
+    """A letter that labels no field (or runs its labels together) still has a rationale for the
+    read heads: the item's text after its heading and any field the layout found."""
+    from models.examples import item_examples
+
+    text = ("1. Lyrica 75mg #60 is medically necessary and appropriate.\n\nMTUS Chronic Pain, page 99.\n\n"
+            "Pregabalin is first-line. The request is medically necessary.")
+    heading_end = text.index("\n\n")
+    record = {"id": "x", "items": [{"index": 1, "request": "Lyrica 75mg #60",
+                                    "spans": {"heading": [0, heading_end], "claims_administrator": None, "reviewer": None,
+                                              "rationale": None, "item": [0, len(text)]}}]}
+    assert item_examples(record, text)[0]["rationale"] == text[heading_end:]
+    record["items"][0]["spans"]["rationale"] = [text.index("Pregabalin"), len(text)]
+    assert item_examples(record, text)[0]["rationale"] == "Pregabalin is first-line. The request is medically necessary."
