@@ -1051,3 +1051,16 @@ def test_a_citation_never_ends_in_an_article():
         _doc(text, [("ODG Pain, Zolpidem (Ambien), not", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["ODG Pain, Zolpidem (Ambien)"]
     assert normalize_drug("Fluriflex") == {"generic": "flurbiprofen/cyclobenzaprine", "drug_class": "compounded"}
+
+
+def test_a_statute_and_an_outcome_measure_are_no_guideline():
+    """The letters' closing boilerplate names "the California Labor Code" (222 times in the written
+    letters, never annotated): a statute, like an outcome measure, is no treatment guideline."""
+    from nlp.ner.patterns import guideline_measure_words
+
+    text = ("Final determinations may be appealed as set forth in the California Labor Code. The Neck "
+            "Disability Index was 38. The Official Disability Guidelines apply.")
+    doc = _doc(text, [("California Labor Code", "GUIDELINE"), ("Neck Disability Index", "GUIDELINE"),
+                      ("Official Disability Guidelines", "GUIDELINE")])
+    f = EntityFilter([], [], [], measure_words=guideline_measure_words())
+    assert [e.text for e in f(doc).ents] == ["Official Disability Guidelines"]
