@@ -27,7 +27,8 @@ def _rationale_span(sp: dict):
     conclusion is there."""
     if sp.get("rationale") or not sp.get("item"):
         return sp.get("rationale")
-    start = max([sp["item"][0]] + [s[1] for s in (sp.get("heading"), sp.get("claims_administrator"), sp.get("reviewer")) if s])
+    before = [sp.get(k) for k in ("heading", "claims_administrator", "reviewer")]
+    start = max([sp["item"][0]] + [s[1] for s in before if s])
     return [start, sp["item"][1]] if start < sp["item"][1] else None
 
 
@@ -53,6 +54,7 @@ def item_examples(record: dict, text: str) -> list[dict]:
     out = []
     for it in record.get("items") or []:
         sp = it.get("spans") or {}
+        rationale = _rationale_span(sp)
         ex = {
             "id": record.get("id"),
             "index": it["index"],
@@ -61,13 +63,13 @@ def item_examples(record: dict, text: str) -> list[dict]:
             "summary": summary,
             "claims_guideline": _span_text(text, sp.get("claims_administrator")),
             "reviewer_guideline": _span_text(text, sp.get("reviewer")),
-            "rationale": _span_text(text, _rationale_span(sp)),
+            "rationale": _span_text(text, rationale),
             "treatment_category": it.get("treatment_category"),
             "request_entities": [e for e in ents if _inside(e, sp.get("heading"))],
             "summary_entities": summary_ents,
             "claims_entities": [e for e in ents if _inside(e, sp.get("claims_administrator"))],
             "reviewer_entities": [e for e in ents if _inside(e, sp.get("reviewer"))],
-            "rationale_entities": [e for e in ents if _inside(e, _rationale_span(sp))],
+            "rationale_entities": [e for e in ents if _inside(e, rationale)],
             "claims_citations": (it.get("guidelines") or {}).get("claims_administrator") or [],
             "reviewer_citations": (it.get("guidelines") or {}).get("reviewer") or [],
             "reviewer_specialties": record.get("reviewer_specialties") or [],

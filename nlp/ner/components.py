@@ -377,7 +377,8 @@ class ArticleCitations:
             if m.groupdict().get("reference") is not None:
                 if any(e.end > span.end or e.start < span.start and e.label_ != "GUIDELINE" for e in there):
                     continue
-                kept = [c for e in there if e.start < span.start for c in [self._before(doc, e, span.start)] if c]
+                cut = (self._before(doc, e, span.start) for e in there if e.start < span.start)
+                kept = [c for c in cut if c is not None]
             elif any(e.label_ != "DRUG" or normalize_drug(e.text) is not None or e.start < span.start
                      or e.end > span.end for e in there):
                 continue
