@@ -1064,3 +1064,16 @@ def test_a_statute_and_an_outcome_measure_are_no_guideline():
                       ("Official Disability Guidelines", "GUIDELINE")])
     f = EntityFilter([], [], [], measure_words=guideline_measure_words())
     assert [e.text for e in f(doc).ents] == ["Official Disability Guidelines"]
+
+
+def test_a_name_before_a_degree_is_a_person_not_a_guideline():
+    """"Sincerely, Marguerite Osterhout, MD Medical Director": the model's GUIDELINE on a signature's
+    name goes; a guideline followed by a comma and other words stays."""
+    from nlp.ner.patterns import guideline_person_degrees
+
+    text = "Sincerely, Marguerite Osterhout, MD Medical Director. Per the ODG, Pain Chapter, it is fine."
+    doc = _doc(text, [("Marguerite Osterhout", "GUIDELINE"), ("ODG", "GUIDELINE")])
+    f = EntityFilter([], [], [], person_degrees=guideline_person_degrees())
+    assert [e.text for e in f(doc).ents] == []  # "ODG" alone is one word, not in the single-word list here
+    doc = _doc(text, [("Marguerite Osterhout", "GUIDELINE"), ("ODG, Pain Chapter", "GUIDELINE")])
+    assert [e.text for e in f(doc).ents] == ["ODG, Pain Chapter"]

@@ -1184,9 +1184,11 @@ class EntityFilter:
                  unknown_drug_endings: list[str] = (), lay_uses: dict[str, list[str]] | None = None,
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
                  class_words: list[str] = (), class_nouns: list[str] = (),
-                 not_course: dict[str, list[str]] | None = None, measure_words: list[str] = ()):
+                 not_course: dict[str, list[str]] | None = None, measure_words: list[str] = (),
+                 person_degrees: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
         self.measure_words = frozenset(w.lower() for w in measure_words)
+        self.person_degrees = frozenset(person_degrees)
         not_course = not_course or {}
         self.interval_words = frozenset(w.lower() for key in ("interval", "window") for w in not_course.get(key, ()))
         self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
@@ -1256,9 +1258,16 @@ class EntityFilter:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "GUIDELINE" and any(t.lower_ in self.measure_words for t in ent):
             return False  # "Neck Disability Index (fell by four)": an outcome measure, no guideline
+        if ent.label_ == "GUIDELINE" and self._before_a_degree(ent):
+            return False  # "Marguerite Osterhout, MD": a person
         if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
             return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent) or self._not_a_course(ent))
         return True
+
+    def _before_a_degree(self, ent: Span) -> bool:
+        doc = ent.doc
+        return (ent.end + 1 < len(doc) and doc[ent.end].text == ","
+                and doc[ent.end + 1].text in self.person_degrees)
 
     def _not_a_course(self, ent: Span) -> bool:
         """An interval or window, a point in time, how long an outcome or a condition lasted, or a
@@ -1373,14 +1382,15 @@ class EntityFilter:
                                                       "unknown_drug_endings": [], "lay_uses": {},
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
                                                       "class_words": [], "class_nouns": [], "not_course": {},
-                                                      "measure_words": []})
+                                                      "measure_words": [], "person_degrees": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
-                       not_course: dict[str, list[str]], measure_words: list[str]) -> EntityFilter:
+                       not_course: dict[str, list[str]], measure_words: list[str],
+                       person_degrees: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words, class_words, class_nouns, not_course, measure_words)
+                        cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees)
 
 
 @functools.lru_cache(maxsize=1)

@@ -170,6 +170,10 @@ def guideline_measure_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_MEASURE_WORDS"])
 
 
+def guideline_person_degrees() -> list[str]:
+    return [str(w) for w in load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_PERSON_DEGREES"]]
+
+
 def _alternation(words) -> str:
     """Regex alternation of phrases, longest first; spaces in a phrase match any white space."""
     ws = sorted({str(w).lower() for w in words}, key=lambda w: (-len(w), w))  # same order in every process
