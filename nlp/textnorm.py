@@ -25,8 +25,21 @@ def _key(s: str) -> str:
     return _WS.sub(" ", s).strip().lower()
 
 
+class _Markers(NamedTuple):
+    """The layout words text normalization reads (configs/layouts.yaml)."""
+    headings: frozenset
+    starts: tuple
+    decisions: frozenset
+    page_numbers: list
+    para_ends: tuple
+    page_breaks: list
+    field_labels: re.Pattern
+    repeated_headers: list
+    colon_headings: list
+
+
 @functools.lru_cache(maxsize=1)
-def _markers():
+def _markers() -> _Markers:
     cfg = load_yaml("layouts.yaml")
     headings = frozenset(_key(h) for h in cfg["headings"])
     starts = tuple(_key(s) for s in cfg["line_starts"])
@@ -40,12 +53,12 @@ def _markers():
                                        if role != "guidelines" for p in ps), re.I)
     repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
     colon_headings = [re.compile(p, re.I) for p in cfg.get("paragraph_end_headings") or ()]
-    return (headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels, repeated_headers,
-            colon_headings)
+    return _Markers(headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels,
+                    repeated_headers, colon_headings)
 
 
 def _is_heading(line: str) -> bool:
-    return _key(line) in _markers()[0]
+    return _key(line) in _markers().headings
 
 
 def _starts_field(line: str) -> bool:
@@ -62,18 +75,18 @@ def _field_key(key: str) -> bool:
     number = _ITEM_NUMBER.match(key)
     if number:
         key = key[number.end():]
-    return key.startswith(markers[1]) or markers[6].match(key) is not None
+    return key.startswith(markers.starts) or markers.field_labels.match(key) is not None
 
 
 def _is_decision_word(line: str) -> bool:
-    return _key(line) in _markers()[2]
+    return _key(line) in _markers().decisions
 
 
 def _drop_page_furniture(pages: list[list["_Line"]]) -> list[list["_Line"]]:
     """Remove page numbers and running headers/footers repeated at page edges."""
     if len(pages) < 2:
         return pages
-    page_numbers = _markers()[3]
+    page_numbers = _markers().page_numbers
 
     def edge(lines, first):
         seq = lines if first else list(reversed(lines))
@@ -168,7 +181,8 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
-    headings, _, decisions, _, para_ends, _, _, _, colon_headings = _markers()
+    m = _markers()
+    headings, decisions, para_ends, colon_headings = m.headings, m.decisions, m.para_ends, m.colon_headings
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
@@ -206,7 +220,7 @@ def _without_repeated_headers(lines: list[_Line]) -> list[_Line]:
     """`lines` without a running page header left in mid-text by an extraction that kept no page
     breaks: a line of `repeated_header_lines` that already stood earlier in the letter ("IMR Case
     Number: CM15-0087412" again on every page). Its first occurrence stays (the header table)."""
-    patterns = _markers()[7]
+    patterns = _markers().repeated_headers
     if not patterns:
         return lines
     seen, out = set(), []
@@ -262,7 +276,7 @@ def _without_page_breaks(lines: list[_Line]) -> list[_Line]:
     """`lines` without the page-break lines ("Page 4 of 5", a running footer); where one interrupts a
     sentence ("..., pages 56-57 and" / footer / "the Non-MTUS ..."), the blank lines around it go
     too, so that the sentence goes on as one paragraph."""
-    page_breaks = _markers()[5]
+    page_breaks = _markers().page_breaks
     out: list[_Line] = []
     k, n = 0, len(lines)
     while k < n:
