@@ -80,6 +80,7 @@ def _cfg():
         "headings_before_field": {k: [_ci(p) for p in v]
                                   for k, v in (cfg.get("item_headings_before_field") or {}).items()},
         "determinations": [_ci(p) for p in cfg["determinations"]],
+        "determination_start": _ci(cfg["determination_start"]),
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
         "fields": {role: [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))
@@ -109,10 +110,14 @@ def detect_format(text: str) -> str:
 
 
 def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int, int] | None:
-    """Span of the first paragraph at/after `start` that is one of the section headings."""
+    """Span of the first paragraph at/after `start` that is one of the section headings, alone
+    or run in before its text after a colon ("Expert Reviewer Case Summary: The expert ...")."""
     keys = {re.sub(r"\s+", " ", n).strip().lower().rstrip(":") for n in names}
     for s, e in _paragraphs(text):
-        if s >= start and re.sub(r"\s+", " ", text[s:e]).strip().lower().rstrip(":") in keys:
+        if s < start:
+            continue
+        para = re.sub(r"\s+", " ", text[s:e]).strip().lower()
+        if para.rstrip(":") in keys or para.split(":", 1)[0] in keys:
             return s, e
     return None
 
@@ -300,14 +305,24 @@ def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span], labelle
                 setattr(item, side, runs[side])
 
 
+def _determination_pieces(paragraph: str) -> list[str]:
+    """The determinations of one paragraph: the whole of it, or, when it holds several or a
+    label before one, each from its start to the next."""
+    starts = [m.start() for m in _cfg()["determination_start"].finditer(paragraph)]
+    if starts in ([], [0]):
+        return [paragraph]
+    return [paragraph[a:b].strip() for a, b in zip(starts, starts[1:] + [len(paragraph)])]
+
+
 def _determinations(text: str, end: int) -> list[tuple[str, str | None]]:
     out = []
     for s, e in _paragraphs(text[:end]):
-        for pat in _cfg()["determinations"]:
-            m = pat.match(text[s:e])
-            if m:
-                out.append((_collapse(m.group("request")), _decision(m)))
-                break
+        for piece in _determination_pieces(text[s:e]):
+            for pat in _cfg()["determinations"]:
+                m = pat.match(piece)
+                if m:
+                    out.append((_collapse(m.group("request")), _decision(m)))
+                    break
     return out
 
 

@@ -484,6 +484,22 @@ def _notice_headed_by_numbered_requests(colon: str) -> str:
         "2. Cognitive behavioral therapy (36 sessions)" + colon)
 
 
+def test_notice_determinations_run_together_and_a_summary_heading_run_in():
+    """A dwc_2013_notice whose numbered determinations share one paragraph after the "Final
+    Determination:" label, and whose summary heading runs into its first sentence, gives the same
+    items and decisions; the summary section starts at its heading."""
+    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
+    joined = re.sub(r"Final Determination:\s*1\.(.*?)appropriate\.\s*2\.", r"Final Determination: 1.\1appropriate. 2.",
+                    text, flags=re.S)
+    joined = re.sub(r"Expert Reviewer Case Summary:\s*", "Expert Reviewer Case Summary: ", joined)
+    assert joined.count("Final Determination: 1.") == 1 and "Case Summary: The applicant" in joined
+    layout = parse_layout(joined)
+    assert [(it.request, it.decision) for it in layout.items] == [
+        ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+    assert joined[layout.summary.start:].startswith("Expert Reviewer Case Summary: The applicant")
+    assert joined[layout.summary.end:].startswith("1) Regarding the request for ProSom:")
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
