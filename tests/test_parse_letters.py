@@ -484,6 +484,23 @@ def _notice_headed_by_numbered_requests(colon: str) -> str:
         "2. Cognitive behavioral therapy (36 sessions)" + colon)
 
 
+@pytest.mark.parametrize("lead_in", [
+    "The Final Determination rests on the decisions for the disputed items/services listed below:",
+    "The Final Determination was based on the decisions for the disputed items/services shown below:",
+    "Final Determination decisions for each disputed item/service follow:",
+])
+def test_the_items_lead_in_in_other_words_ends_its_paragraph(lead_in):
+    """The sentence before the items' list, worded otherwise than the published letters' "... set
+    forth below:", is no part of the first item's heading, even on the line right before it."""
+    text = (LETTERS / "000_9f49410813e2b735.txt").read_text(encoding="utf-8")
+    phrase = "The Final Determination was based on decisions for the disputed items/services set forth below:"
+    adjacent = re.sub(re.escape(phrase) + r"\s*ProSom:", lead_in + "\nProSom:", text)
+    assert adjacent != text
+    items = lambda t: [(it.request, it.decision) for it in parse_layout(normalize_text(t)).items]  # noqa: E731
+    assert items(adjacent) == items(text)
+    assert items(text)[0] == ("ProSom", "upheld")
+
+
 def test_notice_determinations_run_together_and_a_summary_heading_run_in():
     """A dwc_2013_notice whose numbered determinations share one paragraph after the "Final
     Determination:" label, and whose summary heading runs into its first sentence, gives the same
