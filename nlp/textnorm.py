@@ -132,8 +132,9 @@ def _interleaving(lines: list["_Line"]) -> str | None:
     Some extracts separate every line by an empty line and keep the wrapped lines' trailing
     space instead: there the wraps that end in white space are the sign, and paragraphs are told
     apart as within a block (`_joins`). "space": no empty line at all, every line followed by one
-    line holding only spaces (several of them mid-sentence) and paragraphs by two or more.
-    Normalized text has neither space-only lines nor trailing white space, which keeps
+    line holding only spaces (several of them mid-sentence) and paragraphs by two or more; a
+    double-spaced extraction (every line followed by an empty line, paragraphs by more) is read so
+    too. Normalized text has neither space-only lines nor trailing white space, which keeps
     normalizing idempotent.
     """
     texts = [ln.text for ln in lines]
@@ -154,7 +155,14 @@ def _interleaving(lines: list["_Line"]) -> str | None:
                     spaced += 1
     if not has_empty:
         return "space" if spaced >= 3 else None
-    return "empty" if (wraps >= 3 if space_lines else trailing >= 3) else None
+    if wraps >= 3 if space_lines else trailing >= 3:
+        return "empty"
+    # double-spaced: one blank line after each wrapped line, more between paragraphs, and hardly
+    # two text lines adjacent (a page break joined can leave one); read as "space"
+    pairs = list(zip(texts[inner[0]:inner[-1] + 1], texts[inner[0] + 1:inner[-1] + 1]))
+    adjacent = sum(bool(a.strip() and b.strip()) for a, b in pairs)
+    double = wraps >= 3 and 20 * adjacent <= len(inner) and any(_is_space(a) and _is_space(b) for a, b in pairs)
+    return "space" if double else None
 
 
 def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import LETTERS
+from conftest import LAYOUTS, LETTERS
 from nlp.textnorm import normalize_text
 
 
@@ -226,3 +226,11 @@ def test_fast_path_equals_offset_path(s):
     from nlp.textnorm import normalize_with_offsets
 
     assert normalize_text(s) == normalize_with_offsets(s)[0]
+
+
+@pytest.mark.parametrize("name", ["dwc_2013_notice.txt", "dwc_2015.txt"])
+def test_a_double_spaced_extraction_reads_as_the_letter(name):
+    """An extraction that puts a blank line after every line and more between paragraphs gives the
+    text of the letter as extracted line by line."""
+    text = (LAYOUTS / name).read_text(encoding="utf-8")
+    assert normalize_text(text.replace("\n", "\n\n")) == normalize_text(text)
