@@ -234,3 +234,13 @@ def test_a_double_spaced_extraction_reads_as_the_letter(name):
     text of the letter as extracted line by line."""
     text = (LAYOUTS / name).read_text(encoding="utf-8")
     assert normalize_text(text.replace("\n", "\n\n")) == normalize_text(text)
+
+
+def test_a_section_heading_with_a_colon_keeps_its_own_line():
+    """"IMR DECISION(S) AND RATIONALE(S):" on the line right before the first numbered statement is
+    still a heading of its own, as without the colon."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    heading = "IMR DECISION(S) AND RATIONALE(S)"
+    assert heading + "\n\n1. " in text
+    out = normalize_text(text.replace(heading + "\n\n1. ", heading + ":\n1. "))
+    assert heading + ":\n\n1. Physical therapy" in out
