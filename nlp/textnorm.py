@@ -41,7 +41,7 @@ class _Markers(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def _markers() -> _Markers:
     cfg = load_yaml("layouts.yaml")
-    headings = frozenset(_heading_key(h) for h in cfg["headings"])
+    headings = frozenset(_heading_key(_key(h)) for h in cfg["headings"])
     starts = tuple(_key(s) for s in cfg["line_starts"])
     decisions = frozenset(_key(w) for w in cfg["decision_words"].values())
     page_numbers = [re.compile(p, re.I) for p in cfg["page_number_patterns"]]
@@ -57,13 +57,14 @@ def _markers() -> _Markers:
                     repeated_headers, colon_headings)
 
 
-def _heading_key(s: str) -> str:
-    """A section heading's key: with or without its colon ("IMR DECISION(S) AND RATIONALE(S):")."""
-    return _key(s).rstrip(":").rstrip()
+def _heading_key(key: str) -> str:
+    """A line's `_key` as a section heading's: with or without its colon ("IMR DECISION(S) AND
+    RATIONALE(S):")."""
+    return key.rstrip(":").rstrip()
 
 
 def _is_heading(line: str) -> bool:
-    return _heading_key(line) in _markers().headings
+    return _heading_key(_key(line)) in _markers().headings
 
 
 def _starts_field(line: str) -> bool:
@@ -201,7 +202,7 @@ def _joins(tail: str, nxt: str, heading: bool) -> bool:
         return True
     if tail.rstrip().endswith(":") and any(h.match(_key(tail)) for h in colon_headings):
         return False  # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ..."
-    if heading or key.rstrip(":").rstrip() in headings or _field_key(key):
+    if heading or _heading_key(key) in headings or _field_key(key):
         return False
     p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))
