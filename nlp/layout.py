@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 
 from nlp.config import load_yaml
+from nlp.textnorm import with_item_number
 
 UNKNOWN = "unknown"
 
@@ -63,11 +64,18 @@ class LetterLayout:
 
 
 def _ci(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.I)
+    """A case-insensitive pattern of configs/layouts.yaml, its `{item_number}` written out."""
+    return re.compile(with_item_number(pattern, load_yaml("layouts.yaml")), re.I)
 
 
 def _phrase(s: str) -> str:
     return r"\s+".join(re.escape(w) for w in s.split())
+
+
+def _bare_or_colon(label: str) -> str:
+    """A field label's pattern that ends in its colon, or, alone on its line, without it
+    ("Rationale for the Decision" above its text)."""
+    return label[:-1] + r"(?::|[ \t]*$)" if label.endswith(":") else label
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,7 +91,7 @@ def _cfg():
         "determination_start": _ci(cfg["determination_start"]),
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
-        "fields": {role: [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))
+        "fields": {role: [_bare_or_colon(x) for x in [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))]
                    for role, labels in cfg["item_fields"].items()},
         "both_sides": list(cfg["item_field_patterns"]["guidelines"]),
         "both_named": list(cfg["item_field_patterns"].get("both_named", [])),
@@ -189,6 +197,14 @@ def _item_headings(text: str, fmt: str, start: int, end: int):
             if found:
                 return paras, found
     return paras, []
+
+
+def _headless_items(text: str, start: int, end: int) -> list[int]:
+    """Where the items of a notice without item headings begin: at each paragraph that opens with a
+    claims administrator's guideline field, its first field."""
+    labels = _cfg()["fields"]["claims_administrator"]
+    return [s for s, e in _paragraphs(text) if start <= s < end
+            and any(re.match(lab, text[s:e], re.I) for lab in labels)]
 
 
 SIDES = ("claims_administrator", "reviewer")
@@ -335,20 +351,36 @@ def parse_layout(text: str) -> LetterLayout:
     all_summary = [h for v in _cfg()["sections"].values() for h in v["summary"]]
     items_h = _find_heading_line(text, secs["items"] or all_items)
     summ_h = _find_heading_line(text, secs["summary"] or all_summary)
+    headless: list[int] = []
     if items_h and summ_h and items_h[0] < summ_h[0]:
         # dwc_2013_notice: the decision heading precedes qualifications and summary;
         # the items begin at the first item heading after the summary heading.
         paras, found = _item_headings(text, fmt, summ_h[1], n)
-        items_start = found[0][1] if found else n
+        if not found and fmt == "dwc_2013_notice":
+            headless = _headless_items(text, summ_h[1], n)
+        items_start = found[0][1] if found else (headless[0] if headless else n)
     else:
         items_start = items_h[0] if items_h else n
         search_start = items_h[1] if items_h else (summ_h[1] if summ_h else 0)
         paras, found = _item_headings(text, fmt, search_start, n)
+        if not found and fmt == "dwc_2013_notice":
+            headless = _headless_items(text, search_start, n)
     summary = Span(summ_h[0], items_start) if summ_h and summ_h[0] < items_start else None
     header_end = summary.start if summary else items_start
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,
                           items_section=Span(items_start, n) if (items_h or found) else None)
-    upfront = _determinations(text, items_start) if fmt == "dwc_2013_notice" else []
+    # a notice's determinations stand before its first item (heading), whichever section holds them
+    first_item = found[0][1] if found else (headless[0] if headless else items_start)
+    upfront = _determinations(text, first_item) if fmt == "dwc_2013_notice" else []
+    if headless and len(headless) == len(upfront):
+        # no item headings: each item is a run of fields, in the order of the determinations up front
+        for k, (start, (request, decision)) in enumerate(zip(headless, upfront)):
+            end = headless[k + 1] if k + 1 < len(headless) else n
+            item = ItemLayout(index=k + 1, span=Span(start, end), heading=Span(start, start), request=request,
+                              original_request=None, decision=decision)
+            _fields(text, item)
+            layout.items.append(item)
+        return layout
     requests = []
     for k, (i, s, e, m) in enumerate(found):
         floor = found[k - 1][0] + 1 if k > 0 else 0  # never before the previous heading's paragraph

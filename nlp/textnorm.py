@@ -36,6 +36,8 @@ class _Markers(NamedTuple):
     field_labels: re.Pattern
     repeated_headers: list
     colon_headings: list
+    item_number: re.Pattern
+    bare_labels: re.Pattern
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,9 +54,20 @@ def _markers() -> _Markers:
     field_labels = re.compile("|".join(f"(?:{p})" for role, ps in cfg["item_field_patterns"].items()
                                        if role != "guidelines" for p in ps), re.I)
     repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
-    colon_headings = [re.compile(p, re.I) for p in cfg.get("paragraph_end_headings") or ()]
+    colon_headings = [re.compile(with_item_number(p, cfg), re.I) for p in cfg.get("paragraph_end_headings") or ()]
+    item_number = re.compile(cfg["item_number"] + r"\s+", re.I)
+    # an item field's label alone on its line, without its colon ("Rationale for the Decision")
+    roles = ("claims_administrator", "reviewer", "rationale")
+    bare = [r"\s+".join(re.escape(w) for w in _key(x).rstrip(":").split()) for r in roles for x in cfg["item_fields"][r]]
+    bare += [re.sub(r"\\s\*:$", "", p) for r in roles for p in cfg["item_field_patterns"].get(r, ())]
+    bare_labels = re.compile(r"(?:%s)\s*:?$" % "|".join(f"(?:{p})" for p in bare), re.I)
     return _Markers(headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels,
-                    repeated_headers, colon_headings)
+                    repeated_headers, colon_headings, item_number, bare_labels)
+
+
+def with_item_number(pattern: str, cfg) -> str:
+    """A pattern of configs/layouts.yaml with its `{item_number}` written out."""
+    return pattern.replace("{item_number}", cfg["item_number"])
 
 
 def _heading_key(key: str) -> str:
@@ -71,14 +84,11 @@ def _starts_field(line: str) -> bool:
     return _field_key(_key(line))
 
 
-_ITEM_NUMBER = re.compile(r"\d{1,2}[.)]\s+")
-
-
 def _field_key(key: str) -> bool:
     """Does a line (its `_key`) start with a field label (`line_starts` or an item field's), after
     an item's number ("1) Regarding the request for ...")?"""
     markers = _markers()
-    number = _ITEM_NUMBER.match(key)
+    number = markers.item_number.match(key)
     if number:
         key = key[number.end():]
     return key.startswith(markers.starts) or markers.field_labels.match(key) is not None
@@ -202,8 +212,10 @@ def _joins(tail: str, nxt: str, heading: bool) -> bool:
         return True
     if tail.rstrip().endswith(":") and any(h.match(_key(tail)) for h in colon_headings):
         return False  # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ..."
-    if heading or _heading_key(key) in headings or _field_key(key):
+    if heading or _heading_key(key) in headings or _field_key(key) or m.bare_labels.match(key):
         return False
+    if not tail.rstrip().endswith(":") and m.bare_labels.match(_key(tail)):
+        return False  # a field's label alone on its line, without its colon: its text follows
     p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))
 

@@ -501,6 +501,41 @@ def test_the_items_lead_in_in_other_words_ends_its_paragraph(lead_in):
     assert items(text)[0] == ("ProSom", "upheld")
 
 
+def _notice_items(text: str) -> list[tuple[str, str | None, bool]]:
+    """(request, decision, whether all three fields were found) of each item of a notice's text."""
+    return [(it.request, it.decision, bool(it.claims_administrator and it.reviewer and it.rationale))
+            for it in parse_layout(normalize_text(text)).items]
+
+
+NOTICE_ITEMS = [("ProSom", "upheld", True), ("cognitive behavioral therapy (36 sessions)", "overturned", True)]
+
+
+@pytest.mark.parametrize("first, second", [("I.", "II."), ("#1", "#2")])
+def test_notice_items_numbered_otherwise(first, second):
+    """Determinations and item headings numbered with Roman numerals or "#1" read as "1." / "1)"."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    assert _notice_items(text) == NOTICE_ITEMS
+    renumbered = text.replace("1. MAXIMUS", f"{first} MAXIMUS").replace("2. MAXIMUS", f"{second} MAXIMUS")
+    renumbered = renumbered.replace("1) Regarding", f"{first} Regarding").replace("2) Regarding", f"{second} Regarding")
+    assert renumbered.count(second) == 2
+    assert _notice_items(renumbered) == NOTICE_ITEMS
+
+
+def test_a_notice_without_item_headings_and_with_labels_without_colons():
+    """A notice whose items are only their fields (no "1) Regarding the request for ..." heading), with
+    field labels alone on their lines without colons, and its determinations joined by ", and", takes
+    each item's request and decision from the determinations up front, in order."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    headless = re.sub(r"\n[12]\) Regarding the request for [^\n]*:\n", "\n", text)
+    for label in ("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator",
+                  "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer", "Rationale for the Decision"):
+        headless = headless.replace(label + ":", label)
+    headless = re.sub(r"not medically\s+necessary and appropriate\.(\s+2\. MAXIMUS)", r"not medically necessary and appropriate, and\1",
+                      headless)
+    assert "Regarding the request" not in headless and "the Decision:" not in headless and "appropriate, and" in headless
+    assert _notice_items(headless) == NOTICE_ITEMS
+
+
 def test_notice_determinations_run_together_and_a_summary_heading_run_in():
     """A dwc_2013_notice whose numbered determinations share one paragraph after the "Final
     Determination:" label, and whose summary heading runs into its first sentence, gives the same
