@@ -80,6 +80,15 @@ def _is_heading(line: str) -> bool:
     return _heading_key(_key(line)) in _markers().headings
 
 
+def _stands_alone(line: str) -> bool:
+    """Is a line a paragraph of its own, joined to no line after it: a section heading, or an item
+    field's label without its colon ("Rationale for the Decision" above its text)?"""
+    if _is_heading(line):
+        return True
+    key = _key(line)
+    return not key.endswith(":") and _markers().bare_labels.match(key) is not None
+
+
 def _starts_field(line: str) -> bool:
     return _field_key(_key(line))
 
@@ -204,7 +213,7 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
 
 
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
-    """Does line `nxt` continue a paragraph that ends with `tail` (and is a heading)?"""
+    """Does line `nxt` continue a paragraph that ends with `tail` (and stands alone, `_stands_alone`)?"""
     m = _markers()
     headings, decisions, para_ends, colon_headings = m.headings, m.decisions, m.para_ends, m.colon_headings
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
@@ -214,8 +223,6 @@ def _joins(tail: str, nxt: str, heading: bool) -> bool:
         return False  # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ..."
     if heading or _heading_key(key) in headings or _field_key(key) or m.bare_labels.match(key):
         return False
-    if not tail.rstrip().endswith(":") and m.bare_labels.match(_key(tail)):
-        return False  # a field's label alone on its line, without its colon: its text follows
     p = tail.rstrip()
     return not (_SENTENCE_END.search(p) or _key(p).endswith(para_ends))
 
@@ -332,12 +339,12 @@ def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
     paragraphs = []
     for block in _blocks(lines):
         para = [(block[0].text, block[0].start, False)]
-        tail, heading = block[0].text, _is_heading(block[0].text)
+        tail, heading = block[0].text, _stands_alone(block[0].text)
         for ln in block[1:]:
             if not _joins(tail[-120:], ln.text, heading):
                 paragraphs.append(para)
                 para = [(ln.text, ln.start, False)]
-                tail, heading = ln.text, _is_heading(ln.text)
+                tail, heading = ln.text, _stands_alone(ln.text)
             elif _hyphen_join(tail, ln.text):
                 last, last_start, glued = para[-1]
                 para[-1] = (last[:len(last.rstrip()) - 1], last_start, glued)
