@@ -19,14 +19,22 @@ DATE = (r"(?:\d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{2,4}"
         r"|(?:January|February|March|April|May|June|July|August|September|October|November|December)"
         r"\s+\d{1,2},?\s+\d{4})")
 
-_TABLE = {
-    "case_number": r"Case Number:\s*(CM\d{2}-\d{5,8})",
-    "assigned": r"Date Assigned:\s*(" + DATE + ")",
-    "date_of_injury": r"Date of Injury:\s*(" + DATE + ")",
-    "decision": r"(?:Decision Date|^Dated):\s*(" + DATE + ")",
-    "ur_denial": r"(?:UR Denial Date|Date of UR Decision):\s*(" + DATE + ")",
-    "application_received": r"Application\s+Received:\s*(" + DATE + ")",
+_CASE_NUMBER = r"CM\d{2}-\d{5,8}"
+_TABLE_LABELS = {
+    "case_number": r"Case Number:",
+    "assigned": r"Date Assigned:",
+    "date_of_injury": r"Date of Injury:",
+    "decision": r"(?:Decision Date|^Dated):",
+    "ur_denial": r"(?:UR Denial Date|Date of UR Decision):",
+    "application_received": r"Application\s+Received:",
 }
+_TABLE = {key: label + r"\s*(" + (_CASE_NUMBER if key == "case_number" else DATE) + ")"
+          for key, label in _TABLE_LABELS.items()}
+# the table's cells as a run of labels and values, for tables extracted column by column ("Case
+# Number: Date of Injury: CM14-0176430 04/07/2014"); "Priority:" and its value only keep the pairs in step
+_TABLE_CELL = re.compile("|".join(f"(?P<{key}>{label.replace('^', '')})" for key, label in _TABLE_LABELS.items())
+                         + r"|(?P<priority>Priority:)|(?P<value>" + _CASE_NUMBER + "|" + DATE + r"|Standard|Expedited|Urgent)",
+                         re.I)
 _INJURY = re.compile(
     r"(?:date of injury|injury date|injured|injury|DOI)\)?:?\s*(?:was|is)?\s*(?:of|on|dated|date of)?\s*"
     r"(?:on\s+)?(" + DATE + ")"
@@ -62,11 +70,41 @@ def parse_date(s: str | None) -> str | None:
     return None
 
 
+def _table_cells(part: str) -> dict:
+    """The table's labels paired with its values in order, in each run of cells that only white
+    space separates: each value goes to the first label still waiting for a value of its kind."""
+    out: dict = {}
+    pending: list[str] = []
+    end = None
+    for m in _TABLE_CELL.finditer(part):
+        if end is not None and part[end:m.start()].strip():
+            pending = []  # prose between: a new run
+        end = m.end()
+        key = m.lastgroup
+        if key != "value":
+            pending.append(key)
+            continue
+        value = m.group()
+        kind = "case_number" if re.fullmatch(_CASE_NUMBER, value, re.I) else (
+            "date" if parse_date(value) else "priority")
+        for k in pending:
+            if (k == "case_number") == (kind == "case_number") and (k == "priority") == (kind == "priority"):
+                pending.remove(k)
+                out.setdefault(k, value if kind != "date" else parse_date(value))
+                break
+    return out
+
+
 def header_table(text: str, header: Span) -> dict:
-    """Case number, dates and date of injury from the published PDFs' header table."""
+    """Case number, dates and date of injury from the published PDFs' header table, its labels and
+    values read in step (`_table_cells`), else each label's value after it."""
     part = header.text(text)
+    cells = _table_cells(part)
     out = {}
     for key, pat in _TABLE.items():
+        if cells.get(key):
+            out[key] = cells[key]
+            continue
         m = re.search(pat, part, re.I | re.M)
         out[key] = (m.group(1) if key == "case_number" else parse_date(m.group(1))) if m else None
     return out
@@ -125,11 +163,14 @@ def split_specialties(phrase: str) -> list[str]:
     return out
 
 
+# "board certified in the same or a similar specialty as the provider": no specialty named
+_NAMED = r"(?!(?:the|a|an|one|this|that|their|his|her)\b)"
 _SPECIALTY_PHRASES = [
-    re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+)", re.I),
-    re.compile(r"Board Certified in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|, is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
+    # to the line's end, or to a sentence run into it ("... Cardiovascular Disease The expert reviewer is")
+    re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+?)(?=\s+(?-i:The|He/she|He|She)\s+[a-z]|\n|$)", re.I),
+    re.compile(r"Board Certified in " + _NAMED + r"(?P<s>.+?)(?=,? and (?:is|has|holds)\b|, is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
                re.I),
-    re.compile(r"sub-?specialty (?:certification )?in (?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
+    re.compile(r"sub-?specialty (?:certification )?in " + _NAMED + r"(?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
                re.I),
     # "is licensed in Chiropractic and Acupuncture and is licensed to practice in California"
     re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\n|$)", re.I),
@@ -139,12 +180,24 @@ _SPECIALTY_PHRASES = [
 ]
 
 
+@functools.lru_cache(maxsize=1)
+def _licensure() -> re.Pattern:
+    """The credentials block's other label and its values (`licensure_states`), read out of a
+    specialty phrase that an extraction ran them into."""
+    states = load_yaml("lexicons/specialties.yaml").get("licensure_states") or []
+    names = "|".join(re.escape(s) for s in sorted(states, key=len, reverse=True))
+    return re.compile(r"State\(s\) of Licensure:|\b(?:%s)\b(?:\s*,\s*)?" % names if names else r"State\(s\) of Licensure:")
+
+
 def reviewer_specialties(text: str, header: Span) -> list[str]:
     part = header.text(text)
     out: list[str] = []
     for pat in _SPECIALTY_PHRASES:
         for m in pat.finditer(part):
-            for s in split_specialties(m.group("s")):
+            phrase = m.group("s")
+            if pat is _SPECIALTY_PHRASES[0]:
+                phrase = _licensure().sub(" ", phrase)
+            for s in split_specialties(phrase):
                 if s not in out:
                     out.append(s)
     licence, professions = _professions()

@@ -80,6 +80,26 @@ def test_real_header_tables(real_records, case):
     assert r["patient"] == {"age": age, "sex": sex, "date_of_injury": doi}
 
 
+@pytest.mark.parametrize("table", [
+    # as the published PDFs extract: each label with its value
+    "Case Number: CM14-0176430 Date Assigned: 10/28/2014 Date of Injury: 04/07/2014\n\n"
+    "Decision Date: 12/15/2014 UR Denial Date: 10/14/2014 Priority: Standard Application Received: 10/22/2014",
+    # column by column, as other tools extract the same table: labels first, then their values
+    "Case Number: Date of Injury: UR Denial Date: Application Received: CM14-0176430 04/07/2014 10/14/2014 "
+    "10/22/2014 Date Assigned:\n\nDecision Date: Priority: 10/28/2014 12/15/2014 Standard",
+    "Case Number: Date Assigned: CM14-0176430 10/28/2014 Date of Injury:\n\nDecision Date: 04/07/2014 12/15/2014 "
+    "UR Denial Date: Priority: 10/14/2014 Standard Application Received: 10/22/2014",
+])
+def test_a_header_table_read_in_any_cell_order(table):
+    from nlp.layout import Span
+    from nlp.letter_fields import header_table
+
+    text = table + "\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\n\nThe decision of 01/02/2015 was ..."
+    assert header_table(text, Span(0, len(text))) == {
+        "case_number": "CM14-0176430", "assigned": "2014-10-28", "date_of_injury": "2014-04-07",
+        "decision": "2014-12-15", "ur_denial": "2014-10-14", "application_received": "2014-10-22"}
+
+
 def test_real_credentials_block(real_records):
     assert real_records["CM16-0221706"]["reviewer_specialties"] == [
         "Preventive Medicine", "Occupational Medicine", "Family Practice"]
@@ -168,6 +188,18 @@ def test_dwc_2013_notice_layout():
     ("The independent physician who reviewed the file is Board Certified in Orthopedic Surgery, has a subspecialty "
      "in Sports Medicine, has no affiliation with the employer, employee, providers or the claims administrator.",
      ["Orthopedic Surgery", "Sports Medicine"]),
+    # a qualification that names no specialty is none
+    ("Your case was reviewed by a physician who is board certified in the same or a similar specialty as the "
+     "provider who requested the treatment. The expert reviewer is Board Certified in Psychiatry.", ["Psychiatry"]),
+    ("A physician reviewer who is board certified in an appropriate specialty reviewed the complete case file.", []),
+    # the credentials block extracted labels first, then values; a sentence run into the specialty line
+    ("Certification(s)/Specialty: State(s) of Licensure: Preventive Medicine, Occupational Medicine California",
+     ["Preventive Medicine", "Occupational Medicine"]),
+    ("State(s) of Licensure: Certification(s)/Specialty: Texas, New York Physical Medicine & Rehabilitation",
+     ["Physical Medicine and Rehabilitation"]),
+    ("Certification(s)/Specialty: Internal Medicine, Cardiovascular Disease The expert reviewer is licensed to "
+     "practice in California. He/she has been in active clinical practice for more than five years.",
+     ["Internal Medicine", "Cardiovascular Disease"]),
 ])
 def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
     from nlp.layout import Span
