@@ -84,14 +84,12 @@ def _table_cells(part: str) -> dict:
         if key != "value":
             pending.append(key)
             continue
-        value = m.group()
-        kind = "case_number" if re.fullmatch(_CASE_NUMBER, value, re.I) else (
-            "date" if parse_date(value) else "priority")
-        for k in pending:
-            if (k == "case_number") == (kind == "case_number") and (k == "priority") == (kind == "priority"):
-                pending.remove(k)
-                out.setdefault(k, value if kind != "date" else parse_date(value))
-                break
+        value, date = m.group(), parse_date(m.group())
+        kind = "case_number" if re.fullmatch(_CASE_NUMBER, value, re.I) else ("date" if date else "priority")
+        k = next((k for k in pending if (k if k in ("case_number", "priority") else "date") == kind), None)
+        if k is not None:
+            pending.remove(k)
+            out.setdefault(k, date or value)
     return out
 
 
@@ -195,7 +193,7 @@ def reviewer_specialties(text: str, header: Span) -> list[str]:
     for pat in _SPECIALTY_PHRASES:
         for m in pat.finditer(part):
             phrase = m.group("s")
-            if pat is _SPECIALTY_PHRASES[0]:
+            if pat is _SPECIALTY_PHRASES[0]:  # the credentials block's line
                 phrase = _licensure().sub(" ", phrase)
             for s in split_specialties(phrase):
                 if s not in out:
