@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 
 from nlp.config import load_yaml
-from nlp.textnorm import with_item_number
+from nlp.textnorm import phrase_pattern, with_item_number
 
 UNKNOWN = "unknown"
 
@@ -68,10 +68,6 @@ def _ci(pattern: str) -> re.Pattern:
     return re.compile(with_item_number(pattern, load_yaml("layouts.yaml")), re.I)
 
 
-def _phrase(s: str) -> str:
-    return r"\s+".join(re.escape(w) for w in s.split())
-
-
 def _bare_or_colon(label: str) -> str:
     """A field label's pattern that ends in its colon, or, alone on its line, without it
     ("Rationale for the Decision" above its text)."""
@@ -91,7 +87,7 @@ def _cfg():
         "determination_start": _ci(cfg["determination_start"]),
         "original": _ci(cfg["partial_authorization"]["original"]),
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
-        "fields": {role: [_bare_or_colon(x) for x in [_phrase(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))]
+        "fields": {role: [_bare_or_colon(x) for x in [phrase_pattern(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))]
                    for role, labels in cfg["item_fields"].items()},
         "both_sides": list(cfg["item_field_patterns"]["guidelines"]),
         "both_named": list(cfg["item_field_patterns"].get("both_named", [])),
@@ -351,20 +347,19 @@ def parse_layout(text: str) -> LetterLayout:
     all_summary = [h for v in _cfg()["sections"].values() for h in v["summary"]]
     items_h = _find_heading_line(text, secs["items"] or all_items)
     summ_h = _find_heading_line(text, secs["summary"] or all_summary)
-    headless: list[int] = []
-    if items_h and summ_h and items_h[0] < summ_h[0]:
-        # dwc_2013_notice: the decision heading precedes qualifications and summary;
-        # the items begin at the first item heading after the summary heading.
-        paras, found = _item_headings(text, fmt, summ_h[1], n)
-        if not found and fmt == "dwc_2013_notice":
-            headless = _headless_items(text, summ_h[1], n)
+    # dwc_2013_notice: the decision heading precedes qualifications and summary; the items begin
+    # at the first item heading after the summary heading
+    decisions_first = bool(items_h and summ_h and items_h[0] < summ_h[0])
+    if decisions_first:
+        search_start = summ_h[1]
+    else:
+        search_start = items_h[1] if items_h else (summ_h[1] if summ_h else 0)
+    paras, found = _item_headings(text, fmt, search_start, n)
+    headless = _headless_items(text, search_start, n) if not found and fmt == "dwc_2013_notice" else []
+    if decisions_first:
         items_start = found[0][1] if found else (headless[0] if headless else n)
     else:
         items_start = items_h[0] if items_h else n
-        search_start = items_h[1] if items_h else (summ_h[1] if summ_h else 0)
-        paras, found = _item_headings(text, fmt, search_start, n)
-        if not found and fmt == "dwc_2013_notice":
-            headless = _headless_items(text, search_start, n)
     summary = Span(summ_h[0], items_start) if summ_h and summ_h[0] < items_start else None
     header_end = summary.start if summary else items_start
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,

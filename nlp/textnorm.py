@@ -58,11 +58,16 @@ def _markers() -> _Markers:
     item_number = re.compile(cfg["item_number"] + r"\s+", re.I)
     # an item field's label alone on its line, without its colon ("Rationale for the Decision")
     roles = ("claims_administrator", "reviewer", "rationale")
-    bare = [r"\s+".join(re.escape(w) for w in _key(x).rstrip(":").split()) for r in roles for x in cfg["item_fields"][r]]
+    bare = [phrase_pattern(_key(x).rstrip(":")) for r in roles for x in cfg["item_fields"][r]]
     bare += [re.sub(r"\\s\*:$", "", p) for r in roles for p in cfg["item_field_patterns"].get(r, ())]
     bare_labels = re.compile(r"(?:%s)\s*:?$" % "|".join(f"(?:{p})" for p in bare), re.I)
     return _Markers(headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels,
                     repeated_headers, colon_headings, item_number, bare_labels)
+
+
+def phrase_pattern(s: str) -> str:
+    """A phrase as a pattern: its words escaped, any white space between them."""
+    return r"\s+".join(re.escape(w) for w in s.split())
 
 
 def with_item_number(pattern: str, cfg) -> str:
@@ -83,10 +88,10 @@ def _is_heading(line: str) -> bool:
 def _stands_alone(line: str) -> bool:
     """Is a line a paragraph of its own, joined to no line after it: a section heading, or an item
     field's label without its colon ("Rationale for the Decision" above its text)?"""
-    if _is_heading(line):
+    key, markers = _key(line), _markers()
+    if _heading_key(key) in markers.headings:
         return True
-    key = _key(line)
-    return not key.endswith(":") and _markers().bare_labels.match(key) is not None
+    return not key.endswith(":") and markers.bare_labels.match(key) is not None
 
 
 def _starts_field(line: str) -> bool:
