@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "bf0ae491f79bdcd71a7d37696150bb25b8c78dc77119bd7c068f0877f6526a76"
+DEFAULT_BUNDLE_DIGEST = "2f0d97fdf7f40e0280d00faa380a7464245f78fd99e604dba5b74e3fc1c11e9b"
 _NOTICED: set = set()
 
 

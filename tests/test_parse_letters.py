@@ -584,6 +584,20 @@ def test_notice_determinations_run_together_and_a_summary_heading_run_in():
     assert joined[layout.summary.end:].startswith("1) Regarding the request for ProSom:")
 
 
+@pytest.mark.parametrize("heading", ["Clinical Summary", "Summary of the Records Reviewed"])
+def test_a_notice_summary_headed_as_some_offices_head_it(heading):
+    """A dwc_2013_notice whose case summary is headed "Clinical Summary" or "Summary of the Records
+    Reviewed" has its summary section there, not in the header."""
+    text = normalize_text((LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8"))
+    renamed = re.sub(r"Expert Reviewer Case Summary:?", heading, text)
+    assert renamed.count(heading) == 1
+    layout = parse_layout(renamed)
+    assert [(it.request, it.decision) for it in layout.items] == [
+        ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+    assert renamed[layout.summary.start:].startswith(heading + "\n")
+    assert renamed[layout.summary.end:].startswith("1) Regarding the request for ProSom:")
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
