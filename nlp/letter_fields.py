@@ -47,6 +47,9 @@ _AGE = re.compile(r"\b(\d{1,3})[\s-]*" + _YEARS_OLD, re.I)
 # the sex word after the age; a bare M or F only after the shorthand ("38 y/o F")
 _SEX = re.compile(r"\b(?:(?:year|yr)s?[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b"
                   r"|\d\s*(?:y/o|y\.o\.|yo)[\s,]+(male|female|man|woman|m|f)\b", re.I)
+# the sentence that introduces the patient by age (its bounds: a period before a capital, or the text's ends)
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
+_DATE_RE = re.compile(DATE, re.I)
 _HE = re.compile(r"(?<!/)\b(he|him|his|himself)\b(?!/)", re.I)
 _SHE = re.compile(r"(?<!/)\b(she|her|hers|herself)\b(?!/)", re.I)
 
@@ -227,7 +230,23 @@ def patient(text: str, summary: Span | None, header_doi: str | None = None) -> d
         dates = {parse_date(m.group(1) or m.group(2)) for m in _INJURY.finditer(part)} - {None}
         if len(dates) == 1:
             doi = dates.pop()
+        elif not dates:
+            doi = _introduction_date(part)
     return {"age": age, "sex": sex, "date_of_injury": doi}
+
+
+def _introduction_date(part: str) -> str | None:
+    """The one date of the sentence that introduces the patient by age, when the injury is told by
+    its event ("a 41 year old bus operator who was assaulted by a passenger on 02/19/2014") or a
+    cumulative trauma by its end ("... from cumulative trauma through 08/15/2014")."""
+    m = _AGE.search(part)
+    if not m:
+        return None
+    ends = [e.end() for e in _SENTENCE_END.finditer(part)]
+    start = max((e for e in ends if e <= m.start()), default=0)
+    end = min((e for e in ends if e > m.end()), default=len(part))
+    dates = {parse_date(d.group()) for d in _DATE_RE.finditer(part, start, end)} - {None}
+    return dates.pop() if len(dates) == 1 else None
 
 
 def letter_fields(text: str, layout: LetterLayout) -> dict:

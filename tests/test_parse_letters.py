@@ -324,6 +324,14 @@ def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
     ("He was seen on 03/04/2015 for the low back. Follow-up on 04/04/2015.", None),
     ("He injured his back on 01/02/2010 and injured his knee on 02/03/2011.", None),
     ("This 58 year old female injured her neck and low back on 09/30/2008 while lifting.", "2008-09-30"),
+    # told by the event, or by a cumulative trauma's end, in the sentence that introduces the patient
+    ("The records show: This 41 year old female bus operator was assaulted by a passenger on October 5, 2012 "
+     "while driving. She was seen on 03/04/2015.", "2012-10-05"),
+    ("A 52-year-old clerk reported hand numbness from cumulative trauma through 08/15/2014. EMG on 09/01/2014.",
+     "2014-08-15"),
+    # that sentence with two dates, or a date only in another sentence, decides nothing
+    ("A 44 year old roofer fell on 06/02/2014 and was seen on 06/03/2014.", None),
+    ("A 44 year old roofer with back pain. He fell from a roof on 06/02/2014.", None),
 ])
 def test_date_of_injury_from_the_case_summary(summary, doi):
     from nlp.layout import Span
