@@ -142,7 +142,7 @@ def canonical_specialty(name: str) -> str:
 def split_specialties(phrase: str) -> list[str]:
     """"Internal Medicine and Pulmonary Diseases" → two; known names containing "and" stay whole."""
     aliases, known = _specialty_lexicon()
-    phrase = re.sub(r"\s+", " ", phrase).strip(" .")
+    phrase = re.sub(r"\s*&\s*", " and ", re.sub(r"\s+", " ", phrase)).strip(" .")
     for alias, canon in sorted(aliases.items(), key=lambda kv: len(kv[0]), reverse=True):
         phrase = re.sub(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", canon, phrase, flags=re.I)
     found: list[tuple[int, str]] = []
@@ -166,18 +166,20 @@ def split_specialties(phrase: str) -> list[str]:
 
 # "board certified in the same or a similar specialty as the provider": no specialty named
 _NAMED = r"(?!(?:the|a|an|one|this|that|their|his|her)\b)"
+# where a qualification sentence's specialty ends: its next clause ("and is licensed to practice in
+# California", ", has a subspecialty in ...", "licensed in California", "and a California license"), the
+# board that certified it ("by the American Board of ..."), the sentence's or line's end
+_PHRASE_END = (r"(?=,? and (?:is|has|holds)\b|[,;]? (?:and )?(?:is )?licensed\b|,? (?:and )?an? (?:California )?licen[cs]e\b"
+               r"| by the\b|\.\s|\.$|,? (?:has|holds|with|who)\b|\n|$)")
 _SPECIALTY_PHRASES = [
     # to the line's end, or to a sentence run into it ("... Cardiovascular Disease The expert reviewer is")
     re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+?)(?=\s+(?-i:The|He/she|He|She)\s+[a-z]|\n|$)", re.I),
-    re.compile(r"Board Certified in " + _NAMED + r"(?P<s>.+?)(?=,? and (?:is|has|holds)\b|, is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
-               re.I),
-    re.compile(r"sub-?specialty (?:certification )?in " + _NAMED + r"(?P<s>.+?)(?=,? and (?:is|has|holds)\b|,? is licensed|\.\s|,? (?:has|holds|with|who)\b|\n|$)",
-               re.I),
+    re.compile(r"Board Certifi(?:ed|cation) in " + _NAMED + r"(?P<s>.+?)" + _PHRASE_END, re.I),
+    re.compile(r"sub-?specialty (?:certification |training )?in " + _NAMED + r"(?P<s>.+?)" + _PHRASE_END, re.I),
     # "is licensed in Chiropractic and Acupuncture and is licensed to practice in California"
-    re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\n|$)", re.I),
+    re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)" + _PHRASE_END, re.I),
     # "a Doctor of Chiropractic who is also licensed in Acupuncture", "is certified in Acupuncture"
-    re.compile(r"\b(?:is|also) (?:licensed|certified) in (?!California\b)(?P<s>.+?)(?=,? and (?:is|has|holds)\b|\.\s|\.$|\n|$)",
-               re.I),
+    re.compile(r"\b(?:is|also) (?:licensed|certified) in (?!California\b)(?P<s>.+?)" + _PHRASE_END, re.I),
 ]
 
 
@@ -193,14 +195,18 @@ def _licensure() -> re.Pattern:
 def reviewer_specialties(text: str, header: Span) -> list[str]:
     part = header.text(text)
     out: list[str] = []
-    for pat in _SPECIALTY_PHRASES:
+    # the credentials block's specialties first, then the qualification sentences' in the letter's order
+    phrases = []
+    for k, pat in enumerate(_SPECIALTY_PHRASES):
         for m in pat.finditer(part):
             phrase = m.group("s")
-            if pat is _SPECIALTY_PHRASES[0]:  # the credentials block's line
+            if k == 0:  # the credentials block's line
                 phrase = _licensure().sub(" ", phrase)
-            for s in split_specialties(phrase):
-                if s not in out:
-                    out.append(s)
+            phrases.append((k > 0, m.start("s"), phrase))
+    for *_, phrase in sorted(phrases):
+        for s in split_specialties(phrase):
+            if s not in out:
+                out.append(s)
     licence, professions = _professions()
     for m in licence.finditer(part):
         if professions[m.group("s").lower()] not in out:

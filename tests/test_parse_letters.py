@@ -200,6 +200,22 @@ def test_dwc_2013_notice_layout():
     ("Certification(s)/Specialty: Internal Medicine, Cardiovascular Disease The expert reviewer is licensed to "
      "practice in California. He/she has been in active clinical practice for more than five years.",
      ["Internal Medicine", "Cardiovascular Disease"]),
+    # a specialty ends at the licence's clause, however worded, or at the board that certified it
+    ("The expert reviewer is Licensed in Chiropractic, has a subspecialty in Acupuncture and is licensed to practice "
+     "in California.", ["Chiropractic", "Acupuncture"]),
+    ("The expert reviewer holds Board certification in Anesthesiology with a subspecialty in Pain Medicine and a "
+     "California license.", ["Anesthesiology", "Pain Medicine"]),
+    ("The expert reviewer is a licensed physician board certified in Family Practice, licensed in California, with "
+     "more than five years of active clinical practice.", ["Family Practice"]),
+    ("The expert reviewer is Board Certified in Psychiatry by the American Board of Psychiatry and Neurology and is "
+     "licensed to practice in California.", ["Psychiatry"]),
+    # names of one certificate joined by "&" or "and" stay whole
+    ("The expert reviewer is Board Certified in Allergy & Immunology and Internal Medicine, and is licensed to "
+     "practice in California.", ["Allergy and Immunology", "Internal Medicine"]),
+    ("Certification(s)/Specialty: Dentistry, Oral & Maxillofacial Surgery", ["Dentistry", "Oral and Maxillofacial Surgery"]),
+    # the credentials block's list leads; a qualification sentence before it adds what it lacks
+    ("The expert reviewer is Board Certified in Psychiatry, has a subspecialty in Sleep Medicine.\n"
+     "Certification(s)/Specialty: Psychiatry, Forensic Psychiatry", ["Psychiatry", "Forensic Psychiatry", "Sleep Medicine"]),
 ])
 def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
     from nlp.layout import Span
