@@ -224,8 +224,11 @@ def _joins(tail: str, nxt: str, heading: bool) -> bool:
     key = _key(nxt)  # once: the tests below are _is_decision_word, _is_heading, _starts_field
     if key in decisions and tail.rstrip().endswith(":"):
         return True
-    if tail.rstrip().endswith(":") and any(h.match(_key(tail)) for h in colon_headings):
-        return False  # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ..."
+    if tail.rstrip().endswith(":") and (any(h.match(_key(tail)) for h in colon_headings)
+                                        or (m.item_number.match(key) and tail.isupper())):
+        # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ...", and a
+        # numbered list after a heading in capitals ("IMR ISSUE(S) AND RATIONALE(S):" / "1. Lumbar ...")
+        return False
     if heading or _heading_key(key) in headings or _field_key(key) or m.bare_labels.match(key):
         return False
     p = tail.rstrip()

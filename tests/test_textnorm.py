@@ -244,3 +244,34 @@ def test_a_section_heading_with_a_colon_keeps_its_own_line():
     assert heading + "\n\n1. " in text
     out = normalize_text(text.replace(heading + "\n\n1. ", heading + ":\n1. "))
     assert heading + ":\n\n1. Physical therapy" in out
+
+
+def test_a_numbered_line_after_a_heading_in_capitals_with_a_colon_starts_a_paragraph():
+    """With no blank lines, "1. ..." under a capitals heading with a colon the layouts do not list
+    ("IMR ISSUE(S) AND RATIONALE(S):") starts its own paragraph; a numbered section after a
+    citation's "Section(s):" still continues the citation."""
+    raw = "The requests were denied.\nIMR ISSUE(S) AND RATIONALE(S):\n1. Lumbar discography at L3-L4\n"
+    assert normalize_text(raw).split("\n\n") == [
+        "The requests were denied.", "IMR ISSUE(S) AND RATIONALE(S):", "1. Lumbar discography at L3-L4"]
+    raw = "MAXIMUS guideline: MTUS Opioid Treatment 2016, Section(s):\n3. Opioids for Chronic Pain\n"
+    assert normalize_text(raw) == "MAXIMUS guideline: MTUS Opioid Treatment 2016, Section(s): 3. Opioids for Chronic Pain"
+
+
+@pytest.mark.parametrize("furniture", [
+    "CM13-0047702 Page 4 of 6",  # the case number and page without "Case No."
+    "CONFIDENTIAL: contains protected health information",
+    "CONFIDENTIAL",
+])
+def test_page_furniture_between_an_item_and_the_next_heading_is_dropped(furniture):
+    """Page furniture on its own line goes, so that with no blank lines the next item heading does
+    not run into it."""
+    raw = f"The request is not medically necessary.\n{furniture}\n2. Cold therapy unit is not medically necessary.\n"
+    assert normalize_text(raw).split("\n\n") == [
+        "The request is not medically necessary.", "2. Cold therapy unit is not medically necessary."]
+
+
+def test_a_bare_case_number_repeated_as_a_running_header_is_dropped_after_its_first_occurrence():
+    raw = ("Case Number:\nCM15-0087412\n\nThe request is not medically necessary.\nCM15-0087412\n"
+           "Omeprazole 20mg #60: Upheld\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "Case Number: CM15-0087412", "The request is not medically necessary.", "Omeprazole 20mg #60: Upheld"]
