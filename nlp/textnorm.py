@@ -346,6 +346,12 @@ def _paragraphs(text: str) -> list[list[tuple[str, int, bool]]]:
     lines = _without_repeated_headers(lines)
     paragraphs = []
     for block in _blocks(lines):
+        if paragraphs and _is_decision_word(block[0].text) and paragraphs[-1][-1][0].rstrip().endswith(":"):
+            # an item heading's decision set off by blank lines ("Naproxen 550mg #60:" / "" / "Overturned")
+            paragraphs[-1].append((block[0].text, block[0].start, False))
+            block = block[1:]
+            if not block:
+                continue
         para = [(block[0].text, block[0].start, False)]
         tail, heading = block[0].text, _stands_alone(block[0].text)
         for ln in block[1:]:

@@ -275,3 +275,15 @@ def test_a_bare_case_number_repeated_as_a_running_header_is_dropped_after_its_fi
            "Omeprazole 20mg #60: Upheld\n")
     assert normalize_text(raw).split("\n\n") == [
         "Case Number: CM15-0087412", "The request is not medically necessary.", "Omeprazole 20mg #60: Upheld"]
+
+
+def test_an_item_headings_decision_set_off_by_blank_lines_joins_its_heading():
+    """"Naproxen sodium 550mg #60:", a blank line (or one of spaces), then "Overturned": one heading line,
+    as the decision's own line right after it is."""
+    raw = "The request is not medically necessary.\n\nNaproxen sodium 550mg #60:\n\n \n\nOverturned\n" \
+          "Claims Administrator guideline: MTUS.\n"
+    assert normalize_text(raw).split("\n\n") == [
+        "The request is not medically necessary.", "Naproxen sodium 550mg #60: Overturned",
+        "Claims Administrator guideline: MTUS."]
+    # a decision word after a paragraph that ends otherwise stays its own paragraph
+    assert normalize_text("It was denied.\n\nUpheld\n").split("\n\n") == ["It was denied.", "Upheld"]
