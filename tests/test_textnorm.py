@@ -287,3 +287,13 @@ def test_an_item_headings_decision_set_off_by_blank_lines_joins_its_heading():
         "Claims Administrator guideline: MTUS."]
     # a decision word after a paragraph that ends otherwise stays its own paragraph
     assert normalize_text("It was denied.\n\nUpheld\n").split("\n\n") == ["It was denied.", "Upheld"]
+
+
+def test_the_list_of_treatments_in_dispute_keeps_its_line_after_a_specialty_line():
+    """A credentials block's specialty line ends in no period; the header's "Treatment(s) in Dispute ..."
+    label after it starts a line of its own (else the specialties read the treatments)."""
+    raw = ("Certification(s)/Specialty: Psychiatry\nTreatment(s) in Dispute Listed on IMR Application: Cognitive "
+           "behavioral therapy, six sessions\n")
+    assert normalize_text(raw).split("\n\n") == [
+        "Certification(s)/Specialty: Psychiatry",
+        "Treatment(s) in Dispute Listed on IMR Application: Cognitive behavioral therapy, six sessions"]
