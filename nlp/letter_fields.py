@@ -170,12 +170,16 @@ _NAMED = r"(?!(?:the|a|an|one|this|that|their|his|her)\b)"
 # California", ", has a subspecialty in ...", "licensed in California", "and a California license"), the
 # board that certified it ("by the American Board of ..."), the sentence's or line's end
 _PHRASE_END = (r"(?=,? and (?:is|has|holds)\b|[,;]? (?:and )?(?:is )?licensed\b|,? (?:and )?an? (?:California )?licen[cs]e\b"
-               r"| by the\b|\.\s|\.$|,? (?:has|holds|with|who)\b|\n|$)")
+               r"| by the\b|[;,] (?:he/she|he|she)\b|\.\s|\.$|,? (?:has|holds|with|who)\b|\n|$)")
 _SPECIALTY_PHRASES = [
     # to the line's end, or to a sentence run into it ("... Cardiovascular Disease The expert reviewer is")
     re.compile(r"Certification\(s\)/Specialty:\s*(?P<s>[^\n]+?)(?=\s+(?-i:The|He/she|He|She)\s+[a-z]|\n|$)", re.I),
-    re.compile(r"Board Certifi(?:ed|cation) in " + _NAMED + r"(?P<s>.+?)" + _PHRASE_END, re.I),
-    re.compile(r"sub-?specialty (?:certification |training )?in " + _NAMED + r"(?P<s>.+?)" + _PHRASE_END, re.I),
+    # "Board Certified in", "board-certified in", "certified in Psychiatry by the American Board of ...",
+    # "certified by the American Board of Internal Medicine in Internal Medicine"
+    re.compile(r"(?:Board[- ])?Certifi(?:ed|cation)(?: by the American Board of(?: [\w&]+){1,6}?)? in (?!California\b)"
+               + _NAMED + r"(?P<s>.+?)" + _PHRASE_END, re.I),
+    re.compile(r"(?:sub-?specialty (?:certification |certificate |training )?|added qualifications? )in " + _NAMED
+               + r"(?P<s>.+?)" + _PHRASE_END, re.I),
     # "is licensed in Chiropractic and Acupuncture and is licensed to practice in California"
     re.compile(r"\bis licensed in (?!California\b)(?P<s>.+?)" + _PHRASE_END, re.I),
     # "a Doctor of Chiropractic who is also licensed in Acupuncture", "is certified in Acupuncture"
@@ -193,24 +197,23 @@ def _licensure() -> re.Pattern:
 
 
 def reviewer_specialties(text: str, header: Span) -> list[str]:
+    """The credentials block's specialties when the letter has one (its sentences then name the same
+    ones otherwise: "Surgery of the Hand" for the block's "Hand Surgery"); else the qualification
+    sentences', in the letter's order, then the licence a sentence names."""
     part = header.text(text)
+    block = [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(part)]
+    sentences = sorted((m for pat in _SPECIALTY_PHRASES[1:] for m in pat.finditer(part)), key=lambda m: m.start("s"))
+    phrases = block or [m.group("s") for m in sentences]
     out: list[str] = []
-    # the credentials block's specialties first, then the qualification sentences' in the letter's order
-    phrases = []
-    for k, pat in enumerate(_SPECIALTY_PHRASES):
-        for m in pat.finditer(part):
-            phrase = m.group("s")
-            if k == 0:  # the credentials block's line
-                phrase = _licensure().sub(" ", phrase)
-            phrases.append((k > 0, m.start("s"), phrase))
-    for *_, phrase in sorted(phrases):
+    for phrase in phrases:
         for s in split_specialties(phrase):
             if s not in out:
                 out.append(s)
-    licence, professions = _professions()
-    for m in licence.finditer(part):
-        if professions[m.group("s").lower()] not in out:
-            out.append(professions[m.group("s").lower()])
+    if not block:
+        licence, professions = _professions()
+        for m in licence.finditer(part):
+            if professions[m.group("s").lower()] not in out:
+                out.append(professions[m.group("s").lower()])
     return out
 
 

@@ -56,10 +56,12 @@ def _markers() -> _Markers:
     repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
     colon_headings = [re.compile(with_item_number(p, cfg), re.I) for p in cfg.get("paragraph_end_headings") or ()]
     item_number = re.compile(cfg["item_number"] + r"\s+", re.I)
-    # an item field's label alone on its line, without its colon ("Rationale for the Decision")
+    # an item field's label alone on its line: a side's or the rationale's without its colon ("Rationale
+    # for the Decision"), one naming no side with it ("Guidelines Applied:")
     roles = ("claims_administrator", "reviewer", "rationale")
     bare = [phrase_pattern(_key(x).rstrip(":")) for r in roles for x in cfg["item_fields"][r]]
     bare += [re.sub(r"\\s\*:$", "", p) for r in roles for p in cfg["item_field_patterns"].get(r, ())]
+    bare += cfg["item_field_patterns"].get("guidelines", [])
     bare_labels = re.compile(r"(?:%s)\s*:?$" % "|".join(f"(?:{p})" for p in bare), re.I)
     return _Markers(headings, starts, decisions, page_numbers, para_ends, page_breaks, field_labels,
                     repeated_headers, colon_headings, item_number, bare_labels)

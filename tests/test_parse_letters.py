@@ -213,9 +213,19 @@ def test_dwc_2013_notice_layout():
     ("The expert reviewer is Board Certified in Allergy & Immunology and Internal Medicine, and is licensed to "
      "practice in California.", ["Allergy and Immunology", "Internal Medicine"]),
     ("Certification(s)/Specialty: Dentistry, Oral & Maxillofacial Surgery", ["Dentistry", "Oral and Maxillofacial Surgery"]),
-    # the credentials block's list leads; a qualification sentence before it adds what it lacks
-    ("The expert reviewer is Board Certified in Psychiatry, has a subspecialty in Sleep Medicine.\n"
-     "Certification(s)/Specialty: Psychiatry, Forensic Psychiatry", ["Psychiatry", "Forensic Psychiatry", "Sleep Medicine"]),
+    # the credentials block's list is the letter's: a sentence names the same certificates otherwise
+    ("The expert reviewer is Board Certified in Plastic Surgery, has a subspecialty in Surgery of the Hand.\n"
+     "Certification(s)/Specialty: Plastic Surgery, Hand Surgery", ["Plastic Surgery", "Hand Surgery"]),
+    # certified by a board, with its name before or after the specialty; added qualifications
+    ("The expert reviewer is a psychiatrist certified in Psychiatry by the American Board of Psychiatry and Neurology "
+     "and holds an active license to practice in California.", ["Psychiatry"]),
+    ("The expert reviewer is a Doctor of Osteopathy who is board-certified in Occupational Medicine by the American "
+     "Board of Preventive Medicine and who holds licenses in California and Nevada.", ["Occupational Medicine"]),
+    ("The Expert Reviewer holds a license to practice medicine in California and is certified by the American Board "
+     "of Internal Medicine in Internal Medicine, with added qualifications in Geriatric Medicine.",
+     ["Internal Medicine", "Geriatric Medicine"]),
+    ("The expert reviewer is a physician Board Certified in Anesthesiology with a subspecialty certificate in Pain "
+     "Medicine; he/she is licensed to practice in California.", ["Anesthesiology", "Pain Medicine"]),
 ])
 def test_reviewer_specialties_are_full_words_as_written(credentials, expected):
     from nlp.layout import Span
@@ -620,6 +630,36 @@ def test_a_notice_summary_headed_as_some_offices_head_it(heading):
         ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
     assert renamed[layout.summary.start:].startswith(heading + "\n")
     assert renamed[layout.summary.end:].startswith("1) Regarding the request for ProSom:")
+
+
+def test_notice_items_headed_by_a_numbered_label_with_fields_named_otherwise():
+    """A dwc_2013_notice whose items are headed "Issue 1: ..." or "Request 1: ..." and whose fields read
+    "Guidelines Applied:" / "Guideline(s) Considered:" and "Rationale:", with no blank lines, takes each
+    request from its heading and its decision from the determinations up front."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    for label in ("Issue", "Request"):
+        renamed = re.sub(r"\n([12])\) Regarding the request for ([^\n]*):\n", lambda m: f"\n{label} {m[1]}: {m[2]}\n", text)
+        renamed = renamed.replace("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator:", "Guidelines Applied:")
+        renamed = re.sub(r"\nMedical Treatment Guideline\(s\) Relied Upon by the Expert Reviewer:[^\n]*\n", "\n", renamed)
+        renamed = renamed.replace("Guidelines Applied:", "Guideline(s) Considered:" if label == "Request" else "Guidelines Applied:")
+        renamed = re.sub(r"\n\s*\n", "\n", renamed)
+        assert f"{label} 2: " in renamed and "Regarding the request" not in renamed
+        layout = parse_layout(normalize_text(renamed))
+        assert [(it.request, it.decision) for it in layout.items] == [
+            ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+        assert all(it.rationale is not None for it in layout.items)
+
+
+def test_an_item_heading_without_its_colon_and_its_decision_on_the_next_line():
+    """A dwc_2014 item heading whose request has no colon and whose decision stands on the next line
+    ("TENS unit, 30-day rental" / "Upheld") before the item's fields is still the item's heading."""
+    text = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    plain = parse_layout(normalize_text(text))
+    expected = [(it.request, it.decision) for it in plain.items]
+    assert expected
+    split = re.sub(r"^(.+?)\s*:\s*(Upheld|Overturned)\s*$", r"\1\n\2", text, flags=re.M)
+    assert split != text
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(split)).items] == expected
 
 
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
