@@ -216,7 +216,10 @@ def _fields(text: str, item: ItemLayout) -> None:
     labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"], both_named=_cfg()["both_named"])
     for role, patterns in labels.items():
         for lab in patterns:
-            for m in re.finditer(r"(?im)^" + lab + r"\s*", body):
+            # at a line's start; a side's or the rationale's also run in after a sentence ("... appropriate.
+            # Claims Administrator guideline:"), not a label naming no side ("... 261. Non-MTUS Citation: ...")
+            start = r"(?:^ ?|(?<=[.!?] ))" if role in SIDES + ("rationale",) else "^"
+            for m in re.finditer(r"(?im)" + start + lab + r"\s*", body):
                 marks.append((m.start(), m.end(), role))
     marks.sort()
     found: dict[str, Span] = {}
@@ -388,7 +391,8 @@ def parse_layout(text: str) -> LetterLayout:
             decision = upfront[k][1]
         # the next item begins where its heading does, its original request included
         item_end = requests[k + 1][2] if k + 1 < len(found) else n
-        item = ItemLayout(index=k + 1, span=Span(h_start, item_end), heading=Span(h_start, e),
+        # the heading ends where its pattern does: a statement run into its fields ends before them
+        item = ItemLayout(index=k + 1, span=Span(h_start, item_end), heading=Span(h_start, s + m.end()),
                           request=request, original_request=original, decision=decision)
         _fields(text, item)
         layout.items.append(item)

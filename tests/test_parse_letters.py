@@ -662,6 +662,30 @@ def test_an_item_heading_without_its_colon_and_its_decision_on_the_next_line():
     assert [(it.request, it.decision) for it in parse_layout(normalize_text(split)).items] == expected
 
 
+def test_a_2015_statement_run_into_its_fields_on_the_same_lines():
+    """A dwc_2015 numbered statement whose guideline and rationale labels follow it on the same lines
+    ("... is not medically necessary and appropriate. Claims Administrator guideline: ... MAXIMUS
+    guideline: ... Decision rationale: ...") gives the same items and fields as the statement on its
+    own lines; a side-less label run in after a sentence ("... 29. Non-MTUS Citation: ...") stays
+    inside the field it is in."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    apart = parse_layout(normalize_text(text))
+    run_in = re.sub(r"\n(Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:)", r" \1", text)
+    assert run_in != text and "appropriate. Claims Administrator guideline:" in run_in
+    norm = normalize_text(run_in)
+    joined = parse_layout(norm)
+    assert [(it.request, it.decision) for it in joined.items] == [(it.request, it.decision) for it in apart.items]
+    ref = normalize_text(text)
+    for a, b in zip(apart.items, joined.items):
+        for role in ("claims_administrator", "reviewer", "rationale"):
+            assert norm[getattr(b, role).start:getattr(b, role).end] == ref[getattr(a, role).start:getattr(a, role).end]
+    cited = run_in.replace("Carisoprodol\nPage(s): 29.", "Carisoprodol\nPage(s): 29. Non-MTUS Citation: ODG Pain, Soma.")
+    assert cited != run_in
+    norm = normalize_text(cited)
+    reviewer = parse_layout(norm).items[1].reviewer
+    assert norm[reviewer.start:reviewer.end].endswith("Page(s): 29. Non-MTUS Citation: ODG Pain, Soma.")
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
