@@ -679,6 +679,10 @@ def test_a_2015_statement_run_into_its_fields_on_the_same_lines():
     for a, b in zip(apart.items, joined.items):
         for role in ("claims_administrator", "reviewer", "rationale"):
             assert norm[getattr(b, role).start:getattr(b, role).end] == ref[getattr(a, role).start:getattr(a, role).end]
+    # one statement run in, the other alone: both are items
+    mixed = re.sub(r"\n(Claims Administrator guideline:|MAXIMUS guideline:|Decision rationale:)", r" \1", text, count=3)
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(mixed)).items] == \
+        [(it.request, it.decision) for it in apart.items]
     cited = run_in.replace("Carisoprodol\nPage(s): 29.", "Carisoprodol\nPage(s): 29. Non-MTUS Citation: ODG Pain, Soma.")
     assert cited != run_in
     norm = normalize_text(cited)
