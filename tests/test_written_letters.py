@@ -1,5 +1,5 @@
 """The bundled models on the independently written letters (examples/written/README.md): two hundred and
-fifty-eight writer sessions that never saw this repository wrote 2,060 letters in the three layouts with gold.
+sixty-six writer sessions that never saw this repository wrote 2,124 letters in the three layouts with gold.
 develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) was not read until
 its two clean scorings were spent, then developed on in session 13, as was fresh/ (w5, w6),
 written after session 12's fixes and scored once clean first; sealed/ (w7-w10) was scored once
@@ -13,7 +13,7 @@ loft/ (w47-w50, session 18), barn/, mill/, yard/ and dock/ (w51-w66, session 19)
 mast/, helm/, rudder/, sail/ and oar/ (w83-w122, session 22), anchor/, cove/, reef/, shoal/,
 tide/, surf/, bay/, inlet/, cape/, lagoon/, fjord/ and delta/ (w123-w170, session 23), strait/, sound/, channel/, harbor/,
 estuary/, bight/, gulf/ and strand/ (w171-w202, session 24), basin/, reach/, marsh/, ford/, dune/ and cliff/ (w203-w226, session 25),
-mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/ and glen/ (w227-w258, session 26) were scored clean the same way (configs/written_sets.yaml says
+mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/, glen/, moor/ and fell/ (w227-w266, session 26) were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -306,6 +306,13 @@ FLOORS = {
     "glen": {"DRUG": 0.98, "SESSION_COUNT": 0.96, "GUIDELINE": 0.97, "micro": 0.97, "role": 0.95, "found": 0.98,
              "stated_decision": 0.98, "request": 0.97, "category": 0.98, "citations": 0.96, "read_decision": 0.98,
              "rationale": 0.90, "format": 0.98},
+    # w259-w262 and w263-w266, written during session 26 and scored once with the bundle of 81cf4cd (release G)
+    "moor": {"DRUG": 0.92, "SESSION_COUNT": 0.84, "GUIDELINE": 0.79, "micro": 0.85, "role": 0.96, "found": 0.82,
+             "stated_decision": 0.82, "request": 0.82, "category": 0.82, "citations": 0.81, "read_decision": 0.82,
+             "rationale": 0.78, "format": 0.98},
+    "fell": {"DRUG": 0.97, "SESSION_COUNT": 0.97, "GUIDELINE": 0.97, "micro": 0.97, "role": 0.94, "found": 0.98,
+             "stated_decision": 0.98, "request": 0.98, "category": 0.98, "citations": 0.98, "read_decision": 0.98,
+             "rationale": 0.89, "format": 0.98},
 }
 
 
