@@ -690,6 +690,27 @@ def test_a_2015_statement_run_into_its_fields_on_the_same_lines():
     assert norm[reviewer.start:reviewer.end].endswith("Page(s): 29. Non-MTUS Citation: ODG Pain, Soma.")
 
 
+@pytest.mark.parametrize("upheld, overturned", [
+    ("The request for {} is not medically necessary.", "The request for {} is medically necessary."),
+    ("{}: Not medically necessary.", "{}: Medically necessary."),
+    ("{} -- NOT MEDICALLY NECESSARY.", "{} -- MEDICALLY NECESSARY."),
+    ("The requested {} does not meet criteria for medical necessity.", "The requested {} meets criteria for medical necessity."),
+    ("Medical necessity for {} has not been established.", "Medical necessity for {} has been established."),
+])
+def test_2015_statements_worded_otherwise(upheld, overturned):
+    """A dwc_2015 letter whose numbered statements are worded otherwise than "X is (not) medically
+    necessary and appropriate" gives each item's request and decision."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    statements = list(re.finditer(r"^(\d)\. (.+?) is not medically necessary\s+and appropriate\.", text, re.M | re.S))
+    assert len(statements) == 2
+    requests = [re.sub(r"\s+", " ", m[2]) for m in statements]
+    reworded = text
+    for m, form in zip(reversed(statements), (overturned, upheld)):
+        reworded = reworded[:m.start()] + f"{m[1]}. " + form.format(m[2]) + reworded[m.end():]
+    layout = parse_layout(normalize_text(reworded))
+    assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
