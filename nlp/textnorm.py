@@ -55,7 +55,7 @@ def _markers() -> _Markers:
                                        if role != "guidelines" for p in ps), re.I)
     repeated_headers = [re.compile(p, re.I) for p in cfg.get("repeated_header_lines") or ()]
     colon_headings = [re.compile(with_item_number(p, cfg), re.I) for p in cfg.get("paragraph_end_headings") or ()]
-    item_number = re.compile(cfg["item_number"] + r"\s+", re.I)
+    item_number = re.compile(with_item_number("{item_number}", cfg) + r"\s+", re.I)
     # an item field's label alone on its line: a side's or the rationale's without its colon ("Rationale
     # for the Decision"), one naming no side with it ("Guidelines Applied:")
     roles = ("claims_administrator", "reviewer", "rationale")
@@ -73,8 +73,8 @@ def phrase_pattern(s: str) -> str:
 
 
 def with_item_number(pattern: str, cfg) -> str:
-    """A pattern of configs/layouts.yaml with its `{item_number}` written out."""
-    return pattern.replace("{item_number}", cfg["item_number"])
+    """A pattern of configs/layouts.yaml with its `{item_number}` and `{item_label}` written out."""
+    return pattern.replace("{item_number}", cfg["item_number"]).replace("{item_label}", cfg["item_label"])
 
 
 def _heading_key(key: str) -> str:

@@ -711,6 +711,67 @@ def test_2015_statements_worded_otherwise(upheld, overturned):
     assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
 
 
+@pytest.mark.parametrize("label", ["Issue {}:", "Disputed item {} -", "Item {}."])
+def test_2014_item_headings_after_a_numbered_label(label):
+    """A dwc_2014 item heading with a numbered label before its request ("Issue 2: X: Upheld") gives the
+    request without the label."""
+    text = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    plain = [(it.request, it.decision) for it in parse_layout(normalize_text(text)).items]
+    labelled = text
+    for k, request in enumerate(("WEEKLY COGNITIVE BEHAVIORAL", "KLONOPIN 1MG TABLETS"), start=1):
+        assert labelled.count(request) == 1
+        labelled = labelled.replace(request, label.format(k) + " " + request)
+    got = [(it.request, it.decision) for it in parse_layout(normalize_text(labelled)).items]
+    assert got == plain and len(got) == 3
+
+
+@pytest.mark.parametrize("first, second", [
+    ("1. The Expert Reviewer found that the request for ProSom is NOT medically necessary and appropriate.",
+     "2. The Expert Reviewer found that the request for cognitive behavioral therapy (36 sessions) IS medically "
+     "necessary and appropriate."),
+    ("1. The request for ProSom is not medically necessary and appropriate; the utilization review decision is upheld.",
+     "2. The request for cognitive behavioral therapy (36 sessions) is medically necessary and appropriate; the "
+     "utilization review decision is overturned."),
+    ("1. ProSom: not medically necessary and appropriate. The utilization review denial is UPHELD.",
+     "2. Cognitive behavioral therapy (36 sessions): medically necessary and appropriate. The denial is OVERTURNED."),
+    ("1. MAXIMUS Federal Services, Inc. upholds the denial of ProSom. It is not medically necessary and appropriate.",
+     "2. MAXIMUS Federal Services, Inc. overturns the denial of cognitive behavioral therapy (36 sessions). It is "
+     "medically necessary and appropriate."),
+    ("1. Based on the Expert Reviewer's findings, ProSom is likewise not certified as medically necessary and appropriate.",
+     "2. Based on the Expert Reviewer's findings, cognitive behavioral therapy (36 sessions) is certified as "
+     "medically necessary and appropriate."),
+])
+def test_notice_determinations_phrased_otherwise(first, second):
+    """A dwc_2013_notice's numbered determinations phrased otherwise than "MAXIMUS Federal Services, Inc.
+    has determined the request for X is (not) medically necessary and appropriate" still give each item
+    its decision."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    rephrased = re.sub(r"1\. MAXIMUS Federal Services, Inc\. has determined the request for ProSom is not medically\s+"
+                       r"necessary and appropriate\.", first, text)
+    rephrased = re.sub(r"2\. MAXIMUS Federal Services, Inc\. has determined the request for cognitive behavioral therapy\s+"
+                       r"\(36 sessions\) is medically necessary and appropriate\.", second, rephrased)
+    assert first in rephrased and second in rephrased
+    assert _notice_items(rephrased) == NOTICE_ITEMS
+
+
+@pytest.mark.parametrize("form", [
+    "{n}. Request: {x}\nDetermination: {d}.",
+    "Item {n}. The disputed request is for {x}. The Expert Reviewer has determined that this request is {nm}medically "
+    "necessary and appropriate.",
+])
+def test_2015_items_with_the_request_and_determination_apart(form):
+    """A dwc_2015 item stating its request and its determination on labelled lines or in two sentences."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    statements = list(re.finditer(r"^(\d)\. (.+?) is not medically necessary\s+and appropriate\.", text, re.M | re.S))
+    requests = [re.sub(r"\s+", " ", m[2]) for m in statements]
+    reworded = text
+    for m, overturned in zip(reversed(statements), (True, False)):
+        reworded = reworded[:m.start()] + form.format(n=m[1], x=m[2], d="Overturned" if overturned else "Upheld",
+                                                      nm="" if overturned else "not ") + reworded[m.end():]
+    layout = parse_layout(normalize_text(reworded))
+    assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the

@@ -261,6 +261,8 @@ def test_a_numbered_line_after_a_heading_in_capitals_with_a_colon_starts_a_parag
     "CM13-0047702 Page 4 of 6",  # the case number and page without "Case No."
     "CONFIDENTIAL: contains protected health information",
     "CONFIDENTIAL",
+    "=" * 40,  # a rule between items
+    "- - - - - - - -",
 ])
 def test_page_furniture_between_an_item_and_the_next_heading_is_dropped(furniture):
     """Page furniture on its own line goes, so that with no blank lines the next item heading does
