@@ -64,7 +64,7 @@ class LetterLayout:
 
 
 def _ci(pattern: str) -> re.Pattern:
-    """A case-insensitive pattern of configs/layouts.yaml, its `{item_number}` written out."""
+    """A case-insensitive pattern of configs/layouts.yaml, its `{item_number}` and `{item_label}` written out."""
     return re.compile(with_item_number(pattern, load_yaml("layouts.yaml")), re.I)
 
 
