@@ -1,5 +1,5 @@
 """The bundled models on the independently written letters (examples/written/README.md): two hundred and
-seventy-four writer sessions that never saw this repository wrote 2,188 letters in the three layouts with gold.
+eighty-two writer sessions that never saw this repository wrote 2,252 letters in the three layouts with gold.
 develop/ (writers w1, w2) was read and its errors fixed; heldback/ (w3, w4) was not read until
 its two clean scorings were spent, then developed on in session 13, as was fresh/ (w5, w6),
 written after session 12's fixes and scored once clean first; sealed/ (w7-w10) was scored once
@@ -13,7 +13,8 @@ loft/ (w47-w50, session 18), barn/, mill/, yard/ and dock/ (w51-w66, session 19)
 mast/, helm/, rudder/, sail/ and oar/ (w83-w122, session 22), anchor/, cove/, reef/, shoal/,
 tide/, surf/, bay/, inlet/, cape/, lagoon/, fjord/ and delta/ (w123-w170, session 23), strait/, sound/, channel/, harbor/,
 estuary/, bight/, gulf/ and strand/ (w171-w202, session 24), basin/, reach/, marsh/, ford/, dune/ and cliff/ (w203-w226, session 25),
-mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/, glen/, moor/, fell/, heath/ and dell/ (w227-w274, session 26)
+mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/, glen/, moor/, fell/, heath/, dell/, scree/ and combe/
+(w227-w282, session 26)
 were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
@@ -324,6 +325,13 @@ FLOORS = {
     "dell": {"DRUG": 0.97, "SESSION_COUNT": 0.94, "GUIDELINE": 0.95, "micro": 0.96, "role": 0.94, "found": 0.98,
              "stated_decision": 0.98, "request": 0.96, "category": 0.98, "citations": 0.91, "read_decision": 0.98,
              "rationale": 0.90, "format": 0.98},
+    # w275-w278 and w279-w282, written during session 26 and scored once with the bundle of 3bae782 (release G)
+    "scree": {"DRUG": 0.75, "SESSION_COUNT": 0.77, "GUIDELINE": 0.59, "micro": 0.70, "role": 0.94, "found": 0.71,
+              "stated_decision": 0.64, "request": 0.58, "category": 0.63, "citations": 0.53, "read_decision": 0.64,
+              "rationale": 0.53, "format": 0.98},
+    "combe": {"DRUG": 0.97, "SESSION_COUNT": 0.97, "GUIDELINE": 0.96, "micro": 0.97, "role": 0.96, "found": 0.98,
+              "stated_decision": 0.98, "request": 0.98, "category": 0.96, "citations": 0.93, "read_decision": 0.98,
+              "rationale": 0.85, "format": 0.98},
 }
 
 
