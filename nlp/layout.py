@@ -218,7 +218,7 @@ def _fields(text: str, item: ItemLayout) -> None:
         for lab in patterns:
             # at a line's start; a side's or the rationale's also run in after a sentence ("... appropriate.
             # Claims Administrator guideline:"), not a label naming no side ("... 261. Non-MTUS Citation: ...")
-            start = r"(?:^ ?|(?<=[.!?] ))" if role in SIDES + ("rationale",) else "^"
+            start = r"(?:^[ \t]*|(?<=[.!?] ))" if role in SIDES + ("rationale",) else "^"
             for m in re.finditer(r"(?im)" + start + lab + r"\s*", body):
                 marks.append((m.start(), m.end(), role))
     marks.sort()

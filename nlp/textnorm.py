@@ -45,7 +45,8 @@ def _markers() -> _Markers:
     cfg = load_yaml("layouts.yaml")
     headings = frozenset(_heading_key(_key(h)) for h in cfg["headings"])
     starts = tuple(_key(s) for s in cfg["line_starts"])
-    decisions = frozenset(_key(w) for w in cfg["decision_words"].values())
+    # a decision word alone, or in brackets ("[Upheld]", "(Overturned)")
+    decisions = frozenset(f"{a}{_key(w)}{b}" for w in cfg["decision_words"].values() for a, b in (("", ""), ("[", "]"), ("(", ")")))
     page_numbers = [re.compile(p, re.I) for p in cfg["page_number_patterns"]]
     para_ends = tuple(_key(s) for s in cfg["paragraph_end_phrases"])
     page_breaks = [re.compile(p, re.I) for p in cfg["page_break_lines"]]

@@ -772,6 +772,27 @@ def test_2015_items_with_the_request_and_determination_apart(form):
     assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
 
 
+@pytest.mark.parametrize("form", ["{r}: [{d}]", "{r} ({d})", "{r}:\n[{d}]", "{r}:  {d}    Claims Administrator guideline:"])
+def test_2014_decisions_in_brackets_on_the_next_line_or_run_into_the_first_field(form):
+    """A dwc_2014 heading's decision in brackets or parentheses, on the line after the request, or run into
+    the first field's label on the same line, is still the item's heading."""
+    text = (LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8")
+    plain = [(it.request, it.decision) for it in parse_layout(normalize_text(text)).items]
+    headings = list(re.finditer(r"^(.+?):[ \t]+(Upheld|Overturned)[ \t]*$", text, re.M))
+    assert len(headings) == 2
+    changed = text
+    for m in reversed(headings):
+        new = form.format(r=m[1], d=m[2])
+        if new.endswith("guideline:"):  # the label moves up onto the heading's line
+            rest = changed[m.end():].lstrip()
+            assert rest.startswith("Claims Administrator guideline:")
+            changed = changed[:m.start()] + new + rest[len("Claims Administrator guideline:"):]
+        else:
+            changed = changed[:m.start()] + new + changed[m.end():]
+    assert changed != text
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(changed)).items] == plain
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
