@@ -341,6 +341,23 @@ def _determinations(text: str, end: int) -> list[tuple[str, str | None]]:
     return out
 
 
+def _words(s: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", s.lower()))
+
+
+def _upfront_decision(request: str, k: int, upfront: list[tuple[str, str | None]], n_items: int) -> str | None:
+    """The decision of item k from the determinations up front: in order when there are as many as items,
+    else the one whose request shares most of this item's words (none sharing half: no decision), so that
+    a determination the patterns missed never shifts the others onto the wrong items."""
+    if len(upfront) == n_items:
+        return upfront[k][1]
+    words = _words(request)
+    if not words:
+        return None
+    overlap, decision = max(((len(words & _words(r)) / len(words), d) for r, d in upfront), key=lambda od: od[0])
+    return decision if overlap >= 0.5 else None
+
+
 def parse_layout(text: str) -> LetterLayout:
     """Split normalized letter text into its parts (see module docstring)."""
     fmt = detect_format(text)
@@ -387,8 +404,8 @@ def parse_layout(text: str) -> LetterLayout:
     for k, (i, s, e, m) in enumerate(found):
         request, original, h_start = requests[k]
         decision = _decision(m)
-        if decision is None and k < len(upfront):
-            decision = upfront[k][1]
+        if decision is None and upfront:
+            decision = _upfront_decision(request, k, upfront, len(found))
         # the next item begins where its heading does, its original request included
         item_end = requests[k + 1][2] if k + 1 < len(found) else n
         # the heading ends where its pattern does: a statement run into its fields ends before them

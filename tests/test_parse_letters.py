@@ -793,6 +793,31 @@ def test_2014_decisions_in_brackets_on_the_next_line_or_run_into_the_first_field
     assert [(it.request, it.decision) for it in parse_layout(normalize_text(changed)).items] == plain
 
 
+@pytest.mark.parametrize("label", ["Issue No. {n} --", "Disputed Service {a}.", "Request under review ({n} of 2):",
+                                   "Point {n} of 2."])
+def test_notice_items_after_numbered_labels_of_other_forms(label):
+    """A notice's items headed by a numbered (or lettered) label of other forms take their requests from the
+    heading and their decisions from the determinations up front."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    relabelled = re.sub(r"\n([12])\) Regarding the request for ([^\n]*):\n",
+                        lambda m: "\n" + label.format(n=m[1], a="AB"[int(m[1]) - 1]) + f" {m[2]}\n", text)
+    assert "Regarding the request" not in relabelled
+    assert _notice_items(relabelled) == NOTICE_ITEMS
+    norm = normalize_text(relabelled)  # found by their headings, not as a notice without any
+    assert [norm[it.heading.start:it.heading.end].split()[0] for it in parse_layout(norm).items] == [label.split()[0]] * 2
+
+
+def test_a_notice_determination_the_patterns_miss_shifts_no_other_onto_the_wrong_item():
+    """When fewer determinations up front are read than there are items, each item takes the one whose
+    request shares its words, or none: never its neighbour's by position."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    garbled = re.sub(r"1\. MAXIMUS Federal Services, Inc\. has determined the request for ProSom is not medically\s+"
+                     r"necessary and appropriate\.", "1. As to ProSom, the reviewer could not support it.", text)
+    assert "As to ProSom" in garbled
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(garbled)).items] == [
+        ("ProSom", None), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+
+
 def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields():
     """A dwc_2013_notice item headed by its numbered request with no colon ("1. ProSom") is found
     when no other heading form is, and only where an item field follows it; its decision is the
