@@ -807,6 +807,21 @@ def test_notice_items_after_numbered_labels_of_other_forms(label):
     assert [norm[it.heading.start:it.heading.end].split()[0] for it in parse_layout(norm).items] == [label.split()[0]] * 2
 
 
+def test_notice_items_after_an_unnumbered_label_with_sources_consulted():
+    """A notice item headed "THE DISPUTED TREATMENT: X" whose fields read "Sources consulted by the Claims
+    Administrator:" / "... by the Expert Reviewer:"."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    relabelled = re.sub(r"\n[12]\) Regarding the request for ([^\n]*):\n", r"\nTHE DISPUTED TREATMENT: \1\n", text)
+    relabelled = relabelled.replace("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator:",
+                                    "Sources consulted by the Claims Administrator:")
+    relabelled = relabelled.replace("Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:",
+                                    "Sources consulted by the Expert Reviewer:")
+    assert relabelled.count("THE DISPUTED TREATMENT:") == 2 and "Relied Upon" not in relabelled
+    assert _notice_items(relabelled) == NOTICE_ITEMS
+    layout = parse_layout(normalize_text(relabelled))
+    assert all(it.claims_administrator is not None and it.reviewer is not None for it in layout.items)
+
+
 def test_a_notice_determination_the_patterns_miss_shifts_no_other_onto_the_wrong_item():
     """When fewer determinations up front are read than there are items, each item takes the one whose
     request shares its words, or none: never its neighbour's by position."""
