@@ -202,8 +202,8 @@ def reviewer_specialties(text: str, header: Span) -> list[str]:
     sentences', in the letter's order, then the licence a sentence names."""
     part = header.text(text)
     block = [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(part)]
-    sentences = sorted((m for pat in _SPECIALTY_PHRASES[1:] for m in pat.finditer(part)), key=lambda m: m.start("s"))
-    phrases = block or [m.group("s") for m in sentences]
+    phrases = block or [m.group("s") for m in sorted((m for pat in _SPECIALTY_PHRASES[1:] for m in pat.finditer(part)),
+                                                     key=lambda m: m.start("s"))]
     out: list[str] = []
     for phrase in phrases:
         for s in split_specialties(phrase):
