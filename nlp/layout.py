@@ -83,6 +83,7 @@ def _cfg():
         "headings": {k: [_ci(p) for p in v] for k, v in cfg["item_headings"].items()},
         "headings_before_field": {k: [_ci(p) for p in v]
                                   for k, v in (cfg.get("item_headings_before_field") or {}).items()},
+        "summary_end": [_ci(p) for p in cfg["summary_end_headings"]],
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "determination_start": _ci(cfg["determination_start"]),
         "original": _ci(cfg["partial_authorization"]["original"]),
@@ -124,6 +125,15 @@ def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int
         if para.rstrip(":") in keys or para.split(":", 1)[0] in keys:
             return s, e
     return None
+
+
+def _summary_end(text: str, start: int, end: int) -> int:
+    """Where a summary running from `start` to at most `end` ends: at a list of the documents reviewed
+    placed after it, else at `end`."""
+    for s, e in _paragraphs(text[:end]):
+        if s >= start and any(p.match(_collapse(text[s:e])) for p in _cfg()["summary_end"]):
+            return s
+    return end
 
 
 def _collapse(s: str) -> str:
@@ -380,7 +390,7 @@ def parse_layout(text: str) -> LetterLayout:
         items_start = found[0][1] if found else (headless[0] if headless else n)
     else:
         items_start = items_h[0] if items_h else n
-    summary = Span(summ_h[0], items_start) if summ_h and summ_h[0] < items_start else None
+    summary = Span(summ_h[0], _summary_end(text, summ_h[1], items_start)) if summ_h and summ_h[0] < items_start else None
     header_end = summary.start if summary else items_start
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,
                           items_section=Span(items_start, n) if (items_h or found) else None)

@@ -673,9 +673,24 @@ def test_a_dosage_form_after_a_drug_still_decides_its_product():
 def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
     doc = _doc("Pain lying prone; she takes Zorvolex and gabapentin; control of symptoms.",
                [("prone", "DRUG"), ("Zorvolex", "DRUG"), ("gabapentin", "DRUG"), ("control", "DRUG")])
+    doc._.layout = None  # no letter layout: nothing is dropped for standing in the header
     f = EntityFilter([], [], ["one", "ex", "ol", "ine"])
+    assert [e.text for e in f(_doc(doc.text, [("prone", "DRUG"), ("control", "DRUG")])).ents] == []  # (the header's rule)
+    f_plain = EntityFilter([], [], ["one", "ex", "ol", "ine"])
+    assert [e.text for e in f_plain(doc).ents] == ["prone", "Zorvolex", "gabapentin", "control"]  # without the word list
     f.set_ordinary_words(ordinary_words())
     assert [e.text for e in f(doc).ents] == ["Zorvolex", "gabapentin"]
+
+
+def test_entity_filter_drops_an_ordinary_word_cut_at_its_hyphen():
+    """"moderate- and high-risk patients": the word before a suspended hyphen is no drug either."""
+    doc = _doc("Testing is reserved for moderate- and high-risk patients on Zorvolex.",
+               [("moderate-", "DRUG"), ("Zorvolex", "DRUG")])
+    doc._.layout = None  # no letter layout: nothing is dropped for standing in the header
+    assert [t.text for t in doc.ents[0]] == ["moderate-"]  # one token, its hyphen kept
+    f = EntityFilter([], [], ["ate", "ex"])
+    f.set_ordinary_words(ordinary_words())
+    assert [e.text for e in f(doc).ents] == ["Zorvolex"]
 
 
 def test_a_drug_name_that_is_a_persons_name_is_no_drug():

@@ -740,6 +740,18 @@ def test_2014_item_headings_after_a_numbered_label(label):
     ("1. Based on the Expert Reviewer's findings, ProSom is likewise not certified as medically necessary and appropriate.",
      "2. Based on the Expert Reviewer's findings, cognitive behavioral therapy (36 sessions) is certified as "
      "medically necessary and appropriate."),
+    # worded freely, the last words before "medically necessary" saying whether it is
+    ("1. ProSom: the expert reviewer found that this medication is not medically necessary at this time.",
+     "2. The Expert Reviewer has found the request for cognitive behavioral therapy (36 sessions) to be medically "
+     "necessary and appropriate, and it should be provided."),
+    ("1. As to the ProSom requested on 5/20/2013, MAXIMUS Federal Services, Inc. has determined the request is not "
+     "medically necessary and appropriate.",
+     "2. Cognitive behavioral therapy (36 sessions) has been shown to be medically necessary."),
+    ("1. Having reviewed the records, the Expert Reviewer has concluded that ProSom cannot be certified as medically "
+     "necessary and appropriate at this time.",
+     "2. The Expert Reviewer found cognitive behavioral therapy (36 sessions) medically necessary."),
+    ("1. ProSom has not been shown to be medically necessary.",
+     "2. The request for cognitive behavioral therapy (36 sessions) is likewise found medically necessary."),
 ])
 def test_notice_determinations_phrased_otherwise(first, second):
     """A dwc_2013_notice's numbered determinations phrased otherwise than "MAXIMUS Federal Services, Inc.
@@ -752,6 +764,39 @@ def test_notice_determinations_phrased_otherwise(first, second):
                        r"\(36 sessions\) is medically necessary and appropriate\.", second, rephrased)
     assert first in rephrased and second in rephrased
     assert _notice_items(rephrased) == NOTICE_ITEMS
+
+
+def test_notice_determinations_listed_after_a_label_on_the_same_paragraph():
+    """Numbered determinations whose list a label opens on the same line ("Our findings on the treatments in
+    dispute are: 1. ProSom: ...") give each item its decision."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    relabelled = re.sub(r"\n1\. MAXIMUS Federal Services, Inc\. has determined the request for ProSom is not medically\s+"
+                        r"necessary and appropriate\.", "\nOur findings on the treatments in dispute are: 1. ProSom: the "
+                        "reviewer did not find this request medically necessary.", text)
+    assert "Our findings" in relabelled
+    assert _notice_items(relabelled) == NOTICE_ITEMS
+
+
+@pytest.mark.parametrize("claims, reviewer, rationale", [
+    ("What the Claims Administrator relied on:", "What the Expert Reviewer relied on:", "Why:"),
+    ("Cited by UR:", "Cited by the Reviewer:", "Basis for finding:"),
+    ("Standard cited in the UR denial:", "Basis the Expert Reviewer drew on:", "Clinical reasoning:"),
+    ("UR reference:", "IMR reference:", "Discussion and conclusion:"),
+])
+def test_notice_item_fields_under_labels_of_other_forms(claims, reviewer, rationale):
+    """Short labels naming the claims administrator (or utilization review) and what it cited, the reviewer
+    and what it relied on, and the reasoning, open the item's three fields; the request ends before them."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    relabelled = (text.replace("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator:", claims)
+                  .replace("Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:", reviewer)
+                  .replace("Rationale for the Decision:", rationale))
+    relabelled = re.sub(r"\n([12])\) Regarding the request for ([^\n]*):\n", r"\nIssue \1: \2\n", relabelled)
+    assert relabelled.count(claims) == relabelled.count(reviewer) == relabelled.count(rationale) == 2
+    assert _notice_items(relabelled) == NOTICE_ITEMS
+    norm = normalize_text(relabelled)
+    for it in parse_layout(norm).items:  # each field's text follows its label
+        for span, label in ((it.claims_administrator, claims), (it.reviewer, reviewer), (it.rationale, rationale)):
+            assert norm[:span.start].rstrip().endswith(label) and label not in norm[span.start:span.end]
 
 
 @pytest.mark.parametrize("form", [

@@ -1245,8 +1245,8 @@ class EntityFilter:
         layout = ent.doc._.layout
         if layout is not None and layout.locate(ent.start_char)[0] == "header":
             return False
-        if self.ordinary and all(t.is_punct or t.lower_ in self.ordinary for t in ent):
-            return False  # "prone", "control": ordinary words that end like drug names
+        if self.ordinary and all(t.is_punct or t.lower_.strip("-") in self.ordinary for t in ent):
+            return False  # "prone", "control", "moderate-" (and high-risk): ordinary words that end like drug names
         last = re.sub(r"[^a-z]", "", ent[-1].text.lower())
         return bool(self.endings) and len(last) >= 5 and last.endswith(self.endings)
 
