@@ -197,11 +197,13 @@ def _licensure() -> re.Pattern:
 
 
 def reviewer_specialties(text: str, header: Span) -> list[str]:
-    """The credentials block's specialties when the letter has one (its sentences then name the same
-    ones otherwise: "Surgery of the Hand" for the block's "Hand Surgery"); else the qualification
-    sentences', in the letter's order, then the licence a sentence names."""
+    """The credentials block's specialties when the letter has one, wherever it stands (its sentences then
+    name the same ones otherwise: "Surgery of the Hand" for the block's "Hand Surgery"); else the
+    qualification sentences', in the letter's order, then the licence a sentence names."""
     part = header.text(text)
-    block = [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(part)]
+    # the block stands in the header, or where another extraction put it (after the items)
+    block = [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(part)] or [
+        _licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(text)]
     phrases = block or [m.group("s") for m in sorted((m for pat in _SPECIALTY_PHRASES[1:] for m in pat.finditer(part)),
                                                      key=lambda m: m.start("s"))]
     out: list[str] = []

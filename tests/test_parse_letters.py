@@ -243,6 +243,18 @@ def test_the_specialty_line_ends_before_the_credentials_sentence_that_follows_it
     assert reviewer_specialties(text, parse_layout(text).header) == ["Anesthesiology", "Pain Medicine"]
 
 
+def test_a_credentials_block_after_the_items_still_names_the_specialties():
+    """Another extraction may leave the credentials block after the last item: it is still the letter's."""
+    from nlp.letter_fields import reviewer_specialties
+
+    text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
+    header = parse_layout(text).header
+    moved = (text + "\n\nState(s) of Licensure: California\nCertification(s)/Specialty: Orthopedic Surgery, "
+             "Sports Medicine\n")
+    assert "Certification(s)/Specialty" not in text[header.start:header.end]
+    assert reviewer_specialties(moved, header) == ["Orthopedic Surgery", "Sports Medicine"]
+
+
 def test_the_decisions_heading_decides_the_layout_under_a_notice_title():
     text = ONE_ITEM_2015.format(fields="Rationale: No.").replace(
         "HOW THE IMR", "Notice of Independent Medical Review Determination\n\nDOCUMENTS REVIEWED\n\nHOW THE IMR")
