@@ -84,6 +84,7 @@ def _cfg():
         "headings_before_field": {k: [_ci(p) for p in v]
                                   for k, v in (cfg.get("item_headings_before_field") or {}).items()},
         "summary_end": [_ci(p) for p in cfg["summary_end_headings"]],
+        "concluding": [_ci(p) for p in cfg["concluding_statements"]],
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "determination_start": _ci(cfg["determination_start"]),
         "original": _ci(cfg["partial_authorization"]["original"]),
@@ -355,6 +356,17 @@ def _words(s: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", s.lower()))
 
 
+def _concluding_decision(body: str) -> str | None:
+    """The decision an item's text concludes with: its last concluding statement's, else None."""
+    body = _collapse(body)
+    last = None
+    for pat in _cfg()["concluding"]:
+        for m in pat.finditer(body):
+            if last is None or m.start() > last.start():
+                last = m
+    return _decision(last) if last is not None else None
+
+
 def _upfront_decision(request: str, k: int, upfront: list[tuple[str, str | None]], n_items: int) -> str | None:
     """The decision of item k from the determinations up front: in order when there are as many as items,
     else the one whose request shares most of this item's words (none sharing half: no decision), so that
@@ -416,6 +428,8 @@ def parse_layout(text: str) -> LetterLayout:
         decision = _decision(m)
         if decision is None and upfront:
             decision = _upfront_decision(request, k, upfront, len(found))
+        if decision is None:
+            decision = _concluding_decision(text[s + m.end():requests[k + 1][2] if k + 1 < len(found) else n])
         # the next item begins where its heading does, its original request included
         item_end = requests[k + 1][2] if k + 1 < len(found) else n
         # the heading ends where its pattern does: a statement run into its fields ends before them

@@ -829,6 +829,29 @@ def test_2015_items_with_the_request_and_determination_apart(form):
     assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
 
 
+@pytest.mark.parametrize("last", [True, False])
+def test_2015_items_whose_determination_ends_the_rationale(last):
+    """A dwc_2015 item headed by its numbered request alone ("1. Soma 350mg #60") before its fields takes the
+    decision its text concludes with: the last "... is (not) medically necessary" sentence."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    statements = list(re.finditer(r"^(\d)\. (.+?) is not medically necessary\s+and appropriate\.", text, re.M | re.S))
+    requests = [re.sub(r"\s+", " ", m[2]) for m in statements]
+    reworded = text
+    for m in reversed(statements):
+        reworded = reworded[:m.start()] + f"{m[1]}. {m[2]}" + reworded[m.end():]
+    # the second item is overturned: its rationale concludes so (an earlier sentence may say otherwise)
+    end = "The\nrequest is not medically necessary."
+    assert reworded.count(end) == 2
+    k = reworded.rindex(end)
+    conclusion = ("The records document what the guideline asks. For these reasons, the request for Soma 350mg #60 "
+                  "is medically necessary and appropriate.")
+    reworded = reworded[:k] + (conclusion if last else conclusion + " " + end) + reworded[k + len(end):]
+    layout = parse_layout(normalize_text(reworded))
+    assert [(it.request, it.decision) for it in layout.items] == [
+        (requests[0], "upheld"), (requests[1], "overturned" if last else "upheld")]
+    assert all(it.claims_administrator and it.reviewer and it.rationale for it in layout.items)
+
+
 @pytest.mark.parametrize("form", ["{r}: [{d}]", "{r} ({d})", "{r}:\n[{d}]", "{r}:  {d}    Claims Administrator guideline:"])
 def test_2014_decisions_in_brackets_on_the_next_line_or_run_into_the_first_field(form):
     """A dwc_2014 heading's decision in brackets or parentheses, on the line after the request, or run into
@@ -881,12 +904,18 @@ def test_notice_items_after_an_unnumbered_label_with_sources_consulted():
 
 def test_a_notice_determination_the_patterns_miss_shifts_no_other_onto_the_wrong_item():
     """When fewer determinations up front are read than there are items, each item takes the one whose
-    request shares its words, or none: never its neighbour's by position."""
+    request shares its words, else the one its own rationale concludes with, or none: never its neighbour's
+    by position (here the neighbour's is "overturned")."""
     text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
     garbled = re.sub(r"1\. MAXIMUS Federal Services, Inc\. has determined the request for ProSom is not medically\s+"
                      r"necessary and appropriate\.", "1. As to ProSom, the reviewer could not support it.", text)
     assert "As to ProSom" in garbled
     assert [(it.request, it.decision) for it in parse_layout(normalize_text(garbled)).items] == [
+        ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+    # without a conclusion of its own, none
+    silent = garbled.replace("The request for ProSom is not medically\nnecessary and appropriate.", "")
+    assert silent != garbled
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(silent)).items] == [
         ("ProSom", None), ("cognitive behavioral therapy (36 sessions)", "overturned")]
 
 
