@@ -220,6 +220,17 @@ def _blocks(lines: list["_Line"]) -> list[list["_Line"]]:
     return blocks
 
 
+_SUBHEADING = re.compile(r"[A-Z][A-Za-z'/&-]*(?:[ \t]+[A-Za-z'/&-]+){0,3}")
+_SUBHEADING_NOT_LAST = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"})
+
+
+def _subheading(tail: str) -> bool:
+    """Is a paragraph so far a short title of its own line, one to four words without a sentence's
+    punctuation ("Medications", "Lumbar spine:"), after which a numbered item starts anew?"""
+    t = tail.strip().rstrip(":").rstrip()
+    return _SUBHEADING.fullmatch(t) is not None and t.split()[-1].lower() not in _SUBHEADING_NOT_LAST
+
+
 def _joins(tail: str, nxt: str, heading: bool) -> bool:
     """Does line `nxt` continue a paragraph that ends with `tail` (and stands alone, `_stands_alone`)?"""
     m = _markers()
@@ -232,6 +243,8 @@ def _joins(tail: str, nxt: str, heading: bool) -> bool:
         # "1) Regarding the request for a knee brace:" / "The Claims Administrator based ...", and a
         # numbered list after a heading in capitals ("IMR ISSUE(S) AND RATIONALE(S):" / "1. Lumbar ...")
         return False
+    if m.item_number.match(key) and _subheading(tail):
+        return False  # "Medications" / "1. Norco 10/325mg #120 is not medically necessary ...": items grouped by kind
     if heading or _heading_key(key) in headings or _field_key(key) or m.bare_labels.match(key):
         return False
     p = tail.rstrip()

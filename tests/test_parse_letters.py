@@ -829,6 +829,27 @@ def test_2015_items_with_the_request_and_determination_apart(form):
     assert [(it.request, it.decision) for it in layout.items] == [(requests[0], "upheld"), (requests[1], "overturned")]
 
 
+@pytest.mark.parametrize("therapy, medications", [("Therapy", "Medications"), ("Lumbar spine:", "Pain medications")])
+def test_2015_items_grouped_under_subheadings(therapy, medications):
+    """A short subheading on its own line before a numbered item ("Medications" / "2. Soma 350mg #60 is not
+    medically necessary ...") does not join the item's statement, which stays its heading."""
+    text = (LAYOUTS / "dwc_2015.txt").read_text(encoding="utf-8")
+    plain = [(it.request, it.decision) for it in parse_layout(normalize_text(text)).items]
+    grouped = text.replace("\n1. Physical therapy", f"\n{therapy}\n1. Physical therapy").replace(
+        "\n2. Soma", f"\n{medications}\n\n2. Soma")
+    assert grouped.count(therapy) == 1 and grouped.count(medications) == 1
+    assert [(it.request, it.decision) for it in parse_layout(normalize_text(grouped)).items] == plain
+    assert len(plain) == 2
+
+
+def test_a_notice_item_headed_request_for_x_names_x():
+    """A notice item block headed "1) Request for X:" has the request X."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    relabelled = re.sub(r"\n([12])\) Regarding the request for ([^\n]*):\n", r"\n\1) Request for \2:\n", text)
+    assert relabelled.count(") Request for ") == 2
+    assert _notice_items(relabelled) == NOTICE_ITEMS
+
+
 @pytest.mark.parametrize("last", [True, False])
 def test_2015_items_whose_determination_ends_the_rationale(last):
     """A dwc_2015 item headed by its numbered request alone ("1. Soma 350mg #60") before its fields takes the
