@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections import Counter
 
 import pytest
 
 from conftest import ROOT
 from models.bundle import load_scorer
-from nlp.ner.scoring import EntityScore
 from nlp.reading import iter_documents
+from training.written_figures import set_figures
 
 WRITTEN = ROOT / "examples" / "written"
-LABELS = ("DRUG", "SESSION_COUNT", "GUIDELINE")
 FLOORS = {
     "develop": {"DRUG": 0.98, "SESSION_COUNT": 0.95, "GUIDELINE": 0.97, "micro": 0.97, "role": 0.97, "found": 1.0,
                 "stated_decision": 1.0, "request": 0.97, "category": 0.97, "citations": 0.95, "read_decision": 0.97,
@@ -361,10 +358,6 @@ FLOORS = {
 }
 
 
-def _norm(s: str | None) -> str:
-    return re.sub(r"\s+", " ", s or "").strip().lower()
-
-
 @functools.lru_cache(maxsize=4)
 def _scored(half: str) -> list[tuple[dict, dict]]:
     """(record, gold) of every letter of a half, scored by the bundled models."""
@@ -376,33 +369,10 @@ def _scored(half: str) -> list[tuple[dict, dict]]:
 
 def _figures(half: str) -> dict:
     """Strict F1 and count role accuracy (SPEC section 5, nlp.ner.scoring), and per item: request,
-    treatment category, both sides' citations, the read decision and the rationale."""
-    score, items = EntityScore(), Counter()
+    treatment category, both sides' citations, the read decision and the rationale
+    (`training.written_figures`, the measures of a set's clean scoring)."""
     scored = _scored(half)
-    for rec, gold in scored:
-        score.add(rec["entities"], gold["entities"])
-        found = {it["index"]: it for it in rec["items"]}
-        for g in gold["items"]:  # an item the parser missed is wrong in every field
-            p = found.get(g["index"], {"request": None, "treatment_category": None, "decision": None,
-                                       "guidelines": {"claims_administrator": [], "reviewer": []}})
-            pred = p.get("prediction") or {}
-            items["n"] += 1
-            items["found"] += g["index"] in found
-            items["stated_decision"] += p["decision"] == g["decision"]
-            items["request"] += _norm(g["request"]) == _norm(p["request"])
-            items["category"] += g["treatment_category"] == p["treatment_category"]
-            items["citations"] += all([_norm(c["text"]) for c in g["guidelines"][side]] ==
-                                      [_norm(c["text"]) for c in p["guidelines"][side]]
-                                      for side in ("claims_administrator", "reviewer"))
-            items["read_decision"] += pred.get("decision") == g["decision"]
-            items["rationale"] += pred.get("rationale") == g["rationale"]
-    summary = score.summary()
-    out = {label: summary["strict"][label]["f1"] for label in LABELS + ("micro",)}
-    out["role"] = summary["normalization"]["count_role_accuracy"]
-    out.update({k: items[k] / items["n"] for k in ("found", "stated_decision", "request", "category", "citations",
-                                                   "read_decision", "rationale")})
-    out["format"] = sum(rec["format"] == gold["format"] for rec, gold in scored) / len(scored)
-    return out
+    return set_figures([rec for rec, _ in scored], {gold["id"]: gold for _, gold in scored})
 
 
 @pytest.mark.parametrize("half", sorted(FLOORS))
