@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections import Counter
 from typing import NamedTuple
 
 from nlp.config import load_yaml
@@ -275,18 +276,19 @@ def _pages(text: str) -> list[list[_Line]]:
 
 def _without_repeated_headers(lines: list[_Line]) -> list[_Line]:
     """`lines` without a running page header left in mid-text by an extraction that kept no page
-    breaks: a line of `repeated_header_lines` that already stood earlier in the letter ("IMR Case
-    Number: CM15-0087412" again on every page). Its first occurrence stays (the header table)."""
+    breaks: a line of `repeated_header_lines` whose case number already stood so earlier in the letter
+    ("IMR Case Number: CM15-0087412", or the number alone, again on every page). Its first occurrence
+    stays (the header table)."""
     patterns = _markers().repeated_headers
     if not patterns:
         return lines
-    seen, out = set(), []
+    seen, out = set(), []  # the words of every line so far
     for ln in lines:
-        if any(p.match(ln.text) for p in patterns):
-            key = _key(ln.text)
-            if key in seen:
-                continue
-            seen.add(key)
+        words = ln.text.split()
+        # the case number, labelled or bare ("Case Number: CM15-0087412" / "CM15-0087412"), already in the letter
+        if any(p.match(ln.text) for p in patterns) and words[-1] in seen:
+            continue
+        seen.update(words)
         out.append(ln)
     return out
 
@@ -331,20 +333,30 @@ def _at_paragraph_start(out: list[str]) -> bool:
 
 def _without_page_breaks(lines: list[_Line]) -> list[_Line]:
     """`lines` without the page-break lines ("Page 4 of 5", a running footer); where one interrupts a
-    sentence ("..., pages 56-57 and" / footer / "the Non-MTUS ..."), the blank lines around it go
-    too, so that the sentence goes on as one paragraph."""
-    page_breaks = _markers().page_breaks
+    sentence ("..., pages 56-57 and" / footer / "the Non-MTUS ..."), or an item heading ("Left L5-S1
+    transforaminal epidural steroid" / "Page 4 of 5" / the case number again / "injection ...: Overturned"),
+    the blank lines around it and a running header after it go too, so that it goes on as one paragraph."""
+    page_breaks, headers = _markers().page_breaks, _markers().repeated_headers
+    times = Counter(_key(ln.text) for ln in lines if ln.text.strip())
     out: list[_Line] = []
     k, n = 0, len(lines)
+
+    def repeated_header(line: str) -> bool:  # a running header whose case number already stood ("CM15-0087412")
+        return any(p.match(line) for p in headers) and any(line.split()[-1] in ln.text for ln in out)
+
     while k < n:
         if not any(p.match(lines[k].text) for p in page_breaks):
             out.append(lines[k])
             k += 1
             continue
-        j = k
-        while j < n and (not lines[j].text.strip() or any(p.match(lines[j].text) for p in page_breaks)):
-            j += 1  # the break with the blank lines after it
         prev = next((ln.text.rstrip() for ln in reversed(out) if ln.text.strip()), "")
+        # a running header after the break goes with it, unless the line before is itself a running footer
+        # ("Confidential - Protected Health Information" on every page), which continues nothing
+        after_header = bool(prev) and times[_key(prev)] == 1
+        j = k
+        while j < n and (not lines[j].text.strip() or any(p.match(lines[j].text) for p in page_breaks)
+                         or (after_header and repeated_header(lines[j].text))):
+            j += 1  # the break with the blank lines (and the running header) after it
         if prev and not _SENTENCE_END.search(prev) and not prev.endswith(":") and j < n:
             while out and not out[-1].text.strip():
                 out.pop()  # the sentence goes on: no paragraph break around the page break

@@ -706,6 +706,7 @@ def test_a_2015_statement_run_into_its_fields_on_the_same_lines():
     ("The request for {} is not medically necessary.", "The request for {} is medically necessary."),
     ("{}: Not medically necessary.", "{}: Medically necessary."),
     ("{} -- NOT MEDICALLY NECESSARY.", "{} -- MEDICALLY NECESSARY."),
+    ("{} (NOT MEDICALLY NECESSARY)", "{} (MEDICALLY NECESSARY)"),
     ("The requested {} does not meet criteria for medical necessity.", "The requested {} meets criteria for medical necessity."),
     ("Medical necessity for {} has not been established.", "Medical necessity for {} has been established."),
 ])

@@ -91,6 +91,23 @@ def test_a_running_footer_in_mid_sentence_goes_with_the_blank_lines_around_it():
     assert normalize_text(raw) == "He relied on the MTUS, pages 56-57.\n\nThe ODG agrees."
 
 
+def test_a_page_break_and_the_case_number_inside_an_item_heading_go_and_the_heading_stays_whole():
+    """"Left L5-S1 transforaminal epidural steroid" / "Page 4 of 5" / the case number again / "injection under
+    fluoroscopic guidance:  Overturned": one heading; after a running footer that repeats on every page, or after
+    a sentence's end, the break stays."""
+    top = "Case Number: CM15-0087412\n\nCLINICAL CASE SUMMARY\n\nThe worker was seen.\n\n"
+    raw = top + ("The request is upheld. \n\n \n\nLeft L5-S1 transforaminal epidural steroid \n\n \n\nPage 4 of 5 \n\n \n\n"
+                 "CM15-0087412 \n\n \n\ninjection under fluoroscopic guidance:  Overturned \n\n \n\nClaims Administrator "
+                 "guideline: Decision based on MTUS.\n")
+    assert normalize_text(raw).endswith("The request is upheld.\n\nLeft L5-S1 transforaminal epidural steroid injection "
+                                        "under fluoroscopic guidance: Overturned\n\nClaims Administrator guideline: "
+                                        "Decision based on MTUS.")
+    footer = "Confidential - Protected Health Information"
+    raw = top + (f"It is not needed \n\n{footer} \nPage 1 of 5 \nCM15-0087412 \nAnd more. \n\n{footer} \nPage 2 of 5 \n"
+                 "CM15-0087412 \n \nFollow-up visits x 4: Upheld \n")
+    assert normalize_text(raw).endswith("\n\nFollow-up visits x 4: Upheld")
+
+
 def test_a_running_header_naming_the_letter_above_the_page_number_ends_no_item_heading():
     """"Final Determination Letter for IMR Case Number CM15-0154418" over "Page 3 of 5" is page
     furniture: the item heading after it starts its own paragraph (an item was lost to it)."""
