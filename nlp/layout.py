@@ -131,9 +131,9 @@ def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int
 def _summary_end(text: str, start: int, end: int) -> int:
     """Where a summary running from `start` to at most `end` ends: at a list of the documents reviewed
     placed after it, else at `end`."""
-    for s, e in _paragraphs(text[:end]):
-        if s >= start and any(p.match(_collapse(text[s:e])) for p in _cfg()["summary_end"]):
-            return s
+    for s, e in _paragraphs(text[start:end]):
+        if any(p.match(_collapse(text[start + s:start + e])) for p in _cfg()["summary_end"]):
+            return start + s
     return end
 
 
@@ -428,10 +428,10 @@ def parse_layout(text: str) -> LetterLayout:
         decision = _decision(m)
         if decision is None and upfront:
             decision = _upfront_decision(request, k, upfront, len(found))
-        if decision is None:
-            decision = _concluding_decision(text[s + m.end():requests[k + 1][2] if k + 1 < len(found) else n])
         # the next item begins where its heading does, its original request included
         item_end = requests[k + 1][2] if k + 1 < len(found) else n
+        if decision is None:
+            decision = _concluding_decision(text[s + m.end():item_end])
         # the heading ends where its pattern does: a statement run into its fields ends before them
         item = ItemLayout(index=k + 1, span=Span(h_start, item_end), heading=Span(h_start, s + m.end()),
                           request=request, original_request=original, decision=decision)

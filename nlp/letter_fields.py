@@ -202,8 +202,10 @@ def reviewer_specialties(text: str, header: Span) -> list[str]:
     qualification sentences', in the letter's order, then the licence a sentence names."""
     part = header.text(text)
     # the block stands in the header, or where another extraction put it (after the items)
-    block = [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(part)] or [
-        _licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(text)]
+    def block_in(where: str) -> list[str]:
+        return [_licensure().sub(" ", m.group("s")) for m in _SPECIALTY_PHRASES[0].finditer(where)]
+
+    block = block_in(part) or block_in(text)
     phrases = block or [m.group("s") for m in sorted((m for pat in _SPECIALTY_PHRASES[1:] for m in pat.finditer(part)),
                                                      key=lambda m: m.start("s"))]
     out: list[str] = []

@@ -279,18 +279,21 @@ def _without_repeated_headers(lines: list[_Line]) -> list[_Line]:
     breaks: a line of `repeated_header_lines` whose case number already stood so earlier in the letter
     ("IMR Case Number: CM15-0087412", or the number alone, again on every page). Its first occurrence
     stays (the header table)."""
-    patterns = _markers().repeated_headers
-    if not patterns:
+    if not _markers().repeated_headers:
         return lines
     seen, out = set(), []  # the words of every line so far
     for ln in lines:
-        words = ln.text.split()
-        # the case number, labelled or bare ("Case Number: CM15-0087412" / "CM15-0087412"), already in the letter
-        if any(p.match(ln.text) for p in patterns) and words[-1] in seen:
+        if _running_header(ln.text, seen.__contains__):
             continue
-        seen.update(words)
+        seen.update(ln.text.split())
         out.append(ln)
     return out
+
+
+def _running_header(line: str, stood) -> bool:
+    """Is `line` one of `repeated_header_lines` whose case number, labelled or bare ("Case Number:
+    CM15-0087412" / "CM15-0087412"), already stood in the letter (`stood(number)`)?"""
+    return any(p.match(line) for p in _markers().repeated_headers) and stood(line.split()[-1])
 
 
 def _hyphen_join(prev: str, nxt: str) -> bool:
@@ -336,26 +339,28 @@ def _without_page_breaks(lines: list[_Line]) -> list[_Line]:
     sentence ("..., pages 56-57 and" / footer / "the Non-MTUS ..."), or an item heading ("Left L5-S1
     transforaminal epidural steroid" / "Page 4 of 5" / the case number again / "injection ...: Overturned"),
     the blank lines around it and a running header after it go too, so that it goes on as one paragraph."""
-    page_breaks, headers = _markers().page_breaks, _markers().repeated_headers
-    times = Counter(_key(ln.text) for ln in lines if ln.text.strip())
+    page_breaks = _markers().page_breaks
+    times: Counter | None = None  # how often each line stands in the letter; counted at the first break
     out: list[_Line] = []
     k, n = 0, len(lines)
 
-    def repeated_header(line: str) -> bool:  # a running header whose case number already stood ("CM15-0087412")
-        return any(p.match(line) for p in headers) and any(line.split()[-1] in ln.text for ln in out)
+    def stood(number: str) -> bool:
+        return any(number in ln.text for ln in out)
 
     while k < n:
         if not any(p.match(lines[k].text) for p in page_breaks):
             out.append(lines[k])
             k += 1
             continue
+        if times is None:
+            times = Counter(_key(ln.text) for ln in lines if ln.text.strip())
         prev = next((ln.text.rstrip() for ln in reversed(out) if ln.text.strip()), "")
         # a running header after the break goes with it, unless the line before is itself a running footer
         # ("Confidential - Protected Health Information" on every page), which continues nothing
         after_header = bool(prev) and times[_key(prev)] == 1
         j = k
         while j < n and (not lines[j].text.strip() or any(p.match(lines[j].text) for p in page_breaks)
-                         or (after_header and repeated_header(lines[j].text))):
+                         or (after_header and _running_header(lines[j].text, stood))):
             j += 1  # the break with the blank lines (and the running header) after it
         if prev and not _SENTENCE_END.search(prev) and not prev.endswith(":") and j < n:
             while out and not out[-1].text.strip():

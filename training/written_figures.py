@@ -16,7 +16,6 @@ import argparse
 import json
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +73,9 @@ def _macro_f1(rows) -> float:
                                 labels=sorted(set(gold)))), 3)
 
 
-def set_figures(records, gold: dict[str, dict]) -> dict:
-    """The figures of one set: `records` are the scorer's records of its letters, `gold` `load_gold`'s."""
+def set_figures(records, gold: dict[str, dict], rows: list[dict] | None = None) -> dict:
+    """The figures of one set: `records` are the scorer's records of its letters, `gold` `load_gold`'s,
+    `rows` their `item_rows` when the caller has them."""
     from nlp.ner.scoring import EntityScore
 
     records = list(records)
@@ -87,7 +87,7 @@ def set_figures(records, gold: dict[str, dict]) -> dict:
     out["lenient_micro"] = round(summary["lenient"]["micro"]["f1"], 3)
     role = summary["normalization"]["count_role_accuracy"]  # None without a count whose span is right
     out["role"] = None if role is None else round(role, 3)
-    rows = item_rows(records, gold)
+    rows = item_rows(records, gold) if rows is None else rows
     out.update({k: round(sum(r[k] for r in rows) / len(rows), 3) for k in ITEM_FIGURES})
     out["rationale_macro_f1"] = _macro_f1(rows)
     out["forecast_auc"] = _auc([r["overturned"] for r in rows], [r["p_overturned"] for r in rows])
@@ -150,7 +150,6 @@ def main(argv=None) -> int:
         parser = load_parser(None)
         dev, _frozen = real_items([ROOT / cfg["training"]["real_letters"]], parser)
         peer = fit_decisions(make_peer_model(cfg), dev)
-    pooled: Counter = Counter()
     y_all, p_all, rows_all, peer_y, peer_p = [], [], [], [], []
     for set_dir in map(Path, args.sets):
         gold = load_gold(set_dir)
@@ -159,8 +158,8 @@ def main(argv=None) -> int:
             out = Path(args.records)
             out.mkdir(parents=True, exist_ok=True)
             (out / f"{set_dir.name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-        figures = set_figures(records, gold)
         rows = item_rows(records, gold)
+        figures = set_figures(records, gold, rows)
         rows_all += rows
         y_all += [r["overturned"] for r in rows]
         p_all += [r["p_overturned"] for r in rows]
@@ -169,9 +168,8 @@ def main(argv=None) -> int:
             figures.update(peer_auc=_auc(y, p), peer_items=len(y))
             peer_y += y
             peer_p += p
-        pooled["sets"] += 1
         print(json.dumps({"set": set_dir.name, **figures}))
-    if pooled["sets"] > 1:
+    if len(args.sets) > 1:
         both = {"set": "pooled", "items": len(y_all), "overturned": int(sum(y_all)), "forecast_auc": _auc(y_all, p_all),
                 "forecast_auc_95": bootstrap_interval(y_all, p_all),
                 "rationale": round(sum(r["rationale"] for r in rows_all) / len(rows_all), 3),
