@@ -491,6 +491,9 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "ODG Pain.", "MTUS.", "No."),
     ("Guideline(s) Cited in the Utilization Review Determination: ODG Pain.\n\nMedical Treatment Guideline(s) "
      "Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Guidelines Relied Upon by the Claims Administrator in its Utilization Review (UR) Decision: ODG Pain.\n\n"
+     "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "ODG Pain.", "MTUS.", "No."),
     # "Medical Treatment Guideline Issue:" names no side: its sentence does
     ("Medical Treatment Guideline Issue: The Claims Administrator based its decision on ODG Pain.\n\nMedical "
      "Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",

@@ -780,12 +780,29 @@ def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joine
                              author_list)
 
 
+def _before_unopened_paren(ent: Span) -> Span | None:
+    """`ent` up to the first ")" it did not open (trailing punctuation left out), or None when it
+    has none or nothing would be left."""
+    depth = 0
+    for i, ch in enumerate(ent.text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif ch == ")":
+            cut = ent.doc.char_span(ent.start_char, ent.start_char + len(ent.text[:i].rstrip(" ,;:")),
+                                    label=ent.label_, alignment_mode="contract")
+            return cut if cut is not None and len(cut) else None
+    return None
+
+
 class CitationTrimmer:
     """Cut a GUIDELINE entity at the first of `stop_words` after its first token: "the ODG cited
     above recommend office visits" names "ODG", not what the sentence says of it; and start it
     after leading `lead_words` ("per MTUS" cites "MTUS"). A paragraph break ends it too (the
     model ran on into "Decision rationale:"). The freed tokens are left for the patterns that
-    run next (a count inside them is still found)."""
+    run next (a count inside them is still found). A closing parenthesis the citation never opened
+    ends it too ("(ODG Shoulder)" cites "ODG Shoulder", not the line after it)."""
 
     def __init__(self, stop_words: list[str], lead_words: list[str] = (), end_abbreviations: list[str] = ()):
         self.stop_words = {w.lower() for w in stop_words}
@@ -822,6 +839,10 @@ class CitationTrimmer:
                     ents[k] = Span(doc, ent.start, end, label="GUIDELINE")
                     changed = True
                     break
+            closed = _before_unopened_paren(ents[k])
+            if closed is not None:
+                ents[k] = closed
+                changed = True
             trimmed = self._without_period(ents[k])
             if trimmed.end != ents[k].end:
                 ents[k] = trimmed
