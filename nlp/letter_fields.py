@@ -121,11 +121,13 @@ def _specialty_lexicon():
 
 @functools.lru_cache(maxsize=1)
 def _professions() -> tuple[re.Pattern, dict[str, str]]:
-    """"The expert reviewer is a Licensed Chiropractor": the licence named -> its specialty."""
+    """"The expert reviewer is a Licensed Chiropractor" (", and Acupuncturist"): each licence named -> its
+    specialty."""
     professions = {k.lower(): v for k, v in load_yaml("lexicons/specialties.yaml")["professions"].items()}
     names = "|".join(re.escape(k) for k in sorted(professions, key=len, reverse=True))
     return (re.compile(r"reviewer(?: who reviewed (?:this|the) (?:case|file))? is an? (?:licensed |board[- ]certified )?"
-                       r"(?P<s>%s)\b" % names, re.I), professions)
+                       r"(?P<s>%s)\b(?:,?\s+and\s+(?:an?\s+)?(?:licensed\s+)?(?P<s2>%s)\b)?" % (names, names), re.I),
+            professions)
 
 
 def canonical_specialty(name: str) -> str:
@@ -216,8 +218,9 @@ def reviewer_specialties(text: str, header: Span) -> list[str]:
     if not block:
         licence, professions = _professions()
         for m in licence.finditer(part):
-            if professions[m.group("s").lower()] not in out:
-                out.append(professions[m.group("s").lower()])
+            for named in filter(None, (m.group("s"), m.group("s2"))):
+                if professions[named.lower()] not in out:
+                    out.append(professions[named.lower()])
     return out
 
 

@@ -268,6 +268,9 @@ CASES = [
     ('99214', 'evaluation_management'),
     ('E0730', 'dmepos'),
     ('L0637 lumbar orthosis', 'dmepos'),
+    # a stimulator's conductive garment is its equipment; a self-management program is a program
+    ('Conductive garment, lumbar', 'dmepos'),
+    ('Self-management program, 6 sessions', 'programs'),
 ]
 
 

@@ -1164,24 +1164,67 @@ def test_mentherm_is_methyl_salicylate_and_menthol():
     assert normalize_drug("Mentherm") == {"generic": "methyl salicylate/menthol", "drug_class": "topical_analgesic"}
 
 
-def test_a_drug_topic_before_a_description_of_the_guideline_is_the_citations():
-    """In a guideline field, "ODG, Mental Illness & Stress Chapter, Trazodone (Desyrel), a nationally
-    recognized guideline" cites the drug as the chapter's topic (SPEC section 2: part of the GUIDELINE)."""
+_ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\nHOW THE IMR FINAL DETERMINATION WAS "
+                  "MADE\n\nCLINICAL CASE SUMMARY\n\nThe patient is a 40 year old male.\n\nIMR DECISION(S) AND "
+                  "RATIONALE(S)\n\n1. Trazodone 50mg #30 is not medically necessary and appropriate.\n{fields}\n"
+                  "Rationale for the Decision: No.\n")
+
+
+def _bundled_item_fields(fields: str) -> list[tuple[str, str]]:
+    """The bundled pipeline's entities in the guideline fields of a one-item letter, its layout known."""
     from nlp.layout import parse_layout
     from nlp.textnorm import normalize_text
 
-    text = normalize_text(
-        "MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\nHOW THE IMR FINAL DETERMINATION WAS MADE\n\n"
-        "CLINICAL CASE SUMMARY\n\nThe patient is a 40 year old male.\n\nIMR DECISION(S) AND RATIONALE(S)\n\n"
-        "1. Trazodone 50mg #30 is not medically necessary and appropriate.\n"
-        "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Expert Reviewer relied on the Official "
-        "Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel), a nationally recognized guideline.\n"
-        "Rationale for the Decision: No.\n")
+    text = normalize_text(_ONE_ITEM_2015.format(fields=fields))
     nlp = _bundled()
     doc = nlp.make_doc(text)
     doc._.letter_text = text
     doc._.layout = parse_layout(text)
     for _, proc in nlp.pipeline:
         doc = proc(doc)
-    assert [(e.text, e.label_) for e in doc.ents if e.start_char > text.index("relied on")] == [
-        ("Official Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel)", "GUIDELINE")]
+    start, end = text.index(fields[:20]), text.index("Rationale for the Decision")
+    return [(e.text, e.label_) for e in doc.ents if start <= e.start_char < end]
+
+
+def test_a_drug_topic_before_a_description_of_the_guideline_is_the_citations():
+    """In a guideline field, "ODG, Mental Illness & Stress Chapter, Trazodone (Desyrel), a nationally
+    recognized guideline" cites the drug as the chapter's topic (SPEC section 2: part of the GUIDELINE)."""
+    assert _bundled_item_fields(
+        "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Expert Reviewer relied on the Official "
+        "Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel), a nationally recognized guideline."
+    ) == [("Official Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel)", "GUIDELINE")]
+
+
+def test_a_guideline_named_in_a_field_as_not_addressing_the_request_is_the_guideline_alone():
+    """"Guidelines cited: MTUS does not address this request." names the MTUS, not a citation running to the
+    sentence's end."""
+    assert _bundled_item_fields("Guidelines cited: MTUS does not address this request. ODG, Low Back Chapter, "
+                                "Surgical assistant.") == [
+        ("MTUS", "GUIDELINE"), ("ODG, Low Back Chapter, Surgical assistant", "GUIDELINE")]
+
+
+def test_a_citation_closes_a_parenthesis_it_opened_or_ends_before_it():
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_tails, guideline_stop_words
+
+    extender = CitationExtender(citation_tails(), guideline_stop_words())
+    text = "Per ODG Forearm, Wrist & Hand, Percutaneous release (of the trigger finger and/or trigger thumb), not the MTUS."
+    doc = extender(_doc(text, [("ODG Forearm, Wrist & Hand, Percutaneous release (of the trigger finger", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == [
+        "ODG Forearm, Wrist & Hand, Percutaneous release (of the trigger finger and/or trigger thumb)"]
+    text = "Per the Chronic Pain Medical Treatment Guidelines (2009 edition. The request is denied."
+    doc = extender(_doc(text, [("Chronic Pain Medical Treatment Guidelines (2009", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["Chronic Pain Medical Treatment Guidelines"]
+
+
+def test_asa_is_aspirin_unless_it_names_the_anesthesiologists():
+    """"concurrent use of ASA, corticosteroids" names aspirin (independent writers annotate 24 of 27 such
+    mentions); "the ASA practice guidelines" cites the American Society of Anesthesiologists (the initials
+    the drug ruler took give way to the guideline), and "the ASA physical status" is neither."""
+    assert normalize_drug("ASA") == {"generic": "aspirin", "drug_class": "nsaid"}
+    for sentence, expected in [
+            ("Risk factors include concurrent use of ASA, corticosteroids and/or an anticoagulant.", [("ASA", "DRUG")]),
+            ("The ASA practice guidelines likewise endorse regional techniques.", [("ASA practice guidelines", "GUIDELINE")]),
+            ("He was ASA  physical status II before the surgery.", [])]:
+        assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected, sentence
+

@@ -175,6 +175,9 @@ def test_dwc_2013_notice_layout():
      "licensed to practice in California.", ["Chiropractic", "Acupuncture"]),
     # the licence a credentials sentence names is the specialty
     ("The expert reviewer is a Licensed Chiropractor and is licensed to practice in California.", ["Chiropractic"]),
+    # two licences, each a specialty
+    ("The expert reviewer is a Licensed Chiropractor and Acupuncturist, who is licensed to practice in California.",
+     ["Chiropractic", "Acupuncture"]),
     ("The expert reviewer is a Licensed Psychologist and is licensed to practice in California.", ["Psychology"]),
     # a certificate's name with "of" in it stays whole
     ("The expert reviewer is Board Certified in Plastic Surgery, has a subspecialty in Surgery of the Hand and is "
@@ -491,6 +494,9 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "ODG Pain.", "MTUS.", "No."),
     ("Guideline(s) Cited in the Utilization Review Determination: ODG Pain.\n\nMedical Treatment Guideline(s) "
      "Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Medical Treatment Guideline Issue(s) Relied Upon by the Claims Administrator: ODG Pain.\n\nMedical Treatment "
+     "Guideline Issue(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
+     "ODG Pain.", "MTUS.", "No."),
     ("Guidelines Relied Upon by the Claims Administrator in its Utilization Review (UR) Decision: ODG Pain.\n\n"
      "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
      "ODG Pain.", "MTUS.", "No."),
@@ -517,6 +523,8 @@ def test_item_fields_and_whose_guideline_each_sentence_names(fields, claims, rev
      [("MTUS", [78])], [("ODG", [])]),
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The MTUS is silent on it. ACOEM, page 3.\n"
      "Decision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),
+    ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: The MTUS did not specifically address the issue "
+     "in dispute. ACOEM, page 3.\nDecision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),
     # where a cited document belongs is no citation of it ("..., pages 63-66, of the MTUS")
     ("Claims Administrator guideline: ODG Pain.\nMAXIMUS guideline: ACOEM, page 3, of the MTUS.\n"
      "Decision rationale: No.", [("ODG", [])], [("ACOEM", [3])]),

@@ -162,7 +162,8 @@ def make_package_tier_drugs(nlp: Language, name: str) -> PackageTierDrugs:
 
 class GuidelineInitials:
     """GUIDELINE spans for a society's guideline cited by its initials ("the AUA guideline", "the
-    APA practice guideline") where no entity is yet; source OTHER by the normalizer. It looks only at
+    APA practice guideline") where no entity is yet, or only a DRUG inside it (the initials taken for a
+    drug: "the ASA practice guidelines"); source OTHER by the normalizer. It looks only at
     the words before "guideline(s)"; `initials` is the regular expression of those initials,
     `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml). Joint
     guidelines join their societies' initials with slashes ("the ACC/AHA guideline", "VA/DoD
@@ -184,7 +185,6 @@ class GuidelineInitials:
         heads = [j for j, key in enumerate(lower) if key in self._heads]
         if not heads:
             return doc
-        taken = _taken_tokens(doc)
         found = []
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
@@ -199,10 +199,14 @@ class GuidelineInitials:
                 i -= 2  # "ACC/AHA", "VA/DoD"
             if i >= 1 and _YEAR.fullmatch(doc[i - 1].text):
                 i -= 1  # "the 2017 ACC/AHA guideline"
-            if taken.intersection(range(i, j + 1)):
-                continue
+            inside = [e for e in doc.ents if e.start < j + 1 and i < e.end]
+            if any(e.label_ != "DRUG" or e.start < i or e.end > j + 1 for e in inside):
+                continue  # the initials read as a drug ("the ASA practice guidelines": aspirin's
+                # abbreviation) give way to the guideline; any other entity there stands
             found.append(Span(doc, i, j + 1, label="GUIDELINE"))
-        _add_entities(doc, found)
+        if found:
+            covered = {k for span in found for k in range(span.start, span.end)}
+            doc.ents = sorted([e for e in doc.ents if e.start not in covered] + found, key=lambda e: e.start)
         return doc
 
     def _names_initials(self, text: str) -> bool:
@@ -405,7 +409,11 @@ class CitationExtender:
     item's guideline field, where sentences are citation lists, `field_tails` are tried once more
     at the new end: a lower-case topic closing the sentence ("ODG Mental Illness & Stress,
     Relaxation training"), a second topic with its pages ("..., pages 111-113 and Lidoderm
-    (lidocaine patch), pages 56-57"). A citation ends before a trailing comma or conjunction."""
+    (lidocaine patch), pages 56-57"). A citation ends before a trailing comma or conjunction, and
+    closes a parenthesis it opened ("... Guidelines (2009" + ")", "Percutaneous release (of the
+    trigger finger" + " and/or trigger thumb)"), or ends before it when none closes nearby."""
+
+    _CLOSING = re.compile(r"[^()\n.;]{0,80}\)")
 
     def __init__(self, tails: list[str], stop_words: list[str] = (), field_tails: list[str] = ()):
         self.tails = [re.compile(t) for t in tails]
@@ -461,6 +469,13 @@ class CitationExtender:
             changed |= self._extend(doc, text, ents, k, self.tails)
             if self.field_tails and self._in_field(doc, ent.start_char):
                 changed |= self._extend(doc, text, ents, k, self.field_tails)
+        for k, ent in enumerate(ents):  # a parenthesis it opened is closed
+            if ent is not None and ent.label_ == "GUIDELINE" and _unclosed_paren(ent.text) is not None:
+                if not self._extend(doc, text, ents, k, [self._CLOSING]):
+                    cut = doc.char_span(ent.start_char, ent.start_char + len(ent.text[:_unclosed_paren(ent.text)].rstrip(" ,;:")),
+                                        label="GUIDELINE", alignment_mode="contract")
+                    ents[k] = cut if cut is not None and len(cut) else None
+                changed = True
         for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
             while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
                 ent = ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
@@ -778,6 +793,17 @@ def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joine
     return CitationDocuments(lead_ins, joiners, source, complete, continues, year_gap, known_names, nlp.vocab,
                              chapter_end, in_join, field_end, field_continues, sure_lead_in, other_document,
                              author_list)
+
+
+def _unclosed_paren(text: str) -> int | None:
+    """The offset of the first "(" that `text` leaves open, or None."""
+    opened: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else None
 
 
 def _before_unopened_paren(ent: Span) -> Span | None:
@@ -1233,9 +1259,11 @@ class EntityFilter:
 
     @staticmethod
     def _next_word(ent: Span) -> str:
-        """The word after `ent`, across a hyphen ("morphine-equivalent dose")."""
+        """The word after `ent`, across a hyphen ("morphine-equivalent dose") or a line break."""
         doc, k = ent.doc, ent.end
         if k + 1 < len(doc) and doc[k].text == "-" and not doc[k - 1].whitespace_:
+            k += 1
+        while k < len(doc) and doc[k].is_space:
             k += 1
         return doc[k].lower_ if k < len(doc) else ""
 
