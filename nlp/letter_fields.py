@@ -44,8 +44,13 @@ _INJURY = re.compile(
 # "52-year-old", "52 yr old" and the clinical shorthand "38 y/o", "38 yo", "38 y.o."
 _YEARS_OLD = r"(?:(?:year|yr)s?[\s-]+old\b|y/o\b|y\.o\.|yo\b)"
 _AGE = re.compile(r"\b(\d{1,3})[\s-]*" + _YEARS_OLD, re.I)
-# the sex word after the age; a bare M or F only after the shorthand ("38 y/o F")
-_SEX = re.compile(r"\b(?:(?:year|yr)s?[\s-]+old|aged?\s+\d+)[\s,]+(male|female|man|woman|gentleman|lady)\b"
+# the age that introduces the patient ("The injured worker is a 52-year-old female"), when the summary
+# names other ages too ("her 16-year-old daughter")
+_INTRODUCED_AGE = re.compile(r"\b(?:is|was)\s+(?:now\s+)?an?\s+(\d{1,3})[\s-]*" + _YEARS_OLD, re.I)
+# the sex word after the age, up to two describing words between ("a 39-year-old right-hand-dominant
+# female"); a bare M or F only after the shorthand ("38 y/o F")
+_SEX = re.compile(r"\b(?:(?:year|yr)s?[\s-]+old|aged?\s+\d+)[\s,]+(?:(?!(?:who|with|and|whose|of|in)\b)[a-z][\w-]*[\s,]+){0,2}?"
+                  r"(male|female|man|woman|gentleman|lady)\b"
                   r"|\d\s*(?:y/o|y\.o\.|yo)[\s,]+(male|female|man|woman|m|f)\b", re.I)
 # the sentence that introduces the patient by age (its bounds: a period before a capital, or the text's ends)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
@@ -228,6 +233,8 @@ def patient(text: str, summary: Span | None, header_doi: str | None = None) -> d
     part = summary.text(text) if summary else ""
     age = None
     ages = {int(m.group(1)) for m in _AGE.finditer(part) if 14 <= int(m.group(1)) <= 100}
+    if len(ages) > 1:
+        ages = {int(m.group(1)) for m in _INTRODUCED_AGE.finditer(part) if 14 <= int(m.group(1)) <= 100}
     if len(ages) == 1:
         age = ages.pop()
     sex = None

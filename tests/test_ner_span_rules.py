@@ -1160,8 +1160,11 @@ def test_a_practice_parameter_before_a_semicolon_is_a_document_of_its_own():
         "ODG Pain (Chronic), Polysomnography"]
 
 
-def test_mentherm_is_methyl_salicylate_and_menthol():
+def test_mentherm_and_tylenol_with_codeine_no_3_are_known_products():
     assert normalize_drug("Mentherm") == {"generic": "methyl salicylate/menthol", "drug_class": "topical_analgesic"}
+    assert normalize_drug("Tylenol with Codeine No. 3") == {"generic": "acetaminophen/codeine", "drug_class": "opioid"}
+    assert [e.text for e in _bundled()("Medications include Tylenol with Codeine No. 3 at night.").ents] == [
+        "Tylenol with Codeine No. 3"]
 
 
 _ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\nHOW THE IMR FINAL DETERMINATION WAS "
@@ -1193,6 +1196,24 @@ def test_a_drug_topic_before_a_description_of_the_guideline_is_the_citations():
         "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Expert Reviewer relied on the Official "
         "Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel), a nationally recognized guideline."
     ) == [("Official Disability Guidelines, Mental Illness & Stress Chapter, Trazodone (Desyrel)", "GUIDELINE")]
+
+
+def test_a_topics_lower_case_qualifier_and_the_regulations_sections_belong_to_the_citation():
+    """"..., Epidural steroid injections (ESIs), therapeutic." (an ODG topic's own qualifier) and "Chronic Pain
+    Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, 2009) Page(s): 46" (the
+    published letters' form, the model finding its two ends) are one citation each."""
+    assert _bundled_item_fields(
+        "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: The Expert Reviewer relied on the Official "
+        "Disability Guidelines (ODG), Low Back Chapter, Epidural steroid injections (ESIs), therapeutic.") == [
+        ("Official Disability Guidelines (ODG), Low Back Chapter, Epidural steroid injections (ESIs), therapeutic",
+         "GUIDELINE")]
+    text = ("Per the Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, 2009) "
+            "Page(s): 46, it is not indicated.")
+    doc = _doc(text, [("Chronic Pain Medical Treatment Guidelines", "GUIDELINE"),
+                      ("MTUS (Effective July 18, 2009) Page(s): 46", "GUIDELINE")])
+    from nlp.ner.components import CitationDocuments
+    assert [e.text for e in CitationDocuments(**citation_documents())(doc).ents] == [
+        "Chronic Pain Medical Treatment Guidelines 8 C.C.R. 9792.20 - 9792.26 MTUS (Effective July 18, 2009) Page(s): 46"]
 
 
 def test_a_guideline_named_in_a_field_as_not_addressing_the_request_is_the_guideline_alone():

@@ -388,6 +388,10 @@ def test_date_of_injury_from_the_case_summary(summary, doi):
     ("A 45-year-old woman.", 45, "female"),
     # a bare letter is a sex only after the shorthand: "a 12-year history of F..." says nothing
     ("He has a 12-year history of pain. Fluoxetine helps.", None, "male"),
+    # the age that introduces the patient when the summary names others; describing words before the sex
+    ("The injured worker is a 52-year-old female. She lives with her 16-year-old daughter.", 52, "female"),
+    ("The employee is a 39-year-old right-hand-dominant female assembler.", 39, "female"),
+    ("A 60-year-old with a wife who is a retired nurse.", 60, None),
 ])
 def test_age_and_sex_from_the_case_summary(summary, age, sex):
     from nlp.layout import Span
@@ -494,6 +498,9 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "ODG Pain.", "MTUS.", "No."),
     ("Guideline(s) Cited in the Utilization Review Determination: ODG Pain.\n\nMedical Treatment Guideline(s) "
      "Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    # one field naming both sides, the claims administrator's as "The utilization review"
+    ("Guidelines relied upon: The utilization review cited ODG Pain. The reviewer relied on MTUS.\n\nRationale: No.",
+     "The utilization review cited ODG Pain.", "The reviewer relied on MTUS.", "No."),
     ("Medical Treatment Guideline Issue(s) Relied Upon by the Claims Administrator: ODG Pain.\n\nMedical Treatment "
      "Guideline Issue(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
      "ODG Pain.", "MTUS.", "No."),
@@ -608,6 +615,21 @@ def test_notice_items_numbered_otherwise(first, second):
     renumbered = renumbered.replace("1) Regarding", f"{first} Regarding").replace("2) Regarding", f"{second} Regarding")
     assert renumbered.count(second) == 2
     assert _notice_items(renumbered) == NOTICE_ITEMS
+
+
+def test_notice_items_headed_by_their_determination_sentence():
+    """A notice whose item blocks are headed by the determination as the list up front words it ("1. MAXIMUS
+    Federal Services, Inc. has determined the request for ProSom is not medically necessary and appropriate.")
+    names the request alone."""
+    text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
+    determinations = re.findall(r"\n([12]\. MAXIMUS Federal Services, Inc\. has determined the request for .+?appropriate\.)\n",
+                                text, flags=re.S)
+    assert len(determinations) == 2
+    reheaded = text
+    for n, sentence in zip((1, 2), determinations):
+        reheaded = re.sub(rf"\n{n}\) Regarding the request for [^\n]*:\n", "\n" + sentence.replace("\\", "") + "\n", reheaded)
+    assert "Regarding the request" not in reheaded
+    assert _notice_items(reheaded) == NOTICE_ITEMS
 
 
 def test_a_notice_without_item_headings_and_with_labels_without_colons():
