@@ -470,11 +470,10 @@ class CitationExtender:
             if self.field_tails and self._in_field(doc, ent.start_char):
                 changed |= self._extend(doc, text, ents, k, self.field_tails)
         for k, ent in enumerate(ents):  # a parenthesis it opened is closed
-            if ent is not None and ent.label_ == "GUIDELINE" and _unclosed_paren(ent.text) is not None:
+            unclosed = _unbalanced_parens(ent.text)[1] if ent is not None and ent.label_ == "GUIDELINE" else None
+            if unclosed is not None:
                 if not self._extend(doc, text, ents, k, [self._CLOSING]):
-                    cut = doc.char_span(ent.start_char, ent.start_char + len(ent.text[:_unclosed_paren(ent.text)].rstrip(" ,;:")),
-                                        label="GUIDELINE", alignment_mode="contract")
-                    ents[k] = cut if cut is not None and len(cut) else None
+                    ents[k] = _cut_at(ent, unclosed)
                 changed = True
         for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
             while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
@@ -795,31 +794,26 @@ def make_citation_documents(nlp: Language, name: str, lead_ins: list[str], joine
                              author_list)
 
 
-def _unclosed_paren(text: str) -> int | None:
-    """The offset of the first "(" that `text` leaves open, or None."""
+def _unbalanced_parens(text: str) -> tuple[int | None, int | None]:
+    """The offsets in `text` of the first ")" it never opened and of the first "(" it leaves open (None
+    when there is none)."""
     opened: list[int] = []
+    unopened = None
     for i, ch in enumerate(text):
         if ch == "(":
             opened.append(i)
         elif ch == ")" and opened:
             opened.pop()
-    return opened[0] if opened else None
+        elif ch == ")" and unopened is None:
+            unopened = i
+    return unopened, opened[0] if opened else None
 
 
-def _before_unopened_paren(ent: Span) -> Span | None:
-    """`ent` up to the first ")" it did not open (trailing punctuation left out), or None when it
-    has none or nothing would be left."""
-    depth = 0
-    for i, ch in enumerate(ent.text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")" and depth:
-            depth -= 1
-        elif ch == ")":
-            cut = ent.doc.char_span(ent.start_char, ent.start_char + len(ent.text[:i].rstrip(" ,;:")),
-                                    label=ent.label_, alignment_mode="contract")
-            return cut if cut is not None and len(cut) else None
-    return None
+def _cut_at(ent: Span, offset: int) -> Span | None:
+    """`ent` up to `offset` in its text, trailing punctuation left out; None if nothing is left."""
+    cut = ent.doc.char_span(ent.start_char, ent.start_char + len(ent.text[:offset].rstrip(" ,;:")),
+                            label=ent.label_, alignment_mode="contract")
+    return cut if cut is not None and len(cut) else None
 
 
 class CitationTrimmer:
@@ -865,7 +859,8 @@ class CitationTrimmer:
                     ents[k] = Span(doc, ent.start, end, label="GUIDELINE")
                     changed = True
                     break
-            closed = _before_unopened_paren(ents[k])
+            unopened, _ = _unbalanced_parens(ents[k].text)
+            closed = _cut_at(ents[k], unopened) if unopened is not None else None
             if closed is not None:
                 ents[k] = closed
                 changed = True
