@@ -1163,6 +1163,7 @@ def test_a_practice_parameter_before_a_semicolon_is_a_document_of_its_own():
 def test_mentherm_and_tylenol_with_codeine_no_3_are_known_products():
     assert normalize_drug("Mentherm") == {"generic": "methyl salicylate/menthol", "drug_class": "topical_analgesic"}
     assert normalize_drug("Tylenol with Codeine No. 3") == {"generic": "acetaminophen/codeine", "drug_class": "opioid"}
+    assert normalize_drug("PreviDent") == {"generic": "sodium fluoride", "drug_class": "other"}
     assert [e.text for e in _bundled()("Medications include Tylenol with Codeine No. 3 at night.").ents] == [
         "Tylenol with Codeine No. 3"]
 
@@ -1249,3 +1250,41 @@ def test_asa_is_aspirin_unless_it_names_the_anesthesiologists():
             ("He was ASA  physical status II before the surgery.", [])]:
         assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected, sentence
 
+
+
+def test_a_fields_label_is_no_citation_and_is_not_extended():
+    """"MTUS Citation:" labels a field (SPEC section 2: "Non-MTUS Citation" is no GUIDELINE): the model's
+    "MTUS" on it goes before the pages tail could run it into the citation that follows."""
+    from nlp.ner.components import CitationExtender
+    from nlp.ner.patterns import citation_tails, guideline_field_labels, guideline_stop_words
+
+    extender = CitationExtender(citation_tails(), guideline_stop_words(), field_labels=guideline_field_labels())
+    text = "MTUS Citation: Chronic Pain Medical Treatment Guidelines 2009, NSAIDs, GI symptoms, Pages 68-69. Done."
+    doc = extender(_doc(text, [("MTUS", "GUIDELINE"), ("Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["Chronic Pain Medical Treatment Guidelines 2009, NSAIDs, GI symptoms, Pages 68-69"]
+    doc = extender(_doc(text, [("MTUS Citation: Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["Chronic Pain Medical Treatment Guidelines 2009, NSAIDs, GI symptoms, Pages 68-69"]
+
+
+def test_testosterone_as_a_laboratory_value_is_no_drug():
+    assert [(e.text, e.label_) for e in _bundled()("His serum testosterone levels were low.").ents] == []
+    assert [(e.text, e.label_) for e in _bundled()("He uses testosterone gel daily.").ents] == [("testosterone", "DRUG")]
+
+
+@pytest.mark.parametrize("span, expected", [
+    # a clinical practice guideline before "; and" is a document of its own; "the NIH" names a source
+    ("AAOMS Parameters of Care: Clinical Practice Guidelines for Oral and Maxillofacial Surgery, Trauma Surgery; and "
+     "Official Disability Guidelines (ODG) Knee & Leg, Hardware implant removal",
+     ["AAOMS Parameters of Care: Clinical Practice Guidelines for Oral and Maxillofacial Surgery, Trauma Surgery",
+      "Official Disability Guidelines (ODG) Knee & Leg, Hardware implant removal"]),
+    ("Official Disability Guidelines (ODG), Diabetes Chapter, Bariatric surgery, and the NIH Consensus Development "
+     "Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)",
+     ["Official Disability Guidelines (ODG), Diabetes Chapter, Bariatric surgery",
+      "NIH Consensus Development Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)"]),
+])
+def test_other_bodies_documents_are_split_from_the_odg(span, expected):
+    from nlp.ner.components import CitationDocuments
+
+    text = f"He relied on the {span}."
+    doc = CitationDocuments(**citation_documents())(_doc(text, [(span, "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == expected

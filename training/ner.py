@@ -334,7 +334,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
-                                  duration_not_course, guideline_end_abbreviations, guideline_lead_words,
+                                  duration_not_course, guideline_end_abbreviations, guideline_field_labels, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
                                   guideline_single_words, guideline_stop_words,
                                   ordinary_words, society_guidelines, article_citation,
@@ -359,7 +359,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         pipe.add_pipe("imr_society_guidelines", config=society_guidelines(), after="imr_guideline_initials")
         pipe.add_pipe("imr_article_citations", config={"pattern": article_citation()}, after="imr_society_guidelines")
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words(),
-                                                       "field_tails": citation_field_tails()},
+                                                       "field_tails": citation_field_tails(),
+                                                       "field_labels": guideline_field_labels()},
                       after="imr_article_citations")
         pipe.add_pipe("imr_citation_documents", config=citation_documents(), after="imr_citation_extender")
         pipe.add_pipe("imr_drug_name_suffixes", config={"suffix_words": drug_name_suffixes()},

@@ -411,11 +411,15 @@ class CitationExtender:
     Relaxation training"), a second topic with its pages ("..., pages 111-113 and Lidoderm
     (lidocaine patch), pages 56-57"). A citation ends before a trailing comma or conjunction, and
     closes a parenthesis it opened ("... Guidelines (2009" + ")", "Percutaneous release (of the
-    trigger finger" + " and/or trigger thumb)"), or ends before it when none closes nearby."""
+    trigger finger" + " and/or trigger thumb)"), or ends before it when none closes nearby. A
+    field's label (`field_labels`: "MTUS Citation:") is no citation (SPEC section 2): a GUIDELINE on
+    it goes, one that runs on past it starts after it, before anything is extended."""
 
     _CLOSING = re.compile(r"[^()\n.;]{0,80}\)")
 
-    def __init__(self, tails: list[str], stop_words: list[str] = (), field_tails: list[str] = ()):
+    def __init__(self, tails: list[str], stop_words: list[str] = (), field_tails: list[str] = (),
+                 field_labels: list[str] = ()):
+        self.field_labels = [re.compile(p) for p in field_labels]
         self.tails = [re.compile(t) for t in tails]
         self.field_tails = [re.compile(t) for t in field_tails]
         self.stop = re.compile(r"(?i)\b(?:%s)\b" % "|".join(map(re.escape, stop_words))) if stop_words else None
@@ -459,10 +463,22 @@ class CitationExtender:
             return True
         return False
 
+    def _without_label(self, doc: Doc, text: str, ent: Span) -> Span | None:
+        """`ent` without the field label it starts with (None if it is all label), or `ent` itself."""
+        m = next(filter(None, (rx.match(text, ent.start_char) for rx in self.field_labels)), None)
+        if m is None:
+            return ent
+        rest = doc.char_span(m.end(), ent.end_char, label=ent.label_, alignment_mode="contract")
+        return rest if rest is not None and len(rest) else None
+
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
         text = letter_text(doc)
         changed = False
+        for k, ent in enumerate(ents):
+            if ent.label_ == "GUIDELINE" and self.field_labels:
+                ents[k] = self._without_label(doc, text, ent)
+                changed |= ents[k] is not ent
         for k, ent in enumerate(ents):
             if ent is None or ent.label_ != "GUIDELINE":
                 continue
@@ -484,10 +500,11 @@ class CitationExtender:
         return doc
 
 
-@Language.factory("imr_citation_extender", default_config={"tails": [], "stop_words": [], "field_tails": []})
+@Language.factory("imr_citation_extender", default_config={"tails": [], "stop_words": [], "field_tails": [],
+                                                           "field_labels": []})
 def make_citation_extender(nlp: Language, name: str, tails: list[str], stop_words: list[str],
-                           field_tails: list[str]) -> CitationExtender:
-    return CitationExtender(tails, stop_words, field_tails)
+                           field_tails: list[str], field_labels: list[str]) -> CitationExtender:
+    return CitationExtender(tails, stop_words, field_tails, field_labels)
 
 
 def _max_tokens(pattern) -> int:

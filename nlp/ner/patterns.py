@@ -86,6 +86,10 @@ def guideline_lead_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_LEAD_WORDS"])
 
 
+def guideline_field_labels() -> list[str]:
+    return [str(p) for p in load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_FIELD_LABELS"]]
+
+
 def guideline_end_abbreviations() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_END_ABBREVIATIONS"])
 
