@@ -150,7 +150,7 @@ def main(argv=None) -> int:
         parser = load_parser(None)
         dev, _frozen = real_items([ROOT / cfg["training"]["real_letters"]], parser)
         peer = fit_decisions(make_peer_model(cfg), dev)
-    y_all, p_all, rows_all, peer_y, peer_p = [], [], [], [], []
+    rows_all, peer_y, peer_p = [], [], []
     for set_dir in map(Path, args.sets):
         gold = load_gold(set_dir)
         records = [r for r in scorer.process(iter_documents([str(set_dir / "letters")])) if r["id"] in gold]
@@ -161,8 +161,6 @@ def main(argv=None) -> int:
         rows = item_rows(records, gold)
         figures = set_figures(records, gold, rows)
         rows_all += rows
-        y_all += [r["overturned"] for r in rows]
-        p_all += [r["p_overturned"] for r in rows]
         if peer is not None:
             y, p = peer_scores(set_dir, parser, cfg, peer)
             figures.update(peer_auc=_auc(y, p), peer_items=len(y))
@@ -170,6 +168,7 @@ def main(argv=None) -> int:
             peer_p += p
         print(json.dumps({"set": set_dir.name, **figures}))
     if len(args.sets) > 1:
+        y_all, p_all = [r["overturned"] for r in rows_all], [r["p_overturned"] for r in rows_all]
         both = {"set": "pooled", "items": len(y_all), "overturned": int(sum(y_all)), "forecast_auc": _auc(y_all, p_all),
                 "forecast_auc_95": bootstrap_interval(y_all, p_all),
                 "rationale": round(sum(r["rationale"] for r in rows_all) / len(rows_all), 3),

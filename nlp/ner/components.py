@@ -185,7 +185,7 @@ class GuidelineInitials:
         heads = [j for j, key in enumerate(lower) if key in self._heads]
         if not heads:
             return doc
-        found = []
+        ents, found = doc.ents, []  # (doc.ents builds its spans anew on every read)
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
             for _ in range(2):  # one or two words of its name or topic
@@ -199,14 +199,14 @@ class GuidelineInitials:
                 i -= 2  # "ACC/AHA", "VA/DoD"
             if i >= 1 and _YEAR.fullmatch(doc[i - 1].text):
                 i -= 1  # "the 2017 ACC/AHA guideline"
-            inside = [e for e in doc.ents if e.start < j + 1 and i < e.end]
+            inside = [e for e in ents if e.start < j + 1 and i < e.end]
             if any(e.label_ != "DRUG" or e.start < i or e.end > j + 1 for e in inside):
                 continue  # the initials read as a drug ("the ASA practice guidelines": aspirin's
                 # abbreviation) give way to the guideline; any other entity there stands
             found.append(Span(doc, i, j + 1, label="GUIDELINE"))
         if found:
             covered = {k for span in found for k in range(span.start, span.end)}
-            doc.ents = sorted([e for e in doc.ents if e.start not in covered] + found, key=lambda e: e.start)
+            doc.ents = sorted([e for e in ents if e.start not in covered] + found, key=lambda e: e.start)
         return doc
 
     def _names_initials(self, text: str) -> bool:
