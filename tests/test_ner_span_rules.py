@@ -1281,10 +1281,80 @@ def test_testosterone_as_a_laboratory_value_is_no_drug():
      "Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)",
      ["Official Disability Guidelines (ODG), Diabetes Chapter, Bariatric surgery",
       "NIH Consensus Development Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)"]),
+    # the MTUS's own document after ", and the" is a second citation; so is a society's by its initials
+    ("Chronic Pain Medical Treatment Guidelines (2009), Aquatic therapy, page 22, and the Postsurgical Treatment "
+     "Guidelines, Ankle & Foot, Fracture of ankle",
+     ["Chronic Pain Medical Treatment Guidelines (2009), Aquatic therapy, page 22",
+      "Postsurgical Treatment Guidelines, Ankle & Foot, Fracture of ankle"]),
+    ("Official Disability Guidelines (ODG), Pain Chapter, Polysomnography and the AASM Clinical Guideline for the "
+     "Evaluation, Management and Long-term Care of Obstructive Sleep Apnea in Adults",
+     ["Official Disability Guidelines (ODG), Pain Chapter, Polysomnography",
+      "AASM Clinical Guideline for the Evaluation, Management and Long-term Care of Obstructive Sleep Apnea in Adults"]),
 ])
-def test_other_bodies_documents_are_split_from_the_odg(span, expected):
+def test_other_documents_are_split_from_a_citation(span, expected):
     from nlp.ner.components import CitationDocuments
 
     text = f"He relied on the {span}."
     doc = CitationDocuments(**citation_documents())(_doc(text, [(span, "GUIDELINE")]))
     assert [e.text for e in doc.ents] == expected
+
+
+def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
+    assert normalize_drug("Versed") == {"generic": "midazolam", "drug_class": "benzodiazepine"}
+    assert [(e.text, e.label_) for e in _bundled()("Versed 2 mg was given intravenously before the block.").ents] == [
+        ("Versed", "DRUG")]
+    assert [e.label_ for e in _bundled()("He should be well versed in a home exercise program.").ents] == []
+
+
+@pytest.mark.parametrize("name, generic", [
+    ("Prialt", "ziconotide"), ("vitamin C", "ascorbic acid"), ("vitamin B12", "cyanocobalamin"),
+    ("Glucovance", "glyburide/metformin"), ("Lipo-Flavonoid", "bioflavonoid"), ("Refresh Plus", "carboxymethylcellulose"),
+])
+def test_products_independent_writers_named(name, generic):
+    assert normalize_drug(name)["generic"] == generic
+
+
+def test_a_ganglion_and_a_vitamin_level_are_no_drugs():
+    """"stellate" ends like a drug name and is unknown to the lexicon; before "ganglion" it names a part
+    of the body. A vitamin B12 level is a laboratory value, not the vitamin given."""
+    for sentence in ("Stellate ganglion blocks x 3 were requested.", "Two right stellate ganglion blocks gave relief.",
+                     "There is no vitamin B12 level in the records."):
+        assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
+    assert [(e.text, e.label_) for e in _bundled()("He received a vitamin B12 injection.").ents] == [
+        ("vitamin B12", "DRUG")]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # services named by words the service list lacked, and a unit word naming the service before its unit
+    ("The device representative performed two reprogramming sessions in April.", ["two reprogramming sessions"]),
+    ("He used a TENS unit during six treatment sessions in 2012.", ["six treatment sessions"]),
+    # the weeks or months a program or membership is requested for
+    ("The physician requested a medically supervised weight loss program for ten weeks.", ["ten weeks"]),
+    # windows and how long symptoms lasted are no course
+    ("A repeat procedure should not occur at an interval of less than six months from the first.", []),
+    ("Topical agents may be considered for short-term use (4-12 weeks) in osteoarthritis.", []),
+    ("He has had more than eight months of symptoms despite therapy.", []),
+])
+def test_session_counts_of_session_29(sentence, expected):
+    assert [e.text for e in _bundled()(sentence).ents if e.label_ == "SESSION_COUNT"] == expected
+
+
+@pytest.mark.parametrize("text, model_span, expected", [
+    # a list of documents run into one line: "... from the Provider" + the MTUS
+    ("Employee medical records from the Provider Medical Treatment Utilization Schedule (MTUS) were read.",
+     "Provider Medical Treatment Utilization Schedule (MTUS)", ["Medical Treatment Utilization Schedule (MTUS)"]),
+    ("The ODG identifies MRI as the most accepted form of imaging.", "ODG identifies MRI", ["ODG"]),
+])
+def test_the_trimmer_drops_a_documents_party_and_ends_at_identifies(text, model_span, expected):
+    from nlp.ner.components import CitationTrimmer
+    from nlp.ner.patterns import guideline_lead_words, guideline_stop_words
+
+    trimmer = CitationTrimmer(guideline_stop_words(), guideline_lead_words())
+    assert [e.text for e in trimmer(_doc(text, [(model_span, "GUIDELINE")])).ents] == expected
+
+
+def test_the_mtus_named_with_its_year_before_its_own_document_is_one_citation():
+    text = "Decision based on the California MTUS 2009 Acupuncture Medical Treatment Guidelines, 9792.24.1."
+    doc = CitationDocuments(**citation_documents())(_doc(text, [
+        ("California MTUS", "GUIDELINE"), ("Acupuncture Medical Treatment Guidelines", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["California MTUS 2009 Acupuncture Medical Treatment Guidelines"]

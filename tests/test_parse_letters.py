@@ -993,3 +993,18 @@ def test_a_notice_item_heading_may_be_the_numbered_request_alone():
     layout = parse_layout(_notice_headed_by_numbered_requests(colon=":"))
     assert [(it.request, it.decision) for it in layout.items] == [
         ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
+
+
+@pytest.mark.parametrize("letter, ends_before_the_list", [
+    # the list after the summary, run by extraction into its heading's paragraph, ends it (front matter)
+    ("weir/letters/w352_08.txt", True),
+    # a list that opens the summary is the summary's own first paragraph
+    ("sound/letters/w178_07.txt", False),
+])
+def test_a_documents_list_after_the_case_summary_ends_it(letter, ends_before_the_list):
+    text = normalize_text((LETTERS.parent / "written" / letter).read_text(encoding="utf-8"))
+    summary = parse_layout(text).summary
+    at = re.search(r"(?i)documents reviewed for", text).start()
+    assert summary is not None and summary.start < at
+    assert (summary.end <= at) is ends_before_the_list
+    assert len(text[summary.start:summary.end]) > 800  # the clinical account stays the summary

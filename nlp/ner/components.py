@@ -52,7 +52,8 @@ _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|\.(?=\s+\d)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 _INITIAL = re.compile(r"[A-Z]\.")  # a middle initial ("Corwin A. Hallberg")
-_DURATION_FILLERS = frozenset({"of", "up", "to"})  # between a duration and the word that makes it a window
+# between a duration and the word that makes it a window ("an interval of less than six months")
+_DURATION_FILLERS = frozenset({"of", "up", "to", "less", "more", "than"})
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
@@ -636,9 +637,16 @@ class CitationDocuments:
         gap = text[prev.end_char:ent.start_char]
         if self.in_join.search(text[prev.start_char:ent.start_char]):
             return True  # "the MTUS guideline in" + "ACOEM Chapter 11, page 261"
-        if self.source.match(ent.text):
+        if self.source.match(ent.text) and not self._mtus_document_after_mtus(prev, ent):
             return False  # the right one names its own source: another document
         return bool(self.year_gap.fullmatch(gap) or self.chapter_end.search(prev.text) and re.fullmatch(r",\s*", gap))
+
+    @staticmethod
+    def _mtus_document_after_mtus(prev: Span, ent: Span) -> bool:
+        """"California MTUS 2009" + "Acupuncture Medical Treatment Guidelines": the MTUS's own document
+        named after the MTUS (and its year) is that one document, not another source."""
+        return (normalize_guideline(prev.text).get("source") == normalize_guideline(ent.text).get("source") == "MTUS"
+                and not re.match(r"(?i)(?:the\s+)?(?:(?:California|CA)[\s-]+)?MTUS\b", ent.text))
 
     def _field_citations(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
         layout = doc._.layout
@@ -1361,8 +1369,11 @@ class EntityFilter:
     def _words_before(self, ent: Span, window: int | None = None):
         """The tokens before `ent` in its clause, nearest first (at most `window`), up to the
         first service word (`service_words`): "medication management visits for 6 months" is a
-        service's course whatever stands before "visits"."""
+        service's course whatever stands before "visits". A duration in parentheses reads the words
+        before them: "short-term use (4-12 weeks)"."""
         doc, k = ent.doc, ent.start
+        if k > 1 and doc[k - 1].text == "(":
+            k -= 1
         while k > 0 and (window is None or ent.start - k < window) and doc[k - 1].text not in _CLAUSE_ENDS:
             k -= 1
             if doc[k].lower_ in self.service_words:
