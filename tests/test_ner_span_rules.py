@@ -736,6 +736,15 @@ def test_a_drug_word_as_a_measure_or_a_procedure_name_is_no_drug():
     ("He then had four more follow-up visits and 2 supportive visits.", ["four more follow-up visits",
                                                                          "2 supportive visits"]),
     ("Cortisone injections times 3 were given.", []),
+    # an injection's count with where it went between; a service after an injection keeps its count
+    ("Treatment(s) in Dispute: MRI right wrist; Kenalog injection right thumb x3", []),
+    ("Requested: Lumbar ESI L5-S1 left; post-injection PT x6; omeprazole 20mg #60.", ["x6"]),
+    # a pill count run into the next line's service is no count of it; "#6 sessions" is one
+    ("Treatment(s) in Dispute: Lidoderm 5% patch #30\npain management follow-up visits times 3", ["times 3"]),
+    ("On November 05, 2016 he reported #6 sessions physical therapy authorized.", ["6 sessions"]),
+    # services named by five tokens and by "pool"
+    ("He had 12 post-operative physical therapy visits and 12 pool sessions.",
+     ["12 post-operative physical therapy visits", "12 pool sessions"]),
     # a date before a service is no count of it
     ("Chiropractic daily notes, 11/2014 to 04/2015 Acupuncture treatment notes (6 visits), 01/2015.", ["6 visits"]),
 ])
@@ -1104,9 +1113,10 @@ def test_a_signature_title_or_a_medical_legal_report_is_no_guideline():
     name no treatment guideline (no gold file of 2,572 written letters annotates either)."""
     from nlp.ner.patterns import guideline_measure_words
 
-    text = "Sincerely, Chief Medical Officer. Agreed Medical Evaluation in psychiatry. Per the ODG Pain Chapter, it is."
+    text = ("Sincerely, Chief Medical Officer. Agreed Medical Evaluation in psychiatry. Per the ODG Pain Chapter, it is. "
+            "Medical records from the Primary Treating Physician dated 12/3/2012 through 5/1/2013.")
     doc = _doc(text, [("Chief Medical Officer", "GUIDELINE"), ("Agreed Medical Evaluation in psychiatry", "GUIDELINE"),
-                      ("ODG Pain Chapter", "GUIDELINE")])
+                      ("ODG Pain Chapter", "GUIDELINE"), ("Primary Treating Physician dated", "GUIDELINE")])
     f = EntityFilter([], [], [], measure_words=guideline_measure_words())
     assert [e.text for e in f(doc).ents] == ["ODG Pain Chapter"]
 
@@ -1281,6 +1291,11 @@ def test_testosterone_as_a_laboratory_value_is_no_drug():
      "Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)",
      ["Official Disability Guidelines (ODG), Diabetes Chapter, Bariatric surgery",
       "NIH Consensus Development Conference Statement, Gastrointestinal Surgery for Severe Obesity (1991)"]),
+    # a numbered chapter after another's pages is a second citation
+    ("ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 8, Neck and Upper Back Complaints, pages 177-178, and "
+     "Chapter 11, Forearm, Wrist, and Hand Complaints, page 261",
+     ["ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 8, Neck and Upper Back Complaints, pages 177-178",
+      "Chapter 11, Forearm, Wrist, and Hand Complaints, page 261"]),
     # the MTUS's own document after ", and the" is a second citation; so is a society's by its initials
     ("Chronic Pain Medical Treatment Guidelines (2009), Aquatic therapy, page 22, and the Postsurgical Treatment "
      "Guidelines, Ankle & Foot, Fracture of ankle",
@@ -1344,6 +1359,8 @@ def test_session_counts_of_session_29(sentence, expected):
     ("Employee medical records from the Provider Medical Treatment Utilization Schedule (MTUS) were read.",
      "Provider Medical Treatment Utilization Schedule (MTUS)", ["Medical Treatment Utilization Schedule (MTUS)"]),
     ("The ODG identifies MRI as the most accepted form of imaging.", "ODG identifies MRI", ["ODG"]),
+    ("The MTUS ACOEM Chapter 15 guideline names the criteria.", "MTUS ACOEM Chapter 15 guideline names",
+     ["MTUS ACOEM Chapter 15 guideline"]),
 ])
 def test_the_trimmer_drops_a_documents_party_and_ends_at_identifies(text, model_span, expected):
     from nlp.ner.components import CitationTrimmer

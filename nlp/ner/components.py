@@ -47,6 +47,7 @@ for _name in ("layout", "letter_text"):
 # where a list of ODG chapters goes on; after a bare "and" a chapter's name is capitalized ("Low Back
 # and neck Chapter" names one pair)
 _CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?|\s+and\s+(?=[A-Z])")
+_CHAPTER_NUMBER = re.compile(r"Chapter\s+(\d+)\b", re.IGNORECASE)
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 # or one before a number ("Comparative Effectiveness Review No. 169")
 _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|\.(?=\s+\d)|(?<=\.[A-Z])\.)*(?:\.(?=\s|$)|$)")
@@ -773,9 +774,19 @@ class CitationDocuments:
         """"Official Disability Guidelines (ODG), Neck and Upper Back, Low Back": an ODG citation
         followed, after a comma, a semicolon or "and", by the name of another ODG chapter
         (`chapter_at_start`, the normalizer's chapter names) cites two documents ("..., Insomnia
-        treatment and Mental Illness & Stress, Zolpidem")."""
+        treatment and Mental Illness & Stress, Zolpidem"). So does a numbered chapter followed by another
+        number ("ACOEM ..., Chapter 8, Neck and Upper Back Complaints, pages 177-178, and Chapter 11, ...")."""
         if not _CHAPTER_LIST.search(ent.text):
             return [ent]  # no list: no normalizing on the hot path
+        for m in _CHAPTER_LIST.finditer(ent.text):
+            after = _CHAPTER_NUMBER.match(ent.text, m.end())
+            before = _CHAPTER_NUMBER.findall(ent.text, 0, m.start())
+            if after is None or not before or before[-1] == after.group(1):
+                continue
+            a = doc.char_span(ent.start_char, ent.start_char + m.start(), label="GUIDELINE")
+            b = doc.char_span(ent.start_char + m.end(), ent.end_char, label="GUIDELINE")
+            if a is not None and b is not None:
+                return [a] + self._split_chapters(doc, b)
         cited = normalize_guideline(ent.text)
         if cited.get("source") != "ODG" or not cited.get("document"):
             return [ent]
