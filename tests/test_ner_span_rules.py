@@ -1324,6 +1324,10 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
 @pytest.mark.parametrize("name, generic", [
     ("Prialt", "ziconotide"), ("vitamin C", "ascorbic acid"), ("vitamin B12", "cyanocobalamin"),
     ("Glucovance", "glyburide/metformin"), ("Lipo-Flavonoid", "bioflavonoid"), ("Refresh Plus", "carboxymethylcellulose"),
+    ("Augmentin", "amoxicillin/clavulanate"), ("amoxicillin-clavulanate", "amoxicillin/clavulanate"),
+    ("Unasyn", "ampicillin/sulbactam"), ("DuoNeb", "ipratropium/albuterol"), ("Engerix-B", "hepatitis b vaccine"),
+    ("HepaGam B", "hepatitis b immune globulin"), ("Boostrix", "tdap vaccine"),
+    ("emtricitabine/tenofovir disoproxil fumarate", "emtricitabine/tenofovir"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic
@@ -1337,6 +1341,11 @@ def test_a_ganglion_and_a_vitamin_level_are_no_drugs():
         assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
     assert [(e.text, e.label_) for e in _bundled()("He received a vitamin B12 injection.").ents] == [
         ("vitamin B12", "DRUG")]
+    # a bacterium's resistance names no drug given
+    assert [e.text for e in _bundled()("The culture grew methicillin-resistant Staphylococcus aureus.").ents
+            if e.label_ == "DRUG"] == []
+    assert [(e.text, e.label_) for e in _bundled()("He was given Augmentin 875 mg twice daily.").ents] == [
+        ("Augmentin", "DRUG")]
 
 
 @pytest.mark.parametrize("sentence, expected", [

@@ -942,15 +942,21 @@ def test_notice_items_after_numbered_labels_of_other_forms(label):
     assert [norm[it.heading.start:it.heading.end].split()[0] for it in parse_layout(norm).items] == [label.split()[0]] * 2
 
 
-def test_notice_items_after_an_unnumbered_label_with_sources_consulted():
+@pytest.mark.parametrize("claims_label, reviewer_label", [
+    ("Sources consulted by the Claims Administrator:", "Sources consulted by the Expert Reviewer:"),
+    ("Medical Treatment Guideline(s) which the Claims Administrator based its decision on:",
+     "Medical Treatment Guideline(s) which the Expert Reviewer based his/her decision on:"),
+])
+def test_notice_items_after_an_unnumbered_label_with_other_field_labels(claims_label, reviewer_label):
     """A notice item headed "THE DISPUTED TREATMENT: X" whose fields read "Sources consulted by the Claims
-    Administrator:" / "... by the Expert Reviewer:"."""
+    Administrator:" / "... by the Expert Reviewer:", or "Medical Treatment Guideline(s) which the Claims
+    Administrator based its decision on:"."""
     text = (LAYOUTS / "dwc_2013_notice.txt").read_text(encoding="utf-8")
     relabelled = re.sub(r"\n[12]\) Regarding the request for ([^\n]*):\n", r"\nTHE DISPUTED TREATMENT: \1\n", text)
     relabelled = relabelled.replace("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator:",
-                                    "Sources consulted by the Claims Administrator:")
+                                    claims_label)
     relabelled = relabelled.replace("Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer:",
-                                    "Sources consulted by the Expert Reviewer:")
+                                    reviewer_label)
     assert relabelled.count("THE DISPUTED TREATMENT:") == 2 and "Relied Upon" not in relabelled
     assert _notice_items(relabelled) == NOTICE_ITEMS
     layout = parse_layout(normalize_text(relabelled))
