@@ -131,9 +131,8 @@ def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int
 def _summary_end(text: str, start: int, end: int) -> int:
     """Where a summary running from `start` to at most `end` ends: at a list of the documents reviewed
     placed after it, else at `end` (a list that opens the summary is the summary's own first paragraph)."""
-    for s, e in _paragraphs(text[start:end]):
-        if text[start:start + s].strip() and any(p.match(_collapse(text[start + s:start + e]))
-                                                 for p in _cfg()["summary_end"]):
+    for k, (s, e) in enumerate(_paragraphs(text[start:end])):
+        if k and any(p.match(_collapse(text[start + s:start + e])) for p in _cfg()["summary_end"]):
             return start + s
     return end
 

@@ -638,16 +638,18 @@ class CitationDocuments:
         gap = text[prev.end_char:ent.start_char]
         if self.in_join.search(text[prev.start_char:ent.start_char]):
             return True  # "the MTUS guideline in" + "ACOEM Chapter 11, page 261"
-        if self.source.match(ent.text) and not self._mtus_document_after_mtus(prev, ent):
+        named = self.source.match(ent.text)
+        if named and not self._mtus_document_after_mtus(prev, ent, named.group()):
             return False  # the right one names its own source: another document
         return bool(self.year_gap.fullmatch(gap) or self.chapter_end.search(prev.text) and re.fullmatch(r",\s*", gap))
 
     @staticmethod
-    def _mtus_document_after_mtus(prev: Span, ent: Span) -> bool:
+    def _mtus_document_after_mtus(prev: Span, ent: Span, named: str) -> bool:
         """"California MTUS 2009" + "Acupuncture Medical Treatment Guidelines": the MTUS's own document
-        named after the MTUS (and its year) is that one document, not another source."""
-        return (normalize_guideline(prev.text).get("source") == normalize_guideline(ent.text).get("source") == "MTUS"
-                and not re.match(r"(?i)(?:the\s+)?(?:(?:California|CA)[\s-]+)?MTUS\b", ent.text))
+        (`named`: what `source` matched, not the MTUS itself) after the MTUS and its year is that one
+        document, not another source."""
+        return ("MTUS" not in named.upper()
+                and normalize_guideline(prev.text).get("source") == normalize_guideline(ent.text).get("source") == "MTUS")
 
     def _field_citations(self, doc: Doc, text: str, ents: list[Span]) -> list[Span]:
         layout = doc._.layout
