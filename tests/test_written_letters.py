@@ -15,7 +15,8 @@ tide/, surf/, bay/, inlet/, cape/, lagoon/, fjord/ and delta/ (w123-w170, sessio
 estuary/, bight/, gulf/ and strand/ (w171-w202, session 24), basin/, reach/, marsh/, ford/, dune/ and cliff/ (w203-w226, session 25),
 mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/, glen/, moor/, fell/, heath/, dell/, scree/ and combe/
 (w227-w282, session 26), tarn/, cairn/, fen/, brae/, moss/, holt/, knap/ and wold/ (w283-w314, session 27), beck/, ghyll/, rill/, sike/, mere/, scar/, gill/ and holm/ (w315-w346, session 28),
-brook/, weir/, lynn/, ghat/, loch/, firth/, kettle/, bourn/, gully/ and rhyne/ (w347-w386, session 29) were scored clean the same way (configs/written_sets.yaml says
+brook/, weir/, lynn/, ghat/, loch/, firth/, kettle/, bourn/, gully/ and rhyne/ (w347-w386, session 29),
+dingle/ and cleugh/ (w387-w394, session 30) were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -431,6 +432,13 @@ FLOORS = {
     "rhyne": {"DRUG": 0.97, "SESSION_COUNT": 0.97, "GUIDELINE": 0.97, "micro": 0.97, "role": 0.96, "found": 1.0,
               "stated_decision": 1.0, "request": 0.98, "category": 0.98, "citations": 0.95, "read_decision": 0.98,
               "rationale": 0.80, "format": 1.0},
+    # w387-w394, scored once clean in session 30: floors under the clean figures
+    "dingle": {"DRUG": 0.94, "SESSION_COUNT": 0.97, "GUIDELINE": 0.95, "micro": 0.95, "role": 0.98, "found": 1.0,
+               "stated_decision": 1.0, "request": 0.98, "category": 0.93, "citations": 0.90, "read_decision": 0.98,
+               "rationale": 0.81, "format": 1.0},
+    "cleugh": {"DRUG": 0.97, "SESSION_COUNT": 0.96, "GUIDELINE": 0.93, "micro": 0.95, "role": 0.96, "found": 1.0,
+               "stated_decision": 1.0, "request": 0.93, "category": 0.98, "citations": 0.92, "read_decision": 0.98,
+               "rationale": 0.84, "format": 1.0},
 }
 
 
