@@ -215,7 +215,9 @@ def _headless_items(text: str, start: int, end: int) -> list[int]:
 
 
 SIDES = ("claims_administrator", "reviewer")
-_SENTENCE_END = re.compile(r"[.;]\s+")
+# a sentence of a guideline field ends at a period, a semicolon or a paragraph's end ("The Claims Administrator
+# based its decision on: ODG Diabetes Chapter" / "The Expert Reviewer based the decision on: ...", no periods)
+_SENTENCE_END = re.compile(r"[.;]\s+|\n[ \t]*\n\s*")
 
 
 def _fields(text: str, item: ItemLayout) -> None:

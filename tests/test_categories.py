@@ -337,6 +337,8 @@ PRECEDENCE = [
     ("diagnostic_imaging", "DOS Oct 2015: MRI of the knee", "a month is no test (OCT)"),
     ("injections", "Epidural steroid injection treatment to the lumbar spine", "a body part is no specialist"),
     ("evaluation_management", "Spine surgery consultation", "a consultation about surgery"),
+    ("evaluation_management", "Medical marijuana evaluation", "a visit for a recommendation, not the drug"),
+    ("pharmaceuticals", "Compounded CBD 2%, menthol 10% cream 120gm", "a cannabis product is a medication"),
 ]
 
 

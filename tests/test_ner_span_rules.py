@@ -1374,3 +1374,94 @@ def test_the_mtus_named_with_its_year_before_its_own_document_is_one_citation():
     doc = CitationDocuments(**citation_documents())(_doc(text, [
         ("California MTUS", "GUIDELINE"), ("Acupuncture Medical Treatment Guidelines", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["California MTUS 2009 Acupuncture Medical Treatment Guidelines"]
+
+
+def _one_item_layout(fields: str):
+    from nlp.layout import parse_layout
+    from nlp.textnorm import normalize_text
+
+    text = normalize_text(_ONE_ITEM_2015.format(fields=fields))
+    return text, parse_layout(text).items[0]
+
+
+def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph():
+    """"The Claims Administrator based its decision on: X" / "The Expert Reviewer based the decision on: Y",
+    no period after either: a paragraph ends a side's sentence, so Y is the reviewer's (and the whole
+    of it one citation, the lead-in's colon no part of it)."""
+    fields = ("\nThe Claims Administrator based its decision on: ODG Diabetes Chapter\n\n"
+              "The Expert Reviewer based the decision on: Official Disability Guidelines (ODG), Diabetes (Type\n"
+              "1, 2, and Gestational) Chapter, Bariatric surgery\n")
+    text, item = _one_item_layout(fields)
+    assert text[item.claims_administrator.start:item.claims_administrator.end].endswith("ODG Diabetes Chapter")
+    assert text[item.reviewer.start:item.reviewer.end].startswith("The Expert Reviewer")
+    assert _bundled_item_fields(fields) == [
+        ("ODG Diabetes Chapter", "GUIDELINE"),
+        ("Official Disability Guidelines (ODG), Diabetes (Type 1, 2, and Gestational) Chapter, Bariatric surgery",
+         "GUIDELINE")]
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # a drug's label is a document; the drug it names is its topic
+    ("The reviewer relied on the Prilosec (omeprazole) prescribing information.",
+     [("Prilosec (omeprazole) prescribing information", "GUIDELINE")]),
+    ("Per the Lyrica (pregabalin) package insert, Pfizer, 2012, the dose is too high.",
+     [("Lyrica (pregabalin) package insert, Pfizer, 2012", "GUIDELINE")]),
+    # a society's standards, parameters or criteria by its initials, with their "of Care"
+    ("The ADA Standards of Medical Care call for an A1c every three months.",
+     [("ADA Standards of Medical Care", "GUIDELINE")]),
+    ("The AANEM practice parameter supports the study.", [("AANEM practice parameter", "GUIDELINE")]),
+    # ... never an injured worker's criteria or a procedure's guidance
+    ("This IW meets most criteria.", []),
+    ("The injection was done under CT guidance.", []),
+    # the schedule named alone; the ACOEM guideline for a chapter's complaints
+    ("The reviewer applied the Medical Treatment Utilization Schedule.", [("Medical Treatment Utilization Schedule", "GUIDELINE")]),
+    ("The MTUS-adopted ACOEM guideline for neck and upper back complaints supports imaging.",
+     [("MTUS-adopted ACOEM guideline for neck and upper back complaints", "GUIDELINE")]),
+    # cannabis as letters name it
+    ("She uses a compounded CBD cream and asked about medical marijuana.", [("CBD", "DRUG"), ("marijuana", "DRUG")]),
+    # a time from surgery, a window "of starting" a drug, are no course
+    ("This patient is less than five months from surgery.", []),
+    ("Within about five weeks of starting Cymbalta his pain fell.", [("Cymbalta", "DRUG")]),
+])
+def test_the_bundled_pipeline_on_session_30_sentences(sentence, expected):
+    assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected
+
+
+def test_a_reviewers_specialty_is_no_guideline():
+    from nlp.ner.patterns import guideline_specialty_leads
+
+    text = "He is Board Certified in Orofacial Pain and licensed in California."
+    f = EntityFilter([], [], [], specialty_leads=guideline_specialty_leads())
+    doc = _doc(text, [("Orofacial Pain", "GUIDELINE")])
+    assert [e.text for e in doc.ents if f.keep(e)] == []
+    doc = _doc("The American Academy of Orofacial Pain guidelines apply.", [("Orofacial Pain", "GUIDELINE")])
+    assert [e.text for e in doc.ents if f.keep(e)] == ["Orofacial Pain"]
+
+
+@pytest.mark.parametrize("span, expected", [
+    # a list of documents whose lines were joined: a whole name, then a source's name
+    ("MTUS Chronic Pain Medical Treatment Guidelines Official Disability Guidelines",
+     ["MTUS Chronic Pain Medical Treatment Guidelines", "Official Disability Guidelines"]),
+    # a named report after "; " is a document of its own
+    ("Official Disability Guidelines (ODG) Diabetes, Hypertension treatment; 2014 Evidence-Based Guideline for the "
+     "Management of High Blood Pressure in Adults (JNC 8)",
+     ["Official Disability Guidelines (ODG) Diabetes, Hypertension treatment",
+      "2014 Evidence-Based Guideline for the Management of High Blood Pressure in Adults (JNC 8)"]),
+])
+def test_documents_of_session_30_are_split(span, expected):
+    text = f"He relied on the {span}."
+    doc = CitationDocuments(**citation_documents())(_doc(text, [(span, "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == expected
+
+
+@pytest.mark.parametrize("name, generic", [
+    ("marijuana", "cannabis"), ("CBD", "cannabidiol"), ("Benicar HCT", "olmesartan/hydrochlorothiazide"),
+    ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
+])
+def test_products_independent_writers_named_in_session_30(name, generic):
+    assert normalize_drug(name)["generic"] == generic
+
+
+def test_a_drug_class_is_no_drug():
+    assert normalize_drug("phenothiazine") is None
+    assert [e.text for e in _bundled()("Promethazine is a phenothiazine used as an antiemetic.").ents] == ["Promethazine"]

@@ -336,6 +336,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
                                   duration_not_course, guideline_end_abbreviations, guideline_field_labels, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
+                                  guideline_specialty_leads,
                                   guideline_single_words, guideline_stop_words,
                                   ordinary_words, society_guidelines, article_citation,
                                   request_quantity_not_for, request_quantity_pattern, ruler_patterns,
@@ -388,7 +389,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "class_nouns": drug_class_nouns(),
                                                                "not_course": duration_not_course(),
                                                                "measure_words": guideline_measure_words(),
-                                                               "person_degrees": guideline_person_degrees()},
+                                                               "person_degrees": guideline_person_degrees(),
+                                                               "specialty_leads": guideline_specialty_leads()},
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))

@@ -6,7 +6,8 @@
   a citation ("cited", "above", "recommend": configs/ner/ruler_patterns.yaml).
 - `imr_guideline_initials`, `imr_society_guidelines`: a society's guideline by its initials ("the AUA
   guideline") or its full name with the initials ("... Association (AUA) guideline on ...").
-- `imr_article_citations`: an article cited by its authors and year ("Katz et al. (2013)").
+- `imr_article_citations`: an article cited by its authors and year ("Katz et al. (2013)"), a drug's
+  label ("Prilosec (omeprazole) prescribing information").
 - `imr_citation_extender`: extends GUIDELINE entities over a following chapter, topic and
   page list (regular expressions from configs/ner/ruler_patterns.yaml, saved in the pipeline).
 - `imr_citation_documents`: one GUIDELINE per cited document; in a guideline field the citation
@@ -54,7 +55,8 @@ _SENTENCE = re.compile(r"(?:[^.]|\.(?!\s|$)|\.(?=\s+\d)|(?<=\.[A-Z])\.)*(?:\.(?=
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n")
 _INITIAL = re.compile(r"[A-Z]\.")  # a middle initial ("Corwin A. Hallberg")
 # between a duration and the word that makes it a window ("an interval of less than six months")
-_DURATION_FILLERS = frozenset({"of", "up", "to", "less", "more", "than"})
+# (or "about": "within about five weeks of starting Cymbalta")
+_DURATION_FILLERS = frozenset({"of", "up", "to", "less", "more", "than", "about", "approximately", "around", "nearly"})
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
@@ -164,22 +166,21 @@ def make_package_tier_drugs(nlp: Language, name: str) -> PackageTierDrugs:
 
 class GuidelineInitials:
     """GUIDELINE spans for a society's guideline cited by its initials ("the AUA guideline", "the
-    APA practice guideline") where no entity is yet, or only a DRUG inside it (the initials taken for a
-    drug: "the ASA practice guidelines"); source OTHER by the normalizer. It looks only at
-    the words before "guideline(s)"; `initials` is the regular expression of those initials,
+    APA practice guideline", "the AANEM practice parameter", "CARF standards") where no entity is yet, or only a
+    DRUG inside it (the initials taken for a drug: "the ASA practice guidelines"); source OTHER by the
+    normalizer. It looks only at the words before one of `heads` (the kinds of document a body
+    issues: "guideline(s)", "standards", "criteria", ...); `initials` is the regular expression of those initials,
     `not_initials` the initials that name no guideline (configs/ner/ruler_patterns.yaml). Joint
     guidelines join their societies' initials with slashes ("the ACC/AHA guideline", "VA/DoD
     guideline"), may name their year before them and one or two words of the name or topic after them
     ("the 2013 AHA/ACC/TOS obesity guideline", "the ASAM National Practice Guideline")."""
 
-    HEADS = ("guideline", "guidelines")
-
-    def __init__(self, initials: str, not_initials: list[str]):
+    def __init__(self, initials: str, not_initials: list[str], heads: list[str] = ("guideline", "guidelines")):
         from spacy.strings import hash_string
 
         self.initials = re.compile(initials)
         self.not_initials = frozenset(not_initials)
-        self._heads = frozenset(hash_string(h) for h in self.HEADS)
+        self._heads = frozenset(hash_string(h.lower()) for h in heads)
         self._practice = hash_string("practice")
 
     def __call__(self, doc: Doc) -> Doc:
@@ -215,9 +216,11 @@ class GuidelineInitials:
         return self.initials.fullmatch(text) is not None and text not in self.not_initials
 
 
-@Language.factory("imr_guideline_initials", default_config={"initials": "(?!)", "not_initials": []})
-def make_guideline_initials(nlp: Language, name: str, initials: str, not_initials: list[str]) -> GuidelineInitials:
-    return GuidelineInitials(initials, not_initials)
+@Language.factory("imr_guideline_initials", default_config={"initials": "(?!)", "not_initials": [],
+                                                           "heads": ["guideline", "guidelines"]})
+def make_guideline_initials(nlp: Language, name: str, initials: str, not_initials: list[str],
+                            heads: list[str]) -> GuidelineInitials:
+    return GuidelineInitials(initials, not_initials, heads)
 
 
 class SocietyGuidelines:
@@ -357,7 +360,9 @@ class ArticleCitations:
     of the model the lexicon does not know gives way to the citation (the model guesses drug names
     from their endings); any other entity there keeps it from being added. A reference in full (the
     pattern's group `reference`: authors, title, journal, year) takes in every drug of its title (the
-    citation's topic, SPEC section 2), and a GUIDELINE the model ran into it ends before it."""
+    citation's topic, SPEC section 2), and a GUIDELINE the model ran into it ends before it. So
+    does a drug's label (group `label`: "Prilosec (omeprazole) prescribing information", "Lyrica
+    (pregabalin) package insert, Pfizer, 2012"), when the drug it names is a DRUG there."""
 
     def __init__(self, pattern: str):
         self.pattern = re.compile(pattern)
@@ -380,7 +385,9 @@ class ArticleCitations:
                 continue
             there = [e for e in ents if e.start < span.end and span.start < e.end]
             kept = []
-            if m.groupdict().get("reference") is not None:
+            if m.lastgroup == "label" and not any(e.label_ == "DRUG" for e in there):
+                continue  # "Product label": no drug's
+            if m.lastgroup in ("reference", "label"):
                 if any(e.end > span.end or e.start < span.start and e.label_ != "GUIDELINE" for e in there):
                     continue
                 cut = (self._before(doc, e, span.start) for e in there if e.start < span.start)
@@ -551,7 +558,8 @@ class CitationDocuments:
                  year_gap: str = r"(?!)", known_names: list = (), vocab=None, chapter_end: str = r"(?!)",
                  in_join: str = r"(?!)", field_end: str = r"(?!)", field_continues: str = r"(?!)",
                  sure_lead_in: str = r"(?!)", other_document: str = r"(?!)", author_list: str = r"(?!)"):
-        self.lead_in = re.compile(r"(?:%s)\s*" % "|".join(lead_ins), re.I) if lead_ins else None
+        # (a colon may close any lead-in: "The Expert Reviewer based the decision on: ODG ...")
+        self.lead_in = re.compile(r"(?:%s)\s*(?::\s*)?" % "|".join(lead_ins), re.I) if lead_ins else None
         self.chapter_end = re.compile(chapter_end)
         self.in_join = re.compile(in_join)
         self.field_end = re.compile(field_end)
@@ -1255,8 +1263,8 @@ class EntityFilter:
     unknown to the lexicon, naming a drug class
     ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
     ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
-    no web address; a bare duration after a drug-use word ("limit use to 4 weeks") or before a drug
-    ("three months of trazodone")."""
+    no web address, or a GUIDELINE that is a person or a reviewer's specialty ("Certified in Orofacial Pain"); a
+    bare duration after a drug-use word ("limit use to 4 weeks") or before a drug ("three months of trazodone")."""
 
     ORDINARY_WORDS = "ordinary_words.txt"
 
@@ -1265,8 +1273,9 @@ class EntityFilter:
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
                  class_words: list[str] = (), class_nouns: list[str] = (),
                  not_course: dict[str, list[str]] | None = None, measure_words: list[str] = (),
-                 person_degrees: list[str] = ()):
+                 person_degrees: list[str] = (), specialty_leads: list[str] = ()):
         self.single = {w.lower() for w in guideline_single_words}
+        self.specialty_leads = frozenset(tuple(w.lower().split()) for w in specialty_leads)
         self.measure_words = frozenset(w.lower() for w in measure_words)
         self.person_degrees = frozenset(person_degrees)
         not_course = not_course or {}
@@ -1342,6 +1351,8 @@ class EntityFilter:
             return False  # "Neck Disability Index (fell by four)": an outcome measure, no guideline
         if ent.label_ == "GUIDELINE" and self._before_a_degree(ent):
             return False  # "Marguerite Osterhout, MD": a person
+        if ent.label_ == "GUIDELINE" and self._after_a_specialty_lead(ent):
+            return False  # "Board Certified in Orofacial Pain": a specialty
         if ent.label_ == "SESSION_COUNT" and self._bare_duration(ent):
             return not (self.cues and self._after_drug_use(ent) or self._of_a_drug(ent) or self._not_a_course(ent))
         return True
@@ -1350,6 +1361,10 @@ class EntityFilter:
         doc = ent.doc
         return (ent.end + 1 < len(doc) and doc[ent.end].text == ","
                 and doc[ent.end + 1].text in self.person_degrees)
+
+    def _after_a_specialty_lead(self, ent: Span) -> bool:
+        words = tuple(t.lower_ for t in ent.doc[max(0, ent.start - 2):ent.start])
+        return words in self.specialty_leads
 
     def _not_a_course(self, ent: Span) -> bool:
         """An interval or window, a point in time, how long an outcome or a condition lasted, or a
@@ -1467,15 +1482,17 @@ class EntityFilter:
                                                       "unknown_drug_endings": [], "lay_uses": {},
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
                                                       "class_words": [], "class_nouns": [], "not_course": {},
-                                                      "measure_words": [], "person_degrees": []})
+                                                      "measure_words": [], "person_degrees": [],
+                                                      "specialty_leads": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
                        not_course: dict[str, list[str]], measure_words: list[str],
-                       person_degrees: list[str]) -> EntityFilter:
+                       person_degrees: list[str], specialty_leads: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
-                        cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees)
+                        cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees,
+                        specialty_leads)
 
 
 @functools.lru_cache(maxsize=1)

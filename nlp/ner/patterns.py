@@ -156,9 +156,10 @@ def drug_class_nouns() -> list[str]:
 
 
 def guideline_initials() -> dict:
-    """{"initials", "not_initials"} of imr_guideline_initials."""
+    """{"initials", "not_initials", "heads"} of imr_guideline_initials."""
     cfg = load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_INITIALS"]
-    return {"initials": str(cfg["initials"]), "not_initials": [str(w) for w in cfg["not_initials"]]}
+    return {"initials": str(cfg["initials"]), "not_initials": [str(w) for w in cfg["not_initials"]],
+            "heads": [str(w) for w in cfg["heads"]]}
 
 
 def article_citation() -> str:
@@ -176,6 +177,10 @@ def guideline_measure_words() -> list[str]:
 
 def guideline_person_degrees() -> list[str]:
     return [str(w) for w in load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_PERSON_DEGREES"]]
+
+
+def guideline_specialty_leads() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SPECIALTY_LEADS"])
 
 
 def _alternation(words) -> str:
