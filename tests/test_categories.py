@@ -33,7 +33,7 @@ CASES = [
     ('Grip strength testing', 'diagnostic_testing'),
     ('Range of motion testing', 'diagnostic_testing'),
     ('ROM and muscle strength testing of the upper extremities', 'diagnostic_testing'),
-    ('Psychological testing', 'diagnostic_testing'),
+    ('Psychological testing', 'behavioral_health'),
     ('Chirophysio therapy 2 times a week for 4 weeks', 'chiropractic'),
     ('Chiro-physiotherapy x 6 sessions', 'chiropractic'),
     ('Ultrasound 2 times a week for 3 weeks', 'physical_therapy'),
@@ -91,8 +91,8 @@ CASES = [
     ('Pulmonary function test', 'diagnostic_testing'),
     ('Genetic testing for opioid metabolism', 'diagnostic_testing'),
     ('Pharmacogenomic testing', 'diagnostic_testing'),
-    ('Neuropsychological evaluation', 'diagnostic_testing'),
-    ('MMPI-2', 'diagnostic_testing'),
+    ('Neuropsychological evaluation', 'behavioral_health'),
+    ('MMPI-2', 'behavioral_health'),
     ('Videonystagmography (VNG)', 'diagnostic_testing'),
     ('Audiogram', 'diagnostic_testing'),
     ('Computerized range of motion and strength testing', 'diagnostic_testing'),
@@ -325,7 +325,7 @@ PRECEDENCE = [
     ("diagnostic_testing", "Urine drug screen", "a drug test is a test, not a drug"),
     ("programs", "Outpatient opioid detoxification", "a detox program, not a drug"),
     ("behavioral_health", "Psychological evaluation for spinal cord stimulator", "the evaluation, not the implant"),
-    ("diagnostic_testing", "Psychological testing", "a test (CPT 96130-96146)"),
+    ("behavioral_health", "Psychological testing", "a psychologist's service, as independent writers label it"),
     ("other", "Transportation to physical therapy appointments", "transport is no treatment category"),
     ("other", "One week trial of acute rehabilitation unit", "a facility stay, not equipment ('unit')"),
     ("other", "Retrospective inpatient hospital stay, 3 days", "a stay on its own is no operation"),
@@ -339,6 +339,8 @@ PRECEDENCE = [
     ("evaluation_management", "Spine surgery consultation", "a consultation about surgery"),
     ("evaluation_management", "Medical marijuana evaluation", "a visit for a recommendation, not the drug"),
     ("pharmaceuticals", "Compounded CBD 2%, menthol 10% cream 120gm", "a cannabis product is a medication"),
+    ("injections", "Botox 400 units to the bilateral lower extremities", "botulinum toxin is given only by injection"),
+    ("dmepos", "Hydrophilic intermittent catheters, 14 French, #180 per month", "supplies, their pack count no drug's"),
 ]
 
 

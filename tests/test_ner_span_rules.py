@@ -1417,8 +1417,9 @@ def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph(
     ("The reviewer applied the Medical Treatment Utilization Schedule.", [("Medical Treatment Utilization Schedule", "GUIDELINE")]),
     ("The MTUS-adopted ACOEM guideline for neck and upper back complaints supports imaging.",
      [("MTUS-adopted ACOEM guideline for neck and upper back complaints", "GUIDELINE")]),
-    # cannabis as letters name it
+    # cannabis as letters name it; a strength's name after a brand is none of it
     ("She uses a compounded CBD cream and asked about medical marijuana.", [("CBD", "DRUG"), ("marijuana", "DRUG")]),
+    ("Tylenol Extra Strength did little.", [("Tylenol", "DRUG")]),
     # a time from surgery, a window "of starting" a drug, are no course
     ("This patient is less than five months from surgery.", []),
     ("Within about five weeks of starting Cymbalta his pain fell.", [("Cymbalta", "DRUG")]),
@@ -1447,6 +1448,11 @@ def test_a_reviewers_specialty_is_no_guideline():
      "Management of High Blood Pressure in Adults (JNC 8)",
      ["Official Disability Guidelines (ODG) Diabetes, Hypertension treatment",
       "2014 Evidence-Based Guideline for the Management of High Blood Pressure in Adults (JNC 8)"]),
+    # a second ODG chapter after ", and the" starts without "the"
+    ("Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing, and the Head "
+     "Chapter, Neuropsychological testing",
+     ["Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing",
+      "Head Chapter, Neuropsychological testing"]),
 ])
 def test_documents_of_session_30_are_split(span, expected):
     text = f"He relied on the {span}."
@@ -1465,3 +1471,14 @@ def test_products_independent_writers_named_in_session_30(name, generic):
 def test_a_drug_class_is_no_drug():
     assert normalize_drug("phenothiazine") is None
     assert [e.text for e in _bundled()("Promethazine is a phenothiazine used as an antiemetic.").ents] == ["Promethazine"]
+
+
+def test_a_guideline_adopted_by_the_mtus_in_the_next_sentence_is_another_citation():
+    """"... (MRI). Decision rationale: The neck guideline adopted by the" + "MTUS": a sentence ended between
+    them, so "adopted by the" joins nothing ("ACOEM guidelines adopted by the" + "MTUS" in one sentence does)."""
+    text = ("Decision based on ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI). Decision "
+            "rationale: The neck guideline adopted by the MTUS requires red flags.")
+    doc = CitationDocuments(**citation_documents())(_doc(text, [
+        ("ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI)", "GUIDELINE"), ("MTUS", "GUIDELINE")]))
+    assert [e.text for e in doc.ents] == ["ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI)",
+                                          "MTUS"]

@@ -406,6 +406,9 @@ def test_age_and_sex_from_the_case_summary(summary, age, sex):
     ("dwc_2015", "2. Soma 350mg #60 is not", "2. The request for a Soma 350mg #60 is not", "Soma 350mg #60"),
     ("dwc_2013_notice", "1) Regarding the request for ProSom:", "1) Regarding the request for a ProSom trial:",
      "ProSom trial"),
+    # a request for a service already given, with its date of service
+    ("dwc_2013_notice", "1) Regarding the request for ProSom:",
+     "1) Regarding the retrospective request for ProSom 1mg #30 (DOS 6/24/2013):", "ProSom 1mg #30 (DOS 6/24/2013)"),
 ])
 def test_a_request_is_named_without_its_article_or_trailing_comma(layout, line, written, named):
     text = normalize_text((LAYOUTS / f"{layout}.txt").read_text(encoding="utf-8"))

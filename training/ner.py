@@ -338,7 +338,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
                                   guideline_specialty_leads,
                                   guideline_single_words, guideline_stop_words,
-                                  ordinary_words, society_guidelines, article_citation,
+                                  ordinary_words, society_guidelines, article_citation, drug_label_citation,
                                   request_quantity_not_for, request_quantity_pattern, ruler_patterns,
                                   unknown_drug_endings)
     from nlp.ner.ops import use_configured_ops
@@ -358,7 +358,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
         rest.add_patterns([p for p in patterns if p["label"] != "DRUG"])
         pipe.add_pipe("imr_guideline_initials", config=guideline_initials(), after="entity_ruler")
         pipe.add_pipe("imr_society_guidelines", config=society_guidelines(), after="imr_guideline_initials")
-        pipe.add_pipe("imr_article_citations", config={"pattern": article_citation()}, after="imr_society_guidelines")
+        pipe.add_pipe("imr_article_citations", config={"pattern": article_citation(), **drug_label_citation()},
+                      after="imr_society_guidelines")
         pipe.add_pipe("imr_citation_extender", config={"tails": citation_tails(), "stop_words": guideline_stop_words(),
                                                        "field_tails": citation_field_tails(),
                                                        "field_labels": guideline_field_labels()},

@@ -166,6 +166,12 @@ def article_citation() -> str:
     return "|".join(f"(?:{form})" for form in load_yaml("ner/ruler_patterns.yaml")["ARTICLE_CITATION"])
 
 
+def drug_label_citation() -> dict:
+    """{"label_pattern", "label_cue"} of imr_article_citations."""
+    cfg = load_yaml("ner/ruler_patterns.yaml")["DRUG_LABEL_CITATION"]
+    return {"label_pattern": str(cfg["pattern"]), "label_cue": str(cfg["cue"])}
+
+
 def society_guidelines() -> dict:
     """Config of imr_society_guidelines."""
     return dict(load_yaml("ner/ruler_patterns.yaml")["SOCIETY_GUIDELINES"])
