@@ -341,6 +341,7 @@ PRECEDENCE = [
     ("pharmaceuticals", "Compounded CBD 2%, menthol 10% cream 120gm", "a cannabis product is a medication"),
     ("injections", "Botox 400 units to the bilateral lower extremities", "botulinum toxin is given only by injection"),
     ("dmepos", "Hydrophilic intermittent catheters, 14 French, #180 per month", "supplies, their pack count no drug's"),
+    ("surgery", "Inflatable penile prosthesis", "an implant placed by an operation, not equipment"),
 ]
 
 

@@ -1413,6 +1413,9 @@ def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph(
     # ... never an injured worker's criteria or a procedure's guidance
     ("This IW meets most criteria.", []),
     ("The injection was done under CT guidance.", []),
+    # a body named in full with its initials, lower-case words before the kind of its document
+    ("The American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline recommends it.",
+     [("American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline", "GUIDELINE")]),
     # the schedule named alone; the ACOEM guideline for a chapter's complaints
     ("The reviewer applied the Medical Treatment Utilization Schedule.", [("Medical Treatment Utilization Schedule", "GUIDELINE")]),
     ("The MTUS-adopted ACOEM guideline for neck and upper back complaints supports imaging.",
@@ -1448,6 +1451,14 @@ def test_a_reviewers_specialty_is_no_guideline():
      "Management of High Blood Pressure in Adults (JNC 8)",
      ["Official Disability Guidelines (ODG) Diabetes, Hypertension treatment",
       "2014 Evidence-Based Guideline for the Management of High Blood Pressure in Adults (JNC 8)"]),
+    # a society's guideline by its initials after ", and the" or "; " is another document
+    ("Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT), and the ACR Appropriateness "
+     "Criteria: Headache",
+     ["Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT)", "ACR Appropriateness Criteria: Headache"]),
+    ("AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011); Levitra "
+     "(vardenafil) prescribing information",
+     ["AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011)",
+      "Levitra (vardenafil) prescribing information"]),
     # a second ODG chapter after ", and the" starts without "the"
     ("Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing, and the Head "
      "Chapter, Neuropsychological testing",

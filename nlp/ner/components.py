@@ -233,7 +233,8 @@ class SocietyGuidelines:
     The body's name is the run of capitalized words and `connectors` before "(INITIALS)" whose
     first letters hold the initials in order, from the farthest word where they start (at most one
     word more than the initials have capitals: "Non-MTUS Citation" before a name is not part of
-    it); after the initials, up to `max_kind_words` capitalized words and one of `kinds`
+    it); after the initials, up to `max_kind_words` words (capitalized, or lower-case
+    and none of `topic_stop_words`) and one of `kinds`
     ("guideline", "recommendation", "criteria") are required (a body alone cites no guideline).
     A topic after "on" or "for" follows: capitalized words with `topic_connectors` as a title
     writes them, or up to `max_topic_words` lower-case words before one of `topic_stop_words`;
@@ -287,8 +288,9 @@ class SocietyGuidelines:
         for k in range(i, min(len(doc), i + self.max_kind_words + 1)):
             if doc[k].lower_ in self.kinds:
                 return k + 1
-            if not (doc[k].is_title or doc[k].text == "-" or doc[k].text[:1].isupper()):
-                return None
+            if not (doc[k].is_title or doc[k].text == "-" or doc[k].text[:1].isupper()
+                    or doc[k].is_alpha and doc[k].lower_ not in self.topic_stop):
+                return None  # ("(AAOS) clinical practice guideline", "(ACCP) antithrombotic guidelines")
         return None
 
     def _topic_end(self, doc: Doc, i: int) -> int:
