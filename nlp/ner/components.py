@@ -47,7 +47,8 @@ for _name in ("layout", "letter_text"):
 
 # where a list of ODG chapters goes on; after a bare "and" a chapter's name is capitalized ("Low Back
 # and neck Chapter" names one pair)
-_CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?(?=[A-Z])")  # (", and the Head Chapter, ...": no "the")
+# what joins chapters in a list, with the article a next one may have (", and the Head Chapter, ...")
+_CHAPTER_LIST = re.compile(r"[,;]\s+(?:and\s+)?(?:the\s+)?|\s+and\s+(?:the\s+)?(?=[A-Z])")
 _CHAPTER_NUMBER = re.compile(r"Chapter\s+(\d+)\b", re.IGNORECASE)
 # "UpToDate.com" does not end a sentence, nor does the last period of an initialism ("8 C.C.R. 9792.20")
 # or one before a number ("Comparative Effectiveness Review No. 169")
@@ -375,12 +376,12 @@ class ArticleCitations:
         self.label_cue = re.compile(label_cue)
 
     def _matches(self, text: str):
-        """(match, takes in its drugs) of every citation: articles' references and drugs' labels do."""
+        """(match, kind) of every citation: "authors" (and year), "reference" (in full) or "label"."""
         for m in self.pattern.finditer(text):
-            yield m, m.lastgroup == "reference"
+            yield m, "reference" if m.lastgroup == "reference" else "authors"
         if self.label_cue.search(text):
             for m in self.label_pattern.finditer(text):
-                yield m, True
+                yield m, "label"
 
     @staticmethod
     def _before(doc: Doc, ent: Span, start: int) -> Span | None:
@@ -394,15 +395,15 @@ class ArticleCitations:
         text = letter_text(doc)
         ents = list(doc.ents)
         changed = False
-        for m, takes_drugs in self._matches(text):
+        for m, kind in self._matches(text):
             span = doc.char_span(m.start(), m.end(), label="GUIDELINE")
             if span is None:
                 continue
             there = [e for e in ents if e.start < span.end and span.start < e.end]
             kept = []
-            if m.re is self.label_pattern and not any(e.label_ == "DRUG" for e in there):
+            if kind == "label" and not any(e.label_ == "DRUG" for e in there):
                 continue  # "Product label": no drug's
-            if takes_drugs:
+            if kind in ("reference", "label"):  # its drugs are its topic
                 if any(e.end > span.end or e.start < span.start and e.label_ != "GUIDELINE" for e in there):
                     continue
                 cut = (self._before(doc, e, span.start) for e in there if e.start < span.start)
