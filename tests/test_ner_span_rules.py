@@ -1063,6 +1063,31 @@ def _bundled():
     ("No more than two levels should be injected in one session.", []),
     # the Post-Surgical Treatment Guidelines named bare, hyphen or not
     ("The Post-Surgical Treatment Guidelines allow it.", [("Post-Surgical Treatment Guidelines", "GUIDELINE")]),
+    # a drug's label is a document; the drug it names is its topic
+    ("The reviewer relied on the Prilosec (omeprazole) prescribing information.",
+     [("Prilosec (omeprazole) prescribing information", "GUIDELINE")]),
+    ("Per the Lyrica (pregabalin) package insert, Pfizer, 2012, the dose is too high.",
+     [("Lyrica (pregabalin) package insert, Pfizer, 2012", "GUIDELINE")]),
+    # a society's standards, parameters or criteria by its initials, with their "of Care"
+    ("The ADA Standards of Medical Care call for an A1c every three months.",
+     [("ADA Standards of Medical Care", "GUIDELINE")]),
+    ("The AANEM practice parameter supports the study.", [("AANEM practice parameter", "GUIDELINE")]),
+    # ... never an injured worker's criteria or a procedure's guidance
+    ("This IW meets most criteria.", []),
+    ("The injection was done under CT guidance.", []),
+    # a body named in full with its initials, lower-case words before the kind of its document
+    ("The American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline recommends it.",
+     [("American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline", "GUIDELINE")]),
+    # the schedule named alone; the ACOEM guideline for a chapter's complaints
+    ("The reviewer applied the Medical Treatment Utilization Schedule.", [("Medical Treatment Utilization Schedule", "GUIDELINE")]),
+    ("The MTUS-adopted ACOEM guideline for neck and upper back complaints supports imaging.",
+     [("MTUS-adopted ACOEM guideline for neck and upper back complaints", "GUIDELINE")]),
+    # cannabis as letters name it; a strength's name after a brand is none of it
+    ("She uses a compounded CBD cream and asked about medical marijuana.", [("CBD", "DRUG"), ("marijuana", "DRUG")]),
+    ("Tylenol Extra Strength did little.", [("Tylenol", "DRUG")]),
+    # a time from surgery, a window "of starting" a drug, are no course
+    ("This patient is less than five months from surgery.", []),
+    ("Within about five weeks of starting Cymbalta his pain fell.", [("Cymbalta", "DRUG")]),
 ])
 def test_the_bundled_pipeline_on_sentences(sentence, expected):
     assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected
@@ -1311,6 +1336,27 @@ def test_testosterone_as_a_laboratory_value_is_no_drug():
      "Evaluation, Management and Long-term Care of Obstructive Sleep Apnea in Adults",
      ["Official Disability Guidelines (ODG), Pain Chapter, Polysomnography",
       "AASM Clinical Guideline for the Evaluation, Management and Long-term Care of Obstructive Sleep Apnea in Adults"]),
+    # a list of documents whose lines were joined: a whole name, then a source's name
+    ("MTUS Chronic Pain Medical Treatment Guidelines Official Disability Guidelines",
+     ["MTUS Chronic Pain Medical Treatment Guidelines", "Official Disability Guidelines"]),
+    # a named report after "; " is a document of its own
+    ("Official Disability Guidelines (ODG) Diabetes, Hypertension treatment; 2014 Evidence-Based Guideline for the "
+     "Management of High Blood Pressure in Adults (JNC 8)",
+     ["Official Disability Guidelines (ODG) Diabetes, Hypertension treatment",
+      "2014 Evidence-Based Guideline for the Management of High Blood Pressure in Adults (JNC 8)"]),
+    # a society's guideline by its initials after ", and the" or "; " is another document
+    ("Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT), and the ACR Appropriateness "
+     "Criteria: Headache",
+     ["Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT)", "ACR Appropriateness Criteria: Headache"]),
+    ("AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011); Levitra "
+     "(vardenafil) prescribing information",
+     ["AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011)",
+      "Levitra (vardenafil) prescribing information"]),
+    # a second ODG chapter after ", and the" starts without "the"
+    ("Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing, and the Head "
+     "Chapter, Neuropsychological testing",
+     ["Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing",
+      "Head Chapter, Neuropsychological testing"]),
 ])
 def test_other_documents_are_split_from_a_citation(span, expected):
     from nlp.ner.components import CitationDocuments
@@ -1334,6 +1380,8 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
     ("Unasyn", "ampicillin/sulbactam"), ("DuoNeb", "ipratropium/albuterol"), ("Engerix-B", "hepatitis b vaccine"),
     ("HepaGam B", "hepatitis b immune globulin"), ("Boostrix", "tdap vaccine"),
     ("emtricitabine/tenofovir disoproxil fumarate", "emtricitabine/tenofovir"),
+    ("marijuana", "cannabis"), ("CBD", "cannabidiol"), ("Benicar HCT", "olmesartan/hydrochlorothiazide"),
+    ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic
@@ -1400,37 +1448,6 @@ def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph(
          "GUIDELINE")]
 
 
-@pytest.mark.parametrize("sentence, expected", [
-    # a drug's label is a document; the drug it names is its topic
-    ("The reviewer relied on the Prilosec (omeprazole) prescribing information.",
-     [("Prilosec (omeprazole) prescribing information", "GUIDELINE")]),
-    ("Per the Lyrica (pregabalin) package insert, Pfizer, 2012, the dose is too high.",
-     [("Lyrica (pregabalin) package insert, Pfizer, 2012", "GUIDELINE")]),
-    # a society's standards, parameters or criteria by its initials, with their "of Care"
-    ("The ADA Standards of Medical Care call for an A1c every three months.",
-     [("ADA Standards of Medical Care", "GUIDELINE")]),
-    ("The AANEM practice parameter supports the study.", [("AANEM practice parameter", "GUIDELINE")]),
-    # ... never an injured worker's criteria or a procedure's guidance
-    ("This IW meets most criteria.", []),
-    ("The injection was done under CT guidance.", []),
-    # a body named in full with its initials, lower-case words before the kind of its document
-    ("The American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline recommends it.",
-     [("American Academy of Orthopaedic Surgeons (AAOS) clinical practice guideline", "GUIDELINE")]),
-    # the schedule named alone; the ACOEM guideline for a chapter's complaints
-    ("The reviewer applied the Medical Treatment Utilization Schedule.", [("Medical Treatment Utilization Schedule", "GUIDELINE")]),
-    ("The MTUS-adopted ACOEM guideline for neck and upper back complaints supports imaging.",
-     [("MTUS-adopted ACOEM guideline for neck and upper back complaints", "GUIDELINE")]),
-    # cannabis as letters name it; a strength's name after a brand is none of it
-    ("She uses a compounded CBD cream and asked about medical marijuana.", [("CBD", "DRUG"), ("marijuana", "DRUG")]),
-    ("Tylenol Extra Strength did little.", [("Tylenol", "DRUG")]),
-    # a time from surgery, a window "of starting" a drug, are no course
-    ("This patient is less than five months from surgery.", []),
-    ("Within about five weeks of starting Cymbalta his pain fell.", [("Cymbalta", "DRUG")]),
-])
-def test_the_bundled_pipeline_on_session_30_sentences(sentence, expected):
-    assert [(e.text, e.label_) for e in _bundled()(sentence).ents] == expected
-
-
 def test_a_reviewers_specialty_is_no_guideline():
     from nlp.ner.patterns import guideline_specialty_leads
 
@@ -1440,43 +1457,6 @@ def test_a_reviewers_specialty_is_no_guideline():
     assert [e.text for e in doc.ents if f.keep(e)] == []
     doc = _doc("The American Academy of Orofacial Pain guidelines apply.", [("Orofacial Pain", "GUIDELINE")])
     assert [e.text for e in doc.ents if f.keep(e)] == ["Orofacial Pain"]
-
-
-@pytest.mark.parametrize("span, expected", [
-    # a list of documents whose lines were joined: a whole name, then a source's name
-    ("MTUS Chronic Pain Medical Treatment Guidelines Official Disability Guidelines",
-     ["MTUS Chronic Pain Medical Treatment Guidelines", "Official Disability Guidelines"]),
-    # a named report after "; " is a document of its own
-    ("Official Disability Guidelines (ODG) Diabetes, Hypertension treatment; 2014 Evidence-Based Guideline for the "
-     "Management of High Blood Pressure in Adults (JNC 8)",
-     ["Official Disability Guidelines (ODG) Diabetes, Hypertension treatment",
-      "2014 Evidence-Based Guideline for the Management of High Blood Pressure in Adults (JNC 8)"]),
-    # a society's guideline by its initials after ", and the" or "; " is another document
-    ("Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT), and the ACR Appropriateness "
-     "Criteria: Headache",
-     ["Official Disability Guidelines (ODG), Head Chapter, Computed tomography (CT)", "ACR Appropriateness Criteria: Headache"]),
-    ("AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011); Levitra "
-     "(vardenafil) prescribing information",
-     ["AUA Guideline on the Management of Erectile Dysfunction: Diagnosis and Treatment Recommendations (2011)",
-      "Levitra (vardenafil) prescribing information"]),
-    # a second ODG chapter after ", and the" starts without "the"
-    ("Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing, and the Head "
-     "Chapter, Neuropsychological testing",
-     ["Official Disability Guidelines (ODG), Mental Illness & Stress Chapter, Neuropsychological testing",
-      "Head Chapter, Neuropsychological testing"]),
-])
-def test_documents_of_session_30_are_split(span, expected):
-    text = f"He relied on the {span}."
-    doc = CitationDocuments(**citation_documents())(_doc(text, [(span, "GUIDELINE")]))
-    assert [e.text for e in doc.ents] == expected
-
-
-@pytest.mark.parametrize("name, generic", [
-    ("marijuana", "cannabis"), ("CBD", "cannabidiol"), ("Benicar HCT", "olmesartan/hydrochlorothiazide"),
-    ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
-])
-def test_products_independent_writers_named_in_session_30(name, generic):
-    assert normalize_drug(name)["generic"] == generic
 
 
 def test_a_drug_class_is_no_drug():
