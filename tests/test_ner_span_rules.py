@@ -1310,6 +1310,13 @@ def test_a_fields_label_is_no_citation_and_is_not_extended():
 def test_testosterone_as_a_laboratory_value_is_no_drug():
     assert [(e.text, e.label_) for e in _bundled()("His serum testosterone levels were low.").ents] == []
     assert [(e.text, e.label_) for e in _bundled()("He uses testosterone gel daily.").ents] == [("testosterone", "DRUG")]
+    # a hormone the body makes, after "total", "free", "serum", "morning" or "low": a measured value
+    for sentence in ("A single serum total testosterone of 212 ng/dL was recorded.",
+                     "There were no free testosterone, LH or FSH values.", "He reported fatigue and low testosterone.",
+                     "A low vitamin D level was repleted."):
+        assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
+    # a drug's own level is the drug monitored
+    assert [e.text for e in _bundled()("A serum lithium level was drawn.").ents if e.label_ == "DRUG"] == ["lithium"]
 
 
 @pytest.mark.parametrize("span, expected", [

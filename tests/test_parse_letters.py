@@ -122,6 +122,9 @@ def test_a_partial_authorization_written_as_three_paragraphs_is_one_heading():
     assert second.request == "physical therapy two times a week for three weeks"
     # the original and authorized paragraphs belong to the second item, not to the first
     assert first.span.end == text.index("Physical therapy two times a week for six weeks") == second.span.start
+    # a comma may close the remaining portion before "is:"; it is no part of the request
+    first, second = parse_layout(text.replace("three weeks is: Upheld", "three weeks, is: Upheld")).items
+    assert second.request == "physical therapy two times a week for three weeks"
 
 
 def test_real_partial_authorization(real_records):

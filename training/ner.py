@@ -333,7 +333,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
     import nlp.ner.count_roles  # noqa: F401
     from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
-                                  drug_duration_service_words, drug_duration_window, drug_lay_uses, drug_name_suffixes,
+                                  drug_duration_service_words, drug_duration_window, drug_lab_leads, drug_lay_uses,
+                                  drug_name_suffixes,
                                   duration_not_course, guideline_end_abbreviations, guideline_field_labels, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
                                   guideline_specialty_leads,
@@ -385,6 +386,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                                "service_words": drug_duration_service_words(),
                                                                "unknown_drug_endings": unknown_drug_endings(),
                                                                "lay_uses": drug_lay_uses(),
+                                                               "lab_leads": drug_lab_leads(),
                                                                "analyte_words": drug_analyte_words(),
                                                                "class_words": drug_class_words(),
                                                                "class_nouns": drug_class_nouns(),

@@ -1278,7 +1278,7 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
     ("Both") or naming a person ("Corwin A. Hallberg"), a drug word in its lay use ("cortisone
-    injection") or naming a class's mechanism ("serotonin norepinephrine reuptake inhibitor") or,
+    injection"), a hormone the body makes measured in the blood ("a serum total testosterone of 212") or naming a class's mechanism ("serotonin norepinephrine reuptake inhibitor") or,
     unknown to the lexicon, naming a drug class
     ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
     ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
@@ -1292,7 +1292,8 @@ class EntityFilter:
                  analyte_words: list[str] = (), cue_window: int = 3, service_words: list[str] = (),
                  class_words: list[str] = (), class_nouns: list[str] = (),
                  not_course: dict[str, list[str]] | None = None, measure_words: list[str] = (),
-                 person_degrees: list[str] = (), specialty_leads: list[str] = ()):
+                 person_degrees: list[str] = (), specialty_leads: list[str] = (),
+                 lab_leads: dict[str, list[str]] | None = None):
         self.single = {w.lower() for w in guideline_single_words}
         self.specialty_leads = frozenset(tuple(w.lower().split()) for w in specialty_leads)
         self.measure_words = frozenset(w.lower() for w in measure_words)
@@ -1307,6 +1308,7 @@ class EntityFilter:
         self.service_words = frozenset(w.lower() for w in service_words)
         self.endings = tuple(e.lower() for e in unknown_drug_endings)
         self.lay_uses = {k.lower(): {w.lower() for w in v} for k, v in (lay_uses or {}).items()}
+        self.lab_leads = {k.lower(): {w.lower() for w in v} for k, v in (lab_leads or {}).items()}
         self.analyte_words = {w.lower() for w in analyte_words}
         self.class_words = {w.lower() for w in class_words}
         self.class_nouns = {w.lower() for w in class_nouns}
@@ -1346,7 +1348,9 @@ class EntityFilter:
         if nxt in self.class_words:
             return False  # "a serotonin norepinephrine reuptake inhibitor" names a class
         if get_lexicon().lookup(ent.text) is not None:
-            return nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
+            prev = next((t.lower_ for t in reversed(ent.doc[max(0, ent.start - 3):ent.start]) if not t.is_space), "")
+            return (nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
+                    and prev not in self.lab_leads.get(ent.text.lower(), ()))  # "free testosterone"
         if re.sub(r"s$", "", ent.text.lower()) in self.class_nouns:
             return False  # "a benzodiazepine": SPEC section 2, a drug class is no DRUG
         if nxt in self.analyte_words or nxt in ("and", "or") and any(
@@ -1502,16 +1506,17 @@ class EntityFilter:
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
                                                       "class_words": [], "class_nouns": [], "not_course": {},
                                                       "measure_words": [], "person_degrees": [],
-                                                      "specialty_leads": []})
+                                                      "specialty_leads": [], "lab_leads": {}})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
                        not_course: dict[str, list[str]], measure_words: list[str],
-                       person_degrees: list[str], specialty_leads: list[str]) -> EntityFilter:
+                       person_degrees: list[str], specialty_leads: list[str],
+                       lab_leads: dict[str, list[str]]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
                         cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees,
-                        specialty_leads)
+                        specialty_leads, lab_leads)
 
 
 @functools.lru_cache(maxsize=1)

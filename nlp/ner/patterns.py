@@ -143,6 +143,10 @@ def drug_lay_uses() -> dict[str, list[str]]:
     return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DRUG_LAY_USES"].items()}
 
 
+def drug_lab_leads() -> dict[str, list[str]]:
+    return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DRUG_LAB_LEADS"].items()}
+
+
 def drug_analyte_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["DRUG_ANALYTE_WORDS"])
 
