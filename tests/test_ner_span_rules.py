@@ -1,6 +1,7 @@
 """SPEC section 2 span rules that real letters need (issue 15): the count grammar, one GUIDELINE
 per cited document with drug topics inside citations, and ordinary words that are no drug."""
 import functools
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -972,6 +973,8 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("This worker is two months out from a total hip arthroplasty.", "two months", False),
     ("Her dizziness has been present for about ten months.", "ten months", False),
     ("Repeat it at an interval of two months.", "two months", False),
+    ("The patient is more than 18 months past her surgery.", "18 months", False),
+    ("It was a lumbar strain of less than three months' duration.", "three months", False),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""
@@ -981,6 +984,20 @@ def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text,
     f = EntityFilter([], drug_duration_cues(), [], cue_window=drug_duration_window(),
                      service_words=drug_duration_service_words(), not_course=duration_not_course())
     assert (count in [e.text for e in f(_doc(text, spans)).ents]) is kept
+
+
+def test_durations_listed_after_a_point_in_time_are_none():
+    """"at 6 weeks, 3 months and 6 months": every member of a list of time points; a course listed after
+    a course stays."""
+    from nlp.ner.patterns import duration_not_course
+
+    def counts(text):
+        doc = _nlp()(text)
+        doc.ents = [doc.char_span(m.start(), m.end(), "SESSION_COUNT") for m in re.finditer(r"\d (?:weeks|months)", text)]
+        return [e.text for e in EntityFilter([], not_course=duration_not_course())(doc).ents]
+
+    assert counts("Antibody testing at 6 weeks, 3 months and 6 months was negative.") == []
+    assert counts("He completed 6 weeks, 3 months and 6 months of therapy.") == ["6 weeks", "3 months", "6 months"]
 
 
 def test_ordinary_words_travel_with_the_saved_pipeline(tmp_path):
@@ -1313,8 +1330,11 @@ def test_testosterone_as_a_laboratory_value_is_no_drug():
     # a hormone the body makes, after "total", "free", "serum", "morning" or "low": a measured value
     for sentence in ("A single serum total testosterone of 212 ng/dL was recorded.",
                      "There were no free testosterone, LH or FSH values.", "He reported fatigue and low testosterone.",
-                     "A low vitamin D level was repleted."):
+                     "A low vitamin D level was repleted.", "Labs showed 25-hydroxy vitamin D 14 ng/mL.",
+                     "Her vitamin D deficiency was treated.", "A single testosterone result was low."):
         assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
+    assert [e.text for e in _bundled()("She takes a daily vitamin D supplement.").ents if e.label_ == "DRUG"] == [
+        "vitamin D"]
     # a drug's own level is the drug monitored
     assert [e.text for e in _bundled()("A serum lithium level was drawn.").ents if e.label_ == "DRUG"] == ["lithium"]
 
@@ -1389,6 +1409,8 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
     ("emtricitabine/tenofovir disoproxil fumarate", "emtricitabine/tenofovir"),
     ("marijuana", "cannabis"), ("CBD", "cannabidiol"), ("Benicar HCT", "olmesartan/hydrochlorothiazide"),
     ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
+    ("Janumet", "sitagliptin/metformin"), ("Kaletra", "lopinavir/ritonavir"), ("Combivir", "lamivudine/zidovudine"),
+    ("Truvada", "emtricitabine/tenofovir"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic
@@ -1453,6 +1475,19 @@ def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph(
         ("ODG Diabetes Chapter", "GUIDELINE"),
         ("Official Disability Guidelines (ODG), Diabetes (Type 1, 2, and Gestational) Chapter, Bariatric surgery",
          "GUIDELINE")]
+
+
+def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article():
+    assert [(e.text, e.label_) for e in _bundled()(
+        "The American Geriatrics Society Beers Criteria also advise avoiding zolpidem.").ents] == [
+        ("American Geriatrics Society Beers Criteria", "GUIDELINE"), ("zolpidem", "DRUG")]
+    # a measure's initials before "criteria" name no guideline
+    assert _bundled()("This patient meets the age, BMI and symptom criteria and has failed injections.").ents == ()
+    assert _bundled_item_fields(
+        "Medical Treatment Guideline(s) Used: Official Disability Guidelines (ODG), Mental Illness & Stress, Office "
+        "visits; and the California MTUS ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 15, page 405.") == [
+        ("Official Disability Guidelines (ODG), Mental Illness & Stress, Office visits", "GUIDELINE"),
+        ("California MTUS ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 15, page 405", "GUIDELINE")]
 
 
 def test_a_reviewers_specialty_is_no_guideline():

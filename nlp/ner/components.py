@@ -60,7 +60,10 @@ _SENTENCE_BREAK = re.compile(r"[.;:]\s+[A-Z]")  # a sentence's end before the ne
 # (or "about": "within about five weeks of starting Cymbalta")
 _DURATION_FILLERS = frozenset({"of", "up", "to", "less", "more", "than", "about", "approximately", "around", "nearly"})
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
-_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not"})  # never a citation's last word
+# never a citation's last word ("The American Geriatrics Society Beers Criteria also advise", "ACOEM guidance
+# adopted in the MTUS")
+_NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not", "also",
+                              "adopted", "as", "by"})
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
@@ -1399,7 +1402,7 @@ class EntityFilter:
             k -= 1
         if k >= 0 and doc[k].lower_ in self.interval_words:
             return True
-        after = [t.lower_ for t in doc[ent.end:ent.end + 4]]
+        after = [t.lower_ for t in doc[ent.end:ent.end + 5] if t.text not in ("'", "\u2019")][:4]  # "months' duration"
         if after[:1] and after[0] in self.time_point_words:
             return True
         if after[:1] == ["of"] and any(w in self.outcome_words for w in after[1:4]):
@@ -1407,7 +1410,17 @@ class EntityFilter:
         if (self.condition_words and not self._of_a_service(after)
                 and any(t.lower_ in self.condition_words for t in self._words_before(ent, self.cue_window))):
             return True  # "the pain has persisted for at least 6 weeks", "off work for 26 months"
-        return self._drug_in_clause(ent)
+        return self._drug_in_clause(ent) or self._listed_after_no_course(ent)
+
+    def _listed_after_no_course(self, ent: Span) -> bool:
+        """A duration listed after one that is no course is none: "testing at 6 weeks, 3 months and 6 months"."""
+        doc, k = ent.doc, ent.start
+        while k > 0 and doc[k - 1].lower_ in (",", "and", "or"):
+            k -= 1
+        if k == ent.start:
+            return False
+        before = next((e for e in doc.ents if e.end == k and e.label_ == "SESSION_COUNT"), None)
+        return before is not None and self._bare_duration(before) and self._not_a_course(before)
 
     def _of_a_service(self, after: list[str]) -> bool:
         """"... after at least 1 month of conservative therapy": the weeks or months of a service."""
