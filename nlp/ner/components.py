@@ -1413,14 +1413,19 @@ class EntityFilter:
         return self._drug_in_clause(ent) or self._listed_after_no_course(ent)
 
     def _listed_after_no_course(self, ent: Span) -> bool:
-        """A duration listed after one that is no course is none: "testing at 6 weeks, 3 months and 6 months"."""
-        doc, k = ent.doc, ent.start
-        while k > 0 and doc[k - 1].lower_ in (",", "and", "or"):
-            k -= 1
-        if k == ent.start:
-            return False
-        before = next((e for e in doc.ents if e.end == k and e.label_ == "SESSION_COUNT"), None)
-        return before is not None and self._bare_duration(before) and self._not_a_course(before)
+        """A duration listed after one that follows a window's word is none: "testing at 6 weeks, 3 months
+        and 6 months"."""
+        doc, k, listed = ent.doc, ent.start, False
+        while True:
+            j = k  # past the joiner to the member before: a number (or range) and its unit
+            while j > 0 and doc[j - 1].lower_ in (",", "and", "or"):
+                j -= 1
+            if j == k or j < 2 or doc[j - 1].lower_ not in _DURATION_UNITS or not doc[j - 2].like_num:
+                break
+            k, listed = j - 2, True
+            while k > 0 and (doc[k - 1].like_num or doc[k - 1].lower_ in ("-", "to", "\u2013")):
+                k -= 1
+        return listed and k > 0 and doc[k - 1].lower_ in self.interval_words
 
     def _of_a_service(self, after: list[str]) -> bool:
         """"... after at least 1 month of conservative therapy": the weeks or months of a service."""
