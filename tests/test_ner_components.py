@@ -341,6 +341,9 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("the California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1, were",
      "California MTUS Acupuncture Medical Treatment Guidelines", (),
      [("California MTUS Acupuncture Medical Treatment Guidelines, Section 9792.24.1", "GUIDELINE")]),
+    ("the Acupuncture Medical Treatment Guidelines (2009), section 9792.24.1, which are",
+     "Acupuncture Medical Treatment Guidelines (2009)", (),
+     [("Acupuncture Medical Treatment Guidelines (2009), section 9792.24.1", "GUIDELINE")]),
     # a drug that closes the sentence after a citation is its topic
     ("Guideline(s) relied upon: ODG Pain (Chronic), Zolpidem (Ambien).", "ODG Pain (Chronic)", ("Zolpidem", "Ambien"),
      [("ODG Pain (Chronic), Zolpidem (Ambien)", "GUIDELINE")]),

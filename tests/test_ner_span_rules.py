@@ -191,6 +191,13 @@ def _documents():
      "MTUS Neck and Upper Back Complaints 2004, Section(s): Initial Care, and Shoulder Complaints 2004, Section(s): Initial Care",
      ["MTUS Neck and Upper Back Complaints 2004, Section(s): Initial Care",
       "Shoulder Complaints 2004, Section(s): Initial Care"]),
+    # the elbow chapter by the title of its 2007 revision is an MTUS document too
+    ("Decision based on MTUS ACOEM Neck and Upper Back Complaints 2004, Section(s): Special Studies, and Elbow "
+     "Disorders 2007, Section(s): Ulnar Nerve Entrapment.",
+     "MTUS ACOEM Neck and Upper Back Complaints 2004, Section(s): Special Studies, and Elbow Disorders 2007, Section(s): "
+     "Ulnar Nerve Entrapment",
+     ["MTUS ACOEM Neck and Upper Back Complaints 2004, Section(s): Special Studies",
+      "Elbow Disorders 2007, Section(s): Ulnar Nerve Entrapment"]),
     ("Per MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270.",
      "MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270", ["MTUS ACOEM Forearm, Wrist, and Hand Complaints, page(s) 270"]),
     # with the edition's year on the left and pages on the right, still one chapter's name
@@ -975,6 +982,7 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("Repeat it at an interval of two months.", "two months", False),
     ("The patient is more than 18 months past her surgery.", "18 months", False),
     ("It was a lumbar strain of less than three months' duration.", "three months", False),
+    ("The note documents two months of new numbness in the hand.", "two months", False),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""
@@ -1410,7 +1418,7 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
     ("marijuana", "cannabis"), ("CBD", "cannabidiol"), ("Benicar HCT", "olmesartan/hydrochlorothiazide"),
     ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
     ("Janumet", "sitagliptin/metformin"), ("Kaletra", "lopinavir/ritonavir"), ("Combivir", "lamivudine/zidovudine"),
-    ("Truvada", "emtricitabine/tenofovir"),
+    ("Truvada", "emtricitabine/tenofovir"), ("gabapentin enacarbil", "gabapentin"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic

@@ -473,6 +473,11 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
     # "MTUS Citation:" and "Non-MTUS Citation:" labels name no side: the reviewer's, both of them
     ("MTUS Citation: MTUS Opioids, page 78.\n\nNon-MTUS Citation: ODG Pain.\n\nDecision rationale: No.", None,
      "MTUS Opioids, page 78.\n\nNon-MTUS Citation: ODG Pain.", "No."),
+    # "Citation(s):" names no side either: the reviewer's; "Citation:" ending a "Non-MTUS" line is no label
+    ("Citation(s): ODG, Pain Chapter, Insomnia treatment.\nDecision rationale: No.", None,
+     "ODG, Pain Chapter, Insomnia treatment.", "No."),
+    ("Guidelines cited: MTUS Knee Complaints 2004; Non-MTUS\nCitation: ODG Knee & Leg, Office visits.\nDecision "
+     "rationale: No.", None, "MTUS Knee Complaints 2004; Non-MTUS\n\nCitation: ODG Knee & Leg, Office visits.", "No."),
     # a parenthesis after the side's name
     ("Guidelines Used by Claims Administrator (Utilization Review Agency): ODG Pain.\n\n"
      "Medical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\nRationale for the Decision: No.",
