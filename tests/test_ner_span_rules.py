@@ -1432,6 +1432,9 @@ def test_a_ganglion_and_a_vitamin_level_are_no_drugs():
         assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
     assert [(e.text, e.label_) for e in _bundled()("He received a vitamin B12 injection.").ents] == [
         ("vitamin B12", "DRUG")]
+    # a bacterium's genus before its species names no drug
+    assert [e.text for e in _bundled()("There is a risk of Clostridium difficile infection.").ents
+            if e.label_ == "DRUG"] == []
     # a bacterium's resistance names no drug given
     assert [e.text for e in _bundled()("The culture grew methicillin-resistant Staphylococcus aureus.").ents
             if e.label_ == "DRUG"] == []
@@ -1485,7 +1488,18 @@ def test_each_side_of_unlabelled_fields_without_periods_keeps_its_own_paragraph(
          "GUIDELINE")]
 
 
+def test_a_salt_is_part_of_the_drugs_name_and_a_salt_named_alone_is_a_drug():
+    assert [(e.text, e.label_) for e in _bundled()("Peridex (chlorhexidine gluconate) is an oral rinse.").ents] == [
+        ("Peridex", "DRUG"), ("chlorhexidine gluconate", "DRUG")]
+    assert [(e.text, e.label_) for e in _bundled()("She was treated with topical calcium gluconate gel.").ents] == [
+        ("calcium gluconate", "DRUG")]
+
+
 def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article():
+    # a sentence's verb is never inside a citation
+    assert [(e.text, e.label_) for e in _bundled()(
+        "Decision rationale: Clonidine is used off label to blunt the symptoms of withdrawal.").ents
+        if e.label_ == "GUIDELINE"] == []
     assert [(e.text, e.label_) for e in _bundled()(
         "The American Geriatrics Society Beers Criteria also advise avoiding zolpidem.").ents] == [
         ("American Geriatrics Society Beers Criteria", "GUIDELINE"), ("zolpidem", "DRUG")]

@@ -64,6 +64,8 @@ _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 # adopted in the MTUS")
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not", "also",
                               "adopted", "as", "by"})
+# never inside a citation: a verb of the sentence ("Clonidine is used off label to blunt ...", a model's run-on)
+_NO_CITATION_WORDS = frozenset({"is", "are", "was", "were"})
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _LISTED_AFTER = re.compile(r"\s*(?:[,;]|,?\s+and(?:\s+on)?(?:\s+the)?)\s*", re.I)  # one citation after another
@@ -521,6 +523,12 @@ class CitationExtender:
                 if not self._extend(doc, text, ents, k, [self._CLOSING]):
                     ents[k] = _cut_at(ent, unclosed)
                 changed = True
+        for k, ent in enumerate(ents):  # no sentence's verb: the citation ends before it, or there is none
+            cut = next((t.i for t in ent if t.lower_ in _NO_CITATION_WORDS), None) if (
+                ent is not None and ent.label_ == "GUIDELINE") else None
+            if cut is not None:
+                ents[k] = Span(doc, ent.start, cut, label="GUIDELINE") if cut > ent.start else None
+                changed = True
         for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
             while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
                 ent = ents[k] = Span(doc, ent.start, ent.end - 1, label="GUIDELINE")
@@ -951,7 +959,7 @@ class DrugNameSuffixes:
     """Extend each DRUG entity over the salt and release words right after it (`suffix_words`):
     they are part of the name a letter writes (SPEC section 2: "Diclofenac ER", "Venlafaxine HCl
     ER"); dosage forms stay outside. A DRUG entity made of such words alone is dropped (the model
-    tags "ER" on its own). A hyphen between two such words is taken too
+    tags "ER" on its own) unless the lexicon names it ("calcium gluconate"). A hyphen between two such words is taken too
     ("extended-release"); "Dr." after a drug is a doctor, not delayed release."""
 
     def __init__(self, suffix_words: list[str]):
@@ -966,8 +974,11 @@ class DrugNameSuffixes:
         return 0
 
     def __call__(self, doc: Doc) -> Doc:
+        from nlp.lexicon import get_lexicon
+
         ents = [e for e in doc.ents
-                if not (e.label_ == "DRUG" and all(t.lower_ in self.words or t.text == "-" for t in e))]
+                if not (e.label_ == "DRUG" and all(t.lower_ in self.words or t.text == "-" for t in e)
+                        and get_lexicon().lookup(e.text) is None)]  # ("calcium gluconate" is a drug's name)
         changed = len(ents) < len(doc.ents)  # a suffix alone ("ER") is no drug: it joins the one before
         for k, ent in enumerate(ents):
             if ent.label_ != "DRUG":
