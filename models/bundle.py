@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "4aebe02f8ddd9cbf1356b340472b4fe1d15c1c202b45b146765465325921b5ee"
+DEFAULT_BUNDLE_DIGEST = "4aa370e2def8472703ab2097d3e4e531d91ec4002abc94cf25ea2bc8c86ad73d"
 _NOTICED: set = set()
 
 

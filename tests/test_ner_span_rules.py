@@ -1428,6 +1428,7 @@ def test_a_ganglion_and_a_vitamin_level_are_no_drugs():
     """"stellate" ends like a drug name and is unknown to the lexicon; before "ganglion" it names a part
     of the body. A vitamin B12 level is a laboratory value, not the vitamin given."""
     for sentence in ("Stellate ganglion blocks x 3 were requested.", "Two right stellate ganglion blocks gave relief.",
+                     "He had a pes anserine bursa injection.",
                      "There is no vitamin B12 level in the records."):
         assert [e.text for e in _bundled()(sentence).ents if e.label_ == "DRUG"] == [], sentence
     assert [(e.text, e.label_) for e in _bundled()("He received a vitamin B12 injection.").ents] == [

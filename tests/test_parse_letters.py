@@ -501,6 +501,9 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
      "ODG Pain.", "MTUS.", "No."),
     ("Rationale Used by Claims Administrator/URO: ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the "
      "Expert Reviewer: MTUS.\n\nRationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
+    ("Rationale Used by the Claims Administrator in the Utilization Review Denial:\nODG Pain.\n\nMedical Treatment "
+     "Guideline(s) Relied Upon by the Expert Reviewer:\nMTUS.\n\nRationale for the Decision:\nNo.", "ODG Pain.", "MTUS.",
+     "No."),
     ("Medical Treatment Guideline(s) Relied Upon by the Claims Administrator based on the Utilization Review "
      "determination: ODG Pain.\n\nMedical Treatment Guideline(s) Relied Upon by the Expert Reviewer: MTUS.\n\n"
      "Rationale for the Decision: No.", "ODG Pain.", "MTUS.", "No."),
