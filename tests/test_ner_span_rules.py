@@ -1419,6 +1419,7 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
     ("Hyzaar", "losartan/hydrochlorothiazide"), ("Zestoretic", "lisinopril/hydrochlorothiazide"),
     ("Janumet", "sitagliptin/metformin"), ("Kaletra", "lopinavir/ritonavir"), ("Combivir", "lamivudine/zidovudine"),
     ("Truvada", "emtricitabine/tenofovir"), ("gabapentin enacarbil", "gabapentin"),
+    ("Bactrim DS", "sulfamethoxazole/trimethoprim"), ("Neosporin", "neomycin/polymyxin b/bacitracin"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic
@@ -1494,6 +1495,15 @@ def test_a_salt_is_part_of_the_drugs_name_and_a_salt_named_alone_is_a_drug():
         ("Peridex", "DRUG"), ("chlorhexidine gluconate", "DRUG")]
     assert [(e.text, e.label_) for e in _bundled()("She was treated with topical calcium gluconate gel.").ents] == [
         ("calcium gluconate", "DRUG")]
+
+
+def test_a_guidelines_title_after_for_or_on_is_part_of_it():
+    assert [(e.text, e.label_) for e in _bundled()(
+        "Per the CDC Guideline for Prescribing Opioids for Chronic Pain, doses above 90 MME are avoided.").ents] == [
+        ("CDC Guideline for Prescribing Opioids for Chronic Pain", "GUIDELINE")]
+    # a lower-case topic is prose
+    assert [e.text for e in _bundled()("The MTUS Guidelines for acupuncture allow 6 visits.").ents
+            if e.label_ == "GUIDELINE"] == ["MTUS Guidelines"]
 
 
 def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article():
