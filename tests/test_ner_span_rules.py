@@ -233,6 +233,22 @@ def _documents():
      "Guidelines (ODG), Mental Illness & Stress Chapter",
      ["MTUS Chronic Pain Medical Treatment Guidelines, Behavioral interventions, Page 23",
       "Official Disability Guidelines (ODG), Mental Illness & Stress Chapter"]),
+    # ", the ODG ...", " and the Washington State ..." and "; Federation of State Medical Boards, ..." start other documents
+    ("Decision based on MTUS ACOEM Knee Complaints, Chapter 13, page 338, the ODG Knee & Leg, Continuous-flow cryotherapy.",
+     "MTUS ACOEM Knee Complaints, Chapter 13, page 338, the ODG Knee & Leg, Continuous-flow cryotherapy",
+     ["MTUS ACOEM Knee Complaints, Chapter 13, page 338", "ODG Knee & Leg, Continuous-flow cryotherapy"]),
+    ("Decision based on ODG Pain (Chronic), Opioids for chronic pain and the Washington State Agency Medical Directors' "
+     "Group (AMDG) Interagency Guideline on Opioid Dosing for Chronic Non-cancer Pain, 2010 update.",
+     "ODG Pain (Chronic), Opioids for chronic pain and the Washington State Agency Medical Directors' Group (AMDG) "
+     "Interagency Guideline on Opioid Dosing for Chronic Non-cancer Pain, 2010 update",
+     ["ODG Pain (Chronic), Opioids for chronic pain", "Washington State Agency Medical Directors' Group (AMDG) "
+      "Interagency Guideline on Opioid Dosing for Chronic Non-cancer Pain, 2010 update"]),
+    ("Decision based on ODG Pain (Chronic), Office visits; Federation of State Medical Boards, Model Policy on the Use "
+     "of Opioid Analgesics in the Treatment of Chronic Pain (2013).",
+     "ODG Pain (Chronic), Office visits; Federation of State Medical Boards, Model Policy on the Use of Opioid Analgesics "
+     "in the Treatment of Chronic Pain (2013)",
+     ["ODG Pain (Chronic), Office visits", "Federation of State Medical Boards, Model Policy on the Use of Opioid "
+      "Analgesics in the Treatment of Chronic Pain (2013)"]),
     # "and" between two section titles of one document, after its Section(s): one citation
     ("Decision based on MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
      "Treatment: Overview.", "MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
@@ -1420,6 +1436,7 @@ def test_versed_is_midazolam_unless_one_is_well_versed_in_something():
     ("Janumet", "sitagliptin/metformin"), ("Kaletra", "lopinavir/ritonavir"), ("Combivir", "lamivudine/zidovudine"),
     ("Truvada", "emtricitabine/tenofovir"), ("gabapentin enacarbil", "gabapentin"),
     ("Bactrim DS", "sulfamethoxazole/trimethoprim"), ("Neosporin", "neomycin/polymyxin b/bacitracin"),
+    ("Systane Ultra", "polyethylene glycol/propylene glycol"),
 ])
 def test_products_independent_writers_named(name, generic):
     assert normalize_drug(name)["generic"] == generic
@@ -1501,12 +1518,17 @@ def test_a_guidelines_title_after_for_or_on_is_part_of_it():
     assert [(e.text, e.label_) for e in _bundled()(
         "Per the CDC Guideline for Prescribing Opioids for Chronic Pain, doses above 90 MME are avoided.").ents] == [
         ("CDC Guideline for Prescribing Opioids for Chronic Pain", "GUIDELINE")]
+    assert [e.text for e in _bundled()("The AAO Preferred Practice Pattern for Dry Eye Syndrome advises lubricants.").ents
+            if e.label_ == "GUIDELINE"] == ["AAO Preferred Practice Pattern for Dry Eye Syndrome"]
     # a lower-case topic is prose
     assert [e.text for e in _bundled()("The MTUS Guidelines for acupuncture allow 6 visits.").ents
             if e.label_ == "GUIDELINE"] == ["MTUS Guidelines"]
 
 
 def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article():
+    # an adjective after it is no part of a citation
+    assert [e.text for e in _bundled()("The Expert Reviewer found the MTUS silent on this request.").ents
+            if e.label_ == "GUIDELINE"] == ["MTUS"]
     # a sentence's verb is never inside a citation
     assert [(e.text, e.label_) for e in _bundled()(
         "Decision rationale: Clonidine is used off label to blunt the symptoms of withdrawal.").ents
