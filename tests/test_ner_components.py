@@ -297,6 +297,18 @@ def test_request_quantity_reads_the_count_grammar_where_a_heading_has_no_quantit
     assert [e.label_ for e in drug.ents] == ["DRUG"]
 
 
+def test_a_drug_headings_quantity_is_its_pack_count():
+    """A model's SESSION_COUNT on a drug heading's "QUANTITY: 30.00" is dropped (SPEC section 2: pill counts)."""
+    from nlp.ner.components import RequestQuantity
+    from nlp.ner.patterns import request_quantity_pattern
+
+    doc = _one_item_letter("RETROSPECTIVE TEROCIN PATCHES QUANTITY: 30.00: Upheld")
+    at = lambda s: (doc.text.index(s), doc.text.index(s) + len(s))  # noqa: E731
+    doc.ents = [doc.char_span(*at("TEROCIN"), "DRUG"), doc.char_span(*at("QUANTITY: 30.00"), "SESSION_COUNT")]
+    doc = RequestQuantity(request_quantity_pattern())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("TEROCIN", "DRUG")]
+
+
 def test_request_quantity_takes_no_count_of_injections_from_a_heading():
     """SPEC section 2: counts of injections are no SESSION_COUNT ("nerve blocks x 2"), while a
     service's quantity in its heading is ("Traction x 6")."""

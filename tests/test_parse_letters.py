@@ -1007,6 +1007,16 @@ def test_a_notice_item_heading_may_be_a_bare_numbered_request_before_its_fields(
     assert parse_layout(text.replace("1. ProSom", "1. ProSom\n\nThe patient was seen.")).items[0].request != "ProSom"
 
 
+def test_a_notice_item_heading_may_ask_its_request_as_a_question():
+    """"1. Is the request for ProSom medically necessary and appropriate?": the request is what it asks about."""
+    text = _notice_headed_by_numbered_requests(colon="")
+    text = text.replace("1. ProSom", "1. Is the request for ProSom medically necessary and appropriate?").replace(
+        "2. Cognitive behavioral therapy (36 sessions)",
+        "2. Is the request for cognitive behavioral therapy (36 sessions), medically necessary?")
+    assert [(it.request, it.decision) for it in parse_layout(text).items] == [
+        ("ProSom", "upheld"), ("cognitive behavioral therapy (36 sessions)", "overturned")]
+
+
 def test_a_notice_item_heading_may_be_the_numbered_request_alone():
     """A dwc_2013_notice item headed by its numbered request and a colon ("1. ProSom:") takes its
     decision from the numbered determination up front."""

@@ -1052,7 +1052,8 @@ class RequestQuantity:
     the quantity (a sentence cut short before the heading: "... per the Official Disability" +
     the heading) is cut where the heading starts, since a heading begins a new item; the quantity
     is skipped when it would still overlap an entity. A request that `not_for` finds in its heading
-    (an injection or a block: SPEC section 2 counts no injections) has no count."""
+    (an injection or a block: SPEC section 2 counts no injections) has no count, nor has a drug's: a
+    model's count on a drug heading's quantity is dropped."""
 
     def __init__(self, pattern: str, counts: list[str] = (), not_counts: list[str] = (), not_for: str = r"(?!)"):
         self.pattern = re.compile(pattern, re.I)
@@ -1080,6 +1081,12 @@ class RequestQuantity:
             h = item.heading
             in_heading = [e for e in ents if e.start_char in h]
             if any(e.label_ == "DRUG" for e in in_heading):
+                # a drug's quantity is its pack count: no SESSION_COUNT ("TEROCIN PATCHES QUANTITY: 30.00")
+                packs = [e for e in in_heading if e.label_ == "SESSION_COUNT"
+                         and self.pattern.fullmatch(text, e.start_char, e.end_char)]
+                if packs:
+                    ents = [e for e in ents if e not in packs]
+                    added = True
                 continue
             if any(e.label_ == "SESSION_COUNT" for e in in_heading):
                 continue  # the model (or a pattern) already marked it
