@@ -959,8 +959,8 @@ class DrugNameSuffixes:
     """Extend each DRUG entity over the salt and release words right after it (`suffix_words`):
     they are part of the name a letter writes (SPEC section 2: "Diclofenac ER", "Venlafaxine HCl
     ER"); dosage forms stay outside. A DRUG entity made of such words alone is dropped (the model
-    tags "ER" on its own) unless the lexicon names it ("calcium gluconate"). A hyphen between two such words is taken too
-    ("extended-release"); "Dr." after a drug is a doctor, not delayed release."""
+    tags "ER" on its own) unless the lexicon names it ("calcium gluconate"). A hyphen between two
+    such words is taken too ("extended-release"); "Dr." after a drug is a doctor, not delayed release."""
 
     def __init__(self, suffix_words: list[str]):
         self.words = {w.lower() for w in suffix_words}
@@ -1036,6 +1036,7 @@ def _date_or_code(token) -> bool:
 
 
 _DURATION_UNITS = frozenset({"week", "weeks", "month", "months", "day", "days"})
+_RANGE_JOINERS = frozenset({"-", "to", "\u2013"})  # between a range's two numbers ("two to three weeks")
 _CLAUSE_ENDS = frozenset({",", ";", ":", ".", "(", ")", "\n", "\n\n"})
 _SUPPLY_WORDS = frozenset({"coverage", "supply", "use", "prescription"})  # "3 months coverage of Viagra"
 
@@ -1076,7 +1077,7 @@ class RequestQuantity:
             return doc
         ents = list(doc.ents)
         text = letter_text(doc)
-        added = False
+        changed = False
         for item in layout.items:
             h = item.heading
             in_heading = [e for e in ents if e.start_char in h]
@@ -1086,7 +1087,7 @@ class RequestQuantity:
                          and self.pattern.fullmatch(text, e.start_char, e.end_char)]
                 if packs:
                     ents = [e for e in ents if e not in packs]
-                    added = True
+                    changed = True
                 continue
             if any(e.label_ == "SESSION_COUNT" for e in in_heading):
                 continue  # the model (or a pattern) already marked it
@@ -1104,8 +1105,8 @@ class RequestQuantity:
             if any(e.start < span.end and span.start < e.end for e in ents):
                 continue
             ents.append(span)
-            added = True
-        if added:
+            changed = True
+        if changed:
             doc.ents = sorted(ents, key=lambda e: e.start)
         return doc
 
@@ -1299,7 +1300,8 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
     ("Both") or naming a person ("Corwin A. Hallberg"), a drug word in its lay use ("cortisone
-    injection"), a hormone the body makes measured in the blood ("a serum total testosterone of 212") or naming a class's mechanism ("serotonin norepinephrine reuptake inhibitor") or,
+    injection"), a hormone the body makes measured in the blood ("a serum total testosterone of
+    212") or naming a class's mechanism ("serotonin norepinephrine reuptake inhibitor") or,
     unknown to the lexicon, naming a drug class
     ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
     ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
@@ -1352,6 +1354,14 @@ class EntityFilter:
         return doc[k].lower_ if k < len(doc) else ""
 
     @staticmethod
+    def _previous_word(ent: Span) -> str:
+        """The word before `ent`, across a line break ("free" of "free\ntestosterone")."""
+        doc, k = ent.doc, ent.start - 1
+        while k >= 0 and doc[k].is_space:
+            k -= 1
+        return doc[k].lower_ if k >= 0 else ""
+
+    @staticmethod
     def _a_persons_name(ent: Span) -> bool:
         """A drug's name that is a person's: after "Dr." or before an initial and a surname
         ("Sincerely, Corwin A. Hallberg, MD")."""
@@ -1369,9 +1379,8 @@ class EntityFilter:
         if nxt in self.class_words:
             return False  # "a serotonin norepinephrine reuptake inhibitor" names a class
         if get_lexicon().lookup(ent.text) is not None:
-            prev = next((t.lower_ for t in reversed(ent.doc[max(0, ent.start - 3):ent.start]) if not t.is_space), "")
             return (nxt not in self.lay_uses.get(ent.text.lower(), ())  # "cortisone injection"
-                    and prev not in self.lab_leads.get(ent.text.lower(), ()))  # "free testosterone"
+                    and self._previous_word(ent) not in self.lab_leads.get(ent.text.lower(), ()))  # "free testosterone"
         if re.sub(r"s$", "", ent.text.lower()) in self.class_nouns:
             return False  # "a benzodiazepine": SPEC section 2, a drug class is no DRUG
         if nxt in self.analyte_words or nxt in ("and", "or") and any(
@@ -1441,7 +1450,7 @@ class EntityFilter:
             if j == k or j < 2 or doc[j - 1].lower_ not in _DURATION_UNITS or not doc[j - 2].like_num:
                 break
             k, listed = j - 2, True
-            while k > 0 and (doc[k - 1].like_num or doc[k - 1].lower_ in ("-", "to", "\u2013")):
+            while k > 0 and (doc[k - 1].like_num or doc[k - 1].lower_ in _RANGE_JOINERS):
                 k -= 1
         return listed and k > 0 and doc[k - 1].lower_ in self.interval_words
 
@@ -1477,7 +1486,7 @@ class EntityFilter:
             toks = toks[next((k for k, t in enumerate(toks) if t.like_num or t.lower_ in ("a", "an")), len(toks)):]
         first = bool(toks) and (toks[0].like_num or toks[0].lower_ in ("a", "an"))
         return (len(toks) >= 2 and toks[-1].lower_ in _DURATION_UNITS and first
-                and all(t.like_num or t.lower_ in ("-", "to", "\u2013") for t in toks[1:-1]))
+                and all(t.like_num or t.lower_ in _RANGE_JOINERS for t in toks[1:-1]))
 
     @staticmethod
     def _of_a_drug(ent: Span) -> bool:
