@@ -117,7 +117,7 @@ def drug_duration_service_words() -> list[str]:
 
 
 def duration_not_course() -> dict[str, list[str]]:
-    return {k: [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DURATION_NOT_COURSE"].items()}
+    return _word_lists("DURATION_NOT_COURSE")
 
 
 def request_quantity_pattern() -> str:
@@ -139,12 +139,17 @@ def unknown_drug_endings() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["UNKNOWN_DRUG_ENDINGS"])
 
 
+def _word_lists(key: str) -> dict[str, list[str]]:
+    """A mapping of ruler_patterns.yaml from a word to its list of words, as strings."""
+    return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")[key].items()}
+
+
 def drug_lay_uses() -> dict[str, list[str]]:
-    return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DRUG_LAY_USES"].items()}
+    return _word_lists("DRUG_LAY_USES")
 
 
 def drug_lab_leads() -> dict[str, list[str]]:
-    return {str(k): [str(w) for w in v] for k, v in load_yaml("ner/ruler_patterns.yaml")["DRUG_LAB_LEADS"].items()}
+    return _word_lists("DRUG_LAB_LEADS")
 
 
 def drug_analyte_words() -> list[str]:
