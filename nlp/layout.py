@@ -84,6 +84,7 @@ def _cfg():
         "headings_before_field": {k: [_ci(p) for p in v]
                                   for k, v in (cfg.get("item_headings_before_field") or {}).items()},
         "summary_end": [_ci(p) for p in cfg["summary_end_headings"]],
+        "documents_leads": [_ci(p) for p in cfg.get("documents_list_leads", [])],
         "concluding": [_ci(p) for p in cfg["concluding_statements"]],
         "determinations": [_ci(p) for p in cfg["determinations"]],
         "determination_start": _ci(cfg["determination_start"]),
@@ -126,6 +127,21 @@ def _find_heading_line(text: str, names: list[str], start: int = 0) -> tuple[int
         if para.rstrip(":") in keys or para.split(":", 1)[0] in keys:
             return s, e
     return None
+
+
+def _past_documents_list(text: str, heading: tuple[int, int], end: int, names: list[str]) -> tuple[int, int]:
+    """The summary heading to start at: a second one before `end` when the first heading's own paragraph, or the
+    one after it, opens a list of the documents reviewed (that list is front matter: SPEC section 2); else
+    `heading`."""
+    second = _find_heading_line(text, names, heading[1])
+    if not second or second[0] >= end:
+        return heading
+    first_paras = [heading] + [(heading[1] + s, heading[1] + e) for s, e in _paragraphs(text[heading[1]:second[0]])][:1]
+    for s, e in first_paras:
+        para = _collapse(text[s:e])
+        if any(p.search(para) for p in _cfg()["documents_leads"]) or any(p.match(para) for p in _cfg()["summary_end"]):
+            return second
+    return heading
 
 
 def _summary_end(text: str, start: int, end: int) -> int:
@@ -404,6 +420,8 @@ def parse_layout(text: str) -> LetterLayout:
         items_start = found[0][1] if found else (headless[0] if headless else n)
     else:
         items_start = items_h[0] if items_h else n
+    if summ_h and summ_h[0] < items_start:
+        summ_h = _past_documents_list(text, summ_h, items_start, secs["summary"] or all_summary)
     summary = Span(summ_h[0], _summary_end(text, summ_h[1], items_start)) if summ_h and summ_h[0] < items_start else None
     header_end = summary.start if summary else items_start
     layout = LetterLayout(format=fmt, header=Span(0, header_end), summary=summary,

@@ -249,6 +249,18 @@ def _documents():
      "in the Treatment of Chronic Pain (2013)",
      ["ODG Pain (Chronic), Office visits", "Federation of State Medical Boards, Model Policy on the Use of Opioid "
       "Analgesics in the Treatment of Chronic Pain (2013)"]),
+    ("Decision based on Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs, Number 0039, and the "
+     "National Institutes of Health (NIH) Practical Guide, 2000.",
+     "Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs, Number 0039, and the National "
+     "Institutes of Health (NIH) Practical Guide, 2000",
+     ["Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs, Number 0039",
+      "National Institutes of Health (NIH) Practical Guide, 2000"]),
+    # a sentence's verb ends the citation a field's lead-in runs on ("Citation(s): MTUS is silent.")
+    ("Decision based on MTUS is silent. ODG Pain, Zolpidem.", "MTUS is silent", ["MTUS"]),
+    # ... or the paragraph break before that verb, when the field's list ran on into the rationale
+    ("Decision based on MTUS Chronic Pain Medical Treatment Guidelines, Page(s): 30-34\n\nThe program is supported "
+     "when its criteria are met.", "MTUS Chronic Pain Medical Treatment Guidelines, Page(s): 30-34\n\nThe program is "
+     "supported when its criteria are met", ["MTUS Chronic Pain Medical Treatment Guidelines, Page(s): 30-34"]),
     # "and" between two section titles of one document, after its Section(s): one citation
     ("Decision based on MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
      "Treatment: Overview.", "MTUS Opioid Treatment 2016, Section(s): Opioids for Chronic Pain and Chronic Opioid "
@@ -999,6 +1011,14 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("The patient is more than 18 months past her surgery.", "18 months", False),
     ("It was a lumbar strain of less than three months' duration.", "three months", False),
     ("The note documents two months of new numbness in the hand.", "two months", False),
+    # an estimate is a history, not a course; an estimated count of visits stays a count
+    ("The patient has taken it three times a day, continuously, for about 16 months.", "16 months", False),
+    ("She wore the splint at night, roughly eight months, with no change.", "eight months", False),
+    ("She has attended approximately 90 sessions of psychotherapy.", "90 sessions", True),
+    ("Physical therapy for 6 months is requested.", "6 months", True),
+    ("Control should be reassessed in two to six weeks.", "two to six weeks", False),
+    # a rate
+    ("He uses hydrocodone occasionally, about two tablets a week.", "a week", False),
 ])
 def test_an_interval_a_point_in_time_an_outcome_or_a_drug_use_is_no_course(text, count, kept):
     """SPEC section 2: weeks or months of a service are a count; other durations are not."""
@@ -1172,6 +1192,41 @@ def test_a_name_before_a_degree_is_a_person_not_a_guideline():
     assert [e.text for e in f(doc).ents] == []  # "ODG" alone is one word, not in the single-word list here
     doc = _doc(text, [("Marguerite Osterhout", "GUIDELINE"), ("ODG, Pain Chapter", "GUIDELINE")])
     assert [e.text for e in f(doc).ents] == ["ODG, Pain Chapter"]
+
+
+def test_a_name_with_its_degree_inside_the_span_is_a_person_not_a_guideline():
+    """"Provider Name: Corinne Vasquez-Lind, MD": the model's GUIDELINE that takes the degree in goes, as does one
+    running on through a documents list ("Medical Records from Corinne Vasquez-Lind, MD (dated ...) CT"); a
+    guideline with a comma inside stays."""
+    from nlp.ner.patterns import guideline_person_degrees
+
+    text = ("Provider Name: Corinne Vasquez-Lind, MD Treatment. Records from Teodor Milanesi, MD (dated 1/2/2013) CT scan. "
+            "Per the ODG, Pain Chapter, it is fine.")
+    doc = _doc(text, [("Corinne Vasquez-Lind, MD", "GUIDELINE"), ("Teodor Milanesi, MD (dated 1/2/2013) CT", "GUIDELINE"),
+                      ("ODG, Pain Chapter", "GUIDELINE")])
+    f = EntityFilter([], [], [], person_degrees=guideline_person_degrees())
+    assert [e.text for e in f(doc).ents] == ["ODG, Pain Chapter"]
+
+
+def test_the_first_pass_filters_the_models_drugs_alone_and_leaves_numbers_to_the_count_grammar():
+    """Right after the model: "Bulletin" tagged DRUG goes (the patterns may then claim "Aetna Clinical Policy
+    Bulletin"); "eight (8) visits" tagged DRUG stays for the count grammar, a SESSION_COUNT for the last pass."""
+    text = "Per the Aetna Clinical Policy Bulletin, therapy consisted of eight (8) visits over about 16 months."
+    spans = [("Bulletin", "DRUG"), ("eight (8) visits", "DRUG"), ("16 months", "SESSION_COUNT")]
+    first = EntityFilter([], [], ["ine"], first_pass=True)
+    first.set_ordinary_words(["bulletin"])
+    assert [e.text for e in first(_doc(text, spans)).ents] == ["eight (8) visits", "16 months"]
+    last = EntityFilter([], [], ["ine"])
+    last.set_ordinary_words(["bulletin"])
+    assert [e.text for e in last(_doc(text, spans)).ents if e.label_ == "DRUG"] == []
+
+
+def test_the_bundled_pipeline_filters_the_models_drugs_before_the_patterns():
+    from models.bundle import ner_dir
+    from nlp.ner.runtime import load_pipeline
+
+    names = load_pipeline(str(ner_dir(None))).pipe_names
+    assert names.index("imr_citation_trimmer") < names.index("imr_model_drug_filter") < names.index("entity_ruler")
 
 
 def test_a_signature_title_or_a_medical_legal_report_is_no_guideline():

@@ -1025,16 +1025,28 @@ def test_a_notice_item_heading_may_be_the_numbered_request_alone():
         ("ProSom", "upheld"), ("Cognitive behavioral therapy (36 sessions)", "overturned")]
 
 
-@pytest.mark.parametrize("letter, ends_before_the_list", [
-    # the list after the summary, run by extraction into its heading's paragraph, ends it (front matter)
-    ("weir/letters/w352_08.txt", True),
-    # a list that opens the summary is the summary's own first paragraph
-    ("sound/letters/w178_07.txt", False),
-])
-def test_a_documents_list_after_the_case_summary_ends_it(letter, ends_before_the_list):
-    text = normalize_text((LETTERS.parent / "written" / letter).read_text(encoding="utf-8"))
+def test_a_documents_list_after_the_case_summary_ends_it():
+    """The list after the summary, run by extraction into its heading's paragraph, ends it (front matter)."""
+    text = normalize_text((LETTERS.parent / "written" / "weir/letters/w352_08.txt").read_text(encoding="utf-8"))
     summary = parse_layout(text).summary
     at = re.search(r"(?i)documents reviewed for", text).start()
-    assert summary is not None and summary.start < at
-    assert (summary.end <= at) is ends_before_the_list
+    assert summary is not None and summary.start < at and summary.end <= at
     assert len(text[summary.start:summary.end]) > 800  # the clinical account stays the summary
+
+
+@pytest.mark.parametrize("letter, lead", [
+    ("sound/letters/w178_07.txt", r"documents reviewed for"),
+    ("lode/letters/w470_02.txt", r"based his/her decision on a review of the following documents"),
+])
+def test_a_documents_list_under_a_first_summary_heading_is_front_matter(letter, lead):
+    """"Expert Reviewer Case Summary:", a list of the documents reviewed, then "Case Summary:": the list is front
+    matter (SPEC section 2) and the summary begins at the second heading; without a second heading the first one
+    starts it."""
+    text = normalize_text((LETTERS.parent / "written" / letter).read_text(encoding="utf-8"))
+    summary = parse_layout(text).summary
+    at = re.search(r"(?i)" + lead, text).start()
+    assert summary is not None and summary.start > at
+    assert text[summary.start:].startswith("Case Summary:")
+    assert len(text[summary.start:summary.end]) > 800
+    alone = text.replace("\nCase Summary:", "\nThe account:", 1)
+    assert parse_layout(alone).summary.start < at

@@ -380,24 +380,30 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                       "lead_words": guideline_lead_words(),
                                                       "end_abbreviations": guideline_end_abbreviations()},
                       after="ner")
-    entity_filter = pipe.add_pipe("imr_entity_filter", config={"guideline_single_words": guideline_single_words(),
-                                                               "drug_duration_cues": drug_duration_cues(),
-                                                               "cue_window": drug_duration_window(),
-                                                               "service_words": drug_duration_service_words(),
-                                                               "unknown_drug_endings": unknown_drug_endings(),
-                                                               "lay_uses": drug_lay_uses(),
-                                                               "lab_leads": drug_lab_leads(),
-                                                               "analyte_words": drug_analyte_words(),
-                                                               "class_words": drug_class_words(),
-                                                               "class_nouns": drug_class_nouns(),
-                                                               "not_course": duration_not_course(),
-                                                               "measure_words": guideline_measure_words(),
-                                                               "person_degrees": guideline_person_degrees(),
-                                                               "specialty_leads": guideline_specialty_leads()},
+    filter_config = {"guideline_single_words": guideline_single_words(),
+                     "drug_duration_cues": drug_duration_cues(),
+                     "cue_window": drug_duration_window(),
+                     "service_words": drug_duration_service_words(),
+                     "unknown_drug_endings": unknown_drug_endings(),
+                     "lay_uses": drug_lay_uses(),
+                     "lab_leads": drug_lab_leads(),
+                     "analyte_words": drug_analyte_words(),
+                     "class_words": drug_class_words(),
+                     "class_nouns": drug_class_nouns(),
+                     "not_course": duration_not_course(),
+                     "measure_words": guideline_measure_words(),
+                     "person_degrees": guideline_person_degrees(),
+                     "specialty_leads": guideline_specialty_leads()}
+    entity_filter = pipe.add_pipe("imr_entity_filter", config=filter_config,
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names
                                      else {}))
     entity_filter.set_ordinary_words(ordinary_words())
+    if "imr_citation_trimmer" in pipe.pipe_names and "entity_ruler" in pipe.pipe_names:
+        # the model's DRUG guesses, filtered before the patterns run, leave their words to the patterns
+        model_drugs = pipe.add_pipe("imr_entity_filter", name="imr_model_drug_filter",
+                                    config={**filter_config, "first_pass": True}, after="imr_citation_trimmer")
+        model_drugs.set_ordinary_words(ordinary_words())
     pipe.add_pipe("imr_entity_normalizer", last=True)
     pipe.add_pipe("imr_count_roles", last=True)
     pipe.meta.update(pipeline_meta())

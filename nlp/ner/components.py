@@ -524,10 +524,8 @@ class CitationExtender:
                     ents[k] = _cut_at(ent, unclosed)
                 changed = True
         for k, ent in enumerate(ents):  # no sentence's verb: the citation ends before it, or there is none
-            cut = next((t.i for t in ent if t.lower_ in _NO_CITATION_WORDS), None) if (
-                ent is not None and ent.label_ == "GUIDELINE") else None
-            if cut is not None:
-                ents[k] = Span(doc, ent.start, cut, label="GUIDELINE") if cut > ent.start else None
+            if ent is not None and ent.label_ == "GUIDELINE" and _before_a_verb(ent) != ent:
+                ents[k] = _before_a_verb(ent)
                 changed = True
         for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
             while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
@@ -849,6 +847,7 @@ class CitationDocuments:
         out = [self._with_leading_year(doc, e) for e in out]
         out = [part for e in out for part in (self._split(doc, text, e) if e.label_ == "GUIDELINE" else [e])]
         out = [part for e in out for part in (self._split_chapters(doc, e) if e.label_ == "GUIDELINE" else [e])]
+        out = [e for e in (_before_a_verb(e) if e.label_ == "GUIDELINE" else e for e in out) if e is not None]
         if [(e.start, e.end, e.label_) for e in out] != [(e.start, e.end, e.label_) for e in ents]:
             doc.ents = out
         return doc
@@ -883,6 +882,19 @@ def _unbalanced_parens(text: str) -> tuple[int | None, int | None]:
         elif ch == ")" and unopened is None:
             unopened = i
     return unopened, opened[0] if opened else None
+
+
+def _before_a_verb(ent: Span) -> Span | None:
+    """A GUIDELINE up to a sentence's verb inside it (`_NO_CITATION_WORDS`: "MTUS is silent" cites "MTUS"), or up to
+    the last paragraph break before that verb ("..., Page(s): 30-34" / "The MTUS supports ... when its criteria are
+    met"); None when it opens with one."""
+    cut = next((t.i for t in ent if t.lower_ in _NO_CITATION_WORDS), None)
+    if cut is None:
+        return ent
+    cut = next((t.i for t in reversed(ent.doc[ent.start:cut]) if t.is_space and "\n\n" in t.text), cut)
+    while cut > ent.start and ent.doc[cut - 1].is_space:
+        cut -= 1
+    return Span(ent.doc, ent.start, cut, label=ent.label_) if cut > ent.start else None
 
 
 def _cut_at(ent: Span, offset: int) -> Span | None:
@@ -1306,7 +1318,9 @@ class EntityFilter:
     ("benzodiazepine"), in the header, made of ordinary English words, before a laboratory word
     ("creatinine testing") or not ending like a drug name; a one-word GUIDELINE that names no guideline ("Chronic") and is
     no web address, or a GUIDELINE that is a person or a reviewer's specialty ("Certified in Orofacial Pain"); a
-    bare duration after a drug-use word ("limit use to 4 weeks") or before a drug ("three months of trazodone")."""
+    bare duration after a drug-use word ("limit use to 4 weeks") or before a drug ("three months of trazodone").
+    A `first_pass` right after the model filters DRUGs alone, those without a number, so that the patterns can
+    claim their words ("Aetna Clinical Policy Bulletin" with "Bulletin" tagged DRUG)."""
 
     ORDINARY_WORDS = "ordinary_words.txt"
 
@@ -1316,7 +1330,8 @@ class EntityFilter:
                  class_words: list[str] = (), class_nouns: list[str] = (),
                  not_course: dict[str, list[str]] | None = None, measure_words: list[str] = (),
                  person_degrees: list[str] = (), specialty_leads: list[str] = (),
-                 lab_leads: dict[str, list[str]] | None = None):
+                 lab_leads: dict[str, list[str]] | None = None, first_pass: bool = False):
+        self.first_pass = first_pass
         self.single = {w.lower() for w in guideline_single_words}
         self.specialty_leads = frozenset(tuple(w.lower().split()) for w in specialty_leads)
         self.measure_words = frozenset(w.lower() for w in measure_words)
@@ -1326,6 +1341,7 @@ class EntityFilter:
         self.time_point_words = frozenset(w.lower() for w in not_course.get("time_point", ()))
         self.outcome_words = frozenset(w.lower() for w in not_course.get("outcome", ()))
         self.condition_words = frozenset(w.lower() for w in not_course.get("condition", ()))
+        self.hedge_words = frozenset(w.lower() for w in not_course.get("hedge", ()))
         self.cues = frozenset(c.lower() for c in drug_duration_cues)
         self.cue_window = cue_window
         self.service_words = frozenset(w.lower() for w in service_words)
@@ -1395,6 +1411,8 @@ class EntityFilter:
         return bool(self.endings) and len(last) >= 5 and last.endswith(self.endings)
 
     def keep(self, ent: Span) -> bool:
+        if self.first_pass and (ent.label_ != "DRUG" or any(t.like_num for t in ent)):
+            return True  # the count grammar may yet take "eight (8) visits" tagged DRUG for a count
         if ent.label_ == "DRUG":
             return (not all(t.is_stop or t.is_punct for t in ent) and not self._a_persons_name(ent)
                     and self._plausible_drug(ent))
@@ -1402,7 +1420,7 @@ class EntityFilter:
             return ent.text.lower() in self.single or ent[0].like_url  # "www.mdguidelines.com"
         if ent.label_ == "GUIDELINE" and any(t.lower_ in self.measure_words for t in ent):
             return False  # "Neck Disability Index (fell by four)": an outcome measure, no guideline
-        if ent.label_ == "GUIDELINE" and self._before_a_degree(ent):
+        if ent.label_ == "GUIDELINE" and (self._before_a_degree(ent) or self._holds_a_degree(ent)):
             return False  # "Marguerite Osterhout, MD": a person
         if ent.label_ == "GUIDELINE" and self._after_a_specialty_lead(ent):
             return False  # "Board Certified in Orofacial Pain": a specialty
@@ -1415,6 +1433,10 @@ class EntityFilter:
         return (ent.end + 1 < len(doc) and doc[ent.end].text == ","
                 and doc[ent.end + 1].text in self.person_degrees)
 
+    def _holds_a_degree(self, ent: Span) -> bool:
+        """A name with its degree inside the span ("Provider Name: Corinne Vasquez-Lind, MD")."""
+        return any(a.text == "," and b.text in self.person_degrees for a, b in zip(ent, ent[1:]))
+
     def _after_a_specialty_lead(self, ent: Span) -> bool:
         words = tuple(t.lower_ for t in ent.doc[max(0, ent.start - 2):ent.start])
         return words in self.specialty_leads
@@ -1422,8 +1444,16 @@ class EntityFilter:
     def _not_a_course(self, ent: Span) -> bool:
         """An interval or window, a point in time, how long an outcome or a condition lasted, or a
         drug's use: "every 4-6 months", "the past 12 months", "eight months before", "three weeks of
-        relief", "off work for 26 months", "gabapentin ... for eight months"."""
+        relief", "off work for 26 months", "gabapentin ... for eight months"; or told as an estimate with no
+        service named before it ("for about 16 months", "roughly eight months"): a course is stated, a history
+        estimated; or a rate ("two tablets a week")."""
         doc = ent.doc
+        if (ent.start > 0 and doc[ent.start - 1].lower_ in self.hedge_words
+                and not self._service_before(ent)):
+            return True  # (not a service's: "physical therapy for about eight months")
+        if (ent[0].lower_ in ("a", "an", "per") and ent.start > 1 and doc[ent.start - 1].is_alpha
+                and doc[ent.start - 2].like_num):
+            return True  # a rate: "about two tablets a week", "20 tablets a month"
         k = ent.start - 1  # the word before, past "of" and "up to" ("short periods of up to 4 to 12 weeks")
         while k > 0 and doc[k].lower_ in _DURATION_FILLERS:
             k -= 1
@@ -1461,6 +1491,12 @@ class EntityFilter:
     def _drug_in_clause(self, ent: Span) -> bool:
         """A DRUG before the duration in its clause, with no service word between them."""
         return any(t.ent_type_ == "DRUG" for t in self._words_before(ent))
+
+    def _service_before(self, ent: Span) -> bool:
+        """A service word among the `cue_window` words before `ent` in its clause."""
+        words = list(self._words_before(ent, self.cue_window))
+        k = ent.start - len(words) - (ent.start > 1 and ent.doc[ent.start - 1].text == "(")
+        return k > 0 and ent.doc[k - 1].lower_ in self.service_words and ent.start - k < self.cue_window
 
     def _words_before(self, ent: Span, window: int | None = None):
         """The tokens before `ent` in its clause, nearest first (at most `window`), up to the
@@ -1551,17 +1587,17 @@ class EntityFilter:
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
                                                       "class_words": [], "class_nouns": [], "not_course": {},
                                                       "measure_words": [], "person_degrees": [],
-                                                      "specialty_leads": [], "lab_leads": {}})
+                                                      "specialty_leads": [], "lab_leads": {}, "first_pass": False})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
                        not_course: dict[str, list[str]], measure_words: list[str],
                        person_degrees: list[str], specialty_leads: list[str],
-                       lab_leads: dict[str, list[str]]) -> EntityFilter:
+                       lab_leads: dict[str, list[str]], first_pass: bool) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
                         cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees,
-                        specialty_leads, lab_leads)
+                        specialty_leads, lab_leads, first_pass)
 
 
 @functools.lru_cache(maxsize=1)
