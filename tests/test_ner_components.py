@@ -724,3 +724,16 @@ def test_cache_priming_tokenizer_saves_and_loads_its_rules(tmp_path):
     loaded = spacy.load(tmp_path / "p")
     assert type(loaded.tokenizer).__name__ == "CachePrimingTokenizer"
     assert [t.text for t in loaded("Q-tip\nPT 2x6\n")] == ["Q-tip", "\n", "PT", "2", "x", "6", "\n"]
+
+
+def test_a_drug_used_off_label_cites_no_label():
+    """"Methotrexate is used off label": no citation of a label; "the Lyrica prescribing information" is one."""
+    from nlp.ner.components import ArticleCitations
+    from nlp.ner.patterns import article_citation, drug_label_citation
+
+    text = "Methotrexate is used off label for hand eczema. Per the Lyrica prescribing information, it is fine."
+    doc = blank_pipeline()(text)
+    doc.ents = [doc.char_span(text.index(d), text.index(d) + len(d), "DRUG") for d in ("Methotrexate", "Lyrica")]
+    doc = ArticleCitations(article_citation(), **drug_label_citation())(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Methotrexate", "DRUG"),
+                                                     ("Lyrica prescribing information", "GUIDELINE")]

@@ -255,6 +255,12 @@ def _documents():
      "Institutes of Health (NIH) Practical Guide, 2000",
      ["Aetna Clinical Policy Bulletin: Weight Reduction Medications and Programs, Number 0039",
       "National Institutes of Health (NIH) Practical Guide, 2000"]),
+    # after ";" a source's name starts another document, whatever the one before it
+    ("Decision based on The diagnosis and management of acute and chronic urticaria: 2014 update; MTUS Chronic Pain "
+     "Medical Treatment Guidelines, page 60.", "The diagnosis and management of acute and chronic urticaria: 2014 "
+     "update; MTUS Chronic Pain Medical Treatment Guidelines, page 60",
+     ["The diagnosis and management of acute and chronic urticaria: 2014 update",
+      "MTUS Chronic Pain Medical Treatment Guidelines, page 60"]),
     # a sentence's verb ends the citation a field's lead-in runs on ("Citation(s): MTUS is silent.")
     ("Decision based on MTUS is silent. ODG Pain, Zolpidem.", "MTUS is silent", ["MTUS"]),
     # ... or the paragraph break before that verb, when the field's list ran on into the rationale
@@ -716,6 +722,10 @@ def test_entity_filter_drops_unknown_drugs_made_of_ordinary_words():
     assert [e.text for e in f_plain(doc).ents] == ["prone", "Zorvolex", "gabapentin", "control"]  # without the word list
     f.set_ordinary_words(ordinary_words())
     assert [e.text for e in f(doc).ents] == ["Zorvolex", "gabapentin"]
+    # a tissue's name that ends like a drug's (DRUG_LOOKALIKE_WORDS)
+    doc = _doc("By September the epithelium had healed on Zorvolex.", [("epithelium", "DRUG"), ("Zorvolex", "DRUG")])
+    doc._.layout = None
+    assert [e.text for e in f(doc).ents] == ["Zorvolex"]
 
 
 def test_entity_filter_drops_an_ordinary_word_cut_at_its_hyphen():
@@ -1609,6 +1619,13 @@ def test_a_reviewers_specialty_is_no_guideline():
     assert [e.text for e in doc.ents if f.keep(e)] == []
     doc = _doc("The American Academy of Orofacial Pain guidelines apply.", [("Orofacial Pain", "GUIDELINE")])
     assert [e.text for e in doc.ents if f.keep(e)] == ["Orofacial Pain"]
+    # ... or in the credentials block's specialty field
+    from nlp.ner.patterns import guideline_specialty_fields
+
+    f = EntityFilter([], [], [], specialty_fields=guideline_specialty_fields())
+    text = "Certification(s)/Specialty: Otolaryngology, Facial Plastic & Reconstructive Surgery\nPer the ODG Head Chapter, no."
+    doc = _doc(text, [("Facial Plastic & Reconstructive Surgery", "GUIDELINE"), ("ODG Head Chapter", "GUIDELINE")])
+    assert [e.text for e in doc.ents if f.keep(e)] == ["ODG Head Chapter"]
 
 
 def test_a_drug_class_is_no_drug():
@@ -1625,3 +1642,18 @@ def test_a_guideline_adopted_by_the_mtus_in_the_next_sentence_is_another_citatio
         ("ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI)", "GUIDELINE"), ("MTUS", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI)",
                                           "MTUS"]
+
+
+@pytest.mark.parametrize("text, parts", [
+    # a field's list that ran on into the rationale's paragraph
+    ("Page(s): 70-73\n\nThe MTUS recommends NSAIDs.", ["Page(s): 70-73", "The MTUS recommends NSAIDs."]),
+    # breaks the extraction left inside one sentence: after an abbreviation's period, before a dash, a number or a label
+    ("prescribing information, U.S.\n\nFood and Drug Administration", None),
+    ("for Chronic Pain\n\n- United States, 2016", None),
+    ("8 C.C.R.\n\n9792.24.1", None),
+    ("Non-MTUS\n\nCitation: CDC Guideline", None),
+])
+def test_a_field_sentence_ends_where_a_new_paragraph_opens_with_a_capitalized_word(text, parts):
+    from nlp.ner.components import _at_paragraph_starts
+
+    assert [text[a:b] for a, b in _at_paragraph_starts(text, 0, len(text))] == (parts or [text])

@@ -337,7 +337,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   drug_name_suffixes,
                                   duration_not_course, guideline_end_abbreviations, guideline_field_labels, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
-                                  guideline_specialty_leads,
+                                  guideline_specialty_leads, guideline_specialty_fields,
                                   guideline_single_words, guideline_stop_words,
                                   ordinary_words, society_guidelines, article_citation, drug_label_citation,
                                   request_quantity_not_for, request_quantity_pattern, ruler_patterns,
@@ -393,7 +393,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                      "not_course": duration_not_course(),
                      "measure_words": guideline_measure_words(),
                      "person_degrees": guideline_person_degrees(),
-                     "specialty_leads": guideline_specialty_leads()}
+                     "specialty_leads": guideline_specialty_leads(),
+                     "specialty_fields": guideline_specialty_fields()}
     entity_filter = pipe.add_pipe("imr_entity_filter", config=filter_config,
                                   # before the heading quantity, which reads whether a heading names a drug
                                   **({"before": "imr_request_quantity"} if "imr_request_quantity" in pipe.pipe_names

@@ -628,8 +628,7 @@ class CitationDocuments:
     def _sentences(self, text: str, start: int, end: int):
         """The sentences of [start, end), one that ends like `continues` joined to the next."""
         pending = None
-        for sent in _SENTENCE.finditer(text, start, end):
-            s, e = sent.span()
+        for s, e in (part for sent in _SENTENCE.finditer(text, start, end) for part in _at_paragraph_starts(text, *sent.span())):
             if e == s:
                 continue
             if pending is not None:
@@ -784,13 +783,15 @@ class CitationDocuments:
                    if not inside_document_name(text, m.start(), m.end())]  # "Forearm, Wrist, and Hand"
         for m in joiners:
             # (after ";", a document of another kind too, on either side: "...; Drugs.com, trazodone
-            # monograph ...", "Campbell's Operative Orthopaedics, 12th edition ...; Official Disability ...")
+            # monograph ...", "Campbell's Operative Orthopaedics, 12th edition ...; Official Disability ...";
+            # and any document before a source: "The diagnosis and management of ... urticaria: 2014 update; MTUS ...")
             semi = m.group().startswith(";")
             if m.start() > ent.start_char and (self.source.match(text, m.end(), ent.end_char)
                                                or semi and self.other_document.search(text, m.end(), ent.end_char)):
                 parts = _halves(doc, ent, m)
                 if parts is not None and (names_a_source(parts[0].text)
-                                          or semi and self.other_document.search(parts[0].text)):
+                                          or semi and (self.other_document.search(parts[0].text)
+                                                       or self.source.match(text, m.end(), ent.end_char))):
                     return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
         named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in joiners:
@@ -882,6 +883,22 @@ def _unbalanced_parens(text: str) -> tuple[int | None, int | None]:
         elif ch == ")" and unopened is None:
             unopened = i
     return unopened, opened[0] if opened else None
+
+
+_PARAGRAPH_START = re.compile(r"(?<=[^.\s])[ \t]*\n\s*\n\s*(?=[A-Z][a-z]+\b(?!:))")
+
+
+def _at_paragraph_starts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut where a paragraph that opens with a capitalized word follows one that ends in no period: a
+    field's list that ran on into the rationale ("..., Page(s): 70-73" / "The MTUS recommends ..."); a break after
+    an abbreviation's period ("U.S." / "Food and Drug Administration"), before a dash, a number or a label ("Non-MTUS"
+    / "Citation: ...") is the extraction's, inside one sentence."""
+    parts, pos = [], start
+    for m in _PARAGRAPH_START.finditer(text, start, end):
+        parts.append((pos, m.start()))
+        pos = m.end()
+    parts.append((pos, end))
+    return parts
 
 
 def _before_a_verb(ent: Span) -> Span | None:
@@ -1330,8 +1347,10 @@ class EntityFilter:
                  class_words: list[str] = (), class_nouns: list[str] = (),
                  not_course: dict[str, list[str]] | None = None, measure_words: list[str] = (),
                  person_degrees: list[str] = (), specialty_leads: list[str] = (),
-                 lab_leads: dict[str, list[str]] | None = None, first_pass: bool = False):
+                 lab_leads: dict[str, list[str]] | None = None, first_pass: bool = False,
+                 specialty_fields: list[str] = ()):
         self.first_pass = first_pass
+        self.specialty_fields = tuple(f.lower() for f in specialty_fields)
         self.single = {w.lower() for w in guideline_single_words}
         self.specialty_leads = frozenset(tuple(w.lower().split()) for w in specialty_leads)
         self.measure_words = frozenset(w.lower() for w in measure_words)
@@ -1439,7 +1458,11 @@ class EntityFilter:
 
     def _after_a_specialty_lead(self, ent: Span) -> bool:
         words = tuple(t.lower_ for t in ent.doc[max(0, ent.start - 2):ent.start])
-        return words in self.specialty_leads
+        if words in self.specialty_leads:
+            return True
+        text = ent.doc.text
+        paragraph = text[text.rfind("\n", 0, ent.start_char) + 1:ent.start_char].lower()
+        return any(f in paragraph for f in self.specialty_fields)
 
     def _not_a_course(self, ent: Span) -> bool:
         """An interval or window, a point in time, how long an outcome or a condition lasted, or a
@@ -1587,17 +1610,19 @@ class EntityFilter:
                                                       "analyte_words": [], "cue_window": 3, "service_words": [],
                                                       "class_words": [], "class_nouns": [], "not_course": {},
                                                       "measure_words": [], "person_degrees": [],
-                                                      "specialty_leads": [], "lab_leads": {}, "first_pass": False})
+                                                      "specialty_leads": [], "lab_leads": {}, "first_pass": False,
+                                                      "specialty_fields": []})
 def make_entity_filter(nlp: Language, name: str, guideline_single_words: list[str],
                        drug_duration_cues: list[str], unknown_drug_endings: list[str],
                        lay_uses: dict[str, list[str]], analyte_words: list[str], cue_window: int,
                        service_words: list[str], class_words: list[str], class_nouns: list[str],
                        not_course: dict[str, list[str]], measure_words: list[str],
                        person_degrees: list[str], specialty_leads: list[str],
-                       lab_leads: dict[str, list[str]], first_pass: bool) -> EntityFilter:
+                       lab_leads: dict[str, list[str]], first_pass: bool,
+                       specialty_fields: list[str]) -> EntityFilter:
     return EntityFilter(guideline_single_words, drug_duration_cues, unknown_drug_endings, lay_uses, analyte_words,
                         cue_window, service_words, class_words, class_nouns, not_course, measure_words, person_degrees,
-                        specialty_leads, lab_leads, first_pass)
+                        specialty_leads, lab_leads, first_pass, specialty_fields)
 
 
 @functools.lru_cache(maxsize=1)

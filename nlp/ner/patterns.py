@@ -130,9 +130,11 @@ def request_quantity_not_for() -> str:
 
 
 def ordinary_words() -> list[str]:
-    """configs/lexicons/ordinary_words.txt (built by training/build_ordinary_words.py)."""
+    """configs/lexicons/ordinary_words.txt (built by training/build_ordinary_words.py) and the medical words outside
+    that frequency list that end like a drug's name (`DRUG_LOOKALIKE_WORDS`)."""
     text = (configs_dir() / "lexicons" / "ordinary_words.txt").read_text(encoding="utf-8")
-    return [w for w in text.splitlines() if w and not w.startswith("#")]
+    lookalikes = [str(w).lower() for w in load_yaml("ner/ruler_patterns.yaml")["DRUG_LOOKALIKE_WORDS"]]
+    return [w for w in text.splitlines() if w and not w.startswith("#")] + lookalikes
 
 
 def unknown_drug_endings() -> list[str]:
@@ -196,6 +198,10 @@ def guideline_person_degrees() -> list[str]:
 
 def guideline_specialty_leads() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SPECIALTY_LEADS"])
+
+
+def guideline_specialty_fields() -> list[str]:
+    return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_SPECIALTY_FIELDS"])
 
 
 def _alternation(words) -> str:
