@@ -39,6 +39,8 @@ def ruler_pipeline(tmp_path_factory):
     ("a 10%-20% range", ["a", "10%-20", "%", "range"]),
     ("Non-MTUS Citation", ["Non-MTUS", "Citation"]),
     ("Section(s): Special", ["Section(s)", ":", "Special"]),
+    # a count before its closing parenthesis is no emoticon
+    ("(chiropractic x 8) Physical", ["(", "chiropractic", "x", "8", ")", "Physical"]),
 ])
 def test_tokenizer(text, tokens):
     assert [t.text for t in blank_pipeline()(text)] == tokens
