@@ -1027,6 +1027,7 @@ def test_sure_forms_found_near_their_anchor_words_are_those_of_the_whole_text(wo
     ("She has attended approximately 90 sessions of psychotherapy.", "90 sessions", True),
     ("Physical therapy for 6 months is requested.", "6 months", True),
     ("Control should be reassessed in two to six weeks.", "two to six weeks", False),
+    ("He was given tramadol in 2013, which he stopped after two weeks.", "two weeks", False),
     # a rate
     ("He uses hydrocodone occasionally, about two tablets a week.", "a week", False),
 ])
