@@ -18,7 +18,7 @@ mesa/, ridge/, bluff/, knoll/, tor/, vale/, crag/, glen/, moor/, fell/, heath/, 
 brook/, weir/, lynn/, ghat/, loch/, firth/, kettle/, bourn/, gully/ and rhyne/ (w347-w386, session 29),
 dingle/, cleugh/, clough/, slack/, grike/ and sough/ (w387-w410, session 30), swale/, carr/, hause/, nab/, hurst/,
 rigg/, sill/, howe/, toft/, garth/, dene/, hagg/, wyke/, cleeve/, lode/ and rake/ (w411-w474, session 31), hope/,
-shaw/, stell/ and shiel/ (w475-w490, session 32) were scored clean the same way (configs/written_sets.yaml says
+shaw/, stell/, shiel/, laithe/ and shippon/ (w475-w498, session 32) were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -514,6 +514,12 @@ FLOORS = {
     "shiel": {"DRUG": 0.95, "SESSION_COUNT": 0.94, "GUIDELINE": 0.94, "micro": 0.95, "role": 0.96, "found": 1.0,
               "stated_decision": 1.0, "request": 0.98, "category": 0.98, "citations": 0.90, "read_decision": 0.98,
               "rationale": 0.80, "format": 1.0},
+    "laithe": {"DRUG": 0.97, "SESSION_COUNT": 0.98, "GUIDELINE": 0.94, "micro": 0.96, "role": 0.97, "found": 1.0,
+               "stated_decision": 1.0, "request": 0.98, "category": 0.98, "citations": 0.91, "read_decision": 0.98,
+               "rationale": 0.84, "format": 1.0},
+    "shippon": {"DRUG": 0.97, "SESSION_COUNT": 0.96, "GUIDELINE": 0.95, "micro": 0.96, "role": 0.95, "found": 1.0,
+                "stated_decision": 1.0, "request": 0.97, "category": 0.97, "citations": 0.96, "read_decision": 0.98,
+                "rationale": 0.85, "format": 1.0},
 }
 
 
