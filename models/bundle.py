@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "d8520d729ffdf1cd1cefe81322a1a94f10f09ea50075b9fdde37a4ccca7ecc91"
+DEFAULT_BUNDLE_DIGEST = "f00c5280b122e3d02a0004511a895a637a502a8f3f0b0a3e549e25315304a8d3"
 _NOTICED: set = set()
 
 

@@ -710,6 +710,8 @@ def test_drug_combinations_join_drugs_of_a_bare_slash(text, drugs, expected):
     ("The AUA/SUFU guideline; the CBT/PT guideline.", ["AUA/SUFU guideline"]),
     ("Per the ASAM National Practice Guideline; the ODG CBT guidelines; the MTUS chronic pain guideline.",
      ["ASAM National Practice Guideline"]),
+    # no stop word between the initials and the head: a sentence, not a name
+    ("Only in severe depression or PTSD do the guidelines allow up to 50 sessions.", []),
 ])
 def test_guideline_initials_cites_a_societys_guideline(text, citations):
     from nlp.ner.components import GuidelineInitials

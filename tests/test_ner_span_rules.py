@@ -1602,6 +1602,9 @@ def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article(
     assert [(e.text, e.label_) for e in _bundled()(
         "The American Geriatrics Society Beers Criteria also advise avoiding zolpidem.").ents] == [
         ("American Geriatrics Society Beers Criteria", "GUIDELINE"), ("zolpidem", "DRUG")]
+    # nor an adverb of the sentence
+    assert [e.text for e in _bundled()("The ODG specifically does not recommend TENS for this.").ents
+            if e.label_ == "GUIDELINE"] == ["ODG"]
     # a measure's initials before "criteria" name no guideline
     assert _bundled()("This patient meets the age, BMI and symptom criteria and has failed injections.").ents == ()
     assert _bundled_item_fields(
@@ -1653,6 +1656,7 @@ def test_a_guideline_adopted_by_the_mtus_in_the_next_sentence_is_another_citatio
     ("for Chronic Pain\n\n- United States, 2016", None),
     ("8 C.C.R.\n\n9792.24.1", None),
     ("Non-MTUS\n\nCitation: CDC Guideline", None),
+    ("Other Medical Treatment Guideline or \n\nMedical Evidence: Official Disability Guidelines", None),
 ])
 def test_a_field_sentence_ends_where_a_new_paragraph_opens_with_a_capitalized_word(text, parts):
     from nlp.ner.components import _at_paragraph_starts

@@ -61,9 +61,10 @@ _SENTENCE_BREAK = re.compile(r"[.;:]\s+[A-Z]")  # a sentence's end before the ne
 _DURATION_FILLERS = frozenset({"of", "up", "to", "less", "more", "than", "about", "approximately", "around", "nearly"})
 _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 # never a citation's last word ("The American Geriatrics Society Beers Criteria also advise", "ACOEM guidance
-# adopted in the MTUS")
+# adopted in the MTUS", "The ODG specifically does not recommend")
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not", "also",
-                              "adopted", "as", "by", "silent"})
+                              "adopted", "as", "by", "silent", "specifically", "similarly", "likewise", "clearly",
+                              "explicitly", "generally"})
 # never inside a citation: a verb of the sentence ("Clonidine is used off label to blunt ...", a model's run-on)
 _NO_CITATION_WORDS = frozenset({"is", "are", "was", "were"})
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
@@ -198,8 +199,8 @@ class GuidelineInitials:
         ents, found = doc.ents, []  # (doc.ents builds its spans anew on every read)
         for j in heads:
             i = j - 1 - (j >= 2 and lower[j - 1] == self._practice)
-            for _ in range(2):  # one or two words of its name or topic
-                if i >= 1 and doc[i].is_alpha and not self._names_initials(doc[i].text) and (
+            for _ in range(2):  # one or two words of its name or topic (no stop word: "PTSD do the guidelines")
+                if i >= 1 and doc[i].is_alpha and not doc[i].is_stop and not self._names_initials(doc[i].text) and (
                         self._names_initials(doc[i - 1].text)
                         or i >= 2 and doc[i - 1].is_alpha and self._names_initials(doc[i - 2].text)):
                     i -= 1
@@ -891,10 +892,14 @@ _PARAGRAPH_START = re.compile(r"(?<=[^.\s])[ \t]*\n\s*\n\s*(?=[A-Z][a-z]+\b(?!:)
 def _at_paragraph_starts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """[start, end) cut where a paragraph that opens with a capitalized word follows one that ends in no period: a
     field's list that ran on into the rationale ("..., Page(s): 70-73" / "The MTUS recommends ..."); a break after
-    an abbreviation's period ("U.S." / "Food and Drug Administration"), before a dash, a number or a label ("Non-MTUS"
-    / "Citation: ...") is the extraction's, inside one sentence."""
+    an abbreviation's period ("U.S." / "Food and Drug Administration"), after a word that never ends a citation
+    ("or"), before a dash, a number or a label ("Non-MTUS" / "Citation: ...") is the extraction's, inside one
+    sentence."""
     parts, pos = [], start
     for m in _PARAGRAPH_START.finditer(text, start, end):
+        last = re.search(r"(\w+)\W*$", text[pos:m.start()])
+        if last and last.group(1).lower() in _NO_CITATION_END:
+            continue  # "... Other Medical Treatment Guideline or" / "Medical Evidence: ...": one sentence
         parts.append((pos, m.start()))
         pos = m.end()
     parts.append((pos, end))
