@@ -358,6 +358,13 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     ("the Acupuncture Medical Treatment Guidelines (2009), section 9792.24.1, which are",
      "Acupuncture Medical Treatment Guidelines (2009)", (),
      [("Acupuncture Medical Treatment Guidelines (2009), section 9792.24.1", "GUIDELINE")]),
+    # the regulation's subdivisions; a year after a comma that closes the citation
+    ("the Acupuncture Medical Treatment Guidelines, 9792.24.1(c)(1), which are", "Acupuncture Medical Treatment Guidelines",
+     (), [("Acupuncture Medical Treatment Guidelines, 9792.24.1(c)(1)", "GUIDELINE")]),
+    ("5. California Medical Treatment Utilization Schedule (MTUS), 2009\nMedical Qualifications",
+     "California Medical Treatment Utilization Schedule (MTUS)", (),
+     [("California Medical Treatment Utilization Schedule (MTUS), 2009", "GUIDELINE")]),
+    ("Per the ODG, 2016 guidance, it is fine.", "ODG", (), [("ODG", "GUIDELINE")]),
     # a drug that closes the sentence after a citation is its topic
     ("Guideline(s) relied upon: ODG Pain (Chronic), Zolpidem (Ambien).", "ODG Pain (Chronic)", ("Zolpidem", "Ambien"),
      [("ODG Pain (Chronic), Zolpidem (Ambien)", "GUIDELINE")]),

@@ -1605,6 +1605,8 @@ def test_a_citation_ends_before_prose_and_a_listed_one_starts_after_the_article(
     # nor an adverb of the sentence
     assert [e.text for e in _bundled()("The ODG specifically does not recommend TENS for this.").ents
             if e.label_ == "GUIDELINE"] == ["ODG"]
+    assert [e.text for e in _bundled()("The ODG further defines durable medical equipment as such.").ents
+            if e.label_ == "GUIDELINE"] == ["ODG"]
     # a measure's initials before "criteria" name no guideline
     assert _bundled()("This patient meets the age, BMI and symptom criteria and has failed injections.").ents == ()
     assert _bundled_item_fields(

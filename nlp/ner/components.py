@@ -64,7 +64,7 @@ _CLAUSE_OPENING = re.compile(r"(?:,|\band)$")  # what a clause's lead-in follows
 # adopted in the MTUS", "The ODG specifically does not recommend")
 _NO_CITATION_END = frozenset({",", ";", "and", "or", "in", "of", "to", "for", "on", "the", "a", "an", "not", "also",
                               "adopted", "as", "by", "silent", "specifically", "similarly", "likewise", "clearly",
-                              "explicitly", "generally"})
+                              "explicitly", "generally", "further"})
 # never inside a citation: a verb of the sentence ("Clonidine is used off label to blunt ...", a model's run-on)
 _NO_CITATION_WORDS = frozenset({"is", "are", "was", "were"})
 SOURCES_NAMED = tuple(src for src in SOURCES if src != "OTHER")  # a guideline source a citation names
