@@ -629,7 +629,8 @@ class CitationDocuments:
     def _sentences(self, text: str, start: int, end: int):
         """The sentences of [start, end), one that ends like `continues` joined to the next."""
         pending = None
-        for s, e in (part for sent in _SENTENCE.finditer(text, start, end) for part in _at_paragraph_starts(text, *sent.span())):
+        parts = (part for sent in _SENTENCE.finditer(text, start, end) for part in _at_paragraph_starts(text, *sent.span()))
+        for s, e in parts:
             if e == s:
                 continue
             if pending is not None:
@@ -1521,10 +1522,13 @@ class EntityFilter:
         return any(t.ent_type_ == "DRUG" for t in self._words_before(ent))
 
     def _service_before(self, ent: Span) -> bool:
-        """A service word among the `cue_window` words before `ent` in its clause."""
-        words = list(self._words_before(ent, self.cue_window))
-        k = ent.start - len(words) - (ent.start > 1 and ent.doc[ent.start - 1].text == "(")
-        return k > 0 and ent.doc[k - 1].lower_ in self.service_words and ent.start - k < self.cue_window
+        """A service word among the `cue_window` words before `ent` in its clause (where `_words_before` stops)."""
+        doc, k = ent.doc, ent.start
+        while k > 0 and ent.start - k < self.cue_window and doc[k - 1].text not in _CLAUSE_ENDS:
+            k -= 1
+            if doc[k].lower_ in self.service_words:
+                return True
+        return False
 
     def _words_before(self, ent: Span, window: int | None = None):
         """The tokens before `ent` in its clause, nearest first (at most `window`), up to the
