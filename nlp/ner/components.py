@@ -525,8 +525,9 @@ class CitationExtender:
                     ents[k] = _cut_at(ent, unclosed)
                 changed = True
         for k, ent in enumerate(ents):  # no sentence's verb: the citation ends before it, or there is none
-            if ent is not None and ent.label_ == "GUIDELINE" and _before_a_verb(ent) != ent:
-                ents[k] = _before_a_verb(ent)
+            cut = _before_a_verb(ent) if ent is not None and ent.label_ == "GUIDELINE" else ent
+            if cut != ent:
+                ents[k] = cut
                 changed = True
         for k, ent in enumerate(ents):  # no trailing comma (the model's "ODG Pain,"), conjunction or preposition
             while ent is not None and ent.label_ == "GUIDELINE" and len(ent) > 1 and ent[-1].lower_ in _NO_CITATION_END:
@@ -1332,6 +1333,17 @@ def make_count_shaper(nlp: Language, name: str, counts: list[str], not_counts: l
     return CountShaper(counts, not_counts, unit_words, sure_counts, max_formless_tokens, sure_anchor)
 
 
+def _clause_before(ent: Span, window: int | None = None):
+    """The tokens before `ent` in its clause, nearest first (at most `window`). A duration in parentheses reads
+    the words before them: "short-term use (4-12 weeks)"."""
+    doc, k = ent.doc, ent.start
+    if k > 1 and doc[k - 1].text == "(":
+        k -= 1
+    while k > 0 and (window is None or ent.start - k < window) and doc[k - 1].text not in _CLAUSE_ENDS:
+        k -= 1
+        yield doc[k]
+
+
 class EntityFilter:
     """Drop entities that cannot be what their label says: a DRUG made of stop words only
     ("Both") or naming a person ("Corwin A. Hallberg"), a drug word in its lay use ("cortisone
@@ -1523,26 +1535,16 @@ class EntityFilter:
 
     def _service_before(self, ent: Span) -> bool:
         """A service word among the `cue_window` words before `ent` in its clause (where `_words_before` stops)."""
-        doc, k = ent.doc, ent.start
-        while k > 0 and ent.start - k < self.cue_window and doc[k - 1].text not in _CLAUSE_ENDS:
-            k -= 1
-            if doc[k].lower_ in self.service_words:
-                return True
-        return False
+        return any(t.lower_ in self.service_words for t in _clause_before(ent, self.cue_window))
 
     def _words_before(self, ent: Span, window: int | None = None):
         """The tokens before `ent` in its clause, nearest first (at most `window`), up to the
         first service word (`service_words`): "medication management visits for 6 months" is a
-        service's course whatever stands before "visits". A duration in parentheses reads the words
-        before them: "short-term use (4-12 weeks)"."""
-        doc, k = ent.doc, ent.start
-        if k > 1 and doc[k - 1].text == "(":
-            k -= 1
-        while k > 0 and (window is None or ent.start - k < window) and doc[k - 1].text not in _CLAUSE_ENDS:
-            k -= 1
-            if doc[k].lower_ in self.service_words:
+        service's course whatever stands before "visits"."""
+        for t in _clause_before(ent, window):
+            if t.lower_ in self.service_words:
                 return
-            yield doc[k]
+            yield t
 
     @staticmethod
     def _bare_duration(ent: Span) -> bool:
