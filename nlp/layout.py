@@ -277,7 +277,7 @@ def _fields(text: str, item: ItemLayout) -> None:
     for role in ("rationale",) + SIDES:
         if role in found:
             setattr(item, role, found[role])
-    _side_sentences(text, item, found, labelled=any(role == "both_sides" for _, _, role in marks))
+    _side_sentences(text, item, found)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -314,12 +314,13 @@ def _unlabelled_fields(body: str, body_start: int, found: dict[str, Span]) -> No
         found["rationale"] = Span(body_start + starts[k], body_start + rat_end)
 
 
-def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span], labelled: bool = False) -> None:
+def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span]) -> None:
     """A guideline field whose sentences say whose guideline they name ("The Claims Administrator
     based its decision on X. The Expert Reviewer relied on Y.", `field_side_cues`): each side gets
     its own sentences, unless a field of its own label names it. Sentences before the first cue
-    stay with the field's side. A labelled field that names no side ("Guideline(s) cited: X") is
-    the reviewer's: the item block is the reviewer's decision."""
+    stay with the field's side. A field that names no side, labelled ("Guideline(s) cited: X") or
+    the paragraphs before the rationale's label ("Decision based on MTUS ..."), is the reviewer's:
+    the item block is the reviewer's decision."""
     cues = _cfg()["side_cues"]
     for role in ("both_sides",) + SIDES:
         field_span = found.get(role)
@@ -328,7 +329,7 @@ def _side_sentences(text: str, item: ItemLayout, found: dict[str, Span], labelle
         sentences = [field_span.start] + [m.end() for m in _SENTENCE_END.finditer(text, field_span.start, field_span.end)]
         starts = sorted((pos, side) for pos in sentences for side, rx in cues.items()
                         if rx.match(text, pos, field_span.end))
-        if not starts and role == "both_sides" and labelled and "reviewer" not in found:
+        if not starts and role == "both_sides" and "reviewer" not in found:
             item.reviewer = field_span
             continue
         if not starts or all(side == role for _, side in starts):

@@ -87,6 +87,7 @@ def test_cached(lex):
         ("Voltaren gel", ("diclofenac", "topical_analgesic")),
         ("Mobisyl", ("trolamine salicylate", "topical_analgesic")),
         ("Duexis", ("ibuprofen/famotidine", "nsaid")),
+        ("Aggrenox", ("aspirin/dipyridamole", "other")),
         ("Motrin 600mg #40", ("ibuprofen", "nsaid")),
         ("Anaprox DS", ("naproxen", "nsaid")),
         ("Celecoxib 200mg #90", ("celecoxib", "nsaid")),

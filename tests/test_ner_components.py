@@ -244,6 +244,12 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     # a paragraph break ends a citation
     ("ODG Pain (Chronic), Opioids, tapering\n\nDecision rationale: No.", "ODG Pain (Chronic), Opioids, tapering\n\nDecision",
      "ODG Pain (Chronic), Opioids, tapering"),
+    ("The ODG pain chapter relied on by the claims administrator.", "ODG pain chapter relied", "ODG pain chapter"),
+    # so does the next entry's number of a numbered list run into one line; a page number does not
+    ("3. Progress reports 4. Official Disability Guidelines (ODG) 5. Medical Treatment Utilization Schedule",
+     "Official Disability Guidelines (ODG) 5", "Official Disability Guidelines (ODG)"),
+    ("4. Official Disability Guidelines (ODG) 7. Medical Treatment Utilization Schedule",
+     "Official Disability Guidelines (ODG) 7", "Official Disability Guidelines (ODG) 7"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
     from nlp.ner.components import CitationTrimmer

@@ -497,6 +497,13 @@ def _letter(field: str) -> str:
        "Chapter, Surgery for impingement syndrome", "GUIDELINE")],
      ["Campbell's Operative Orthopaedics, 12th edition, 2013, chapter 46",
       "Official Disability Guidelines (ODG) Shoulder Chapter, Surgery for impingement syndrome"]),
+    # (a body's appropriate use criteria, a society's guideline for a topic)
+    ("Decision based on Non-MTUS Citation Appropriate Use Criteria for Cardiac Radionuclide Imaging (2009); 2012 "
+     "ACCF/AHA Guideline for the Diagnosis and Management of Patients With Stable Ischemic Heart Disease.",
+     [("Appropriate Use Criteria for Cardiac Radionuclide Imaging (2009); 2012 ACCF/AHA Guideline for the Diagnosis "
+       "and Management of Patients With Stable Ischemic Heart Disease", "GUIDELINE")],
+     ["Appropriate Use Criteria for Cardiac Radionuclide Imaging (2009)",
+      "2012 ACCF/AHA Guideline for the Diagnosis and Management of Patients With Stable Ischemic Heart Disease"]),
     ("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive "
      "therapy for PTSD; Psychotherapy Guidelines.",
      [("Official Disability Guidelines (ODG) Mental Illness & Stress, Cognitive therapy for PTSD; Psychotherapy "

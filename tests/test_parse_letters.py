@@ -454,7 +454,13 @@ ONE_ITEM_2015 = ("MAXIMUS FEDERAL SERVICES, INC.\nIndependent Medical Review\n\n
     ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
      "MTUS Opioids.\n\nRationale: No.", "The Claims Administrator based its decision on ODG Pain.",
      "The Expert Reviewer based his/her decision on MTUS Opioids.", "No."),
-    ("The request does not meet the guideline.\n\nRationale: No.", None, None, "No."),
+    # ... and when none names a side, they are the reviewer's (the item block is the reviewer's decision), as
+    # the citations a dwc_2015 statement is followed by
+    ("The request does not meet the guideline.\n\nRationale: No.", None, "The request does not meet the guideline.",
+     "No."),
+    ("Decision based on MTUS Chronic Pain, Exercise, Page(s): 46-47.\n\nDecision based on Non-MTUS Citation ODG Knee "
+     "& Leg, Exercise.\n\nDecision rationale: No.", None, "Decision based on MTUS Chronic Pain, Exercise, Page(s): "
+     "46-47.\n\nDecision based on Non-MTUS Citation ODG Knee & Leg, Exercise.", "No."),
     # no label at all: the opening paragraphs that name a side, then the rationale
     ("The Claims Administrator based its decision on ODG Pain.\n\nThe Expert Reviewer based his/her decision on "
      "MTUS Opioids.\n\nThe MTUS does not support it. No.",

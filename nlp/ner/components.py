@@ -934,7 +934,8 @@ class CitationTrimmer:
     after leading `lead_words` ("per MTUS" cites "MTUS"). A paragraph break ends it too (the
     model ran on into "Decision rationale:"). The freed tokens are left for the patterns that
     run next (a count inside them is still found). A closing parenthesis the citation never opened
-    ends it too ("(ODG Shoulder)" cites "ODG Shoulder", not the line after it)."""
+    ends it too ("(ODG Shoulder)" cites "ODG Shoulder", not the line after it), and so does the
+    next entry's number of a numbered list run into one line."""
 
     def __init__(self, stop_words: list[str], lead_words: list[str] = (), end_abbreviations: list[str] = ()):
         self.stop_words = {w.lower() for w in stop_words}
@@ -951,12 +952,30 @@ class CitationTrimmer:
             return ent
         return Span(ent.doc, ent.start, ent.end - 1, label=ent.label_)
 
+    @staticmethod
+    def _without_list_number(ent: Span) -> Span:
+        """`ent` without the next entry's number of a numbered list that extraction ran into one line
+        ("4. Official Disability Guidelines (ODG) 5. Medical Treatment ..." cites "... (ODG)")."""
+        doc = ent.doc
+        if len(ent) < 2 or not ent[-1].is_digit or ent.end >= len(doc) or doc[ent.end].text != ".":
+            return ent
+        if not re.search(r"(?<![\d.])%d\.\s*$" % (int(ent[-1].text) - 1), doc.text[max(0, ent.start_char - 8):ent.start_char]):
+            return ent
+        end = ent.end - 1
+        while end > ent.start + 1 and doc[end - 1].is_space:
+            end -= 1
+        return Span(doc, ent.start, end, label=ent.label_)
+
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
         changed = False
         for k, ent in enumerate(ents):
             if ent.label_ != "GUIDELINE":
                 continue
+            listed = self._without_list_number(ent)
+            if listed.end != ent.end:
+                ent = ents[k] = listed
+                changed = True
             start = ent.start
             while start < ent.end - 1 and doc[start].lower_ in self.lead_words:
                 start += 1
