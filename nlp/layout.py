@@ -209,6 +209,8 @@ def _item_headings(text: str, fmt: str, start: int, end: int):
             found = []
             for i, (s, e) in enumerate(paras):
                 m = pat.match(text[s:e])
+                if m and _opens_field(text, (s, e)):
+                    s, m = _run_in_heading(text, s, e, pat)
                 if m:
                     found.append((i, s, e, m))
             if found:
@@ -220,6 +222,20 @@ def _item_headings(text: str, fmt: str, start: int, end: int):
             if found:
                 return paras, found
     return paras, []
+
+
+_SENTENCE_START = re.compile(r"[.!?]\s+(?=\S)")
+
+
+def _run_in_heading(text: str, s: int, e: int, pat: re.Pattern) -> tuple[int, re.Match | None]:
+    """A heading that extraction ran into the end of the previous item's field ("Decision rationale: ... documents
+    a need. Office visits QTY: 3.00: Overturned"): (where it starts, its match) from the last sentence of the
+    paragraph [s, e) on that `pat` matches; (s, None) if none does (a field's paragraph is no heading)."""
+    for b in reversed([m.end() for m in _SENTENCE_START.finditer(text, s, e)]):
+        m = pat.match(text[b:e])
+        if m:
+            return b, m
+    return s, None
 
 
 def _headless_items(text: str, start: int, end: int) -> list[int]:

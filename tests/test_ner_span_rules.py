@@ -497,6 +497,21 @@ def _letter(field: str) -> str:
        "Chapter, Surgery for impingement syndrome", "GUIDELINE")],
      ["Campbell's Operative Orthopaedics, 12th edition, 2013, chapter 46",
       "Official Disability Guidelines (ODG) Shoulder Chapter, Surgery for impingement syndrome"]),
+    # the MTUS named alone before the ACOEM chapter it adopted: one citation (as "MTUS ACOEM Chapter 15")
+    ("The Expert Reviewer based his/her decision on the Medical Treatment Utilization Schedule (MTUS), ACOEM Practice "
+     "Guidelines, 2nd Edition (2004), Chapter 7, page 127.",
+     [("Medical Treatment Utilization Schedule (MTUS), ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 7, "
+       "page 127", "GUIDELINE")],
+     ["Medical Treatment Utilization Schedule (MTUS), ACOEM Practice Guidelines, 2nd Edition (2004), Chapter 7, "
+      "page 127"]),
+    # (the first document named without its source, a topic with "and" in it)
+    ("The Expert Reviewer based his/her decision on the Chronic Pain Medical Treatment Guidelines (2009), Manual "
+     "Therapy and Manipulation, pages 58-60, and the Official Disability Guidelines (ODG), Neck and Upper Back "
+     "Chapter, Manipulation.",
+     [("Chronic Pain Medical Treatment Guidelines (2009), Manual Therapy and Manipulation, pages 58-60", "GUIDELINE"),
+      ("Official Disability Guidelines (ODG), Neck and Upper Back Chapter, Manipulation", "GUIDELINE")],
+     ["Chronic Pain Medical Treatment Guidelines (2009), Manual Therapy and Manipulation, pages 58-60",
+      "Official Disability Guidelines (ODG), Neck and Upper Back Chapter, Manipulation"]),
     # (a body's appropriate use criteria, a society's guideline for a topic)
     ("Decision based on Non-MTUS Citation Appropriate Use Criteria for Cardiac Radionuclide Imaging (2009); 2012 "
      "ACCF/AHA Guideline for the Diagnosis and Management of Patients With Stable Ischemic Heart Disease.",

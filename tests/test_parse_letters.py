@@ -127,6 +127,21 @@ def test_a_partial_authorization_written_as_three_paragraphs_is_one_heading():
     assert second.request == "physical therapy two times a week for three weeks"
 
 
+def test_an_item_heading_run_into_the_end_of_the_previous_rationale():
+    """Extraction ran a heading into the last line of the item before it ("... documents a need. Office visits QTY:
+    3.00: Overturned"): the heading is that last sentence, the rest stays the previous item's rationale."""
+    items = ("Colace 100mg #60: Upheld\nClaims Administrator guideline: MTUS.\nDecision rationale: It is not needed. "
+             "This does not preclude its use if the physician documents a need. Office visits QTY: 3.00: Overturned\n"
+             "Claims Administrator guideline: MTUS.\nDecision rationale: Yes.\n")
+    text = normalize_text("HOW THE IMR FINAL DETERMINATION WAS MADE\n\nCLINICAL CASE SUMMARY\n\nThe patient is a "
+                          "40 year old male.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\n" + items)
+    first, second = parse_layout(text).items
+    assert (first.request, first.decision) == ("Colace 100mg #60", "upheld")
+    assert (second.request, second.decision) == ("Office visits QTY: 3.00", "overturned")
+    assert first.rationale.text(text).endswith("physician documents a need.")
+    assert second.span.start == text.index("Office visits QTY")
+
+
 def test_real_partial_authorization(real_records):
     it = real_records["CM16-0249724"]["items"][0]
     assert it["original_request"] == "Standard wheelchair for a 3 month rental"

@@ -783,7 +783,9 @@ class CitationDocuments:
         # first where the right side starts with a source's name ("...; Official Disability
         # Guidelines ..."), then by the other rules within each part
         joiners = [m for m in self.joiners.finditer(text, ent.start_char, ent.end_char)
-                   if not inside_document_name(text, m.start(), m.end())]  # "Forearm, Wrist, and Hand"
+                   if not inside_document_name(text, m.start(), m.end())  # "Forearm, Wrist, and Hand"
+                   and not _adopted_acoem(text[ent.start_char:m.start()], m.group(), text[m.end():ent.end_char])]
+        named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in joiners:
             # (after ";", a document of another kind too, on either side: "...; Drugs.com, trazodone
             # monograph ...", "Campbell's Operative Orthopaedics, 12th edition ...; Official Disability ...";
@@ -792,11 +794,12 @@ class CitationDocuments:
             if m.start() > ent.start_char and (self.source.match(text, m.end(), ent.end_char)
                                                or semi and self.other_document.search(text, m.end(), ent.end_char)):
                 parts = _halves(doc, ent, m)
-                if parts is not None and (names_a_source(parts[0].text)
+                # (the left side a state document named without its source: "Chronic Pain Medical Treatment
+                # Guidelines (2009), Manual Therapy and Manipulation, pages 58-60, and the Official Disability ...")
+                if parts is not None and (names_a_source(parts[0].text) or named(normalize_guideline(parts[0].text))
                                           or semi and (self.other_document.search(parts[0].text)
                                                        or self.source.match(text, m.end(), ent.end_char))):
                     return self._split(doc, text, parts[0]) + self._split(doc, text, parts[1])
-        named = lambda norm: norm.get("source") not in (None, "OTHER")  # noqa: E731
         for m in joiners:
             left_text, right_text = text[ent.start_char:m.start()], text[m.end():ent.end_char]
             if not (self.source.match(right_text) or self.complete.search(left_text) and self.complete.search(right_text)):
@@ -906,6 +909,18 @@ def _at_paragraph_starts(text: str, start: int, end: int) -> list[tuple[int, int
         pos = m.end()
     parts.append((pos, end))
     return parts
+
+
+_MTUS_NAMED = re.compile(r"(?:the\s+)?(?:(?:California|CA)\s+)?(?:MTUS|Medical\s+Treatment\s+Utilization\s+Schedule"
+                         r"(?:\s*\(MTUS\))?)")
+
+
+def _adopted_acoem(left: str, joiner: str, right: str) -> bool:
+    """"Medical Treatment Utilization Schedule (MTUS), ACOEM Practice Guidelines, ..., Chapter 7": the MTUS named
+    alone before an ACOEM chapter cites the chapter it adopted, one document (as "MTUS ACOEM Chapter 15" does);
+    "California MTUS and ACOEM Guidelines" names two (SPEC section 2)."""
+    return (re.fullmatch(r"[\s,]+", joiner) is not None and right.startswith("ACOEM")
+            and _MTUS_NAMED.fullmatch(left.strip()) is not None)
 
 
 def _before_a_verb(ent: Span) -> Span | None:
