@@ -19,7 +19,7 @@ brook/, weir/, lynn/, ghat/, loch/, firth/, kettle/, bourn/, gully/ and rhyne/ (
 dingle/, cleugh/, clough/, slack/, grike/ and sough/ (w387-w410, session 30), swale/, carr/, hause/, nab/, hurst/,
 rigg/, sill/, howe/, toft/, garth/, dene/, hagg/, wyke/, cleeve/, lode/ and rake/ (w411-w474, session 31), hope/,
 shaw/, stell/, shiel/, laithe/, shippon/, byre/ and fold/ (w475-w506, session 32), croft/, bothy/, haugh/, lea/,
-steading/ and intake/ (w507-w530, session 33) were scored clean the same way (configs/written_sets.yaml says
+steading/, intake/, garner/ and shieling/ (w507-w538, session 33) were scored clean the same way (configs/written_sets.yaml says
 which sets are spent; the read heads and the count role model train on the spent ones).
 Floors sit under the figures measured on 2026-12-05 (docs/NER.md, docs/CLASSIFIER.md), less about
 0.02."""
@@ -545,6 +545,12 @@ FLOORS = {
     "intake": {"DRUG": 0.97, "SESSION_COUNT": 0.96, "GUIDELINE": 0.97, "micro": 0.97, "role": 0.98, "found": 1.0,
                "stated_decision": 1.0, "request": 0.98, "category": 0.98, "citations": 0.96, "read_decision": 0.98,
                "rationale": 0.82, "format": 1.0},
+    "garner": {"DRUG": 0.98, "SESSION_COUNT": 0.96, "GUIDELINE": 0.98, "micro": 0.97, "role": 0.95, "found": 1.0,
+               "stated_decision": 1.0, "request": 0.98, "category": 0.96, "citations": 0.98, "read_decision": 0.98,
+               "rationale": 0.85, "format": 1.0},
+    "shieling": {"DRUG": 0.98, "SESSION_COUNT": 0.97, "GUIDELINE": 0.96, "micro": 0.97, "role": 0.97, "found": 1.0,
+                 "stated_decision": 1.0, "request": 0.98, "category": 0.98, "citations": 0.91, "read_decision": 0.98,
+                 "rationale": 0.82, "format": 1.0},
 }
 
 
