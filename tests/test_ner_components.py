@@ -374,6 +374,10 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
     # a drug that closes the sentence after a citation is its topic
     ("Guideline(s) relied upon: ODG Pain (Chronic), Zolpidem (Ambien).", "ODG Pain (Chronic)", ("Zolpidem", "Ambien"),
      [("ODG Pain (Chronic), Zolpidem (Ambien)", "GUIDELINE")]),
+    # ... or comes before another source's citation after "and"
+    ("He relied on ODG Mental Illness & Stress Chapter, Zolpidem (Ambien) and ODG Pain Chapter.",
+     "ODG Mental Illness & Stress Chapter", ("Zolpidem", "Ambien"),
+     [("ODG Mental Illness & Stress Chapter, Zolpidem (Ambien)", "GUIDELINE")]),
     # prose is no tail: a stop word, page furniture; a drug outside the citation stays a DRUG
     ("The MTUS, which has no chapter on it, is silent on page 3.", "MTUS", (), [("MTUS", "GUIDELINE")]),
     ("The MTUS does not address cryotherapy, so the Page 2 of 2 Official Disability", "MTUS", (),
@@ -716,6 +720,7 @@ def test_drug_combinations_join_drugs_of_a_bare_slash(text, drugs, expected):
     ("Per the AUA guideline, it is first-line.", ["AUA guideline"]),
     ("The APA practice guideline and EAU guidelines agree.", ["APA practice guideline", "EAU guidelines"]),
     ("The CBT guidelines handout; MAXIMUS guideline: none; a guideline.", []),  # initials that name no guideline
+    ("As written, the request for EMDR exceeds guideline recommendations.", []),  # a treatment's initials
     ("Guidelines vary.", []),
     # joint guidelines, their year and a topic word
     ("Per the 2017 ACC/AHA guideline and the VA/DoD guideline.", ["2017 ACC/AHA guideline", "VA/DoD guideline"]),
