@@ -911,16 +911,13 @@ def _at_paragraph_starts(text: str, start: int, end: int) -> list[tuple[int, int
     return parts
 
 
-_MTUS_NAMED = re.compile(r"(?:the\s+)?(?:(?:California|CA)\s+)?(?:MTUS|Medical\s+Treatment\s+Utilization\s+Schedule"
-                         r"(?:\s*\(MTUS\))?)")
-
-
 def _adopted_acoem(left: str, joiner: str, right: str) -> bool:
     """"Medical Treatment Utilization Schedule (MTUS), ACOEM Practice Guidelines, ..., Chapter 7": the MTUS named
-    alone before an ACOEM chapter cites the chapter it adopted, one document (as "MTUS ACOEM Chapter 15" does);
-    "California MTUS and ACOEM Guidelines" names two (SPEC section 2)."""
+    alone (the normalizer finds no document, topic or page in it) before an ACOEM chapter cites the chapter it
+    adopted, one document (as "MTUS ACOEM Chapter 15" does); "California MTUS and ACOEM Guidelines" names two
+    (SPEC section 2)."""
     return (re.fullmatch(r"[\s,]+", joiner) is not None and right.startswith("ACOEM")
-            and _MTUS_NAMED.fullmatch(left.strip()) is not None)
+            and normalize_guideline(left) == {"source": "MTUS", "document": None, "topic": None, "pages": []})
 
 
 def _before_a_verb(ent: Span) -> Span | None:
@@ -974,7 +971,8 @@ class CitationTrimmer:
         doc = ent.doc
         if len(ent) < 2 or not ent[-1].is_digit or ent.end >= len(doc) or doc[ent.end].text != ".":
             return ent
-        if not re.search(r"(?<![\d.])%d\.\s*$" % (int(ent[-1].text) - 1), doc.text[max(0, ent.start_char - 8):ent.start_char]):
+        before = doc.text[max(0, ent.start_char - 8):ent.start_char]  # "4. " before "... (ODG) 5."
+        if not re.search(r"(?<![\d.])%d\.\s*$" % (int(ent[-1].text) - 1), before):
             return ent
         end = ent.end - 1
         while end > ent.start + 1 and doc[end - 1].is_space:
