@@ -53,7 +53,7 @@ def test_pipeline_order_and_extensions(ruler_pipeline):
                               "imr_citation_extender",
                               "imr_citation_documents", "imr_drug_name_suffixes", "imr_drug_combinations",
                               "imr_count_shaper", "imr_entity_filter",
-                              "imr_request_quantity", "imr_entity_normalizer", "imr_count_roles"]
+                              "imr_request_quantity", "imr_count_echoes", "imr_entity_normalizer", "imr_count_roles"]
     text = normalize_text((LETTERS / "001_37e0e7a9dfbd6631.txt").read_text(encoding="utf-8"))
     doc = nlp(text)
     assert [it.request for it in doc._.layout.items][0] == "WEEKLY COGNITIVE BEHAVIORAL SESSIONS QUANTITY: 24 WEEKS"
@@ -261,6 +261,60 @@ def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sent
     doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
     doc = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations())(doc)
     assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
+
+
+@pytest.mark.parametrize("sentence, span, expected", [
+    # a source with an unnamed part of it (a chapter, its guidance, what it is on) cites the source
+    ("The ACOEM chapter on stress-related conditions supports referral.", "ACOEM chapter on stress-related conditions",
+     "ACOEM"),
+    ("EMDR is not addressed, and the ACOEM chapter relied on by the claims administrator is silent.",
+     "ACOEM chapter relied", "ACOEM"),
+    ("Decision rationale: ACOEM guidance adopted by the MTUS states it.", "ACOEM guidance", "ACOEM"),
+    ("so the Official Disability Guidelines chapter on mental\nillness and stress is more appropriate.",
+     "Official Disability Guidelines chapter on mental", "Official Disability Guidelines"),
+    # a chapter named by its body part or number is the citation's
+    ("The ACOEM shoulder chapter requires imaging findings.", "ACOEM shoulder chapter", "ACOEM shoulder chapter"),
+    ("Per ACOEM Chapter 12, it is optional.", "ACOEM Chapter 12", "ACOEM Chapter 12"),
+    ("The ODG Pain Chapter on opioids applies.", "ODG Pain Chapter on opioids", "ODG Pain Chapter on opioids"),
+])
+def test_citation_trimmer_cites_the_source_of_an_unnamed_part(sentence, span, expected):
+    from nlp.ner.components import CitationTrimmer
+    from nlp.ner.patterns import (guideline_end_abbreviations, guideline_lead_words, guideline_stop_words,
+                                  guideline_unnamed_part)
+
+    doc = blank_pipeline()(sentence)
+    start = sentence.index(span)
+    doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
+    trimmer = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations(),
+                              guideline_unnamed_part())
+    assert [(e.text, e.label_) for e in trimmer(doc).ents] == [(expected, "GUIDELINE")]
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # the treatments in dispute, the determination, the heading: the same words before the same quantity
+    ("Treatments: acupuncture for the neck x 12; Norco. The request for acupuncture for the neck x 12 is denied. "
+     "1) Regarding the request for acupuncture for the neck X 12:",
+     [("x 12", 0)], ["x 12", "x 12", "X 12"]),
+    # other words before it, another quantity, a unit or days after it, a number run on: no echo
+    ("Then massage therapy x 6 was given. Then massage therapy x 6 weeks. Then massage therapy x 6 days. Then massage "
+     "therapy x 8 later. Then nerve block x 6 followed. Then massage therapy x 6 2. Then massage therapy x 6.",
+     [("x 6", 0)], ["x 6", "x 6"]),
+    # none where the model found no bare quantity
+    ("Acupuncture for the neck x 12 and acupuncture for the neck x 12.", [], []),
+])
+def test_count_echoes_mark_a_quantity_named_again_after_the_same_words(text, spans, expected):
+    from nlp.ner.components import CountEchoes
+    from nlp.ner.patterns import count_grammar
+
+    doc = blank_pipeline()(text)
+    ents = []
+    for span, nth in spans:
+        start = [i for i in range(len(text)) if text.startswith(span, i)][nth]
+        ents.append(doc.char_span(start, start + len(span), "SESSION_COUNT"))
+    doc.ents = ents
+    out = CountEchoes(**count_grammar(echoes=True))(doc)
+    assert [e.text for e in out.ents] == expected
+    assert all(e.label_ == "SESSION_COUNT" for e in out.ents)
 
 
 def _one_item_letter(heading: str):

@@ -337,9 +337,10 @@ def test_a_guideline_in_a_document_is_one_citation():
     sentence = "He cited the MTUS guideline in ACOEM Chapter 11, page 261 for it."
     doc = _documents()(_doc(sentence, [("MTUS guideline", "GUIDELINE"), ("ACOEM Chapter 11, page 261", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["MTUS guideline in ACOEM Chapter 11, page 261"]
-    sentence = "Per the ACOEM guidelines adopted by the MTUS, imaging is not indicated."  # the adopted document
+    # the ACOEM's guidelines and the MTUS that adopted them: two citations, as independent writers annotate them
+    sentence = "Per the ACOEM guidelines adopted by the MTUS, imaging is not indicated."
     doc = _documents()(_doc(sentence, [("ACOEM guidelines", "GUIDELINE"), ("MTUS", "GUIDELINE")]))
-    assert [e.text for e in doc.ents] == ["ACOEM guidelines adopted by the MTUS"]
+    assert [e.text for e in doc.ents] == ["ACOEM guidelines", "MTUS"]
     sentence = "The MTUS and ACOEM Chapter 11 apply."  # two documents side by side stay two
     doc = _documents()(_doc(sentence, [("MTUS", "GUIDELINE"), ("ACOEM Chapter 11", "GUIDELINE")]))
     assert [e.text for e in doc.ents] == ["MTUS", "ACOEM Chapter 11"]
@@ -765,6 +766,15 @@ def test_a_drug_name_that_is_a_persons_name_is_no_drug():
     doc = _doc("Sincerely, Corwin A. Hallberg, MD. Dr. Ambien saw her; Norco A. was not given; Lyrica helps.",
                [("Corwin", "DRUG"), ("Ambien", "DRUG"), ("Norco", "DRUG"), ("Lyrica", "DRUG")])
     f = EntityFilter([], [], ["ica", "co", "ien"])
+    assert [e.text for e in f(doc).ents] == ["Norco", "Lyrica"]
+
+
+def test_a_drug_name_before_a_surname_and_a_degree_is_a_persons_name():
+    from nlp.ner.patterns import guideline_person_degrees
+
+    doc = _doc("Sincerely, Corwin Althaus, MD. Records from Celeste Amundsen, MD. Norco Daily, as needed; Lyrica Pfizer, Inc.",
+               [("Corwin", "DRUG"), ("Celeste", "DRUG"), ("Norco", "DRUG"), ("Lyrica", "DRUG")])
+    f = EntityFilter([], [], ["ica", "co", "win", "ste"], person_degrees=guideline_person_degrees())
     assert [e.text for e in f(doc).ents] == ["Norco", "Lyrica"]
 
 
@@ -1656,7 +1666,7 @@ def test_a_drug_class_is_no_drug():
 
 def test_a_guideline_adopted_by_the_mtus_in_the_next_sentence_is_another_citation():
     """"... (MRI). Decision rationale: The neck guideline adopted by the" + "MTUS": a sentence ended between
-    them, so "adopted by the" joins nothing ("ACOEM guidelines adopted by the" + "MTUS" in one sentence does)."""
+    them, so "adopted by the" joins nothing (nor does it in one sentence: "ACOEM guidelines" + "MTUS")."""
     text = ("Decision based on ODG Neck and Upper Back (Acute & Chronic), Magnetic resonance imaging (MRI). Decision "
             "rationale: The neck guideline adopted by the MTUS requires red flags.")
     doc = CitationDocuments(**citation_documents())(_doc(text, [

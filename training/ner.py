@@ -3,8 +3,8 @@
 The assembled pipeline is: imr_sections → tok2vec → drug_ruler → imr_package_tier_drugs → ner →
 imr_citation_trimmer → entity_ruler → imr_guideline_initials → imr_society_guidelines →
 imr_article_citations → imr_citation_extender → imr_citation_documents → imr_drug_name_suffixes →
-imr_drug_combinations → imr_count_shaper → imr_entity_filter → imr_request_quantity → imr_entity_normalizer →
-imr_count_roles.
+imr_drug_combinations → imr_count_shaper → imr_entity_filter → imr_request_quantity → imr_count_echoes →
+imr_entity_normalizer → imr_count_roles.
 Drug names of the lexicon are set first and the statistical model labels around them (it keeps
 preset entities); citation and count patterns run after the model with `overwrite_ents=False`,
 so the model decides those boundaries (it learned the long citation spans) and the patterns only
@@ -338,7 +338,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                   duration_not_course, guideline_end_abbreviations, guideline_field_labels, guideline_lead_words,
                                   guideline_initials, guideline_measure_words, guideline_person_degrees,
                                   guideline_specialty_leads, guideline_specialty_fields,
-                                  guideline_single_words, guideline_stop_words,
+                                  guideline_single_words, guideline_stop_words, guideline_unnamed_part,
                                   ordinary_words, society_guidelines, article_citation, drug_label_citation,
                                   request_quantity_not_for, request_quantity_pattern, ruler_patterns,
                                   unknown_drug_endings)
@@ -375,10 +375,12 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                       "counts": grammar["counts"], "not_counts": grammar["not_counts"],
                                                       "not_for": request_quantity_not_for()},
                       after="imr_count_shaper")
+        pipe.add_pipe("imr_count_echoes", config=count_grammar(echoes=True), after="imr_request_quantity")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
                                                       "lead_words": guideline_lead_words(),
-                                                      "end_abbreviations": guideline_end_abbreviations()},
+                                                      "end_abbreviations": guideline_end_abbreviations(),
+                                                      "unnamed_part": guideline_unnamed_part()},
                       after="ner")
     filter_config = {"guideline_single_words": guideline_single_words(),
                      "drug_duration_cues": drug_duration_cues(),

@@ -947,12 +947,22 @@ class CitationTrimmer:
     model ran on into "Decision rationale:"). The freed tokens are left for the patterns that
     run next (a count inside them is still found). A closing parenthesis the citation never opened
     ends it too ("(ODG Shoulder)" cites "ODG Shoulder", not the line after it), and so does the
-    next entry's number of a numbered list run into one line."""
+    next entry's number of a numbered list run into one line. A source named with an unnamed part of
+    it (`unnamed_part`, matched on the whole entity: "ACOEM chapter on consultations") cites the
+    source alone (its group `source`)."""
 
-    def __init__(self, stop_words: list[str], lead_words: list[str] = (), end_abbreviations: list[str] = ()):
+    def __init__(self, stop_words: list[str], lead_words: list[str] = (), end_abbreviations: list[str] = (),
+                 unnamed_part: str = r"(?!)"):
         self.stop_words = {w.lower() for w in stop_words}
         self.lead_words = {w.lower() for w in lead_words}
         self.end_abbreviations = {w.lower() for w in end_abbreviations}
+        self.unnamed_part = re.compile(unnamed_part)
+
+    def _source_alone(self, ent: Span) -> Span:
+        m = self.unnamed_part.fullmatch(ent.text)
+        if m is None:
+            return ent
+        return ent.doc.char_span(ent.start_char, ent.start_char + m.end("source"), label=ent.label_) or ent
 
     def _without_period(self, ent: Span) -> Span:
         """`ent` without the sentence's period it ends in ("... When to Discontinue Opioids."); the
@@ -1008,7 +1018,7 @@ class CitationTrimmer:
             if closed is not None:
                 ents[k] = closed
                 changed = True
-            trimmed = self._without_period(ents[k])
+            trimmed = self._source_alone(self._without_period(ents[k]))
             if trimmed.end != ents[k].end:
                 ents[k] = trimmed
                 changed = True
@@ -1017,10 +1027,11 @@ class CitationTrimmer:
         return doc
 
 
-@Language.factory("imr_citation_trimmer", default_config={"stop_words": [], "lead_words": [], "end_abbreviations": []})
+@Language.factory("imr_citation_trimmer", default_config={"stop_words": [], "lead_words": [], "end_abbreviations": [],
+                                                         "unnamed_part": r"(?!)"})
 def make_citation_trimmer(nlp: Language, name: str, stop_words: list[str], lead_words: list[str],
-                          end_abbreviations: list[str]) -> CitationTrimmer:
-    return CitationTrimmer(stop_words, lead_words, end_abbreviations)
+                          end_abbreviations: list[str], unnamed_part: str) -> CitationTrimmer:
+    return CitationTrimmer(stop_words, lead_words, end_abbreviations, unnamed_part)
 
 
 class DrugNameSuffixes:
@@ -1177,6 +1188,66 @@ class RequestQuantity:
         if changed:
             doc.ents = sorted(ents, key=lambda e: e.start)
         return doc
+
+
+class CountEchoes:
+    """A service's bare quantity ("x 12", "times 8": the `quantity` pattern) that the letter names
+    again after the same `context_words` words is the same SESSION_COUNT: "acupuncture for the neck
+    x 12" in the treatments in dispute, the determination and the item heading. The model marks
+    some of the repeats only; whether a bare quantity is a count turns on the words before it, and
+    those are the same. Never before a number or a word of `not_before` (a unit: "x 6 weeks" is
+    another count, "x 14 days" none)."""
+
+    def __init__(self, quantity: str = r"(?!)", context_words: int = 3, not_before: list[str] = ()):
+        self.quantity = re.compile(quantity, re.I)
+        self.context_words = context_words
+        self.not_before = frozenset(w.lower() for w in not_before)
+
+    def _context(self, doc: Doc, start: int) -> tuple[str, ...] | None:
+        """The lower-cased `context_words` tokens before token `start` (white space skipped);
+        None when fewer stand before it."""
+        words, k = [], start - 1
+        while k >= 0 and len(words) < self.context_words:
+            if not doc[k].is_space:
+                words.append(doc[k].lower_)
+            k -= 1
+        return tuple(words) if len(words) == self.context_words else None
+
+    def _before_a_unit(self, doc: Doc, k: int) -> bool:
+        while k < len(doc) and doc[k].is_space:
+            k += 1
+        return k < len(doc) and (doc[k].like_num or doc[k].lower_ in self.not_before)
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        echoed: dict[tuple[str, ...], set[tuple[str, ...]]] = {}  # a quantity's words -> the words before it
+        for e in ents:
+            if e.label_ == "SESSION_COUNT" and self.quantity.fullmatch(e.text):
+                context = self._context(doc, e.start)
+                if context is not None:
+                    echoed.setdefault(tuple(t.lower_ for t in e), set()).add(context)
+        if not echoed:
+            return doc
+        taken = _taken_tokens(doc)
+        added = []
+        for quantity, contexts in echoed.items():
+            n = len(quantity)
+            for i in range(len(doc) - n + 1):
+                if (doc[i].lower_ == quantity[0] and all(doc[i + j].lower_ == w for j, w in enumerate(quantity))
+                        and not any(k in taken for k in range(i, i + n))
+                        and self._context(doc, i) in contexts
+                        and not self._before_a_unit(doc, i + n)):
+                    added.append(Span(doc, i, i + n, label="SESSION_COUNT"))
+                    taken.update(range(i, i + n))
+        if added:
+            doc.ents = sorted(ents + added, key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("imr_count_echoes", default_config={"quantity": r"(?!)", "context_words": 3, "not_before": []})
+def make_count_echoes(nlp: Language, name: str, quantity: str, context_words: int,
+                      not_before: list[str]) -> CountEchoes:
+    return CountEchoes(quantity, context_words, not_before)
 
 
 def _cut_before(ent: Span, char: int, token: int) -> Span | None:
@@ -1446,14 +1517,17 @@ class EntityFilter:
             k -= 1
         return doc[k].lower_ if k >= 0 else ""
 
-    @staticmethod
-    def _a_persons_name(ent: Span) -> bool:
+    def _a_persons_name(self, ent: Span) -> bool:
         """A drug's name that is a person's: after "Dr." or before an initial and a surname
-        ("Sincerely, Corwin A. Hallberg, MD")."""
+        ("Sincerely, Corwin A. Hallberg, MD"), or before a surname and a degree ("Sincerely, Corwin
+        Althaus, MD")."""
         doc = ent.doc
         if ent.start > 0 and doc[ent.start - 1].lower_ in ("dr", "dr."):
             return True
         k = ent.end
+        if (k + 2 < len(doc) and doc[k].is_title and not doc[k].is_stop and doc[k + 1].text == ","
+                and doc[k + 2].text in self.person_degrees):
+            return True
         return (k + 1 < len(doc) and _INITIAL.fullmatch(doc[k].text) is not None and doc[k + 1].is_title
                 and not doc[k + 1].is_stop)
 

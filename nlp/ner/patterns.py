@@ -82,6 +82,10 @@ def guideline_stop_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_STOP_WORDS"])
 
 
+def guideline_unnamed_part() -> str:
+    return str(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_UNNAMED_PART"])
+
+
 def guideline_lead_words() -> list[str]:
     return list(load_yaml("ner/ruler_patterns.yaml")["GUIDELINE_LEAD_WORDS"])
 
@@ -210,11 +214,12 @@ def _alternation(words) -> str:
     return "|".join(r"\s*".join(re.escape(p) for p in w.split()) if w.strip() else re.escape(w) for w in ws)
 
 
-def count_grammar() -> dict:
+def count_grammar(echoes: bool = False) -> dict:
     """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
     filled from the number and count-term lexicons: the config of the imr_count_shaper component
     (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`,
-    `sure_anchor`: one each; `max_formless_tokens`)."""
+    `sure_anchor`: one each; `max_formless_tokens`), or with `echoes` that of imr_count_echoes
+    (`quantity`, `context_words`, `not_before`)."""
     numbers = load_yaml("lexicons/number_words.yaml")
     terms = load_yaml("lexicons/count_terms.yaml")
     article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
@@ -239,6 +244,10 @@ def count_grammar() -> dict:
         "injection": _alternation(terms["injection_words"]),
     }
     grammar = load_yaml("ner/count_grammar.yaml")
+    if echoes:
+        return {"quantity": grammar["echo_quantity"].format(**fill),
+                "context_words": int(grammar["echo_context_words"]),
+                "not_before": sorted({*terms["units"], *grammar["echo_not_before"]})}
     out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
     out["unit_words"] = grammar["unit_words"].format(**fill)
     out["max_formless_tokens"] = int(grammar["max_formless_tokens"])
