@@ -236,6 +236,7 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
     ("The ODG regard it as first-line.", "ODG regard", "ODG"),
     ("It is half of the ODG total.", "ODG total", "ODG"),
     ("The ODG Knee & Leg Chapter likewise recommends it.", "ODG Knee & Leg Chapter likewise", "ODG Knee & Leg Chapter"),
+    ("The ODG Knee & Leg chapter takes the same position.", "ODG Knee & Leg chapter takes", "ODG Knee & Leg chapter"),
     # the sentence's period is not the citation's; an abbreviation's or an initial's is
     ("Decision based on MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
      "MTUS Section(s): Opioids, On-Going Management; When to Discontinue Opioids.",
