@@ -14,7 +14,7 @@ DEFAULT_MODEL_DIR = default_model_dir()  # package data of `models` (a checkout'
 # The bundled default's manifest digest (every file of ner/ and classifier/). A default whose
 # files hash otherwise is refused; after retraining it, pin the new digest printed by
 # `python -m models.persistence models/default` (tests/test_model_trust.py checks the pin).
-DEFAULT_BUNDLE_DIGEST = "a428fbb64ae96c44a889881bddd90b0e5efbfb1e75f651a0fb3ec7f3e3cdc559"
+DEFAULT_BUNDLE_DIGEST = "95ada4063cac4d78ef3ab67d22fa95009758c4212342cf36ac99a2f62cd37dca"
 _NOTICED: set = set()
 
 

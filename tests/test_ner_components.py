@@ -271,11 +271,16 @@ def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sent
     ("EMDR is not addressed, and the ACOEM chapter relied on by the claims administrator is silent.",
      "ACOEM chapter relied", "ACOEM"),
     ("Decision rationale: ACOEM guidance adopted by the MTUS states it.", "ACOEM guidance", "ACOEM"),
+    ("The ACOEM chapter adopted by the MTUS states it.", "ACOEM chapter adopted", "ACOEM"),
+    ("The MTUS/ACOEM chapter on hand complaints explains it.", "MTUS/ACOEM chapter on hand complaints", "MTUS/ACOEM"),
+    ("The MTUS chapter on hand complaints recommends it.", "MTUS chapter", "MTUS"),
     ("so the Official Disability Guidelines chapter on mental\nillness and stress is more appropriate.",
      "Official Disability Guidelines chapter on mental", "Official Disability Guidelines"),
     # a chapter named by its body part or number is the citation's
     ("The ACOEM shoulder chapter requires imaging findings.", "ACOEM shoulder chapter", "ACOEM shoulder chapter"),
     ("Per ACOEM Chapter 12, it is optional.", "ACOEM Chapter 12", "ACOEM Chapter 12"),
+    ("Per the MTUS-adopted ACOEM Guidelines in chapter 15, it is optional.", "MTUS-adopted ACOEM Guidelines in chapter 15",
+     "MTUS-adopted ACOEM Guidelines in chapter 15"),
     ("The ODG Pain Chapter on opioids applies.", "ODG Pain Chapter on opioids", "ODG Pain Chapter on opioids"),
 ])
 def test_citation_trimmer_cites_the_source_of_an_unnamed_part(sentence, span, expected):
