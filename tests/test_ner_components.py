@@ -253,15 +253,22 @@ def test_entity_filter_keeps_only_plausible_unknown_drugs():
      "Official Disability Guidelines (ODG) 7", "Official Disability Guidelines (ODG) 7"),
 ])
 def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sentence, span, expected):
-    from nlp.ner.components import CitationTrimmer
-    from nlp.ner.patterns import guideline_end_abbreviations, guideline_lead_words, guideline_stop_words
+    assert _trimmed(sentence, span) == [(expected, "GUIDELINE")]
 
-    nlp = blank_pipeline()
-    doc = nlp(sentence)
+
+def _trimmed(sentence: str, span: str, unnamed_part: bool = False) -> list[tuple[str, str]]:
+    """The entities of `sentence` after the citation trimmer, `span` given as the model's GUIDELINE
+    (with the configured unnamed part, or without it)."""
+    from nlp.ner.components import CitationTrimmer
+    from nlp.ner.patterns import (guideline_end_abbreviations, guideline_lead_words, guideline_stop_words,
+                                  guideline_unnamed_part)
+
+    doc = blank_pipeline()(sentence)
     start = sentence.index(span)
     doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
-    doc = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations())(doc)
-    assert [(e.text, e.label_) for e in doc.ents] == [(expected, "GUIDELINE")]
+    trimmer = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations(),
+                              *([guideline_unnamed_part()] if unnamed_part else []))
+    return [(e.text, e.label_) for e in trimmer(doc).ents]
 
 
 @pytest.mark.parametrize("sentence, span, expected", [
@@ -284,16 +291,7 @@ def test_citation_trimmer_cuts_guidelines_at_what_the_sentence_says_of_them(sent
     ("The ODG Pain Chapter on opioids applies.", "ODG Pain Chapter on opioids", "ODG Pain Chapter on opioids"),
 ])
 def test_citation_trimmer_cites_the_source_of_an_unnamed_part(sentence, span, expected):
-    from nlp.ner.components import CitationTrimmer
-    from nlp.ner.patterns import (guideline_end_abbreviations, guideline_lead_words, guideline_stop_words,
-                                  guideline_unnamed_part)
-
-    doc = blank_pipeline()(sentence)
-    start = sentence.index(span)
-    doc.ents = [doc.char_span(start, start + len(span), "GUIDELINE")]
-    trimmer = CitationTrimmer(guideline_stop_words(), guideline_lead_words(), guideline_end_abbreviations(),
-                              guideline_unnamed_part())
-    assert [(e.text, e.label_) for e in trimmer(doc).ents] == [(expected, "GUIDELINE")]
+    assert _trimmed(sentence, span, unnamed_part=True) == [(expected, "GUIDELINE")]
 
 
 @pytest.mark.parametrize("text, spans, expected", [
@@ -310,7 +308,7 @@ def test_citation_trimmer_cites_the_source_of_an_unnamed_part(sentence, span, ex
 ])
 def test_count_echoes_mark_a_quantity_named_again_after_the_same_words(text, spans, expected):
     from nlp.ner.components import CountEchoes
-    from nlp.ner.patterns import count_grammar
+    from nlp.ner.patterns import count_echoes
 
     doc = blank_pipeline()(text)
     ents = []
@@ -318,7 +316,7 @@ def test_count_echoes_mark_a_quantity_named_again_after_the_same_words(text, spa
         start = [i for i in range(len(text)) if text.startswith(span, i)][nth]
         ents.append(doc.char_span(start, start + len(span), "SESSION_COUNT"))
     doc.ents = ents
-    out = CountEchoes(**count_grammar(echoes=True))(doc)
+    out = CountEchoes(**count_echoes())(doc)
     assert [e.text for e in out.ents] == expected
     assert all(e.label_ == "SESSION_COUNT" for e in out.ents)
 

@@ -331,7 +331,8 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
 
     import nlp.ner.components  # noqa: F401
     import nlp.ner.count_roles  # noqa: F401
-    from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_grammar,
+    from nlp.ner.patterns import (citation_documents, citation_field_tails, citation_tails, count_echoes,
+                                  count_grammar,
                                   drug_analyte_words, drug_class_nouns, drug_class_words, drug_duration_cues,
                                   drug_duration_service_words, drug_duration_window, drug_lab_leads, drug_lay_uses,
                                   drug_name_suffixes,
@@ -375,7 +376,7 @@ def assemble(trained: str | Path | None, out_dir: str | Path, ruler: bool = True
                                                       "counts": grammar["counts"], "not_counts": grammar["not_counts"],
                                                       "not_for": request_quantity_not_for()},
                       after="imr_count_shaper")
-        pipe.add_pipe("imr_count_echoes", config=count_grammar(echoes=True), after="imr_request_quantity")
+        pipe.add_pipe("imr_count_echoes", config=count_echoes(), after="imr_request_quantity")
     if "ner" in pipe.pipe_names:  # right after the model, before the patterns fill gaps
         pipe.add_pipe("imr_citation_trimmer", config={"stop_words": guideline_stop_words(),
                                                       "lead_words": guideline_lead_words(),

@@ -214,12 +214,9 @@ def _alternation(words) -> str:
     return "|".join(r"\s*".join(re.escape(p) for p in w.split()) if w.strip() else re.escape(w) for w in ws)
 
 
-def count_grammar(echoes: bool = False) -> dict:
-    """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
-    filled from the number and count-term lexicons: the config of the imr_count_shaper component
-    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`,
-    `sure_anchor`: one each; `max_formless_tokens`), or with `echoes` that of imr_count_echoes
-    (`quantity`, `context_words`, `not_before`)."""
+def _count_placeholders() -> tuple[dict, dict]:
+    """The placeholders of configs/ner/count_grammar.yaml's forms, filled from the number and
+    count-term lexicons, and the count terms themselves."""
     numbers = load_yaml("lexicons/number_words.yaml")
     terms = load_yaml("lexicons/count_terms.yaml")
     article = ("a", "an", "single")  # "a month" is a count; "two times a week" is not "two times 1 week"
@@ -243,13 +240,28 @@ def count_grammar(echoes: bool = False) -> dict:
         "program": _alternation(terms["program_services"]),
         "injection": _alternation(terms["injection_words"]),
     }
+    return fill, terms
+
+
+def count_grammar() -> dict:
+    """The SESSION_COUNT span grammar of configs/ner/count_grammar.yaml with its placeholders
+    filled from the number and count-term lexicons: the config of the imr_count_shaper component
+    (`counts`, `not_counts`, `sure_counts`: lists of regular expressions; `unit_words`,
+    `sure_anchor`: one each; `max_formless_tokens`)."""
+    fill, _ = _count_placeholders()
     grammar = load_yaml("ner/count_grammar.yaml")
-    if echoes:
-        return {"quantity": grammar["echo_quantity"].format(**fill),
-                "context_words": int(grammar["echo_context_words"]),
-                "not_before": sorted({*terms["units"], *grammar["echo_not_before"]})}
     out = {key: [form.format(**fill) for form in grammar[key]] for key in ("counts", "not_counts", "sure_counts")}
     out["unit_words"] = grammar["unit_words"].format(**fill)
     out["max_formless_tokens"] = int(grammar["max_formless_tokens"])
     out["sure_anchor"] = grammar["sure_anchor"]
     return out
+
+
+def count_echoes() -> dict:
+    """The config of the imr_count_echoes component from configs/ner/count_grammar.yaml's `echo_*`
+    (`quantity`, `context_words`, `not_before`: the unit words of count_terms.yaml and the others)."""
+    fill, terms = _count_placeholders()
+    grammar = load_yaml("ner/count_grammar.yaml")
+    return {"quantity": grammar["echo_quantity"].format(**fill),
+            "context_words": int(grammar["echo_context_words"]),
+            "not_before": sorted({*terms["units"], *grammar["echo_not_before"]})}
