@@ -981,7 +981,7 @@ class CitationTrimmer:
         doc = ent.doc
         if len(ent) < 2 or not ent[-1].is_digit or ent.end >= len(doc) or doc[ent.end].text != ".":
             return ent
-        before = doc.text[max(0, ent.start_char - 8):ent.start_char]  # "4. " before "... (ODG) 5."
+        before = letter_text(doc)[max(0, ent.start_char - 8):ent.start_char]  # "4. " before "... (ODG) 5."
         if not re.search(r"(?<![\d.])%d\.\s*$" % (int(ent[-1].text) - 1), before):
             return ent
         end = ent.end - 1
@@ -1584,7 +1584,7 @@ class EntityFilter:
         words = tuple(t.lower_ for t in ent.doc[max(0, ent.start - 2):ent.start])
         if words in self.specialty_leads:
             return True
-        text = ent.doc.text
+        text = letter_text(ent.doc)
         paragraph = text[text.rfind("\n", 0, ent.start_char) + 1:ent.start_char].lower()
         return any(f in paragraph for f in self.specialty_fields)
 
