@@ -252,19 +252,46 @@ SIDES = ("claims_administrator", "reviewer")
 _SENTENCE_END = re.compile(r"[.;]\s+|\n[ \t]*\n\s*")
 
 
+@functools.lru_cache(maxsize=1)
+def _field_labels() -> list[tuple[str, re.Pattern | None, list[re.Pattern]]]:
+    """(role, where any of its labels starts, each label) for every field role. A side's or the
+    rationale's label stands at a line's start or runs in after a sentence ("... appropriate. Claims
+    Administrator guideline:"); a label naming no side only at a line's start ("... 261. Non-MTUS
+    Citation: ..." is none). Scanning a body for where any run-in label starts, once per role, and
+    trying each label only there is several times faster than scanning for each label: a pattern
+    that may start after a sentence is tried at every character."""
+    labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"], both_named=_cfg()["both_named"])
+    out = []
+    for role, patterns in labels.items():
+        run_in = role in SIDES + ("rationale",)
+        start = r"(?:^[ \t]*|(?<=[.!?] ))" if run_in else "^"
+        starts = re.compile(r"(?im)" + start + "(?=" + "|".join(f"(?:{lab})" for lab in patterns) + ")") if run_in else None
+        out.append((role, starts, [re.compile(r"(?im)" + start + lab + r"\s*") for lab in patterns]))
+    return out
+
+
+def _label_matches(body: str, starts: list[int] | None, label: re.Pattern):
+    """`label.finditer(body)`, trying `label` only at `starts` (where one of its role's labels starts)."""
+    if starts is None:
+        yield from label.finditer(body)
+        return
+    end = 0
+    for s in starts:
+        if s >= end and (m := label.match(body, s)):
+            end = max(m.end(), m.start() + 1)
+            yield m
+
+
 def _fields(text: str, item: ItemLayout) -> None:
     """Find the guideline and rationale fields inside an item's span, then give each side the
     sentences of a guideline field that name it (`_side_sentences`)."""
     body_start, body_end = item.heading.end, item.span.end
     body = text[body_start:body_end]
     marks = []
-    labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"], both_named=_cfg()["both_named"])
-    for role, patterns in labels.items():
-        for lab in patterns:
-            # at a line's start; a side's or the rationale's also run in after a sentence ("... appropriate.
-            # Claims Administrator guideline:"), not a label naming no side ("... 261. Non-MTUS Citation: ...")
-            start = r"(?:^[ \t]*|(?<=[.!?] ))" if role in SIDES + ("rationale",) else "^"
-            for m in re.finditer(r"(?im)" + start + lab + r"\s*", body):
+    for role, starts, patterns in _field_labels():
+        at = None if starts is None else [s.start() for s in starts.finditer(body)]
+        for label in patterns:
+            for m in _label_matches(body, at, label):
                 marks.append((m.start(), m.end(), role))
     marks.sort()
     found: dict[str, Span] = {}

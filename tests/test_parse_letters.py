@@ -364,6 +364,24 @@ def test_item_spans_lie_inside_the_text(lines):
         assert it.decision in ("upheld", "overturned", None)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    "Claims Administrator guideline:", "MAXIMUS guideline:", "Decision rationale:", "Rationale for the Decision:",
+    "Guideline(s) Relied Upon:", "The Expert Reviewer's decision rationale:", "Citation:", "Non-MTUS Citation:",
+    "Guidelines cited by UR:", "Claims Administrator and MAXIMUS guideline:", "ODG Pain.", "MTUS, page 9", "is",
+    "appropriate.", "\n", "\n\n", " ", "  ", "\t", ". ", "? "]), max_size=30))
+def test_field_labels_are_found_where_a_search_for_each_label_finds_them(parts):
+    """The layout looks for each field label only where one of its role's labels starts (a run-in
+    label may follow any sentence): it finds what a search for each label over the whole body finds."""
+    from nlp.layout import _field_labels, _label_matches
+    body = "".join(parts)
+    for role, starts, labels in _field_labels():
+        at = None if starts is None else [s.start() for s in starts.finditer(body)]
+        for label in labels:
+            fast = [(m.start(), m.end()) for m in _label_matches(body, at, label)]
+            assert fast == [(m.start(), m.end()) for m in label.finditer(body)], (role, label.pattern)
+
+
 def test_a_guideline_the_reviewer_did_not_use_is_not_a_citation():
     from models.bundle import load_parser
 
