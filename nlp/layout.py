@@ -92,6 +92,7 @@ def _cfg():
         "remaining": _ci(cfg["partial_authorization"]["remaining"]),
         "fields": {role: [_bare_or_colon(x) for x in [phrase_pattern(x) for x in labels] + list(cfg["item_field_patterns"].get(role, []))]
                    for role, labels in cfg["item_fields"].items()},
+        "fields_anywhere": {_bare_or_colon(phrase_pattern(x)) for x in cfg.get("item_fields_anywhere", [])},
         "both_sides": list(cfg["item_field_patterns"]["guidelines"]),
         "both_named": list(cfg["item_field_patterns"].get("both_named", [])),
         "side_cues": {role: _ci(r"(?:%s)" % "|".join(cues)) for role, cues in cfg["field_side_cues"].items()},
@@ -256,17 +257,24 @@ _SENTENCE_END = re.compile(r"[.;]\s+|\n[ \t]*\n\s*")
 def _field_labels() -> list[tuple[str, re.Pattern | None, list[re.Pattern]]]:
     """(role, where any of its labels starts, each label) for every field role. A side's or the
     rationale's label stands at a line's start or runs in after a sentence ("... appropriate. Claims
-    Administrator guideline:"); a label naming no side only at a line's start ("... 261. Non-MTUS
+    Administrator guideline:"), the published form's side labels after any white space
+    (`item_fields_anywhere`); a label naming no side only at a line's start ("... 261. Non-MTUS
     Citation: ..." is none). Scanning a body for where any run-in label starts, once per role, and
     trying each label only there is several times faster than scanning for each label: a pattern
     that may start after a sentence is tried at every character."""
     labels = dict(_cfg()["fields"], both_sides=_cfg()["both_sides"], both_named=_cfg()["both_named"])
+    run_in, anywhere = r"(?:^[ \t]*|(?<=[.!?] ))", r"(?:^[ \t]*|(?<=[ \t]))"
     out = []
     for role, patterns in labels.items():
-        run_in = role in SIDES + ("rationale",)
-        start = r"(?:^[ \t]*|(?<=[.!?] ))" if run_in else "^"
-        starts = re.compile(r"(?im)" + start + "(?=" + "|".join(f"(?:{lab})" for lab in patterns) + ")") if run_in else None
-        out.append((role, starts, [re.compile(r"(?im)" + start + lab + r"\s*") for lab in patterns]))
+        if role not in SIDES + ("rationale",):
+            out.append((role, None, [re.compile(r"(?im)^" + lab + r"\s*") for lab in patterns]))
+            continue
+        free = [lab for lab in patterns if lab in _cfg()["fields_anywhere"]]
+        starts = run_in + "(?=" + "|".join(f"(?:{lab})" for lab in patterns) + ")"
+        if free:
+            starts += r"|(?<=[ \t])(?=" + "|".join(f"(?:{lab})" for lab in free) + ")"
+        out.append((role, re.compile(r"(?im)" + starts),
+                    [re.compile(r"(?im)" + (anywhere if lab in free else run_in) + lab + r"\s*") for lab in patterns]))
     return out
 
 
@@ -300,6 +308,8 @@ def _fields(text: str, item: ItemLayout) -> None:
             continue  # a label is read once, and never inside another label
         nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
+        if seg_end <= e and any(m[2] == role for m in marks[k + 1:]):
+            continue  # a heading over the sides' labels ("Guideline(s) Relied Upon:"): a later label of its role is the field
         found[role] = Span(body_start + e, body_start + max(e, seg_end))
     if "both_named" in found:  # "Claims Administrator and MAXIMUS guideline:": each side's citations
         for side in SIDES:

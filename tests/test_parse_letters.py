@@ -142,6 +142,23 @@ def test_an_item_heading_run_into_the_end_of_the_previous_rationale():
     assert second.span.start == text.index("Office visits QTY")
 
 
+def test_the_sides_labels_run_into_one_line_under_a_relied_upon_heading():
+    """Extraction ran the reviewer's label into the end of the claims administrator's citation ("... Table 13-5
+    MAXIMUS guideline: ..."), under a "Guideline(s) Relied Upon:" heading with nothing of its own: each side has its
+    citation, the heading no field."""
+    items = ("MRI of the left knee: Overturned\n\nGuideline(s) Relied Upon:\n\n"
+             "Claims Administrator guideline: MTUS ACOEM Knee Complaints, Chapter 13, Table 13-5 MAXIMUS guideline: "
+             "ODG Knee & Leg, MRI's\n\nRationale: Imaging is indicated.\n")
+    text = normalize_text("HOW THE IMR FINAL DETERMINATION WAS MADE\n\nCLINICAL CASE SUMMARY\n\nThe patient is a "
+                          "40 year old male.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\n" + items)
+    item, = parse_layout(text).items
+    assert item.claims_administrator.text(text) == "MTUS ACOEM Knee Complaints, Chapter 13, Table 13-5"
+    assert item.reviewer.text(text) == "ODG Knee & Leg, MRI's"
+    assert item.rationale.text(text) == "Imaging is indicated."
+    # in prose the label is no label: after a word, not after white space
+    assert parse_layout(text.replace(" MAXIMUS guideline:", "-MAXIMUS guideline:")).items[0].reviewer.text(text) == ""
+
+
 def test_real_partial_authorization(real_records):
     it = real_records["CM16-0249724"]["items"][0]
     assert it["original_request"] == "Standard wheelchair for a 3 month rental"
