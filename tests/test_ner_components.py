@@ -484,6 +484,26 @@ def _citation_doc(sentence: str, guideline: str, drugs: tuple[str, ...] = ()):
      [("ACOEM Practice Guidelines, 2nd Edition (2004)", "GUIDELINE")]),
     ("The MTUS Chronic Pain Medical Treatment Guidelines state plainly on page 29 that it is not recommended.",
      "MTUS Chronic Pain Medical Treatment Guidelines", (), [("MTUS Chronic Pain Medical Treatment Guidelines", "GUIDELINE")]),
+    # a Medicare coverage document's kind, number, chapters and title; a title in lower case is prose
+    ("Decision based on the Medicare National Coverage Determination (NCD) for Hospital Beds (280.7). The",
+     "Medicare National Coverage Determination", (),
+     [("Medicare National Coverage Determination (NCD) for Hospital Beds (280.7)", "GUIDELINE")]),
+    ("He relied on the Medicare National Coverage Determinations Manual, Chapter 1, Part 4, Section 280.1, which is "
+     "not part of the MTUS.", "Medicare National Coverage Determinations Manual", (),
+     [("Medicare National Coverage Determinations Manual, Chapter 1, Part 4, Section 280.1", "GUIDELINE")]),
+    ("Decision based on CMS Medicare National Coverage Determination 280.3, Mobility Assistive Equipment. The",
+     "CMS Medicare National Coverage Determination", (),
+     [("CMS Medicare National Coverage Determination 280.3, Mobility Assistive Equipment", "GUIDELINE")]),
+    ("Non-MTUS Citation Medicare Local Coverage Determination (LCD): Therapeutic Shoes for Persons with Diabetes. The",
+     "Medicare Local Coverage Determination", (),
+     [("Medicare Local Coverage Determination (LCD): Therapeutic Shoes for Persons with Diabetes", "GUIDELINE")]),
+    ("The Medicare National Coverage Determination for hospital beds covers a bed.", "Medicare National Coverage Determination",
+     (), [("Medicare National Coverage Determination", "GUIDELINE")]),
+    # the rest of a topic the model cut at its slash, to the clause's end; not into a sentence
+    ("Decision based on ODG Knee & Leg Chapter, Heat/cold packs, which is not part of the MTUS.",
+     "ODG Knee & Leg Chapter, Heat/", (), [("ODG Knee & Leg Chapter, Heat/cold packs", "GUIDELINE")]),
+    ("Decision based on ODG Knee & Leg Chapter, Heat/cold packs are not supported by any study here.",
+     "ODG Knee & Leg Chapter, Heat/", (), [("ODG Knee & Leg Chapter, Heat/", "GUIDELINE")]),
 ])
 def test_citation_extender_takes_topic_and_pages_and_stops_at_prose(sentence, guideline, drugs, expected):
     from nlp.ner.components import CitationExtender
@@ -658,6 +678,19 @@ def test_bundled_pipeline_tags_and_normalizes_a_package_tier_drug():
     assert drugs == [("Invokana", {"generic": "canagliflozin", "drug_class": "other"}),
                      ("glipizide", {"generic": "glipizide", "drug_class": "other"}),
                      ("Norco", {"generic": "hydrocodone/acetaminophen", "drug_class": "opioid"})]
+
+
+def test_bundled_pipeline_tags_a_medicare_coverage_document_named_in_prose():
+    from models.bundle import ner_dir
+    from nlp.ner.runtime import entity_dicts, load_pipeline
+
+    nlp = load_pipeline(str(ner_dir(None)))
+    doc = nlp("CLINICAL CASE SUMMARY\nShe uses a walker.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\nPower wheelchair: "
+              "Upheld\n\nDecision rationale: The Medicare National Coverage Determination likewise requires that a cane "
+              "or walker cannot meet the need. The CMS Medicare Benefit Policy Manual, Chapter 7, Home Health Services "
+              "says the same.\n")
+    assert [e["text"] for e in entity_dicts(doc) if e["label"] == "GUIDELINE"] == [
+        "Medicare National Coverage Determination", "CMS Medicare Benefit Policy Manual, Chapter 7, Home Health Services"]
 
 
 @pytest.mark.parametrize("text, drugs", [

@@ -657,6 +657,19 @@ def test_a_citation_list_splits_before_a_medicare_manual():
         "ODG Knee & Leg, Skilled nursing facility (SNF) care", "Medicare Benefit Policy Manual, Chapter 8"]
 
 
+def test_a_citation_list_splits_before_a_cms_document():
+    """"ODG ..., Power mobility devices (PMDs) and CMS Medicare National Coverage Determination 280.3, ..." is two
+    citations: CMS names a source as Medicare does."""
+    cited = ("Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs) and CMS "
+             "Medicare National Coverage Determination 280.3, Mobility Assistive Equipment")
+    text = _letter(cited + ".")
+    doc = _nlp()(text)
+    doc.ents = [doc.char_span(text.index(cited), text.index(cited) + len(cited), "GUIDELINE")]
+    assert [e.text for e in _documents()(doc).ents] == [
+        "Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs)",
+        "CMS Medicare National Coverage Determination 280.3, Mobility Assistive Equipment"]
+
+
 def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_list():
     field = ("The Expert Reviewer based their decision on recommendation(s) outside of the MTUS Guidelines, "
              "Official Disability Guidelines (ODG), Pain.")
