@@ -646,28 +646,22 @@ def test_a_citation_list_splits_first_where_a_source_is_named():
         "Page(s): 88-89", "Official Disability Guidelines (ODG) Pain (Chronic), Opioids, tapering"]
 
 
-def test_a_citation_list_splits_before_a_medicare_manual():
-    """Medicare's manuals are cited as guidelines are: "ODG ..., Skilled nursing facility (SNF) care;
-    Medicare Benefit Policy Manual, Chapter 8" is two citations."""
-    cited = "ODG Knee & Leg, Skilled nursing facility (SNF) care; Medicare Benefit Policy Manual, Chapter 8"
+@pytest.mark.parametrize("cited, expected", [
+    ("ODG Knee & Leg, Skilled nursing facility (SNF) care; Medicare Benefit Policy Manual, Chapter 8",
+     ["ODG Knee & Leg, Skilled nursing facility (SNF) care", "Medicare Benefit Policy Manual, Chapter 8"]),
+    # CMS names a source as Medicare does
+    ("Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs) and CMS "
+     "Medicare National Coverage Determination 280.3, Mobility Assistive Equipment",
+     ["Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs)",
+      "CMS Medicare National Coverage Determination 280.3, Mobility Assistive Equipment"]),
+])
+def test_a_citation_list_splits_before_a_medicare_document(cited, expected):
+    """Medicare's manuals and coverage determinations are cited as guidelines are: "ODG ..., Skilled nursing
+    facility (SNF) care; Medicare Benefit Policy Manual, Chapter 8" is two citations."""
     text = _letter(cited + ".")
     doc = _nlp()(text)
     doc.ents = [doc.char_span(text.index(cited), text.index(cited) + len(cited), "GUIDELINE")]
-    assert [e.text for e in _documents()(doc).ents] == [
-        "ODG Knee & Leg, Skilled nursing facility (SNF) care", "Medicare Benefit Policy Manual, Chapter 8"]
-
-
-def test_a_citation_list_splits_before_a_cms_document():
-    """"ODG ..., Power mobility devices (PMDs) and CMS Medicare National Coverage Determination 280.3, ..." is two
-    citations: CMS names a source as Medicare does."""
-    cited = ("Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs) and CMS "
-             "Medicare National Coverage Determination 280.3, Mobility Assistive Equipment")
-    text = _letter(cited + ".")
-    doc = _nlp()(text)
-    doc.ents = [doc.char_span(text.index(cited), text.index(cited) + len(cited), "GUIDELINE")]
-    assert [e.text for e in _documents()(doc).ents] == [
-        "Official Disability Guidelines (ODG), Knee & Leg (Acute & Chronic), Power mobility devices (PMDs)",
-        "CMS Medicare National Coverage Determination 280.3, Mobility Assistive Equipment"]
+    assert [e.text for e in _documents()(doc).ents] == expected
 
 
 def test_a_lead_in_followed_by_other_words_than_a_citation_makes_no_citation_list():
