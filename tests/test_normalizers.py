@@ -449,3 +449,14 @@ def test_expand_pages_sorted_unique(ranges):
 def test_drug_never_raises(text):
     got = normalize_drug(text)
     assert got is None or (set(got) == {"generic", "drug_class"} and got["generic"] == got["generic"].lower())
+
+
+def test_a_guideline_normalization_is_a_fresh_dict_each_call():
+    """Normalizations are kept per text (the citation components ask for the same texts several times a
+    letter); what a caller does to the dict it got never reaches the next caller."""
+    text = "MTUS Chronic Pain Medical Treatment Guidelines, Opioids, Page(s): 78-80"
+    first = normalize_guideline(text)
+    first["pages"].append(1)
+    first["source"] = "OTHER"
+    assert normalize_guideline(text) == {"source": "MTUS", "document": "chronic_pain", "topic": "opioids",
+                                         "pages": [78, 79, 80]}

@@ -139,7 +139,14 @@ def _empty() -> dict:
 
 
 def normalize_guideline(text: str) -> dict:
-    """Normalize a GUIDELINE mention; see the module docstring."""
+    """Normalize a GUIDELINE mention; see the module docstring. (A fresh dict each call: the
+    citation components ask for the same texts several times a letter, and callers may keep it.)"""
+    norm = _cached_normalize(text)
+    return {**norm, "pages": list(norm["pages"])}
+
+
+@lru_cache(maxsize=4096)
+def _cached_normalize(text: str) -> dict:
     try:
         return _normalize(text)
     except Exception:  # never break the pipeline
