@@ -309,7 +309,9 @@ def _fields(text: str, item: ItemLayout) -> None:
         nxt = next((m[0] for m in marks[k + 1:] if m[2] != role and m[0] >= e), len(body))
         seg_end = len(body[:nxt].rstrip())
         if seg_end <= e and any(m[2] == role for m in marks[k + 1:]):
-            continue  # a heading over the sides' labels ("Guideline(s) Relied Upon:"): a later label of its role is the field
+            # nothing before the next label: a heading over the sides' labels ("Guideline(s) Relied Upon:"),
+            # whose role a later label of it takes
+            continue
         found[role] = Span(body_start + e, body_start + max(e, seg_end))
     if "both_named" in found:  # "Claims Administrator and MAXIMUS guideline:": each side's citations
         for side in SIDES:
